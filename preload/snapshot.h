@@ -1,0 +1,88 @@
+// The C ABI between the shim (libthreadleak.so) and the report module
+// (libthreadleak_report.so, loaded only when a report is made).
+//
+// The shim fills a tl_snapshot with plain data — raw program counters, never names — and hands it
+// to threadleak_write_report(). Everything here is POD so the shim can build it without the C++
+// runtime, and so unit tests can build one by hand.
+#ifndef THREADLEAK_PRELOAD_SNAPSHOT_H_
+#define THREADLEAK_PRELOAD_SNAPSHOT_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { TL_MAX_FRAMES = 64, TL_NAME_LEN = 16 };
+
+// Keep the order: it is the order of the names in tl_state_name() and of the JSON "state" values.
+enum tl_state {
+  TL_STATE_MUTEX,
+  TL_STATE_COND,
+  TL_STATE_RWLOCK,
+  TL_STATE_SEM,
+  TL_STATE_BARRIER,
+  TL_STATE_JOIN,
+  TL_STATE_FUTEX,
+  TL_STATE_SLEEP,
+  TL_STATE_IO,
+  TL_STATE_RUNNING,
+  TL_STATE_FINISHED,
+  TL_STATE_COUNT
+};
+
+enum tl_trigger { TL_TRIGGER_EXIT, TL_TRIGGER_SIGNAL, TL_TRIGGER_API, TL_TRIGGER_TIMEOUT,
+                  TL_TRIGGER_WATCHDOG };
+
+enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
+
+enum tl_stack_kind {
+  TL_STACK_NONE,         // nothing captured (e.g. the thread blocks every signal)
+  TL_STACK_INTERRUPTED,  // pcs[0] is the exact interrupted pc, the rest are return addresses
+  TL_STACK_RETURNS,      // every pc is a return address (look up pc - 1)
+};
+
+struct tl_stack {
+  uint32_t kind;   // tl_stack_kind
+  uint32_t depth;  // valid entries in pcs
+  uintptr_t pcs[TL_MAX_FRAMES];
+};
+
+struct tl_thread {
+  int32_t tid;
+  char name[TL_NAME_LEN];  // NUL-terminated, may be empty
+  uint32_t state;          // tl_state
+  uintptr_t object;        // what it waits on; 0 when none
+  int64_t blocked_ns;      // how long it has waited; -1 when unknown
+  struct tl_stack stack;   // where it is now
+  int32_t creator_tid;     // -1 when the shim did not see the thread being created
+  char creator_name[TL_NAME_LEN];
+  struct tl_stack creation;
+};
+
+struct tl_snapshot {
+  int32_t pid;
+  uint32_t trigger;  // tl_trigger
+  uint32_t thread_count;
+  const struct tl_thread* threads;
+};
+
+struct tl_report_config {
+  uint32_t format;  // tl_format
+  int fd;           // where the report goes; written with as few write() calls as possible
+};
+
+// Returns the state's stable name ("mutex", "cond", ...), or "unknown".
+const char* tl_state_name(uint32_t state);
+
+// Implemented by libthreadleak_report.so. Symbolizes and writes one report. Returns 0, or -1 if
+// nothing could be written. Not async-signal-safe: allocates, takes locks.
+typedef int (*tl_write_report_fn)(const struct tl_snapshot*, const struct tl_report_config*);
+int threadleak_write_report(const struct tl_snapshot* snapshot,
+                            const struct tl_report_config* config);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // THREADLEAK_PRELOAD_SNAPSHOT_H_
