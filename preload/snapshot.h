@@ -31,8 +31,13 @@ enum tl_state {
   TL_STATE_COUNT
 };
 
-enum tl_trigger { TL_TRIGGER_EXIT, TL_TRIGGER_SIGNAL, TL_TRIGGER_API, TL_TRIGGER_TIMEOUT,
-                  TL_TRIGGER_WATCHDOG };
+enum tl_trigger {
+  TL_TRIGGER_EXIT,
+  TL_TRIGGER_SIGNAL,
+  TL_TRIGGER_API,
+  TL_TRIGGER_TIMEOUT,
+  TL_TRIGGER_WATCHDOG
+};
 
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
 
@@ -54,6 +59,7 @@ struct tl_thread {
   uint32_t state;          // tl_state
   uintptr_t object;        // what it waits on; 0 when none
   int64_t blocked_ns;      // how long it has waited; -1 when unknown
+  int64_t syscall_number;  // the system call the kernel says it is blocked in, or -1
   struct tl_stack stack;   // where it is now
   int32_t creator_tid;     // -1 when the shim did not see the thread being created
   char creator_name[TL_NAME_LEN];

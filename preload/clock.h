@@ -1,0 +1,20 @@
+// Monotonic time for wait slots and the exit grace period. clock_gettime goes through the vDSO:
+// no system call, async-signal-safe.
+#ifndef THREADLEAK_PRELOAD_CLOCK_H_
+#define THREADLEAK_PRELOAD_CLOCK_H_
+
+#include <time.h>
+
+#include <cstdint>
+
+namespace threadleak {
+
+inline int64_t MonotonicNanos() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_CLOCK_H_

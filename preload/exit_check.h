@@ -1,0 +1,18 @@
+// The leak check at exit: main's return (through a wrapper around main) or exit(), before the
+// program's static destructors run — a leaked thread waiting on a static object would otherwise
+// hang the exit before anything was reported.
+#ifndef THREADLEAK_PRELOAD_EXIT_CHECK_H_
+#define THREADLEAK_PRELOAD_EXIT_CHECK_H_
+
+namespace threadleak {
+
+// Gives live threads the grace period (linger_ms), then reports those still alive. With leaks it
+// writes the report, flushes stdio and ends the process at once with the exit status; without,
+// it returns and the exit goes on. Runs once per process.
+void RunExitCheck(int status);
+
+void ResetExitCheckAfterFork();
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_EXIT_CHECK_H_

@@ -1,0 +1,136 @@
+// Hooks for the thread lifecycle: creation through a start trampoline, join, detach.
+// Thin extern "C" entries; what they record lives in registry.cc.
+#include <errno.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "preload/guard.h"
+#include "preload/real_functions.h"
+#include "preload/registry.h"
+#include "preload/runtime.h"
+#include "preload/unwinder.h"
+#include "preload/wait_scope.h"
+
+#define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace threadleak {
+namespace {
+
+// The child's first code: the record is complete before the user's start routine runs.
+void* StartTrampoline(void* argument) {
+  auto* record = static_cast<ThreadRecord*>(argument);
+  record->tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
+  t_record = record;
+  // The child publishes its own handle: once it runs, the creator may no longer touch the
+  // record (a thread that detaches itself and returns releases it at once).
+  PublishHandle(record, pthread_self());
+  pthread_setspecific(ThreadExitKey(), record);
+  return record->start_routine(record->start_arg);
+}
+
+void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
+  ToolScope scope;
+  uintptr_t raw[TL_MAX_FRAMES + 8];
+  size_t depth = CaptureCurrentStack(raw, TL_MAX_FRAMES + 8);
+  record->creation_depth =
+      static_cast<uint32_t>(DropToolFrames(raw, depth, record->creation, TL_MAX_FRAMES));
+  record->creator_tid = static_cast<int32_t>(gettid());
+  prctl(PR_GET_NAME, record->creator_name);
+  int detach_state = PTHREAD_CREATE_JOINABLE;
+  if (attr != nullptr && pthread_attr_getdetachstate(attr, &detach_state) == 0 &&
+      detach_state == PTHREAD_CREATE_DETACHED) {
+    record->lifecycle.fetch_or(kDetached, std::memory_order_relaxed);
+  }
+}
+
+// The record of `thread` for a join that succeeded. Looked up before the join when possible: a
+// pthread_t may be reused by a new thread as soon as the join returns.
+void MarkJoined(ThreadRecord* looked_up_before, pthread_t thread) {
+  ThreadRecord* record = looked_up_before;
+  if (record == nullptr) {
+    record = FindRecord(thread);
+    if (record == nullptr || !(record->lifecycle.load(std::memory_order_acquire) & kFinished)) {
+      return;
+    }
+  }
+  MarkLifecycle(record, kJoined);
+}
+
+ThreadRecord* RecordOf(pthread_t thread) {
+  if (t_record != nullptr && pthread_equal(thread, pthread_self())) return t_record;
+  return FindRecord(thread);
+}
+
+}  // namespace
+}  // namespace threadleak
+
+using namespace threadleak;
+
+THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                                     void* (*start_routine)(void*), void* argument) {
+  if (t_in_tool) return Real().pthread_create(thread, attr, start_routine, argument);
+  EnsureRuntimeInitialized();
+  ThreadRecord* record = AllocateRecord();
+  if (record == nullptr) return Real().pthread_create(thread, attr, start_routine, argument);
+  record->start_routine = start_routine;
+  record->start_arg = argument;
+  RecordCreation(record, attr);
+  int result = Real().pthread_create(thread, attr, StartTrampoline, record);
+  if (result != 0) ReleaseRecord(record);
+  return result;
+}
+
+THREADLEAK_EXPORT int pthread_join(pthread_t thread, void** result) {
+  if (t_in_tool) return Real().pthread_join(thread, result);
+  ThreadRecord* target = FindRecord(thread);
+  int status;
+  {
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    status = Real().pthread_join(thread, result);
+  }
+  if (status == 0) MarkJoined(target, thread);
+  return status;
+}
+
+THREADLEAK_EXPORT int pthread_tryjoin_np(pthread_t thread, void** result) {
+  if (t_in_tool) return Real().pthread_tryjoin_np(thread, result);
+  ThreadRecord* target = FindRecord(thread);
+  int status = Real().pthread_tryjoin_np(thread, result);
+  if (status == 0) MarkJoined(target, thread);
+  return status;
+}
+
+THREADLEAK_EXPORT int pthread_timedjoin_np(pthread_t thread, void** result,
+                                           const struct timespec* deadline) {
+  if (t_in_tool) return Real().pthread_timedjoin_np(thread, result, deadline);
+  ThreadRecord* target = FindRecord(thread);
+  int status;
+  {
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    status = Real().pthread_timedjoin_np(thread, result, deadline);
+  }
+  if (status == 0) MarkJoined(target, thread);
+  return status;
+}
+
+THREADLEAK_EXPORT int pthread_clockjoin_np(pthread_t thread, void** result, clockid_t clock,
+                                           const struct timespec* deadline) {
+  if (t_in_tool) return Real().pthread_clockjoin_np(thread, result, clock, deadline);
+  ThreadRecord* target = FindRecord(thread);
+  int status;
+  {
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    status = Real().pthread_clockjoin_np(thread, result, clock, deadline);
+  }
+  if (status == 0) MarkJoined(target, thread);
+  return status;
+}
+
+THREADLEAK_EXPORT int pthread_detach(pthread_t thread) {
+  if (t_in_tool) return Real().pthread_detach(thread);
+  ThreadRecord* target = RecordOf(thread);
+  int status = Real().pthread_detach(thread);
+  if (status == 0 && target != nullptr) MarkLifecycle(target, kDetached);
+  return status;
+}

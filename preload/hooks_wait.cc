@@ -1,0 +1,196 @@
+// Hooks for blocking waits. Each fills the caller's wait slot, calls libc, and clears the slot.
+// Locks try first and record nothing when they do not block: an uncontended lock costs one
+// extra indirect call.
+//
+// Everything here runs on the program's hot paths: no locks, no allocation, errno preserved.
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preload/guard.h"
+#include "preload/real_functions.h"
+#include "preload/wait_scope.h"
+
+#define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
+
+using namespace threadleak;
+
+namespace {
+
+template <typename Fn, typename... Args>
+auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
+  WaitScope wait(state, object);
+  return real(args...);
+}
+
+bool IsFutexWait(long op) {
+  switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_WAIT_REQUEUE_PI:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// --- mutexes ---------------------------------------------------------------------------------
+
+THREADLEAK_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) {
+  const RealFunctions& real = Real();
+  // Any answer but "busy" is what pthread_mutex_lock would have said too (including
+  // EOWNERDEAD for a robust mutex, EDEADLK comes from the real lock below).
+  int result = real.pthread_mutex_trylock(mutex);
+  if (result != EBUSY) return result;
+  return Waiting(TL_STATE_MUTEX, mutex, real.pthread_mutex_lock, mutex);
+}
+
+THREADLEAK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* mutex,
+                                              const struct timespec* deadline) {
+  return Waiting(TL_STATE_MUTEX, mutex, Real().pthread_mutex_timedlock, mutex, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* mutex, clockid_t clock,
+                                              const struct timespec* deadline) {
+  return Waiting(TL_STATE_MUTEX, mutex, Real().pthread_mutex_clocklock, mutex, clock, deadline);
+}
+
+// --- condition variables ---------------------------------------------------------------------
+// glibc has two incompatible condvar ABIs. Each version of our hook forwards to the same version
+// in libc; the version script (libthreadleak.map) exports both.
+
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait(pthread_cond_t* cond,
+                                                                           pthread_mutex_t* mutex) {
+  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_wait, cond, mutex);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait(
+    pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
+  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_timedwait, cond, mutex, deadline);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait_2_2_5(
+    pthread_cond_t* cond, pthread_mutex_t* mutex) {
+  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_wait_2_2_5, cond, mutex);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait_2_2_5(
+    pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
+  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_timedwait_2_2_5, cond, mutex, deadline);
+}
+__asm__(".symver threadleak_cond_wait, pthread_cond_wait@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_timedwait, pthread_cond_timedwait@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_wait_2_2_5, pthread_cond_wait@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_timedwait_2_2_5, pthread_cond_timedwait@GLIBC_2.2.5");
+
+THREADLEAK_EXPORT int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
+                                             clockid_t clock, const struct timespec* deadline) {
+  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_clockwait, cond, mutex, clock, deadline);
+}
+
+// --- reader-writer locks ---------------------------------------------------------------------
+
+THREADLEAK_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* lock) {
+  const RealFunctions& real = Real();
+  int result = real.pthread_rwlock_tryrdlock(lock);
+  if (result != EBUSY) return result;
+  return Waiting(TL_STATE_RWLOCK, lock, real.pthread_rwlock_rdlock, lock);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* lock) {
+  const RealFunctions& real = Real();
+  int result = real.pthread_rwlock_trywrlock(lock);
+  if (result != EBUSY) return result;
+  return Waiting(TL_STATE_RWLOCK, lock, real.pthread_rwlock_wrlock, lock);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t* lock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_timedrdlock, lock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* lock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_timedwrlock, lock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t* lock, clockid_t clock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_clockrdlock, lock, clock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* lock, clockid_t clock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_clockwrlock, lock, clock, deadline);
+}
+
+// --- semaphores and barriers -----------------------------------------------------------------
+
+THREADLEAK_EXPORT int sem_wait(sem_t* semaphore) {
+  const RealFunctions& real = Real();
+  int saved_errno = errno;
+  if (real.sem_trywait(semaphore) == 0) return 0;
+  if (errno != EAGAIN) return -1;  // EINVAL: sem_wait would say the same
+  errno = saved_errno;             // the trywait's EAGAIN is ours, not the program's
+  return Waiting(TL_STATE_SEM, semaphore, real.sem_wait, semaphore);
+}
+
+THREADLEAK_EXPORT int sem_timedwait(sem_t* semaphore, const struct timespec* deadline) {
+  return Waiting(TL_STATE_SEM, semaphore, Real().sem_timedwait, semaphore, deadline);
+}
+
+THREADLEAK_EXPORT int sem_clockwait(sem_t* semaphore, clockid_t clock,
+                                    const struct timespec* deadline) {
+  return Waiting(TL_STATE_SEM, semaphore, Real().sem_clockwait, semaphore, clock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_barrier_wait(pthread_barrier_t* barrier) {
+  return Waiting(TL_STATE_BARRIER, barrier, Real().pthread_barrier_wait, barrier);
+}
+
+// --- futexes: libstdc++'s futures, atomic waits, latches, semaphores and barriers -----------
+
+THREADLEAK_EXPORT long syscall(long number, ...) {
+  // Every syscall takes at most six arguments; glibc's own syscall() reads six too.
+  va_list list;
+  va_start(list, number);
+  long a1 = va_arg(list, long), a2 = va_arg(list, long), a3 = va_arg(list, long);
+  long a4 = va_arg(list, long), a5 = va_arg(list, long), a6 = va_arg(list, long);
+  va_end(list);
+  const RealFunctions& real = Real();
+  if (number == SYS_futex && IsFutexWait(a2)) {
+    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1));
+    return real.syscall(number, a1, a2, a3, a4, a5, a6);
+  }
+  if (number == SYS_futex_waitv) {
+    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1));
+    return real.syscall(number, a1, a2, a3, a4, a5, a6);
+  }
+  return real.syscall(number, a1, a2, a3, a4, a5, a6);
+}
+
+// --- sleeps ----------------------------------------------------------------------------------
+
+THREADLEAK_EXPORT int nanosleep(const struct timespec* duration, struct timespec* remaining) {
+  return Waiting(TL_STATE_SLEEP, nullptr, Real().nanosleep, duration, remaining);
+}
+
+THREADLEAK_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec* duration,
+                                      struct timespec* remaining) {
+  return Waiting(TL_STATE_SLEEP, nullptr, Real().clock_nanosleep, clock, flags, duration,
+                 remaining);
+}
+
+THREADLEAK_EXPORT int usleep(useconds_t microseconds) {
+  return Waiting(TL_STATE_SLEEP, nullptr, Real().usleep, microseconds);
+}
+
+THREADLEAK_EXPORT unsigned int sleep(unsigned int seconds) {
+  return Waiting(TL_STATE_SLEEP, nullptr, Real().sleep, seconds);
+}

@@ -1,0 +1,40 @@
+// Options from THREADLEAK_OPTIONS: `key=value` pairs separated by ':' (or whitespace), the
+// sanitizer convention. Parsing never allocates and never fails the program: a bad entry yields
+// one warning line and leaves that option at its default.
+#ifndef THREADLEAK_PRELOAD_OPTIONS_H_
+#define THREADLEAK_PRELOAD_OPTIONS_H_
+
+#include <cstddef>
+
+#include "preload/snapshot.h"
+
+namespace threadleak {
+
+inline constexpr size_t kMaxOptionString = 1024;
+
+struct Options {
+#define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
+  unsigned name = default_value;
+#define THREADLEAK_OPTION_INT(name, default_value, min, max, description) long name = default_value;
+#define THREADLEAK_OPTION_STRING(name, default_value, description) \
+  char name[kMaxOptionString] = default_value;
+#include "preload/options.inc"
+#undef THREADLEAK_OPTION_ENUM
+#undef THREADLEAK_OPTION_INT
+#undef THREADLEAK_OPTION_STRING
+};
+
+// Receives one complete warning line (without the trailing newline).
+using WarningSink = void (*)(const char* line, void* context);
+
+// Parses `text` (may be null) over `options`, which holds defaults or earlier values.
+// Returns the number of warnings issued.
+int ParseOptions(const char* text, Options* options, WarningSink warn, void* context);
+
+// The process-wide options, read once at start-up from THREADLEAK_OPTIONS.
+const Options& GlobalOptions();
+void InitGlobalOptions();
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_OPTIONS_H_

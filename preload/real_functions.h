@@ -1,0 +1,94 @@
+// The libc functions behind each hook, resolved once with dlsym(RTLD_NEXT) — with dlvsym where
+// glibc exports several incompatible versions of one name (the condvar functions, see
+// ../shared/DESIGN.md). One line per symbol.
+//
+// Real() is safe to call from any hook at any time, including before the shim's constructor ran
+// (another library's constructor may create a thread first): it resolves on first use.
+#ifndef THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_
+#define THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#include <atomic>
+
+namespace threadleak {
+
+using MainFn = int (*)(int, char**, char**);
+using LibcStartMainFn = int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
+using ExitFn = void (*)(int);
+using SyscallFn = long (*)(long, ...);
+using CondWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*);
+using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespec*);
+
+// X(member, symbol, version or nullptr, type)
+#define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
+  X(libc_start_main, "__libc_start_main", nullptr, LibcStartMainFn)                              \
+  X(exit, "exit", nullptr, ExitFn)                                                               \
+  X(pthread_create, "pthread_create", nullptr, decltype(&::pthread_create))                      \
+  X(pthread_join, "pthread_join", nullptr, decltype(&::pthread_join))                            \
+  X(pthread_tryjoin_np, "pthread_tryjoin_np", nullptr, decltype(&::pthread_tryjoin_np))          \
+  X(pthread_timedjoin_np, "pthread_timedjoin_np", nullptr, decltype(&::pthread_timedjoin_np))    \
+  X(pthread_clockjoin_np, "pthread_clockjoin_np", nullptr, decltype(&::pthread_clockjoin_np))    \
+  X(pthread_detach, "pthread_detach", nullptr, decltype(&::pthread_detach))                      \
+  X(pthread_mutex_lock, "pthread_mutex_lock", nullptr, decltype(&::pthread_mutex_lock))          \
+  X(pthread_mutex_trylock, "pthread_mutex_trylock", nullptr, decltype(&::pthread_mutex_trylock)) \
+  X(pthread_mutex_timedlock, "pthread_mutex_timedlock", nullptr,                                 \
+    decltype(&::pthread_mutex_timedlock))                                                        \
+  X(pthread_mutex_clocklock, "pthread_mutex_clocklock", nullptr,                                 \
+    decltype(&::pthread_mutex_clocklock))                                                        \
+  X(pthread_cond_wait, "pthread_cond_wait", "GLIBC_2.3.2", CondWaitFn)                           \
+  X(pthread_cond_timedwait, "pthread_cond_timedwait", "GLIBC_2.3.2", CondTimedWaitFn)            \
+  X(pthread_cond_wait_2_2_5, "pthread_cond_wait", "GLIBC_2.2.5", CondWaitFn)                     \
+  X(pthread_cond_timedwait_2_2_5, "pthread_cond_timedwait", "GLIBC_2.2.5", CondTimedWaitFn)      \
+  X(pthread_cond_clockwait, "pthread_cond_clockwait", nullptr,                                   \
+    decltype(&::pthread_cond_clockwait))                                                         \
+  X(pthread_rwlock_rdlock, "pthread_rwlock_rdlock", nullptr, decltype(&::pthread_rwlock_rdlock)) \
+  X(pthread_rwlock_tryrdlock, "pthread_rwlock_tryrdlock", nullptr,                               \
+    decltype(&::pthread_rwlock_tryrdlock))                                                       \
+  X(pthread_rwlock_timedrdlock, "pthread_rwlock_timedrdlock", nullptr,                           \
+    decltype(&::pthread_rwlock_timedrdlock))                                                     \
+  X(pthread_rwlock_clockrdlock, "pthread_rwlock_clockrdlock", nullptr,                           \
+    decltype(&::pthread_rwlock_clockrdlock))                                                     \
+  X(pthread_rwlock_wrlock, "pthread_rwlock_wrlock", nullptr, decltype(&::pthread_rwlock_wrlock)) \
+  X(pthread_rwlock_trywrlock, "pthread_rwlock_trywrlock", nullptr,                               \
+    decltype(&::pthread_rwlock_trywrlock))                                                       \
+  X(pthread_rwlock_timedwrlock, "pthread_rwlock_timedwrlock", nullptr,                           \
+    decltype(&::pthread_rwlock_timedwrlock))                                                     \
+  X(pthread_rwlock_clockwrlock, "pthread_rwlock_clockwrlock", nullptr,                           \
+    decltype(&::pthread_rwlock_clockwrlock))                                                     \
+  X(pthread_barrier_wait, "pthread_barrier_wait", nullptr, decltype(&::pthread_barrier_wait))    \
+  X(sem_wait, "sem_wait", nullptr, decltype(&::sem_wait))                                        \
+  X(sem_trywait, "sem_trywait", nullptr, decltype(&::sem_trywait))                               \
+  X(sem_timedwait, "sem_timedwait", nullptr, decltype(&::sem_timedwait))                         \
+  X(sem_clockwait, "sem_clockwait", nullptr, decltype(&::sem_clockwait))                         \
+  X(syscall, "syscall", nullptr, SyscallFn)                                                      \
+  X(nanosleep, "nanosleep", nullptr, decltype(&::nanosleep))                                     \
+  X(clock_nanosleep, "clock_nanosleep", nullptr, decltype(&::clock_nanosleep))                   \
+  X(usleep, "usleep", nullptr, decltype(&::usleep))                                              \
+  X(sleep, "sleep", nullptr, decltype(&::sleep))
+
+struct RealFunctions {
+#define THREADLEAK_DECLARE_MEMBER(member, symbol, version, type) type member;
+  THREADLEAK_REAL_FUNCTIONS(THREADLEAK_DECLARE_MEMBER)
+#undef THREADLEAK_DECLARE_MEMBER
+};
+
+extern RealFunctions g_real_functions;
+extern std::atomic<bool> g_real_functions_resolved;
+
+// Resolves every entry. Idempotent and thread-safe (each store is a plain pointer; racing
+// resolvers write the same values).
+void ResolveRealFunctions();
+
+inline const RealFunctions& Real() {
+  if (__builtin_expect(!g_real_functions_resolved.load(std::memory_order_acquire), 0)) {
+    ResolveRealFunctions();
+  }
+  return g_real_functions;
+}
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_

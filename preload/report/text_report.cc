@@ -1,0 +1,161 @@
+#include "preload/report/text_report.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+
+#include "preload/report/syscall_names.h"
+
+namespace threadleak {
+namespace {
+
+std::string Hex(uintptr_t value) {
+  char buffer[24];
+  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
+  return buffer;
+}
+
+const char* TriggerPhrase(uint32_t trigger) {
+  switch (trigger) {
+    case TL_TRIGGER_EXIT:
+      return "at exit";
+    case TL_TRIGGER_SIGNAL:
+      return "in a dump on signal";
+    case TL_TRIGGER_API:
+      return "on request";
+    case TL_TRIGGER_TIMEOUT:
+      return "at the time limit";
+    case TL_TRIGGER_WATCHDOG:
+      return "by the watchdog";
+  }
+  return "";
+}
+
+// What the thread waits on, e.g. "condition variable 0x55d0c8a0, blocked 2.01 s".
+std::string WaitDetail(const tl_thread& thread) {
+  std::string detail;
+  auto with_object = [&](const char* what) {
+    detail = std::string(what) + " " + Hex(thread.object);
+  };
+  switch (thread.state) {
+    case TL_STATE_MUTEX:
+      with_object("mutex");
+      break;
+    case TL_STATE_COND:
+      with_object("condition variable");
+      break;
+    case TL_STATE_RWLOCK:
+      with_object("rwlock");
+      break;
+    case TL_STATE_SEM:
+      with_object("semaphore");
+      break;
+    case TL_STATE_BARRIER:
+      with_object("barrier");
+      break;
+    case TL_STATE_JOIN:
+      with_object("joining pthread");
+      break;
+    case TL_STATE_FUTEX:
+      with_object("futex");
+      break;
+    case TL_STATE_IO:
+      if (thread.syscall_number >= 0) detail = "in " + SyscallName(thread.syscall_number);
+      break;
+    default:
+      break;
+  }
+  if (thread.blocked_ns >= 0) {
+    if (!detail.empty()) detail += ", ";
+    detail += "blocked " + FormatDuration(thread.blocked_ns);
+  }
+  return detail;
+}
+
+std::string Quoted(const char* name) {
+  return std::string("\"") + name + "\"";
+}
+
+void AppendFrames(std::string& out, const std::vector<SourceFrame>& frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const SourceFrame& frame = frames[i];
+    out += "    #" + std::to_string(i) + " ";
+    if (!frame.function.empty()) {
+      out += frame.function;
+    } else {
+      out += Hex(frame.pc);
+    }
+    if (!frame.file.empty()) {
+      out += " at " + frame.file;
+      if (frame.line > 0) out += ":" + std::to_string(frame.line);
+    } else if (!frame.module.empty()) {
+      out +=
+          " (" + std::string(ModuleBaseName(frame.module)) + "+" + Hex(frame.module_offset) + ")";
+    }
+    out += "\n";
+  }
+}
+
+void AppendThread(std::string& out, const SymbolizedThread& thread) {
+  const tl_thread& raw = *thread.raw;
+  out += "[Thread " + std::to_string(raw.tid) + " " + Quoted(raw.name) + " in state " +
+         tl_state_name(raw.state);
+  if (std::string detail = WaitDetail(raw); !detail.empty()) out += " (" + detail + ")";
+  if (const SourceFrame* top = TopUserFrame(thread.stack)) {
+    out += ", with " + top->function + " on top of the stack:\n";
+  } else if (raw.state == TL_STATE_FINISHED) {
+    out += ": it finished but was never joined or detached\n";
+  } else {
+    out += ":\n";
+  }
+  AppendFrames(out, thread.stack);
+  if (raw.creator_tid < 0 && thread.creation.empty()) {
+    out += " created by a thread threadleak did not see (before it loaded, or with raw clone)\n";
+  } else {
+    out += " created by ";
+    if (const SourceFrame* top = TopUserFrame(thread.creation)) out += top->function + " ";
+    out += "in thread " + std::to_string(raw.creator_tid) + " " + Quoted(raw.creator_name) + ":\n";
+    AppendFrames(out, thread.creation);
+  }
+  out += "]\n";
+}
+
+}  // namespace
+
+std::string FormatDuration(int64_t nanos) {
+  char buffer[32];
+  if (nanos < 1'000'000'000) {
+    snprintf(buffer, sizeof buffer, "%" PRId64 " ms", nanos / 1'000'000);
+  } else {
+    snprintf(buffer, sizeof buffer, "%.2f s", static_cast<double>(nanos) / 1e9);
+  }
+  return buffer;
+}
+
+std::string RenderTextReport(const tl_snapshot& snapshot,
+                             const std::vector<SymbolizedThread>& threads) {
+  size_t count = threads.size();
+  std::string out = "threadleak: found " + std::to_string(count) +
+                    (count == 1 ? " unexpected thread " : " unexpected threads ") +
+                    TriggerPhrase(snapshot.trigger) + "\n";
+  std::map<std::string, int> per_state;
+  for (const SymbolizedThread& thread : threads) {
+    AppendThread(out, thread);
+    ++per_state[tl_state_name(thread.raw->state)];
+  }
+  out += "SUMMARY: threadleak: " + std::to_string(count) +
+         (count == 1 ? " leaked thread" : " leaked threads");
+  if (!per_state.empty()) {
+    out += " (";
+    bool first = true;
+    for (const auto& [state, n] : per_state) {
+      out += (first ? "" : ", ") + std::to_string(n) + " " + state;
+      first = false;
+    }
+    out += ")";
+  }
+  out += "\n";
+  return out;
+}
+
+}  // namespace threadleak

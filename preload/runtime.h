@@ -1,0 +1,19 @@
+// Start-up of the shim: options, real functions, the unwinder, the main thread's record and the
+// fork handlers. Runs from the shim's constructor, or earlier from the first hook that needs it
+// (another library's constructor may create a thread before ours runs).
+#ifndef THREADLEAK_PRELOAD_RUNTIME_H_
+#define THREADLEAK_PRELOAD_RUNTIME_H_
+
+#include <pthread.h>
+
+namespace threadleak {
+
+// Idempotent; other threads wait while one initialises. Call outside the tool's scope.
+void EnsureRuntimeInitialized();
+
+// The key whose destructor marks a thread finished (runs on return, pthread_exit and cancel).
+pthread_key_t ThreadExitKey();
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_RUNTIME_H_

@@ -1,0 +1,148 @@
+#include "preload/thread_collector.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "preload/clock.h"
+#include "preload/registry.h"
+#include "preload/thread_record.h"
+#include "preload/thread_scan.h"
+
+namespace threadleak {
+namespace {
+
+constexpr int64_t kNotClassified = -2;
+
+struct CopyContext {
+  tl_thread* threads;
+  size_t capacity;
+  size_t count;
+  int32_t self;
+  bool include_main_thread;
+  int64_t now_ns;
+};
+
+void CopyRecord(const ThreadRecord& record, void* opaque) {
+  auto* context = static_cast<CopyContext*>(opaque);
+  int32_t tid = record.tid.load(std::memory_order_acquire);
+  uint32_t lifecycle = record.lifecycle.load(std::memory_order_acquire);
+  if (tid == context->self) return;
+  if ((lifecycle & kMainThread) && !context->include_main_thread) return;
+  if (context->count++ >= context->capacity) return;  // counted, so the caller retries larger
+  tl_thread& out = context->threads[context->count - 1];
+  out = tl_thread{};
+  out.tid = tid;
+  out.object = 0;
+  out.blocked_ns = -1;
+  out.syscall_number = -1;
+  if (lifecycle & kFinished) {
+    out.state = TL_STATE_FINISHED;
+    memcpy(out.name, record.final_name, TL_NAME_LEN);
+  } else if (uint32_t state = record.wait.state.load(std::memory_order_acquire);
+             state != kNotWaiting) {
+    out.state = state;
+    out.object = record.wait.object.load(std::memory_order_relaxed);
+    out.blocked_ns = std::max<int64_t>(
+        0, context->now_ns - record.wait.since_ns.load(std::memory_order_relaxed));
+  } else {
+    out.state = TL_STATE_RUNNING;
+    out.syscall_number = kNotClassified;
+  }
+  out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
+  memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
+  out.creation.kind = record.creation_depth > 0 ? TL_STACK_RETURNS : TL_STACK_NONE;
+  out.creation.depth = record.creation_depth;
+  memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);
+}
+
+void* MapBytes(size_t bytes) {
+  void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return memory == MAP_FAILED ? nullptr : memory;
+}
+
+// Adds the tasks no record describes. Returns false if there was no room.
+bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
+  size_t known_count = context->count;
+  int32_t* known = tids + task_count;  // scratch space after the task list
+  for (size_t i = 0; i < known_count; ++i) known[i] = context->threads[i].tid;
+  std::sort(known, known + known_count);
+  int32_t main_tid = static_cast<int32_t>(getpid());
+  for (size_t i = 0; i < task_count; ++i) {
+    int32_t tid = tids[i];
+    if (tid == context->self || tid == main_tid) continue;
+    if (std::binary_search(known, known + known_count, tid) || RecentlyExited(tid)) continue;
+    if (context->count >= context->capacity) return false;
+    tl_thread& out = context->threads[context->count++];
+    out = tl_thread{};
+    out.tid = tid;
+    out.state = TL_STATE_RUNNING;
+    out.blocked_ns = -1;
+    out.syscall_number = kNotClassified;
+    out.creator_tid = -1;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool CollectThreads(bool include_main_thread, ThreadList* list) {
+  for (size_t slack = 64;; slack *= 4) {
+    int32_t probe;
+    size_t task_count = ListTasks(&probe, 0) + slack;
+    size_t capacity = LiveRecordCount() + task_count + slack;
+    size_t thread_bytes = sizeof(tl_thread) * capacity;
+    size_t scratch_bytes = sizeof(int32_t) * (task_count + capacity);
+    size_t bytes = thread_bytes + scratch_bytes;
+    void* memory = MapBytes(bytes);
+    if (memory == nullptr) return false;
+    CopyContext context{static_cast<tl_thread*>(memory),
+                        capacity,
+                        0,
+                        static_cast<int32_t>(gettid()),
+                        include_main_thread,
+                        MonotonicNanos()};
+    ForEachRecord(CopyRecord, &context);
+    auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
+    size_t listed = ListTasks(tids, task_count);
+    if (context.count <= capacity && listed <= task_count &&
+        AddUnknownTasks(&context, tids, listed)) {
+      *list = ThreadList{context.threads, context.count, bytes};
+      return true;
+    }
+    munmap(memory, bytes);  // threads appeared while we looked: retry with more room
+  }
+}
+
+void ClassifyAndName(ThreadList* list) {
+  for (size_t i = 0; i < list->count; ++i) {
+    tl_thread& thread = list->threads[i];
+    if (thread.state == TL_STATE_FINISHED) continue;
+    if (thread.tid > 0) ReadTaskName(thread.tid, thread.name, TL_NAME_LEN);
+    if (thread.syscall_number != kNotClassified) continue;
+    thread.syscall_number = -1;
+    if (thread.tid <= 0) continue;
+    SyscallState kernel = ReadSyscallState(thread.tid);
+    if (!kernel.known || kernel.running || kernel.number < 0) continue;
+    thread.syscall_number = kernel.number;
+    if (kernel.number == SYS_futex || kernel.number == SYS_futex_waitv) {
+      thread.state = TL_STATE_FUTEX;
+      thread.object = kernel.first_argument;
+    } else if (kernel.number == SYS_nanosleep || kernel.number == SYS_clock_nanosleep) {
+      thread.state = TL_STATE_SLEEP;
+    } else {
+      thread.state = TL_STATE_IO;
+    }
+  }
+}
+
+void ReleaseThreadList(ThreadList* list) {
+  if (list->threads != nullptr) munmap(list->threads, list->mapped_bytes);
+  *list = ThreadList{};
+}
+
+}  // namespace threadleak

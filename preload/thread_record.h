@@ -1,0 +1,61 @@
+// What the tool knows about one thread it saw being created (or the main thread).
+//
+// The wait slot is written only by the thread itself, with plain atomic stores and no lock; a
+// report reads it from another thread and accepts a slightly stale view.
+#ifndef THREADLEAK_PRELOAD_THREAD_RECORD_H_
+#define THREADLEAK_PRELOAD_THREAD_RECORD_H_
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "preload/snapshot.h"
+
+namespace threadleak {
+
+inline constexpr uint32_t kNotWaiting = TL_STATE_COUNT;
+
+struct WaitSlot {
+  std::atomic<uint32_t> state{kNotWaiting};  // a tl_state while in a hooked wait
+  std::atomic<uintptr_t> object{0};
+  std::atomic<int64_t> since_ns{0};  // MonotonicNanos() when the wait began
+};
+
+// Lifecycle bits. A record is released once the thread has finished and nobody can ask about it
+// any more: it was joined, or it was detached.
+enum LifecycleBit : uint32_t {
+  kFinished = 1u << 0,
+  kDetached = 1u << 1,
+  kJoined = 1u << 2,
+  kMainThread = 1u << 3,
+};
+
+struct ThreadRecord {
+  // Registry links, guarded by the registry lock.
+  ThreadRecord* prev = nullptr;
+  ThreadRecord* next = nullptr;
+  ThreadRecord* bucket_next = nullptr;
+  bool hashed = false;
+
+  pthread_t handle = 0;         // valid once `hashed`
+  std::atomic<int32_t> tid{0};  // 0 until the thread runs
+  std::atomic<uint32_t> lifecycle{0};
+  WaitSlot wait;
+
+  // Fixed when the thread is created.
+  int32_t creator_tid = -1;
+  char creator_name[TL_NAME_LEN] = {};
+  void* (*start_routine)(void*) = nullptr;
+  void* start_arg = nullptr;
+
+  // Its name, kept when it finishes: /proc no longer has it then.
+  char final_name[TL_NAME_LEN] = {};
+
+  uint32_t creation_depth = 0;
+  uintptr_t creation[TL_MAX_FRAMES] = {};
+};
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_THREAD_RECORD_H_
