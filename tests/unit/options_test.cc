@@ -1,0 +1,109 @@
+#include "preload/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace threadleak {
+namespace {
+
+struct Parsed {
+  Options options;
+  std::vector<std::string> warnings;
+};
+
+Parsed Parse(const char* text) {
+  Parsed parsed;
+  ParseOptions(
+      text, &parsed.options,
+      [](const char* line, void* context) {
+        static_cast<std::vector<std::string>*>(context)->push_back(line);
+      },
+      &parsed.warnings);
+  return parsed;
+}
+
+TEST(Options, DefaultsAreDocumentedValues) {
+  Options defaults;
+  EXPECT_EQ(defaults.format, TL_FORMAT_TEXT);
+  EXPECT_STREQ(defaults.log_path, "stderr");
+  EXPECT_EQ(defaults.exitcode, 66);
+  EXPECT_EQ(defaults.linger_ms, 500);
+}
+
+TEST(Options, NullAndEmptyTextKeepDefaults) {
+  EXPECT_TRUE(Parse(nullptr).warnings.empty());
+  Parsed parsed = Parse("");
+  EXPECT_TRUE(parsed.warnings.empty());
+  EXPECT_EQ(parsed.options.exitcode, 66);
+}
+
+TEST(Options, ParsesEveryOption) {
+  Parsed parsed = Parse("format=json:log_path=/tmp/report:exitcode=3:linger_ms=25");
+  EXPECT_TRUE(parsed.warnings.empty());
+  EXPECT_EQ(parsed.options.format, TL_FORMAT_JSON);
+  EXPECT_STREQ(parsed.options.log_path, "/tmp/report");
+  EXPECT_EQ(parsed.options.exitcode, 3);
+  EXPECT_EQ(parsed.options.linger_ms, 25);
+}
+
+TEST(Options, WhitespaceAndRepeatedSeparatorsSeparateToo) {
+  Parsed parsed = Parse("  format=json \n::exitcode=9\t");
+  EXPECT_TRUE(parsed.warnings.empty());
+  EXPECT_EQ(parsed.options.format, TL_FORMAT_JSON);
+  EXPECT_EQ(parsed.options.exitcode, 9);
+}
+
+TEST(Options, LaterValuesWin) {
+  EXPECT_EQ(Parse("exitcode=1:exitcode=2").options.exitcode, 2);
+}
+
+TEST(Options, UnknownKeyWarnsNamingTheKey) {
+  Parsed parsed = Parse("colour=yes:exitcode=5");
+  ASSERT_EQ(parsed.warnings.size(), 1u);
+  EXPECT_EQ(parsed.warnings[0],
+            "threadleak: warning: unknown option 'colour' in THREADLEAK_OPTIONS (ignored)");
+  EXPECT_EQ(parsed.options.exitcode, 5);
+}
+
+TEST(Options, MalformedValuesWarnAndKeepTheDefault) {
+  for (const char* text : {"exitcode=abc", "exitcode=256", "exitcode=-1", "exitcode=",
+                           "linger_ms=99999999999999999999", "format=xml", "log_path="}) {
+    SCOPED_TRACE(text);
+    Parsed parsed = Parse(text);
+    ASSERT_EQ(parsed.warnings.size(), 1u);
+    EXPECT_NE(parsed.warnings[0].find("invalid value"), std::string::npos);
+    EXPECT_NE(parsed.warnings[0].find(text), std::string::npos);
+    Options defaults;
+    EXPECT_EQ(parsed.options.exitcode, defaults.exitcode);
+    EXPECT_EQ(parsed.options.linger_ms, defaults.linger_ms);
+    EXPECT_EQ(parsed.options.format, defaults.format);
+    EXPECT_STREQ(parsed.options.log_path, defaults.log_path);
+  }
+}
+
+TEST(Options, EntryWithoutEqualsIsMalformed) {
+  Parsed parsed = Parse("json:=3");
+  ASSERT_EQ(parsed.warnings.size(), 2u);
+  EXPECT_NE(parsed.warnings[0].find("malformed entry"), std::string::npos);
+  EXPECT_NE(parsed.warnings[0].find("'json'"), std::string::npos);
+}
+
+TEST(Options, OverlongPathIsRejectedNotTruncated) {
+  std::string text = "log_path=" + std::string(kMaxOptionString + 10, 'a');
+  Parsed parsed = Parse(text.c_str());
+  EXPECT_EQ(parsed.warnings.size(), 1u);
+  EXPECT_STREQ(parsed.options.log_path, "stderr");
+}
+
+TEST(Options, HugeInputIsBoundedAndDoesNotCrash) {
+  std::string text;
+  for (int i = 0; i < 10000; ++i) text += "exitcode=7:";
+  Parsed parsed = Parse(text.c_str());
+  EXPECT_TRUE(parsed.warnings.empty());
+  EXPECT_EQ(parsed.options.exitcode, 7);
+}
+
+}  // namespace
+}  // namespace threadleak

@@ -1,0 +1,129 @@
+#include "preload/registry.h"
+
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <vector>
+
+namespace threadleak {
+namespace {
+
+pthread_t FakeHandle(uintptr_t n) {
+  return static_cast<pthread_t>(0x7f0000001000 + n * 0x1000);
+}
+
+bool IsLive(const ThreadRecord* wanted) {
+  struct Search {
+    const ThreadRecord* wanted;
+    bool found = false;
+  } search{wanted};
+  ForEachRecord(
+      [](const ThreadRecord& record, void* context) {
+        auto* s = static_cast<Search*>(context);
+        if (&record == s->wanted) s->found = true;
+      },
+      &search);
+  return search.found;
+}
+
+TEST(Registry, AllocatedRecordIsLiveAndFindableOncePublished) {
+  size_t before = LiveRecordCount();
+  ThreadRecord* record = AllocateRecord();
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(LiveRecordCount(), before + 1);
+  EXPECT_TRUE(IsLive(record));
+  EXPECT_EQ(FindRecord(FakeHandle(1)), nullptr);
+  PublishHandle(record, FakeHandle(1));
+  PublishHandle(record, FakeHandle(1));  // idempotent: creator and child may both publish
+  EXPECT_EQ(FindRecord(FakeHandle(1)), record);
+  ReleaseRecord(record);
+  EXPECT_EQ(FindRecord(FakeHandle(1)), nullptr);
+  EXPECT_EQ(LiveRecordCount(), before);
+}
+
+TEST(Registry, FinishedAloneKeepsTheRecordForAJoinOrReport) {
+  ThreadRecord* record = AllocateRecord();
+  PublishHandle(record, FakeHandle(2));
+  EXPECT_FALSE(MarkLifecycle(record, kFinished));
+  EXPECT_TRUE(IsLive(record));
+  EXPECT_TRUE(MarkLifecycle(record, kJoined));
+  EXPECT_FALSE(IsLive(record));
+  EXPECT_EQ(FindRecord(FakeHandle(2)), nullptr);
+}
+
+TEST(Registry, DetachedThreadIsReleasedWhenItFinishesWhicheverComesFirst) {
+  ThreadRecord* detached_first = AllocateRecord();
+  EXPECT_FALSE(MarkLifecycle(detached_first, kDetached));
+  EXPECT_TRUE(MarkLifecycle(detached_first, kFinished));
+  EXPECT_FALSE(IsLive(detached_first));
+
+  ThreadRecord* finished_first = AllocateRecord();
+  EXPECT_FALSE(MarkLifecycle(finished_first, kFinished));
+  EXPECT_TRUE(MarkLifecycle(finished_first, kDetached));
+  EXPECT_FALSE(IsLive(finished_first));
+}
+
+TEST(Registry, ReleasedTidIsRememberedAsRecentlyExited) {
+  ThreadRecord* record = AllocateRecord();
+  record->tid.store(987654);
+  EXPECT_FALSE(RecentlyExited(987654));
+  ReleaseRecord(record);
+  EXPECT_TRUE(RecentlyExited(987654));
+}
+
+TEST(Registry, MemoryDoesNotGrowWithThreadsEverCreated) {
+  // Warm up to the peak we use, then churn: nothing new may be mapped.
+  std::vector<ThreadRecord*> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(AllocateRecord());
+  for (ThreadRecord* r : batch) ReleaseRecord(r);
+  size_t allocated = AllocatedRecordCount();
+  for (int round = 0; round < 1000; ++round) {
+    batch.clear();
+    for (int i = 0; i < 100; ++i) {
+      ThreadRecord* r = AllocateRecord();
+      ASSERT_NE(r, nullptr);
+      PublishHandle(r, FakeHandle(1000 + i));
+      batch.push_back(r);
+    }
+    for (ThreadRecord* r : batch) {
+      MarkLifecycle(r, kFinished);
+      MarkLifecycle(r, kJoined);
+    }
+  }
+  EXPECT_EQ(AllocatedRecordCount(), allocated);
+}
+
+TEST(Registry, ReusedRecordStartsClean) {
+  ThreadRecord* record = AllocateRecord();
+  record->tid.store(42);
+  record->creation_depth = 5;
+  record->wait.state.store(TL_STATE_COND);
+  ReleaseRecord(record);
+  ThreadRecord* again = AllocateRecord();
+  EXPECT_EQ(again->tid.load(), 0);
+  EXPECT_EQ(again->creation_depth, 0u);
+  EXPECT_EQ(again->wait.state.load(), kNotWaiting);
+  EXPECT_EQ(again->lifecycle.load(), 0u);
+  ReleaseRecord(again);
+}
+
+TEST(Registry, ConcurrentAllocationAndReleaseKeepsCountsConsistent) {
+  size_t before = LiveRecordCount();
+  auto churn = [](void*) -> void* {
+    for (int i = 0; i < 20000; ++i) {
+      ThreadRecord* r = AllocateRecord();
+      PublishHandle(r, FakeHandle(5000 + (i % 64)));
+      FindRecord(FakeHandle(5000 + (i % 64)));
+      MarkLifecycle(r, kDetached);
+      MarkLifecycle(r, kFinished);
+    }
+    return nullptr;
+  };
+  pthread_t threads[4];
+  for (pthread_t& t : threads) pthread_create(&t, nullptr, churn, nullptr);
+  for (pthread_t t : threads) pthread_join(t, nullptr);
+  EXPECT_EQ(LiveRecordCount(), before);
+}
+
+}  // namespace
+}  // namespace threadleak
