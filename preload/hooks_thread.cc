@@ -22,8 +22,8 @@ void* StartTrampoline(void* argument) {
   auto* record = static_cast<ThreadRecord*>(argument);
   record->tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
   t_record = record;
-  // The child publishes its own handle: once it runs, the creator may no longer touch the
-  // record (a thread that detaches itself and returns releases it at once).
+  // Published by the creator too, when pthread_create returns; this covers a join or detach
+  // that races with that return.
   PublishHandle(record, pthread_self());
   pthread_setspecific(ThreadExitKey(), record);
   return record->start_routine(record->start_arg);
@@ -77,7 +77,14 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
   record->start_arg = argument;
   RecordCreation(record, attr);
   int result = Real().pthread_create(thread, attr, StartTrampoline, record);
-  if (result != 0) ReleaseRecord(record);
+  if (result != 0) {
+    ReleaseRecord(record);
+    return result;
+  }
+  // The record outlives the thread until this point (kCreatorReturned), so a detach right after
+  // this return finds it even if the thread has not run yet.
+  PublishHandle(record, *thread);
+  MarkLifecycle(record, kCreatorReturned);
   return result;
 }
 

@@ -111,7 +111,9 @@ ThreadRecord* FindRecord(pthread_t handle) {
 
 bool MarkLifecycle(ThreadRecord* record, uint32_t bits) {
   uint32_t before = record->lifecycle.fetch_or(bits, std::memory_order_acq_rel);
-  auto releasable = [](uint32_t v) { return (v & kFinished) && (v & (kDetached | kJoined)); };
+  auto releasable = [](uint32_t v) {
+    return (v & kFinished) && (v & (kDetached | kJoined)) && (v & kCreatorReturned);
+  };
   if (releasable(before) || !releasable(before | bits)) return false;
   SpinLockGuard guard(g_registry.lock);
   UnlinkAndFreeLocked(record);

@@ -24,7 +24,8 @@ void PublishHandle(ThreadRecord* record, pthread_t handle);
 ThreadRecord* FindRecord(pthread_t handle);
 
 // Sets lifecycle bits; releases the record when the thread is finished and was joined or
-// detached. Returns true if this call released it (the caller must not touch it again).
+// detached, and its creator's pthread_create has returned. Returns true if this call released it
+// (the caller must not touch it again).
 bool MarkLifecycle(ThreadRecord* record, uint32_t bits);
 
 // Unlinks a record whose thread never ran (pthread_create failed).

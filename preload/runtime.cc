@@ -34,7 +34,7 @@ void RegisterMainThread() {
   ThreadRecord* record = AllocateRecord();
   if (record == nullptr) return;
   record->tid.store(gettid(), std::memory_order_relaxed);
-  record->lifecycle.store(kMainThread, std::memory_order_relaxed);
+  record->lifecycle.store(kMainThread | kCreatorReturned, std::memory_order_relaxed);
   PublishHandle(record, pthread_self());
   t_record = record;
 }

@@ -23,12 +23,14 @@ struct WaitSlot {
 };
 
 // Lifecycle bits. A record is released once the thread has finished and nobody can ask about it
-// any more: it was joined, or it was detached.
+// any more: it was joined, or it was detached — and once pthread_create has returned to the
+// creator, which publishes the handle after the thread may already have run.
 enum LifecycleBit : uint32_t {
   kFinished = 1u << 0,
   kDetached = 1u << 1,
   kJoined = 1u << 2,
   kMainThread = 1u << 3,
+  kCreatorReturned = 1u << 4,
 };
 
 struct ThreadRecord {

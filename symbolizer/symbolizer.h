@@ -15,12 +15,14 @@
 namespace threadleak {
 
 struct SourceFrame {
-  uintptr_t pc = 0;       // the address as captured
-  std::string function;   // demangled; empty when unknown
-  std::string file;       // empty when unknown
-  int line = 0;           // 0 when unknown
-  std::string module;     // path of the ELF object, empty when unknown
-  uintptr_t module_offset = 0;  // pc relative to the module's load address
+  uintptr_t pc = 0;      // the address as captured
+  std::string function;  // demangled; empty when unknown
+  std::string file;      // empty when unknown
+  int line = 0;          // 0 when unknown
+  std::string module;    // path of the ELF object, empty when unknown
+  // pc minus the module's load bias: the address as in the ELF file, what `addr2line -e module`
+  // takes (the start of the mapping instead when the file cannot be read).
+  uintptr_t module_offset = 0;
 };
 
 class Symbolizer {

@@ -52,10 +52,12 @@ std::string Frames(const std::vector<SourceFrame>& frames) {
     const SourceFrame& frame = frames[i];
     if (i > 0) out += ",";
     out += "{\"pc\":" + HexString(frame.pc);
-    out += ",\"function\":" + (frame.function.empty() ? "null" : JsonString(frame.function));
+    // function and module are always strings ("??" when unknown, as addr2line says); file and
+    // line are null when unknown.
+    out += ",\"function\":" + JsonString(frame.function.empty() ? "??" : frame.function);
     out += ",\"file\":" + (frame.file.empty() ? "null" : JsonString(frame.file));
     out += ",\"line\":" + (frame.line > 0 ? std::to_string(frame.line) : "null");
-    out += ",\"module\":" + (frame.module.empty() ? "null" : JsonString(frame.module));
+    out += ",\"module\":" + JsonString(frame.module.empty() ? "??" : frame.module);
     out += "}";
   }
   return out + "]";

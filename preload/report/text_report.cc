@@ -72,8 +72,24 @@ std::string WaitDetail(const tl_thread& thread) {
   return detail;
 }
 
+// A thread name in quotes. Names are the program's data: a control character would break the
+// report's one-line-per-item shape, so it is escaped.
 std::string Quoted(const char* name) {
-  return std::string("\"") + name + "\"";
+  std::string out = "\"";
+  for (const char* c = name; *c != '\0'; ++c) {
+    unsigned char byte = static_cast<unsigned char>(*c);
+    if (byte == '"' || byte == '\\') {
+      out += '\\';
+      out += *c;
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += *c;
+    }
+  }
+  return out + "\"";
 }
 
 void AppendFrames(std::string& out, const std::vector<SourceFrame>& frames) {
@@ -113,8 +129,8 @@ void AppendThread(std::string& out, const SymbolizedThread& thread) {
     out += " created by a thread threadleak did not see (before it loaded, or with raw clone)\n";
   } else {
     out += " created by ";
-    if (const SourceFrame* top = TopUserFrame(thread.creation)) out += top->function + " ";
-    out += "in thread " + std::to_string(raw.creator_tid) + " " + Quoted(raw.creator_name) + ":\n";
+    if (const SourceFrame* top = TopUserFrame(thread.creation)) out += top->function + " in ";
+    out += "thread " + std::to_string(raw.creator_tid) + " " + Quoted(raw.creator_name) + ":\n";
     AppendFrames(out, thread.creation);
   }
   out += "]\n";

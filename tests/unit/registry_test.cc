@@ -41,8 +41,15 @@ TEST(Registry, AllocatedRecordIsLiveAndFindableOncePublished) {
   EXPECT_EQ(LiveRecordCount(), before);
 }
 
-TEST(Registry, FinishedAloneKeepsTheRecordForAJoinOrReport) {
+// A record as the pthread_create hook leaves it once the creator has returned.
+ThreadRecord* CreatedRecord() {
   ThreadRecord* record = AllocateRecord();
+  MarkLifecycle(record, kCreatorReturned);
+  return record;
+}
+
+TEST(Registry, FinishedAloneKeepsTheRecordForAJoinOrReport) {
+  ThreadRecord* record = CreatedRecord();
   PublishHandle(record, FakeHandle(2));
   EXPECT_FALSE(MarkLifecycle(record, kFinished));
   EXPECT_TRUE(IsLive(record));
@@ -52,15 +59,24 @@ TEST(Registry, FinishedAloneKeepsTheRecordForAJoinOrReport) {
 }
 
 TEST(Registry, DetachedThreadIsReleasedWhenItFinishesWhicheverComesFirst) {
-  ThreadRecord* detached_first = AllocateRecord();
+  ThreadRecord* detached_first = CreatedRecord();
   EXPECT_FALSE(MarkLifecycle(detached_first, kDetached));
   EXPECT_TRUE(MarkLifecycle(detached_first, kFinished));
   EXPECT_FALSE(IsLive(detached_first));
 
-  ThreadRecord* finished_first = AllocateRecord();
+  ThreadRecord* finished_first = CreatedRecord();
   EXPECT_FALSE(MarkLifecycle(finished_first, kFinished));
   EXPECT_TRUE(MarkLifecycle(finished_first, kDetached));
   EXPECT_FALSE(IsLive(finished_first));
+}
+
+TEST(Registry, RecordOutlivesAThreadThatEndsBeforeItsCreatorReturns) {
+  ThreadRecord* record = AllocateRecord();
+  EXPECT_FALSE(MarkLifecycle(record, kDetached));
+  EXPECT_FALSE(MarkLifecycle(record, kFinished));
+  EXPECT_TRUE(IsLive(record));  // the creator still publishes its handle
+  EXPECT_TRUE(MarkLifecycle(record, kCreatorReturned));
+  EXPECT_FALSE(IsLive(record));
 }
 
 TEST(Registry, ReleasedTidIsRememberedAsRecentlyExited) {
@@ -80,7 +96,7 @@ TEST(Registry, MemoryDoesNotGrowWithThreadsEverCreated) {
   for (int round = 0; round < 1000; ++round) {
     batch.clear();
     for (int i = 0; i < 100; ++i) {
-      ThreadRecord* r = AllocateRecord();
+      ThreadRecord* r = CreatedRecord();
       ASSERT_NE(r, nullptr);
       PublishHandle(r, FakeHandle(1000 + i));
       batch.push_back(r);
@@ -111,7 +127,7 @@ TEST(Registry, ConcurrentAllocationAndReleaseKeepsCountsConsistent) {
   size_t before = LiveRecordCount();
   auto churn = [](void*) -> void* {
     for (int i = 0; i < 20000; ++i) {
-      ThreadRecord* r = AllocateRecord();
+      ThreadRecord* r = CreatedRecord();
       PublishHandle(r, FakeHandle(5000 + (i % 64)));
       FindRecord(FakeHandle(5000 + (i % 64)));
       MarkLifecycle(r, kDetached);

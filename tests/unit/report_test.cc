@@ -22,17 +22,15 @@ __attribute__((noinline)) uintptr_t ReturnAddress() {
 
 // Each returns the address just after its call to ReturnAddress(), and that call's line.
 __attribute__((noinline)) Site WaitingFunction() {
-  uintptr_t pc = ReturnAddress();
-  int line = __LINE__;
+  Site site = {ReturnAddress(), __LINE__};
   asm volatile("");
-  return {pc, line};
+  return site;
 }
 
 __attribute__((noinline)) Site CreatingFunction() {
-  uintptr_t pc = ReturnAddress();
-  int line = __LINE__;
+  Site site = {ReturnAddress(), __LINE__};
   asm volatile("");
-  return {pc, line};
+  return site;
 }
 
 tl_thread MakeThread(int32_t tid, const char* name, uint32_t state) {
@@ -62,7 +60,8 @@ class ReportTest : public ::testing::Test {
     cond.creation = {TL_STACK_RETURNS, 1, {creating.return_address}};
     threads_[0] = cond;
     tl_thread io = MakeThread(4243, "odd \"name\"\n\xff", TL_STATE_IO);
-    io.syscall_number = 0;  // read
+    io.syscall_number = 0;                         // read
+    io.stack = {TL_STACK_INTERRUPTED, 1, {0x10}};  // nothing is mapped there
     threads_[1] = io;
     tl_thread finished = MakeThread(4244, "done", TL_STATE_FINISHED);
     finished.creator_tid = 4240;
@@ -97,11 +96,15 @@ TEST_F(ReportTest, TextHasTheGoleakShape) {
                       "thread 4240 \"main\":\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("in state io (in read)"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\xff\" in state io (in read):\n    #0 0x10\n"),
+      std::string::npos)
+      << text;
   EXPECT_NE(text.find("created by a thread threadleak did not see"), std::string::npos) << text;
   EXPECT_NE(text.find("[Thread 4244 \"done\" in state finished: it finished but was never joined"),
             std::string::npos)
       << text;
+  EXPECT_NE(text.find(" created by thread 4240 \"main\":\n]"), std::string::npos) << text;
   EXPECT_NE(text.find("\nSUMMARY: threadleak: 3 leaked threads (1 cond, 1 finished, 1 io)\n"),
             std::string::npos)
       << text;
@@ -147,7 +150,12 @@ TEST_F(ReportTest, JsonIsOneLineWithTheDocumentedFields) {
   EXPECT_TRUE(io["blocked_ms"].is_null());
   EXPECT_TRUE(io["created_by"]["tid"].is_null());
   EXPECT_TRUE(io["created_by"]["name"].is_null());
-  EXPECT_TRUE(io["stack"].empty());
+  ASSERT_EQ(io["stack"].size(), 1u);
+  EXPECT_EQ(io["stack"][0]["pc"], "0x10");
+  EXPECT_EQ(io["stack"][0]["function"], "??");
+  EXPECT_EQ(io["stack"][0]["module"], "??");
+  EXPECT_TRUE(io["stack"][0]["file"].is_null());
+  EXPECT_TRUE(io["stack"][0]["line"].is_null());
 
   EXPECT_EQ(report["threads"][2]["state"], "finished");
 }

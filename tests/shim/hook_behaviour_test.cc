@@ -1,0 +1,145 @@
+// The shim must not change what programs do, and its exit path must never hang: each scenario
+// runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/e2e/support.h"
+
+namespace {
+
+using e2e::Field;
+using e2e::RunResult;
+using e2e::TempDir;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct ShimRun {
+  TempDir dir;
+  RunResult result;
+  std::string output;
+
+  explicit ShimRun(std::vector<std::string> argv) {
+    result = e2e::RunUnderShim(SHIM_PATH, argv, dir);
+    output = result.output;
+  }
+
+  // The one report of process `pid`, or an empty object (with a test failure) when missing.
+  nlohmann::json Report(pid_t pid) {
+    std::string error;
+    auto report = e2e::ReadReport(e2e::ReportPath(dir, pid), &error);
+    EXPECT_TRUE(report.has_value()) << error << "\n" << output;
+    return report.value_or(nlohmann::json::object());
+  }
+};
+
+TEST(HookBehaviour, ReturnValuesAndErrnoAreLibcs) {
+  ShimRun run({HOOK_BEHAVIOUR, "return_values"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  EXPECT_TRUE(e2e::ReportFiles(run.dir).empty());
+}
+
+TEST(HookBehaviour, ThreadWaitingOnStaticConditionVariableDoesNotHangExit) {
+  ShimRun run({HOOK_BEHAVIOUR, "static_cv"});
+  ASSERT_FALSE(run.result.timed_out) << "exit hung in the static condvar's destructor";
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe() << "\n" << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1);
+  EXPECT_EQ(report["threads"][0]["state"], "cond");
+}
+
+TEST(HookBehaviour, ThreadHoldingStdinLockDoesNotHangExitAndOutputIsFlushed) {
+  ShimRun run({HOOK_BEHAVIOUR, "stdin_reader"});
+  ASSERT_FALSE(run.result.timed_out) << "exit hung on the stdin lock";
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe();
+  EXPECT_NE(run.output.find("buffered output survives the report"), std::string::npos)
+      << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1);
+  EXPECT_EQ(report["threads"][0]["state"], "io");
+  EXPECT_EQ(report["threads"][0]["syscall"], "read");
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "StdinReader"))
+      << e2e::Summarize(report);
+}
+
+TEST(HookBehaviour, ExitFromAThreadReportsNeitherItNorMain) {
+  ShimRun run({HOOK_BEHAVIOUR, "exit_from_thread"});
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe() << "\n" << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
+  EXPECT_NE(report["threads"][0]["tid"], run.result.pid);
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "BlockForever"));
+}
+
+TEST(HookBehaviour, ThreadsThatComeAndGoAreNeverReported) {
+  ShimRun run({HOOK_BEHAVIOUR, "churn"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  EXPECT_TRUE(e2e::ReportFiles(run.dir).empty());
+}
+
+TEST(HookBehaviour, CancelledAndPthreadExitThreadsAreJoinedCleanly) {
+  ShimRun run({HOOK_BEHAVIOUR, "cancel_and_exit"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  EXPECT_TRUE(e2e::ReportFiles(run.dir).empty());
+}
+
+TEST(HookBehaviour, ForkedChildReportsOnlyItsOwnLeak) {
+  ShimRun run({HOOK_BEHAVIOUR, "fork_child_leaks"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  std::vector<std::string> reports = e2e::ReportFiles(run.dir);
+  ASSERT_EQ(reports.size(), 1u) << run.output;
+  EXPECT_EQ(reports[0].find(e2e::ReportPath(run.dir, run.result.pid)), std::string::npos)
+      << "the parent must not report";
+  std::string error;
+  auto report = e2e::ReadReport(reports[0], &error);
+  ASSERT_TRUE(report.has_value()) << error;
+  ASSERT_EQ(Field(*report, "leaks"), 1);
+  EXPECT_TRUE(e2e::StackHasFunction((*report)["threads"][0]["stack"], "BlockForever"));
+  EXPECT_NE(run.output.find("child status 66"), std::string::npos) << run.output;
+}
+
+TEST(CProgram, OldCondvarAbiWorks) {
+  ShimRun run({C_PROGRAM, "old_abi_ok"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  EXPECT_TRUE(e2e::ReportFiles(run.dir).empty());
+}
+
+TEST(CProgram, OldCondvarAbiWaiterIsReportedAsCond) {
+  ShimRun run({C_PROGRAM, "old_abi_leak"});
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe() << "\n" << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1);
+  EXPECT_EQ(report["threads"][0]["state"], "cond");
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "old_abi_waiter"))
+      << e2e::Summarize(report);
+}
+
+TEST(CProgram, RawCloneThreadIsFoundWithAnUnknownCreator) {
+  ShimRun run({C_PROGRAM, "raw_clone_leak"});
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe() << "\n" << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
+  const nlohmann::json& thread = report["threads"][0];
+  EXPECT_EQ(thread["state"], "io");
+  EXPECT_TRUE(thread["created_by"]["tid"].is_null());
+  EXPECT_TRUE(thread["created_by"]["stack"].empty());
+}
+
+TEST(CProgram, CxxExceptionsInALoadedLibraryBehave) {
+  ShimRun run({C_PROGRAM, "cxx_exceptions", CXX_EXCEPTIONS_LIBRARY});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+}
+
+}  // namespace

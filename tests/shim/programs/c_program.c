@@ -1,0 +1,111 @@
+/* A C program: glibc's old condition variable ABI, a thread made with raw clone(), and a C++
+   library loaded with dlopen whose exceptions must work as without the shim.
+   Usage: c_program old_abi_ok | old_abi_leak | raw_clone_leak | cxx_exceptions LIBRARY */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The pre-2.3.2 condvar functions, as a program linked against an old glibc calls them. */
+__asm__(".symver old_cond_init, pthread_cond_init@GLIBC_2.2.5");
+__asm__(".symver old_cond_wait, pthread_cond_wait@GLIBC_2.2.5");
+__asm__(".symver old_cond_signal, pthread_cond_signal@GLIBC_2.2.5");
+__asm__(".symver old_cond_destroy, pthread_cond_destroy@GLIBC_2.2.5");
+int old_cond_init(pthread_cond_t*, const pthread_condattr_t*);
+int old_cond_wait(pthread_cond_t*, pthread_mutex_t*);
+int old_cond_signal(pthread_cond_t*);
+int old_cond_destroy(pthread_cond_t*);
+
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond;
+static int ready = 0;
+static int waiting = 0;
+
+__attribute__((noinline)) static void* old_abi_waiter(void* unused) {
+  (void)unused;
+  pthread_mutex_lock(&mutex);
+  waiting = 1;
+  while (!ready) old_cond_wait(&cond, &mutex);
+  pthread_mutex_unlock(&mutex);
+  return NULL;
+}
+
+static int old_abi(int leak) {
+  old_cond_init(&cond, NULL);
+  pthread_t waiter;
+  pthread_create(&waiter, NULL, old_abi_waiter, NULL);
+  for (;;) {
+    pthread_mutex_lock(&mutex);
+    int is_waiting = waiting;
+    pthread_mutex_unlock(&mutex);
+    if (is_waiting) break;
+    usleep(1000);
+  }
+  usleep(20000);
+  if (leak) {
+    pthread_detach(waiter);
+    return 0;
+  }
+  pthread_mutex_lock(&mutex);
+  ready = 1;
+  old_cond_signal(&cond);
+  pthread_mutex_unlock(&mutex);
+  pthread_join(waiter, NULL);
+  old_cond_destroy(&cond);
+  return 0;
+}
+
+/* A thread glibc knows nothing about: it may not touch libc (its TLS is the parent's), so it
+   reads with a bare system call. */
+static int raw_pipe[2];
+
+static int raw_reader(void* unused) {
+  (void)unused;
+  char byte;
+  for (;;) {
+    long result;
+    __asm__ volatile("syscall"
+                     : "=a"(result)
+                     : "0"((long)SYS_read), "D"((long)raw_pipe[0]), "S"(&byte), "d"(1L)
+                     : "rcx", "r11", "memory");
+  }
+  return 0;
+}
+
+static int raw_clone_leak(void) {
+  if (pipe(raw_pipe) != 0) return 1;
+  size_t size = 256 * 1024;
+  char* stack = malloc(size);
+  int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+  if (clone(raw_reader, stack + size, flags, NULL) < 0) return 1;
+  usleep(50000);
+  return 0;
+}
+
+static int cxx_exceptions(const char* library) {
+  void* handle = dlopen(library, RTLD_NOW);
+  if (handle == NULL) {
+    fprintf(stderr, "c_program: %s\n", dlerror());
+    return 1;
+  }
+  int (*run)(void) = (int (*)(void))dlsym(handle, "run_exception_checks");
+  int failures = run();
+  if (failures != 0) fprintf(stderr, "c_program: %d exception checks failed\n", failures);
+  return failures == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  const char* scenario = argc > 1 ? argv[1] : "";
+  if (strcmp(scenario, "old_abi_ok") == 0) return old_abi(0);
+  if (strcmp(scenario, "old_abi_leak") == 0) return old_abi(1);
+  if (strcmp(scenario, "raw_clone_leak") == 0) return raw_clone_leak();
+  if (strcmp(scenario, "cxx_exceptions") == 0 && argc > 2) return cxx_exceptions(argv[2]);
+  fprintf(stderr, "c_program: unknown scenario '%s'\n", scenario);
+  return 2;
+}

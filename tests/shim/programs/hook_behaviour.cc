@@ -1,0 +1,234 @@
+// Scenarios that check the shim leaves programs' behaviour alone and keeps the exit path safe.
+// Usage: hook_behaviour SCENARIO. Exits 0 when the program saw what it expected, 1 otherwise.
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+int failures = 0;
+
+#define EXPECT(condition)                                                              \
+  do {                                                                                 \
+    if (!(condition)) {                                                                \
+      std::fprintf(stderr, "hook_behaviour: %s:%d: expected %s\n", __FILE__, __LINE__, \
+                   #condition);                                                        \
+      ++failures;                                                                      \
+    }                                                                                  \
+  } while (0)
+
+void BlockForever() {
+  static std::mutex mutex;
+  static std::condition_variable never;
+  std::unique_lock lock(mutex);
+  never.wait(lock, [] { return false; });
+}
+
+// Every hooked call returns what libc returns, and errno is what libc leaves.
+int ReturnValuesAndErrno() {
+  pthread_mutexattr_t attributes;
+  pthread_mutexattr_init(&attributes);
+  pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ERRORCHECK);
+  pthread_mutex_t checked;
+  pthread_mutex_init(&checked, &attributes);
+  EXPECT(pthread_mutex_lock(&checked) == 0);
+  EXPECT(pthread_mutex_lock(&checked) == EDEADLK);  // relock by the owner
+  EXPECT(pthread_mutex_unlock(&checked) == 0);
+
+  pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_t recursive;
+  pthread_mutex_init(&recursive, &attributes);
+  EXPECT(pthread_mutex_lock(&recursive) == 0);
+  EXPECT(pthread_mutex_lock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == 0);
+  EXPECT(pthread_mutex_unlock(&recursive) == EPERM);  // no longer owned
+
+  sem_t semaphore;
+  sem_init(&semaphore, 0, 1);
+  errno = 1234;
+  EXPECT(sem_wait(&semaphore) == 0);
+  EXPECT(errno == 1234);  // the shim's own attempt must not leave EAGAIN behind
+  std::thread poster([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sem_post(&semaphore);
+  });
+  errno = 4321;
+  EXPECT(sem_wait(&semaphore) == 0);  // blocks until posted
+  EXPECT(errno == 4321);
+  poster.join();
+
+  pthread_rwlock_t rwlock = PTHREAD_RWLOCK_INITIALIZER;
+  EXPECT(pthread_rwlock_rdlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_rdlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_trywrlock(&rwlock) == EBUSY);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_wrlock(&rwlock) == 0);
+  EXPECT(pthread_rwlock_wrlock(&rwlock) == EDEADLK);
+  EXPECT(pthread_rwlock_unlock(&rwlock) == 0);
+
+  timespec past = {0, 0};
+  pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&held);
+  std::thread([&] { EXPECT(pthread_mutex_timedlock(&held, &past) == ETIMEDOUT); }).join();
+  pthread_mutex_unlock(&held);
+
+  pthread_t self_joined = pthread_self();
+  EXPECT(pthread_join(self_joined, nullptr) == EDEADLK);
+
+  timespec bad = {0, -1};
+  errno = 0;
+  EXPECT(nanosleep(&bad, nullptr) == -1 && errno == EINVAL);
+
+  std::promise<int> promise;
+  std::future<int> future = promise.get_future();
+  std::thread setter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    promise.set_value(7);
+  });
+  EXPECT(future.get() == 7);  // a futex wait through syscall()
+  setter.join();
+  EXPECT(std::async(std::launch::async, [] { return 5; }).get() == 5);
+  return failures == 0 ? 0 : 1;
+}
+
+// A leaked thread waiting on a static condition variable: without the check before static
+// destructors, exit would hang in ~condition_variable.
+std::mutex g_static_mutex;
+std::condition_variable g_static_cv;
+
+int StaticConditionVariable() {
+  std::atomic<bool> waiting{false};
+  std::thread([&] {
+    std::unique_lock lock(g_static_mutex);
+    waiting = true;
+    g_static_cv.wait(lock, [] { return false; });
+  }).detach();
+  while (!waiting) std::this_thread::yield();
+  return 0;
+}
+
+// A thread blocked in fgets() holds stdin's lock for ever; the exit path must not take it. The
+// program's own buffered output must still come out.
+int StdinReader() {
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  dup2(fds[0], STDIN_FILENO);  // fds[1] stays open: nothing will ever arrive
+  std::atomic<bool> started{false};
+  std::thread([&] {
+    started = true;
+    char line[64];
+    (void)fgets(line, sizeof line, stdin);
+  }).detach();
+  while (!started) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it enter read()
+  std::printf("buffered output survives the report\n");        // stdout is a file: fully buffered
+  return 0;
+}
+
+// exit() from a thread while main is joining it: neither the exiting thread nor main is a leak,
+// the third thread is.
+int ExitFromThread() {
+  std::thread([] { BlockForever(); }).detach();
+  pthread_t exiter;
+  pthread_create(
+      &exiter, nullptr,
+      [](void*) -> void* {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        exit(0);
+      },
+      nullptr);
+  pthread_join(exiter, nullptr);
+  return 1;  // not reached
+}
+
+// Many threads come and go, joined or detached: none may be reported, nothing may hang.
+int Churn() {
+  std::atomic<int> detached_done{0};
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::thread> batch;
+    for (int i = 0; i < 50; ++i) batch.emplace_back([] {});
+    for (std::thread& t : batch) t.join();
+    std::thread([&] { ++detached_done; }).detach();
+    pthread_t self_detaching;
+    pthread_create(
+        &self_detaching, nullptr,
+        [](void*) -> void* {
+          pthread_detach(pthread_self());
+          return nullptr;
+        },
+        nullptr);
+  }
+  while (detached_done < 200) std::this_thread::yield();
+  return 0;
+}
+
+// The child of a fork reports its own leak and exits with the leak status; the parent, whose
+// threads are all gone, is untouched.
+int ForkChildLeaks() {
+  std::thread([] {}).join();
+  pid_t child = fork();
+  if (child == 0) {
+    std::thread([] { BlockForever(); }).detach();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return 0;  // through main's return, as a program would
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  std::printf("child status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 66 ? 0 : 1;
+}
+
+// A thread cancelled while blocked, and one ending in pthread_exit: both finished, both joined.
+int CancelAndPthreadExit() {
+  pthread_t cancelled;
+  pthread_create(
+      &cancelled, nullptr,
+      [](void*) -> void* {
+        for (;;) pause();
+      },
+      nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pthread_cancel(cancelled);
+  void* result = nullptr;
+  EXPECT(pthread_join(cancelled, &result) == 0);
+  EXPECT(result == PTHREAD_CANCELED);
+  pthread_t exiting;
+  pthread_create(
+      &exiting, nullptr, [](void*) -> void* { pthread_exit(reinterpret_cast<void*>(9)); }, nullptr);
+  EXPECT(pthread_join(exiting, &result) == 0);
+  EXPECT(result == reinterpret_cast<void*>(9));
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOFBF, 4096);
+  std::string scenario = argc > 1 ? argv[1] : "";
+  if (scenario == "return_values") return ReturnValuesAndErrno();
+  if (scenario == "static_cv") return StaticConditionVariable();
+  if (scenario == "stdin_reader") return StdinReader();
+  if (scenario == "exit_from_thread") return ExitFromThread();
+  if (scenario == "churn") return Churn();
+  if (scenario == "fork_child_leaks") return ForkChildLeaks();
+  if (scenario == "cancel_and_exit") return CancelAndPthreadExit();
+  std::fprintf(stderr, "hook_behaviour: unknown scenario '%s'\n", scenario.c_str());
+  return 2;
+}

@@ -1,0 +1,17 @@
+#include "tests/symbolizer/test_support.h"
+
+#include <cstdlib>
+#include <memory>
+
+namespace symtest {
+
+__attribute__((noipa)) uintptr_t CaptureReturnAddress() {
+  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
+}
+
+std::string RealPath(const char* path) {
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path, nullptr), &std::free);
+  return real == nullptr ? std::string() : std::string(real.get());
+}
+
+}  // namespace symtest
