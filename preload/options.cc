@@ -60,6 +60,13 @@ struct Parser {
     return true;
   }
 
+  bool SetBool(std::string_view value, bool* out) {
+    if (value == "1" || value == "true") return *out = true, true;
+    if (value == "0" || value == "false") return *out = false, true;
+    Warn("invalid value", entry);
+    return false;
+  }
+
   bool SetString(std::string_view key, std::string_view value, char* out) {
     if (value.empty() || value.size() >= kMaxOptionString) {
       Warn("invalid value", entry);
@@ -81,6 +88,11 @@ struct Parser {
     SetInt(key, value, min, max, &options->name);                         \
     return;                                                               \
   }
+#define THREADLEAK_OPTION_BOOL(name, default_value, description) \
+  if (key == #name) {                                            \
+    SetBool(value, &options->name);                              \
+    return;                                                      \
+  }
 #define THREADLEAK_OPTION_STRING(name, default_value, description) \
   if (key == #name) {                                              \
     SetString(key, value, options->name);                          \
@@ -90,6 +102,7 @@ struct Parser {
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_BOOL
     Warn("unknown option", key);
   }
 };

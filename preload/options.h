@@ -16,12 +16,14 @@ struct Options {
 #define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
   unsigned name = default_value;
 #define THREADLEAK_OPTION_INT(name, default_value, min, max, description) long name = default_value;
+#define THREADLEAK_OPTION_BOOL(name, default_value, description) bool name = default_value;
 #define THREADLEAK_OPTION_STRING(name, default_value, description) \
   char name[kMaxOptionString] = default_value;
 #include "preload/options.inc"
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_BOOL
 };
 
 // Receives one complete warning line (without the trailing newline).

@@ -103,7 +103,13 @@ void WriteReport(uint32_t trigger, const tl_thread* threads, size_t count) {
   tl_write_report_fn write_report = LoadReportModule();
   tl_snapshot snapshot{static_cast<int32_t>(getpid()), trigger, static_cast<uint32_t>(count),
                        threads};
-  tl_report_config config{static_cast<uint32_t>(GlobalOptions().format), fd};
+  const Options& options = GlobalOptions();
+  tl_report_config config{static_cast<uint32_t>(options.format),
+                          fd,
+                          options.symbolize,
+                          options.demangle,
+                          options.debuginfod,
+                          options.strip_path_prefix};
   if (write_report != nullptr && write_report(&snapshot, &config) == 0) return;
   WritePlainReport(fd, threads, count);
 }

@@ -74,8 +74,12 @@ struct tl_snapshot {
 };
 
 struct tl_report_config {
-  uint32_t format;  // tl_format
-  int fd;           // where the report goes; written with as few write() calls as possible
+  uint32_t format;      // tl_format
+  int fd;               // where the report goes; written with as few write() calls as possible
+  uint32_t symbolize;   // 0: raw frames (module path, build-id, offset)
+  uint32_t demangle;    // 0: keep mangled names
+  uint32_t debuginfod;  // 1: the symbolizer may use debuginfod
+  const char* strip_path_prefix;  // removed from source paths; "" for none
 };
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".

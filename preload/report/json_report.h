@@ -15,9 +15,6 @@ namespace threadleak {
 std::string RenderJsonReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads);
 
-// `text` as a JSON string literal, quotes included. Invalid UTF-8 bytes become U+FFFD.
-std::string JsonString(std::string_view text);
-
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_REPORT_JSON_REPORT_H_

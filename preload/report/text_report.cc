@@ -4,16 +4,11 @@
 #include <cstdio>
 #include <map>
 
+#include "preload/report/frame_format.h"
 #include "preload/report/syscall_names.h"
 
 namespace threadleak {
 namespace {
-
-std::string Hex(uintptr_t value) {
-  char buffer[24];
-  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
-  return buffer;
-}
 
 const char* TriggerPhrase(uint32_t trigger) {
   switch (trigger) {
@@ -35,7 +30,7 @@ const char* TriggerPhrase(uint32_t trigger) {
 std::string WaitDetail(const tl_thread& thread) {
   std::string detail;
   auto with_object = [&](const char* what) {
-    detail = std::string(what) + " " + Hex(thread.object);
+    detail = std::string(what) + " " + HexAddress(thread.object);
   };
   switch (thread.state) {
     case TL_STATE_MUTEX:
@@ -92,26 +87,6 @@ std::string Quoted(const char* name) {
   return out + "\"";
 }
 
-void AppendFrames(std::string& out, const std::vector<SourceFrame>& frames) {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    const SourceFrame& frame = frames[i];
-    out += "    #" + std::to_string(i) + " ";
-    if (!frame.function.empty()) {
-      out += frame.function;
-    } else {
-      out += Hex(frame.pc);
-    }
-    if (!frame.file.empty()) {
-      out += " at " + frame.file;
-      if (frame.line > 0) out += ":" + std::to_string(frame.line);
-    } else if (!frame.module.empty()) {
-      out +=
-          " (" + std::string(ModuleBaseName(frame.module)) + "+" + Hex(frame.module_offset) + ")";
-    }
-    out += "\n";
-  }
-}
-
 void AppendThread(std::string& out, const SymbolizedThread& thread) {
   const tl_thread& raw = *thread.raw;
   out += "[Thread " + std::to_string(raw.tid) + " " + Quoted(raw.name) + " in state " +
@@ -124,14 +99,14 @@ void AppendThread(std::string& out, const SymbolizedThread& thread) {
   } else {
     out += ":\n";
   }
-  AppendFrames(out, thread.stack);
+  AppendTextFrames(out, thread.stack);
   if (raw.creator_tid < 0 && thread.creation.empty()) {
     out += " created by a thread threadleak did not see (before it loaded, or with raw clone)\n";
   } else {
     out += " created by ";
     if (const SourceFrame* top = TopUserFrame(thread.creation)) out += top->function + " in ";
     out += "thread " + std::to_string(raw.creator_tid) + " " + Quoted(raw.creator_name) + ":\n";
-    AppendFrames(out, thread.creation);
+    AppendTextFrames(out, thread.creation);
   }
   out += "]\n";
 }

@@ -30,6 +30,19 @@ TEST(Options, DefaultsAreDocumentedValues) {
   EXPECT_STREQ(defaults.log_path, "stderr");
   EXPECT_EQ(defaults.exitcode, 66);
   EXPECT_EQ(defaults.linger_ms, 500);
+  EXPECT_TRUE(defaults.symbolize);
+  EXPECT_TRUE(defaults.demangle);
+  EXPECT_FALSE(defaults.debuginfod);
+  EXPECT_STREQ(defaults.strip_path_prefix, "");
+}
+
+TEST(Options, BooleansTakeZeroOneFalseTrue) {
+  Parsed parsed = Parse("symbolize=0:demangle=false:debuginfod=true");
+  EXPECT_TRUE(parsed.warnings.empty());
+  EXPECT_FALSE(parsed.options.symbolize);
+  EXPECT_FALSE(parsed.options.demangle);
+  EXPECT_TRUE(parsed.options.debuginfod);
+  EXPECT_EQ(Parse("symbolize=yes").warnings.size(), 1u);
 }
 
 TEST(Options, NullAndEmptyTextKeepDefaults) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "preload/report/json_report.h"
+#include "preload/report/json_string.h"
 #include "preload/report/text_report.h"
 
 namespace threadleak {
