@@ -66,11 +66,27 @@ struct tl_thread {
   struct tl_stack creation;
 };
 
+enum { TL_MODULE_PATH_LEN = 256, TL_BUILD_ID_LEN = 20 };
+
+// A shared library that was dlclose()d while the process ran: pcs captured while it was loaded
+// (a creation stack, typically) are named from this record, never from whatever is mapped at
+// those addresses now.
+struct tl_module {
+  uintptr_t start;  // lowest mapped address of its PT_LOAD segments
+  uintptr_t end;    // one past the highest
+  uintptr_t bias;   // load bias (link_map l_addr): pc - bias is the address in the ELF file
+  char path[TL_MODULE_PATH_LEN];
+  uint8_t build_id[TL_BUILD_ID_LEN];
+  uint32_t build_id_size;  // 0 when it has none
+};
+
 struct tl_snapshot {
   int32_t pid;
   uint32_t trigger;  // tl_trigger
   uint32_t thread_count;
   const struct tl_thread* threads;
+  uint32_t departed_module_count;  // most recent last; older ones may have been dropped
+  const struct tl_module* departed_modules;
 };
 
 struct tl_report_config {
