@@ -53,6 +53,14 @@ struct tl_stack {
   uintptr_t pcs[TL_MAX_FRAMES];
 };
 
+enum { TL_MAX_WAKERS = 4 };
+
+enum tl_object_flags {
+  // The object lies in static storage and a destructor registered with __cxa_atexit covers it
+  // (a static std::condition_variable): exit would run that destructor while this thread waits.
+  TL_OBJECT_DESTROYED_AT_EXIT = 1u << 0,
+};
+
 struct tl_thread {
   int32_t tid;
   char name[TL_NAME_LEN];  // NUL-terminated, may be empty
@@ -64,6 +72,22 @@ struct tl_thread {
   int32_t creator_tid;     // -1 when the shim did not see the thread being created
   char creator_name[TL_NAME_LEN];
   struct tl_stack creation;
+
+  // Who it waits for, read at report time (racy snapshots, so read twice; trust them only
+  // when both reads agree). 0 when none or unknown.
+  //   mutex: the owner glibc stores in the mutex (0 while the owner sleeps in a condvar wait);
+  //   rwlock: the writer; join: the joined thread.
+  int32_t blocker_tid;
+  int32_t blocker_tid_second_read;
+  uint32_t blocker_exited;   // 1: blocker_tid names a thread that no longer exists
+  int32_t rwlock_readers;    // rwlock held by readers (no writer): how many; else 0
+  uint32_t object_flags;     // tl_object_flags
+
+  // cond, futex, sem: live threads other than this one (and other than the thread making an
+  // exit report) that have ever signalled, posted, woken or waited on the object.
+  uint32_t waker_count;
+  uint32_t wakers_overflow;  // 1: more than TL_MAX_WAKERS, or the tool's table was full
+  int32_t wakers[TL_MAX_WAKERS];
 };
 
 enum { TL_MODULE_PATH_LEN = 256, TL_BUILD_ID_LEN = 20 };
