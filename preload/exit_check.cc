@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 
+#include "preload/blockers.h"
 #include "preload/clock.h"
 #include "preload/guard.h"
+#include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/report_output.h"
@@ -80,7 +82,9 @@ void RunExitCheck(int status) {
     return;
   }
   ClassifyAndName(&list);
+  ReadBlockers(&list, CurrentTid());
   SampleStacks(list.threads, list.count);
+  ConfirmBlockers(&list);
   WriteReport(TL_TRIGGER_EXIT, list.threads, list.count);
   ReleaseThreadList(&list);
   FlushStdioWithoutBlocking();
@@ -105,4 +109,9 @@ THREADLEAK_EXPORT void exit(int status) {
   RunExitCheck(status);
   Real().exit(status);
   __builtin_unreachable();
+}
+
+THREADLEAK_EXPORT int __cxa_atexit(void (*destructor)(void*), void* object, void* dso_handle) {
+  NoteDestroyedAtExit(object);
+  return Real().cxa_atexit(destructor, object, dso_handle);
 }

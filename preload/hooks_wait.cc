@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "preload/guard.h"
+#include "preload/object_touches.h"
 #include "preload/real_functions.h"
 #include "preload/wait_scope.h"
 
@@ -26,6 +27,36 @@ template <typename Fn, typename... Args>
 auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
   WaitScope wait(state, object);
   return real(args...);
+}
+
+// A wait on an object another thread must wake (condvar, semaphore, futex): a waiter may wake
+// others later, so it counts as a thread that touched the object.
+template <typename Fn, typename... Args>
+auto WaitingForWake(uint32_t state, const void* object, Fn real, Args... args) {
+  if (!t_in_tool) NoteTouch(object);
+  WaitScope wait(state, object);
+  return real(args...);
+}
+
+template <typename Fn, typename... Args>
+auto Waking(const void* object, Fn real, Args... args) {
+  if (!t_in_tool) NoteTouch(object);
+  return real(args...);
+}
+
+bool IsFutexWake(long op) {
+  switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAKE:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_UNLOCK_PI:
+    case FUTEX_CMP_REQUEUE_PI:
+      return true;
+    default:
+      return false;
+  }
 }
 
 bool IsFutexWait(long op) {
@@ -70,28 +101,49 @@ THREADLEAK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* mutex, clockid_t 
 
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait(pthread_cond_t* cond,
                                                                            pthread_mutex_t* mutex) {
-  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_wait, cond, mutex);
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_wait, cond, mutex);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait(
     pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
-  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_timedwait, cond, mutex, deadline);
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_timedwait, cond, mutex, deadline);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait_2_2_5(
     pthread_cond_t* cond, pthread_mutex_t* mutex) {
-  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_wait_2_2_5, cond, mutex);
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_wait_2_2_5, cond, mutex);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait_2_2_5(
     pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
-  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_timedwait_2_2_5, cond, mutex, deadline);
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_timedwait_2_2_5, cond, mutex,
+                        deadline);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal(pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_signal, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_broadcast, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal_2_2_5(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_signal_2_2_5, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast_2_2_5(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_broadcast_2_2_5, cond);
 }
 __asm__(".symver threadleak_cond_wait, pthread_cond_wait@@GLIBC_2.3.2");
 __asm__(".symver threadleak_cond_timedwait, pthread_cond_timedwait@@GLIBC_2.3.2");
 __asm__(".symver threadleak_cond_wait_2_2_5, pthread_cond_wait@GLIBC_2.2.5");
 __asm__(".symver threadleak_cond_timedwait_2_2_5, pthread_cond_timedwait@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_signal, pthread_cond_signal@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_broadcast, pthread_cond_broadcast@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_signal_2_2_5, pthread_cond_signal@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_broadcast_2_2_5, pthread_cond_broadcast@GLIBC_2.2.5");
 
 THREADLEAK_EXPORT int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
                                              clockid_t clock, const struct timespec* deadline) {
-  return Waiting(TL_STATE_COND, cond, Real().pthread_cond_clockwait, cond, mutex, clock, deadline);
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_clockwait, cond, mutex, clock,
+                        deadline);
 }
 
 // --- reader-writer locks ---------------------------------------------------------------------
@@ -138,16 +190,20 @@ THREADLEAK_EXPORT int sem_wait(sem_t* semaphore) {
   if (real.sem_trywait(semaphore) == 0) return 0;
   if (errno != EAGAIN) return -1;  // EINVAL: sem_wait would say the same
   errno = saved_errno;             // the trywait's EAGAIN is ours, not the program's
-  return Waiting(TL_STATE_SEM, semaphore, real.sem_wait, semaphore);
+  return WaitingForWake(TL_STATE_SEM, semaphore, real.sem_wait, semaphore);
+}
+
+THREADLEAK_EXPORT int sem_post(sem_t* semaphore) {
+  return Waking(semaphore, Real().sem_post, semaphore);
 }
 
 THREADLEAK_EXPORT int sem_timedwait(sem_t* semaphore, const struct timespec* deadline) {
-  return Waiting(TL_STATE_SEM, semaphore, Real().sem_timedwait, semaphore, deadline);
+  return WaitingForWake(TL_STATE_SEM, semaphore, Real().sem_timedwait, semaphore, deadline);
 }
 
 THREADLEAK_EXPORT int sem_clockwait(sem_t* semaphore, clockid_t clock,
                                     const struct timespec* deadline) {
-  return Waiting(TL_STATE_SEM, semaphore, Real().sem_clockwait, semaphore, clock, deadline);
+  return WaitingForWake(TL_STATE_SEM, semaphore, Real().sem_clockwait, semaphore, clock, deadline);
 }
 
 THREADLEAK_EXPORT int pthread_barrier_wait(pthread_barrier_t* barrier) {
@@ -164,9 +220,19 @@ THREADLEAK_EXPORT long syscall(long number, ...) {
   long a4 = va_arg(list, long), a5 = va_arg(list, long), a6 = va_arg(list, long);
   va_end(list);
   const RealFunctions& real = Real();
-  if (number == SYS_futex && IsFutexWait(a2)) {
-    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1));
-    return real.syscall(number, a1, a2, a3, a4, a5, a6);
+  if (number == SYS_futex && !t_in_tool) {
+    auto* address = reinterpret_cast<const void*>(a1);
+    if (IsFutexWait(a2)) {
+      return WaitingForWake(TL_STATE_FUTEX, address, real.syscall, number, a1, a2, a3, a4, a5, a6);
+    }
+    if (IsFutexWake(a2)) {
+      NoteTouch(address);
+      long op = a2 & FUTEX_CMD_MASK;
+      if (op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE || op == FUTEX_WAKE_OP ||
+          op == FUTEX_CMP_REQUEUE_PI) {
+        NoteTouch(reinterpret_cast<const void*>(a5));  // the second futex (uaddr2)
+      }
+    }
   }
   if (number == SYS_futex_waitv) {
     WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1));

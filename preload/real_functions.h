@@ -21,6 +21,8 @@ using ExitFn = void (*)(int);
 using SyscallFn = long (*)(long, ...);
 using CondWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*);
 using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespec*);
+using CondSignalFn = int (*)(pthread_cond_t*);
+using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
 
 // X(member, symbol, version or nullptr, type)
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
@@ -42,6 +44,10 @@ using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespe
   X(pthread_cond_timedwait, "pthread_cond_timedwait", "GLIBC_2.3.2", CondTimedWaitFn)            \
   X(pthread_cond_wait_2_2_5, "pthread_cond_wait", "GLIBC_2.2.5", CondWaitFn)                     \
   X(pthread_cond_timedwait_2_2_5, "pthread_cond_timedwait", "GLIBC_2.2.5", CondTimedWaitFn)      \
+  X(pthread_cond_signal, "pthread_cond_signal", "GLIBC_2.3.2", CondSignalFn)                     \
+  X(pthread_cond_broadcast, "pthread_cond_broadcast", "GLIBC_2.3.2", CondSignalFn)               \
+  X(pthread_cond_signal_2_2_5, "pthread_cond_signal", "GLIBC_2.2.5", CondSignalFn)               \
+  X(pthread_cond_broadcast_2_2_5, "pthread_cond_broadcast", "GLIBC_2.2.5", CondSignalFn)         \
   X(pthread_cond_clockwait, "pthread_cond_clockwait", nullptr,                                   \
     decltype(&::pthread_cond_clockwait))                                                         \
   X(pthread_rwlock_rdlock, "pthread_rwlock_rdlock", nullptr, decltype(&::pthread_rwlock_rdlock)) \
@@ -63,6 +69,8 @@ using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespe
   X(sem_trywait, "sem_trywait", nullptr, decltype(&::sem_trywait))                               \
   X(sem_timedwait, "sem_timedwait", nullptr, decltype(&::sem_timedwait))                         \
   X(sem_clockwait, "sem_clockwait", nullptr, decltype(&::sem_clockwait))                         \
+  X(sem_post, "sem_post", nullptr, decltype(&::sem_post))                                        \
+  X(cxa_atexit, "__cxa_atexit", nullptr, CxaAtexitFn)                                            \
   X(syscall, "syscall", nullptr, SyscallFn)                                                      \
   X(nanosleep, "nanosleep", nullptr, decltype(&::nanosleep))                                     \
   X(clock_nanosleep, "clock_nanosleep", nullptr, decltype(&::clock_nanosleep))                   \

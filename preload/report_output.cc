@@ -101,8 +101,8 @@ void WritePlainReport(int fd, const tl_thread* threads, size_t count) {
 void WriteReport(uint32_t trigger, const tl_thread* threads, size_t count) {
   int fd = OpenLogDestination();
   tl_write_report_fn write_report = LoadReportModule();
-  tl_snapshot snapshot{static_cast<int32_t>(getpid()), trigger, static_cast<uint32_t>(count),
-                       threads, 0, nullptr};
+  tl_snapshot snapshot{
+      static_cast<int32_t>(getpid()), trigger, static_cast<uint32_t>(count), threads, 0, nullptr};
   const Options& options = GlobalOptions();
   tl_report_config config{static_cast<uint32_t>(options.format),
                           fd,

@@ -8,6 +8,7 @@
 
 #include "preload/exit_check.h"
 #include "preload/guard.h"
+#include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
@@ -52,6 +53,7 @@ void AfterForkInChild() {
     t_record->lifecycle.fetch_or(kMainThread, std::memory_order_relaxed);
   }
   ResetExitCheckAfterFork();
+  ResetCurrentTidAfterFork();
 }
 
 void Initialize() {

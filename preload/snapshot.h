@@ -79,9 +79,9 @@ struct tl_thread {
   //   rwlock: the writer; join: the joined thread.
   int32_t blocker_tid;
   int32_t blocker_tid_second_read;
-  uint32_t blocker_exited;   // 1: blocker_tid names a thread that no longer exists
-  int32_t rwlock_readers;    // rwlock held by readers (no writer): how many; else 0
-  uint32_t object_flags;     // tl_object_flags
+  uint32_t blocker_exited;  // 1: blocker_tid names a thread that no longer exists
+  int32_t rwlock_readers;   // rwlock held by readers (no writer): how many; else 0
+  uint32_t object_flags;    // tl_object_flags
 
   // cond, futex, sem: live threads other than this one (and other than the thread making an
   // exit report) that have ever signalled, posted, woken or waited on the object.
