@@ -7,6 +7,7 @@
 #ifndef THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_
 #define THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <time.h>
@@ -28,6 +29,7 @@ using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
   X(libc_start_main, "__libc_start_main", nullptr, LibcStartMainFn)                              \
   X(exit, "exit", nullptr, ExitFn)                                                               \
+  X(dlclose, "dlclose", nullptr, decltype(&::dlclose))                                           \
   X(pthread_create, "pthread_create", nullptr, decltype(&::pthread_create))                      \
   X(pthread_join, "pthread_join", nullptr, decltype(&::pthread_join))                            \
   X(pthread_tryjoin_np, "pthread_tryjoin_np", nullptr, decltype(&::pthread_tryjoin_np))          \

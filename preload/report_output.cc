@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "preload/departed_modules.h"
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
 #include "preload/options.h"
