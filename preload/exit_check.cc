@@ -12,6 +12,7 @@
 #include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
+#include "preload/report_lock.h"
 #include "preload/report_output.h"
 #include "preload/runtime.h"
 #include "preload/stack_sampler.h"
@@ -75,6 +76,7 @@ void RunExitCheck(int status) {
   if (t_in_tool || g_exit_checked.exchange(true)) return;
   EnsureRuntimeInitialized();
   ToolScope scope;
+  SpinLockGuard guard(g_report_lock);  // a dump in progress finishes first
   const Options& options = GlobalOptions();
   ThreadList list;
   if (!CollectSurvivors(options.linger_ms * 1'000'000, &list) || list.count == 0) {

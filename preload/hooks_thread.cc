@@ -8,6 +8,7 @@
 #include "preload/guard.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/reporter.h"
 #include "preload/runtime.h"
 #include "preload/unwinder.h"
 #include "preload/wait_scope.h"
@@ -71,6 +72,7 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
                                      void* (*start_routine)(void*), void* argument) {
   if (t_in_tool) return Real().pthread_create(thread, attr, start_routine, argument);
   EnsureRuntimeInitialized();
+  StartReporterIfNeeded();  // after fork the child starts its own on its first new thread
   ThreadRecord* record = AllocateRecord();
   if (record == nullptr) return Real().pthread_create(thread, attr, start_routine, argument);
   record->start_routine = start_routine;

@@ -240,23 +240,3 @@ THREADLEAK_EXPORT long syscall(long number, ...) {
   }
   return real.syscall(number, a1, a2, a3, a4, a5, a6);
 }
-
-// --- sleeps ----------------------------------------------------------------------------------
-
-THREADLEAK_EXPORT int nanosleep(const struct timespec* duration, struct timespec* remaining) {
-  return Waiting(TL_STATE_SLEEP, nullptr, Real().nanosleep, duration, remaining);
-}
-
-THREADLEAK_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec* duration,
-                                      struct timespec* remaining) {
-  return Waiting(TL_STATE_SLEEP, nullptr, Real().clock_nanosleep, clock, flags, duration,
-                 remaining);
-}
-
-THREADLEAK_EXPORT int usleep(useconds_t microseconds) {
-  return Waiting(TL_STATE_SLEEP, nullptr, Real().usleep, microseconds);
-}
-
-THREADLEAK_EXPORT unsigned int sleep(unsigned int seconds) {
-  return Waiting(TL_STATE_SLEEP, nullptr, Real().sleep, seconds);
-}

@@ -8,8 +8,12 @@
 #define THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_
 
 #include <dlfcn.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <time.h>
 
 #include <atomic>
@@ -24,6 +28,7 @@ using CondWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*);
 using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespec*);
 using CondSignalFn = int (*)(pthread_cond_t*);
 using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
+using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
 
 // X(member, symbol, version or nullptr, type)
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
@@ -77,7 +82,18 @@ using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
   X(nanosleep, "nanosleep", nullptr, decltype(&::nanosleep))                                     \
   X(clock_nanosleep, "clock_nanosleep", nullptr, decltype(&::clock_nanosleep))                   \
   X(usleep, "usleep", nullptr, decltype(&::usleep))                                              \
-  X(sleep, "sleep", nullptr, decltype(&::sleep))
+  X(sleep, "sleep", nullptr, decltype(&::sleep))                                                 \
+  X(poll, "poll", nullptr, decltype(&::poll))                                                    \
+  X(poll_chk, "__poll_chk", nullptr, PollChkFn)                                                  \
+  X(ppoll, "ppoll", nullptr, decltype(&::ppoll))                                                 \
+  X(epoll_wait, "epoll_wait", nullptr, decltype(&::epoll_wait))                                  \
+  X(epoll_pwait, "epoll_pwait", nullptr, decltype(&::epoll_pwait))                               \
+  X(select, "select", nullptr, decltype(&::select))                                              \
+  X(pselect, "pselect", nullptr, decltype(&::pselect))                                           \
+  X(pause, "pause", nullptr, decltype(&::pause))                                                 \
+  X(sigsuspend, "sigsuspend", nullptr, decltype(&::sigsuspend))                                  \
+  X(sigaction, "sigaction", nullptr, decltype(&::sigaction))                                     \
+  X(signal, "signal", nullptr, decltype(&::signal))
 
 struct RealFunctions {
 #define THREADLEAK_DECLARE_MEMBER(member, symbol, version, type) type member;

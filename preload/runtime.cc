@@ -12,6 +12,7 @@
 #include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/reporter.h"
 #include "preload/unwinder.h"
 
 namespace threadleak {
@@ -64,6 +65,7 @@ void Initialize() {
   LoadUnwinder();
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
+  StartReporterIfNeeded();
 }
 
 __attribute__((constructor)) void InitializeAtLoad() {

@@ -61,8 +61,13 @@ enum tl_object_flags {
   TL_OBJECT_DESTROYED_AT_EXIT = 1u << 0,
 };
 
+enum tl_thread_flags {
+  TL_THREAD_MAIN = 1u << 0,  // the process's main thread
+};
+
 struct tl_thread {
   int32_t tid;
+  uint32_t flags;          // tl_thread_flags
   char name[TL_NAME_LEN];  // NUL-terminated, may be empty
   uint32_t state;          // tl_state
   uintptr_t object;        // what it waits on; 0 when none

@@ -12,6 +12,7 @@
 
 #include "preload/clock.h"
 #include "preload/guard.h"
+#include "preload/interruptions.h"
 #include "preload/real_functions.h"
 #include "preload/thread_scan.h"
 #include "preload/unwinder.h"
@@ -68,6 +69,7 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
     return;
   }
   int saved_errno = errno;
+  NoteToolInterruption();  // before anything else: the interrupted call must see it
   bool was_in_tool = t_in_tool;
   t_in_tool = true;
   g_handlers_running.fetch_add(1, std::memory_order_seq_cst);
@@ -127,6 +129,12 @@ void StoreStack(tl_stack* stack, uint32_t kind, const uintptr_t* pcs, size_t dep
 }
 
 }  // namespace
+
+// A real-time signal near the top of the range: programs that use real-time signals usually
+// count up from SIGRTMIN.
+int SampleSignal() {
+  return SIGRTMAX - 3;
+}
 
 void SampleStacks(tl_thread* threads, size_t count) {
   ToolScope scope;

@@ -13,6 +13,9 @@
 
 namespace threadleak {
 
+// The real-time signal the sampler uses (SIGRTMAX - 3).
+int SampleSignal();
+
 // Fills threads[i].stack for every thread whose state is not TL_STATE_FINISHED.
 void SampleStacks(tl_thread* threads, size_t count);
 

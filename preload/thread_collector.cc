@@ -10,6 +10,7 @@
 
 #include "preload/clock.h"
 #include "preload/registry.h"
+#include "preload/reporter.h"
 #include "preload/thread_record.h"
 #include "preload/thread_scan.h"
 
@@ -54,6 +55,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
     out.syscall_number = kNotClassified;
   }
   out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
+  if (lifecycle & kMainThread) out.flags |= TL_THREAD_MAIN;
   memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
   out.creation.kind = record.creation_depth > 0 ? TL_STACK_RETURNS : TL_STACK_NONE;
   out.creation.depth = record.creation_depth;
@@ -74,7 +76,7 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
   int32_t main_tid = static_cast<int32_t>(getpid());
   for (size_t i = 0; i < task_count; ++i) {
     int32_t tid = tids[i];
-    if (tid == context->self || tid == main_tid) continue;
+    if (tid == context->self || tid == main_tid || IsToolThread(tid)) continue;
     if (std::binary_search(known, known + known_count, tid) || RecentlyExited(tid)) continue;
     if (context->count >= context->capacity) return false;
     tl_thread& out = context->threads[context->count++];

@@ -51,6 +51,9 @@ struct ThreadRecord {
   void* (*start_routine)(void*) = nullptr;
   void* start_arg = nullptr;
 
+  // The watchdog's memory: since_ns of the wait it last reported (written by the reporter only).
+  mutable std::atomic<int64_t> watchdog_reported_since{0};
+
   // Its name, kept when it finishes: /proc no longer has it then.
   char final_name[TL_NAME_LEN] = {};
 

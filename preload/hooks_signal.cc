@@ -1,0 +1,31 @@
+// Hooks for sigaction and signal. When the program installs its own handler for the dump
+// signal, threadleak steps aside: the program's handler wins and dumps are off (said once).
+// The program also sees, as the previous action, what it would have seen without threadleak.
+#include <signal.h>
+
+#include "preload/guard.h"
+#include "preload/real_functions.h"
+#include "preload/reporter.h"
+
+#define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
+
+using namespace threadleak;
+
+THREADLEAK_EXPORT int sigaction(int signal, const struct sigaction* action,
+                                struct sigaction* previous) {
+  if (t_in_tool) return Real().sigaction(signal, action, previous);
+  const struct sigaction* before_us = NoteProgramHandler(signal, action != nullptr);
+  int result = Real().sigaction(signal, action, previous);
+  if (result == 0 && previous != nullptr && before_us != nullptr) *previous = *before_us;
+  return result;
+}
+
+THREADLEAK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
+  if (t_in_tool) return Real().signal(signal, handler);
+  const struct sigaction* before_us = NoteProgramHandler(signal, /*installs=*/true);
+  sighandler_t result = Real().signal(signal, handler);
+  if (result == SIG_ERR || before_us == nullptr) return result;
+  return (before_us->sa_flags & SA_SIGINFO)
+             ? reinterpret_cast<sighandler_t>(before_us->sa_sigaction)
+             : before_us->sa_handler;
+}

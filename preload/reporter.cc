@@ -1,0 +1,216 @@
+#include "preload/reporter.h"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "preload/blockers.h"
+#include "preload/clock.h"
+#include "preload/diagnostics.h"
+#include "preload/fixed_buffer.h"
+#include "preload/guard.h"
+#include "preload/interruptions.h"
+#include "preload/object_touches.h"
+#include "preload/options.h"
+#include "preload/real_functions.h"
+#include "preload/registry.h"
+#include "preload/report_lock.h"
+#include "preload/report_output.h"
+#include "preload/signal_names.h"
+#include "preload/stack_sampler.h"
+#include "preload/thread_collector.h"
+
+namespace threadleak {
+namespace {
+
+constinit std::atomic<uint32_t> g_dump_requests{0};  // a futex word
+constinit std::atomic<int32_t> g_reporter_tid{0};
+constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it (fork)
+constinit std::atomic<int> g_dump_signal{0};
+constinit std::atomic<bool> g_stepped_aside{false};
+constinit struct sigaction g_previous_action = {};  // what the program had before us
+
+void OnDumpSignal(int, siginfo_t*, void*) {
+  int saved_errno = errno;
+  NoteToolInterruption();  // whichever thread the kernel picked may be in nanosleep, poll, ...
+  g_dump_requests.fetch_add(1, std::memory_order_release);
+  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  errno = saved_errno;
+}
+
+// Waits for a dump request or until `timeout_ns` passed (negative: forever).
+void WaitForRequest(uint32_t seen, int64_t timeout_ns) {
+  timespec timeout = {static_cast<time_t>(timeout_ns / 1'000'000'000),
+                      static_cast<long>(timeout_ns % 1'000'000'000)};
+  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAIT_PRIVATE, seen,
+                 timeout_ns < 0 ? nullptr : &timeout, nullptr, 0);
+}
+
+// Collects, samples and writes one report of `list` (already filtered), under the report lock.
+void ReportThreads(uint32_t trigger, ThreadList* list) {
+  ClassifyAndName(list);
+  ReadBlockers(list, CurrentTid());
+  SampleStacks(list->threads, list->count);
+  ConfirmBlockers(list);
+  WriteReport(trigger, list->threads, list->count);
+}
+
+void Dump() {
+  SpinLockGuard guard(g_report_lock);
+  ThreadList list;
+  if (!CollectThreads(/*include_main_thread=*/true, &list)) return;
+  ReportThreads(TL_TRIGGER_SIGNAL, &list);
+  ReleaseThreadList(&list);
+}
+
+struct OverdueSearch {
+  int64_t now_ns;
+  int64_t limit_ns;
+  int32_t tids[256];
+  size_t count;
+};
+
+void FindOverdue(const ThreadRecord& record, void* opaque) {
+  auto* search = static_cast<OverdueSearch*>(opaque);
+  if (record.wait.state.load(std::memory_order_acquire) == kNotWaiting) return;
+  int64_t since = record.wait.since_ns.load(std::memory_order_relaxed);
+  if (search->now_ns - since < search->limit_ns) return;
+  if (record.watchdog_reported_since.load(std::memory_order_relaxed) == since) return;
+  if (search->count == std::size(search->tids)) return;
+  record.watchdog_reported_since.store(since, std::memory_order_relaxed);
+  search->tids[search->count++] = record.tid.load(std::memory_order_relaxed);
+}
+
+// Reports threads blocked in one wait for longer than watchdog_ms, once per wait.
+void CheckWatchdog(int64_t limit_ns) {
+  OverdueSearch search{MonotonicNanos(), limit_ns, {}, 0};
+  ForEachRecord(FindOverdue, &search);
+  if (search.count == 0) return;
+  SpinLockGuard guard(g_report_lock);
+  ThreadList list;
+  if (!CollectThreads(/*include_main_thread=*/true, &list)) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < list.count; ++i) {
+    const int32_t* begin = search.tids;
+    const int32_t* end = begin + search.count;
+    if (std::find(begin, end, list.threads[i].tid) != end) {
+      list.threads[kept++] = list.threads[i];
+    }
+  }
+  list.count = kept;
+  if (kept > 0) ReportThreads(TL_TRIGGER_WATCHDOG, &list);
+  ReleaseThreadList(&list);
+}
+
+void NameReporter(uint32_t dumps) {
+  FixedBuffer<16> name;
+  name.Append("threadleak/").AppendInt(dumps % 10000);
+  prctl(PR_SET_NAME, name.c_str());
+}
+
+void* ReporterMain(void*) {
+  t_in_tool = true;  // nothing this thread does is the program's
+  g_reporter_tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
+  const int64_t watchdog_ns = GlobalOptions().watchdog_ms * 1'000'000;
+  const int64_t period_ns =
+      watchdog_ns > 0 ? std::clamp<int64_t>(watchdog_ns / 4, 10'000'000, 1'000'000'000) : -1;
+  uint32_t handled = g_dump_requests.load(std::memory_order_acquire);
+  uint32_t dumps = 0;
+  NameReporter(dumps);
+  for (;;) {
+    WaitForRequest(handled, period_ns);
+    uint32_t requests = g_dump_requests.load(std::memory_order_acquire);
+    if (requests != handled) {
+      handled = requests;  // requests that arrive during a dump are served by one more dump
+      Dump();
+      NameReporter(++dumps);
+    }
+    if (watchdog_ns > 0) CheckWatchdog(watchdog_ns);
+  }
+  return nullptr;
+}
+
+void InstallDumpHandler(int signal) {
+  struct sigaction action = {};
+  action.sa_sigaction = OnDumpSignal;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  Real().sigaction(signal, &action, &g_previous_action);
+  g_dump_signal.store(signal, std::memory_order_release);
+}
+
+}  // namespace
+
+void StartReporterIfNeeded() {
+  pid_t pid = getpid();
+  if (g_reporter_pid.load(std::memory_order_acquire) == pid) return;
+  const Options& options = GlobalOptions();
+  int signal = ParseSignal(options.dump_signal);
+  if (signal == kBadSignal || signal == SampleSignal()) {
+    FixedBuffer<256> line;
+    line.Append("threadleak: warning: invalid value 'dump_signal=").Append(options.dump_signal);
+    line.Append("' in THREADLEAK_OPTIONS (dumps are off)");
+    WriteDiagnosticLine(line.view());
+    signal = kNoSignal;
+  }
+  if (signal == kNoSignal && options.watchdog_ms == 0) return;
+  pid_t expected = g_reporter_pid.load(std::memory_order_acquire);
+  if (!g_reporter_pid.compare_exchange_strong(expected, pid)) return;  // another thread won
+  ToolScope scope;
+  g_reporter_tid.store(0, std::memory_order_relaxed);
+  // The thread starts with every signal blocked: the kernel never picks it for a
+  // process-directed signal, and the sampler never interrupts it.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attributes, 256 * 1024);
+  pthread_t thread;
+  bool started = Real().pthread_create(&thread, &attributes, ReporterMain, nullptr) == 0;
+  pthread_attr_destroy(&attributes);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (!started) {
+    WriteDiagnosticLine("threadleak: warning: cannot start the reporter thread; dumps are off");
+    return;
+  }
+  // The child of a fork inherits the handler already installed.
+  if (signal != kNoSignal && !g_stepped_aside.load(std::memory_order_relaxed) &&
+      g_dump_signal.load(std::memory_order_relaxed) != signal) {
+    InstallDumpHandler(signal);
+  }
+  // Wait until it runs, so it is never counted as the program's thread.
+  while (g_reporter_tid.load(std::memory_order_acquire) == 0) sched_yield();
+}
+
+bool IsToolThread(int32_t tid) {
+  return tid != 0 && g_reporter_pid.load(std::memory_order_relaxed) == getpid() &&
+         g_reporter_tid.load(std::memory_order_relaxed) == tid;
+}
+
+int ActiveDumpSignal() {
+  return g_stepped_aside.load(std::memory_order_relaxed)
+             ? 0
+             : g_dump_signal.load(std::memory_order_relaxed);
+}
+
+const struct sigaction* NoteProgramHandler(int signal, bool installs) {
+  int dump_signal = g_dump_signal.load(std::memory_order_acquire);
+  if (dump_signal == 0 || signal != dump_signal || g_stepped_aside.load()) return nullptr;
+  if (installs) {
+    g_stepped_aside.store(true);
+    FixedBuffer<256> line;
+    line.Append("threadleak: the program installs its own handler for signal ");
+    line.AppendInt(signal).Append("; dumps on it are off (choose another with dump_signal=)");
+    WriteDiagnosticLine(line.view());
+  }
+  return &g_previous_action;
+}
+
+}  // namespace threadleak
