@@ -1,11 +1,13 @@
 #include "preload/report/json_report.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
 #include "preload/report/frame_format.h"
 #include "preload/report/json_string.h"
 #include "preload/report/syscall_names.h"
+#include "preload/report/thread_groups.h"
 
 #ifndef THREADLEAK_VERSION
 #define THREADLEAK_VERSION "unknown"
@@ -30,7 +32,49 @@ const char* TriggerName(uint32_t trigger) {
   return "unknown";
 }
 
-std::string Thread(const SymbolizedThread& thread) {
+// The verdict a report gives a thread it lists: exit and API reports list leaks; dumps list
+// every thread alive; the watchdog lists threads blocked too long.
+const char* Verdict(uint32_t trigger) {
+  switch (trigger) {
+    case TL_TRIGGER_SIGNAL:
+    case TL_TRIGGER_TIMEOUT:
+      return "alive";
+    case TL_TRIGGER_WATCHDOG:
+      return "blocked";
+    default:
+      return "leaked";
+  }
+}
+
+std::string Groups(const tl_snapshot& snapshot, const std::vector<SymbolizedThread>& threads) {
+  std::string out = "[";
+  bool first_group = true;
+  for (const ThreadGroup& group : GroupThreads(snapshot)) {
+    const SymbolizedThread& representative = threads[group.members.front()];
+    int64_t least = -1, most = -1;
+    std::string tids;
+    for (size_t index : group.members) {
+      const tl_thread& raw = *threads[index].raw;
+      tids += (tids.empty() ? "" : ",") + std::to_string(raw.tid);
+      if (raw.blocked_ns < 0) continue;
+      least = least < 0 ? raw.blocked_ns : std::min(least, raw.blocked_ns);
+      most = std::max(most, raw.blocked_ns);
+    }
+    const SourceFrame* top = TopUserFrame(representative.stack);
+    out += first_group ? "" : ",";
+    first_group = false;
+    out += "{\"count\":" + std::to_string(group.members.size());
+    out += ",\"tids\":[" + tids + "]";
+    out += ",\"state\":" + JsonString(tl_state_name(representative.raw->state));
+    out += ",\"top\":" + (top != nullptr ? JsonString(top->function) : "null");
+    out += ",\"blocked_ms_min\":" + (least >= 0 ? std::to_string(least / 1'000'000) : "null");
+    out += ",\"blocked_ms_max\":" + (most >= 0 ? std::to_string(most / 1'000'000) : "null");
+    out += "}";
+  }
+  return out + "]";
+}
+
+std::string Thread(const SymbolizedThread& thread, uint32_t trigger) {
   const tl_thread& raw = *thread.raw;
   bool has_object = raw.object != 0 && raw.state != TL_STATE_SLEEP;
   std::string out = "{\"tid\":" + std::to_string(raw.tid);
@@ -41,7 +85,8 @@ std::string Thread(const SymbolizedThread& thread) {
          (raw.blocked_ns >= 0 ? std::to_string(raw.blocked_ns / 1'000'000) : std::string("null"));
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
-  out += ",\"verdict\":\"leaked\"";
+  out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
+  out += ",\"verdict\":" + JsonString(Verdict(trigger));
   out += ",\"stack\":" + JsonFrames(thread.stack);
   bool creator_known = raw.creator_tid >= 0;
   out += ",\"created_by\":{\"tid\":" + (creator_known ? std::to_string(raw.creator_tid) : "null");
@@ -57,13 +102,15 @@ std::string RenderJsonReport(const tl_snapshot& snapshot,
   std::string out = "{\"tool\":\"threadleak\",\"version\":\"" THREADLEAK_VERSION "\"";
   out += ",\"pid\":" + std::to_string(snapshot.pid);
   out += ",\"trigger\":\"" + std::string(TriggerName(snapshot.trigger)) + "\"";
-  out += ",\"leaks\":" + std::to_string(threads.size());
+  bool lists_leaks = std::string_view(Verdict(snapshot.trigger)) == "leaked";
+  out += ",\"leaks\":" + std::to_string(lists_leaks ? threads.size() : 0);
   out += ",\"threads\":[";
   for (size_t i = 0; i < threads.size(); ++i) {
     if (i > 0) out += ",";
-    out += Thread(threads[i]);
+    out += Thread(threads[i], snapshot.trigger);
   }
-  return out + "]}\n";
+  out += "],\"groups\":" + Groups(snapshot, threads);
+  return out + "}\n";
 }
 
 }  // namespace threadleak

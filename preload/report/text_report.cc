@@ -1,68 +1,99 @@
 #include "preload/report/text_report.h"
 
+#include <algorithm>
 #include <cinttypes>
+#include <climits>
 #include <cstdio>
 #include <map>
 
 #include "preload/report/frame_format.h"
 #include "preload/report/syscall_names.h"
+#include "preload/report/thread_groups.h"
 
 namespace threadleak {
 namespace {
 
-const char* TriggerPhrase(uint32_t trigger) {
-  switch (trigger) {
-    case TL_TRIGGER_EXIT:
-      return "at exit";
-    case TL_TRIGGER_SIGNAL:
-      return "in a dump on signal";
-    case TL_TRIGGER_API:
-      return "on request";
-    case TL_TRIGGER_TIMEOUT:
-      return "at the time limit";
-    case TL_TRIGGER_WATCHDOG:
-      return "by the watchdog";
-  }
-  return "";
+bool IsDump(uint32_t trigger) {
+  return trigger == TL_TRIGGER_SIGNAL || trigger == TL_TRIGGER_TIMEOUT;
 }
 
-// What the thread waits on, e.g. "condition variable 0x55d0c8a0, blocked 2.01 s".
-std::string WaitDetail(const tl_thread& thread) {
-  std::string detail;
-  auto with_object = [&](const char* what) {
-    detail = std::string(what) + " " + HexAddress(thread.object);
-  };
-  switch (thread.state) {
-    case TL_STATE_MUTEX:
-      with_object("mutex");
-      break;
-    case TL_STATE_COND:
-      with_object("condition variable");
-      break;
-    case TL_STATE_RWLOCK:
-      with_object("rwlock");
-      break;
-    case TL_STATE_SEM:
-      with_object("semaphore");
-      break;
-    case TL_STATE_BARRIER:
-      with_object("barrier");
-      break;
-    case TL_STATE_JOIN:
-      with_object("joining pthread");
-      break;
-    case TL_STATE_FUTEX:
-      with_object("futex");
-      break;
-    case TL_STATE_IO:
-      if (thread.syscall_number >= 0) detail = "in " + SyscallName(thread.syscall_number);
-      break;
-    default:
-      break;
+std::string Plural(size_t count, const char* one, const char* many) {
+  return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+std::string Header(const tl_snapshot& snapshot, size_t count) {
+  std::string threads = Plural(count, "thread", "threads");
+  switch (snapshot.trigger) {
+    case TL_TRIGGER_EXIT:
+      return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
+             " at exit";
+    case TL_TRIGGER_API:
+      return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
+             " since the mark";
+    case TL_TRIGGER_SIGNAL:
+      return "threadleak: dump of " + threads + " of process " + std::to_string(snapshot.pid) +
+             " (on signal)";
+    case TL_TRIGGER_TIMEOUT:
+      return "threadleak: dump of " + threads + " of process " + std::to_string(snapshot.pid) +
+             " at the time limit";
+    case TL_TRIGGER_WATCHDOG:
+      return "threadleak: watchdog: " + threads + " blocked past the limit in process " +
+             std::to_string(snapshot.pid);
   }
-  if (thread.blocked_ns >= 0) {
+  return "threadleak: report of " + threads;
+}
+
+std::string SummaryNoun(uint32_t trigger, size_t count) {
+  if (IsDump(trigger)) return Plural(count, "thread", "threads");
+  if (trigger == TL_TRIGGER_WATCHDOG) return Plural(count, "blocked thread", "blocked threads");
+  return Plural(count, "leaked thread", "leaked threads");
+}
+
+// The kind of object a state waits on ("condition variable"), or null.
+const char* ObjectKind(uint32_t state) {
+  switch (state) {
+    case TL_STATE_MUTEX:
+      return "mutex";
+    case TL_STATE_COND:
+      return "condition variable";
+    case TL_STATE_RWLOCK:
+      return "rwlock";
+    case TL_STATE_SEM:
+      return "semaphore";
+    case TL_STATE_BARRIER:
+      return "barrier";
+    case TL_STATE_JOIN:
+      return "joining pthread";
+    case TL_STATE_FUTEX:
+      return "futex";
+    default:
+      return nullptr;
+  }
+}
+
+// What a group of threads (often one) waits on, e.g. "condition variable 0x55d0c8a0, blocked
+// 2.01 s", or for several: "3 different condition variables, blocked 1.20 s – 2.01 s".
+std::string WaitDetail(const std::vector<const tl_thread*>& threads) {
+  const tl_thread& first = *threads.front();
+  std::string detail;
+  if (const char* kind = ObjectKind(first.state)) {
+    bool same_object = std::all_of(threads.begin(), threads.end(),
+                                   [&](const tl_thread* t) { return t->object == first.object; });
+    detail = same_object ? std::string(kind) + " " + HexAddress(first.object)
+                         : std::to_string(threads.size()) + " different objects (" + kind + ")";
+  } else if (first.state == TL_STATE_IO && first.syscall_number >= 0) {
+    detail = "in " + SyscallName(first.syscall_number);
+  }
+  int64_t least = INT64_MAX, most = -1;
+  for (const tl_thread* thread : threads) {
+    if (thread->blocked_ns < 0) continue;
+    least = std::min(least, thread->blocked_ns);
+    most = std::max(most, thread->blocked_ns);
+  }
+  if (most >= 0) {
     if (!detail.empty()) detail += ", ";
-    detail += "blocked " + FormatDuration(thread.blocked_ns);
+    detail += "blocked " + FormatDuration(least);
+    if (FormatDuration(most) != FormatDuration(least)) detail += " – " + FormatDuration(most);
   }
   return detail;
 }
@@ -87,26 +118,69 @@ std::string Quoted(const char* name) {
   return out + "\"";
 }
 
-void AppendThread(std::string& out, const SymbolizedThread& thread) {
-  const tl_thread& raw = *thread.raw;
-  out += "[Thread " + std::to_string(raw.tid) + " " + Quoted(raw.name) + " in state " +
-         tl_state_name(raw.state);
-  if (std::string detail = WaitDetail(raw); !detail.empty()) out += " (" + detail + ")";
-  if (const SourceFrame* top = TopUserFrame(thread.stack)) {
+// `"worker-1"` for one name; `"a", "b", … (N names)` for many different ones.
+std::string Names(const std::vector<const tl_thread*>& threads, size_t max_names = 5) {
+  std::vector<std::string> names;
+  for (const tl_thread* thread : threads) {
+    std::string name = Quoted(thread->name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < max_names; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > max_names) out += ", … (" + std::to_string(names.size()) + " names)";
+  return out;
+}
+
+// "Thread 4242 "worker"" or "5 threads 4242-4246 "worker"".
+std::string Who(const std::vector<const tl_thread*>& threads) {
+  if (threads.size() == 1) {
+    return "Thread " + std::to_string(threads[0]->tid) + " " + Quoted(threads[0]->name);
+  }
+  std::vector<int32_t> tids;
+  for (const tl_thread* thread : threads) tids.push_back(thread->tid);
+  return std::to_string(threads.size()) + " threads " + DescribeTids(tids) + " " + Names(threads);
+}
+
+std::string Creators(const std::vector<const tl_thread*>& threads) {
+  std::vector<int32_t> tids;
+  for (const tl_thread* thread : threads) {
+    if (std::find(tids.begin(), tids.end(), thread->creator_tid) == tids.end()) {
+      tids.push_back(thread->creator_tid);
+    }
+  }
+  if (tids.size() == 1) {
+    return "thread " + std::to_string(tids[0]) + " " + Quoted(threads[0]->creator_name);
+  }
+  return "threads " + DescribeTids(tids);
+}
+
+// One block for a group of threads with the same state and stacks; `representative` is the
+// first of them, whose symbolized stacks stand for all.
+void AppendGroup(std::string& out, const SymbolizedThread& representative,
+                 const std::vector<const tl_thread*>& members) {
+  const tl_thread& raw = *representative.raw;
+  out += "[" + Who(members) + " in state " + tl_state_name(raw.state);
+  if (std::string detail = WaitDetail(members); !detail.empty()) out += " (" + detail + ")";
+  if (const SourceFrame* top = TopUserFrame(representative.stack)) {
     out += ", with " + top->function + " on top of the stack:\n";
   } else if (raw.state == TL_STATE_FINISHED) {
-    out += ": it finished but was never joined or detached\n";
+    out += members.size() == 1 ? ": it finished but was never joined or detached\n"
+                               : ": they finished but were never joined or detached\n";
   } else {
     out += ":\n";
   }
-  AppendTextFrames(out, thread.stack);
-  if (raw.creator_tid < 0 && thread.creation.empty()) {
+  AppendTextFrames(out, representative.stack);
+  if (raw.flags & TL_THREAD_MAIN) {
+    out += " the main thread\n";
+  } else if (raw.creator_tid < 0 && representative.creation.empty()) {
     out += " created by a thread threadleak did not see (before it loaded, or with raw clone)\n";
   } else {
     out += " created by ";
-    if (const SourceFrame* top = TopUserFrame(thread.creation)) out += top->function + " in ";
-    out += "thread " + std::to_string(raw.creator_tid) + " " + Quoted(raw.creator_name) + ":\n";
-    AppendTextFrames(out, thread.creation);
+    if (const SourceFrame* top = TopUserFrame(representative.creation)) {
+      out += top->function + " in ";
+    }
+    out += Creators(members) + ":\n";
+    AppendTextFrames(out, representative.creation);
   }
   out += "]\n";
 }
@@ -125,17 +199,15 @@ std::string FormatDuration(int64_t nanos) {
 
 std::string RenderTextReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads) {
-  size_t count = threads.size();
-  std::string out = "threadleak: found " + std::to_string(count) +
-                    (count == 1 ? " unexpected thread " : " unexpected threads ") +
-                    TriggerPhrase(snapshot.trigger) + "\n";
+  std::string out = Header(snapshot, threads.size()) + "\n";
   std::map<std::string, int> per_state;
-  for (const SymbolizedThread& thread : threads) {
-    AppendThread(out, thread);
-    ++per_state[tl_state_name(thread.raw->state)];
+  for (const ThreadGroup& group : GroupThreads(snapshot)) {
+    std::vector<const tl_thread*> members;
+    for (size_t index : group.members) members.push_back(threads[index].raw);
+    AppendGroup(out, threads[group.members.front()], members);
+    per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
   }
-  out += "SUMMARY: threadleak: " + std::to_string(count) +
-         (count == 1 ? " leaked thread" : " leaked threads");
+  out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.trigger, threads.size());
   if (!per_state.empty()) {
     out += " (";
     bool first = true;
