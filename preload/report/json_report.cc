@@ -49,7 +49,7 @@ const char* Verdict(uint32_t trigger) {
 std::string Groups(const tl_snapshot& snapshot, const std::vector<SymbolizedThread>& threads) {
   std::string out = "[";
   bool first_group = true;
-  for (const ThreadGroup& group : GroupThreads(snapshot)) {
+  for (const ThreadGroup& group : GroupThreads(threads)) {
     const SymbolizedThread& representative = threads[group.members.front()];
     int64_t least = -1, most = -1;
     std::string tids;

@@ -201,7 +201,7 @@ std::string RenderTextReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads) {
   std::string out = Header(snapshot, threads.size()) + "\n";
   std::map<std::string, int> per_state;
-  for (const ThreadGroup& group : GroupThreads(snapshot)) {
+  for (const ThreadGroup& group : GroupThreads(threads)) {
     std::vector<const tl_thread*> members;
     for (size_t index : group.members) members.push_back(threads[index].raw);
     AppendGroup(out, threads[group.members.front()], members);

@@ -8,23 +8,33 @@
 namespace threadleak {
 namespace {
 
-using StackKey = std::vector<uintptr_t>;
+using StackKey = std::vector<std::string>;
 
-StackKey KeyOf(const tl_stack& stack) {
-  return StackKey(stack.pcs, stack.pcs + std::min<uint32_t>(stack.depth, TL_MAX_FRAMES));
+StackKey KeyOf(const std::vector<SourceFrame>& frames) {
+  StackKey key;
+  key.reserve(frames.size());
+  for (const SourceFrame& frame : frames) {
+    if (frame.function.empty()) {
+      key.push_back(frame.module + "+" + std::to_string(frame.module_offset));
+    } else if (IsRuntimeFrame(frame)) {
+      key.push_back(frame.function);
+    } else {
+      key.push_back(frame.function + "@" + frame.file + ":" + std::to_string(frame.line));
+    }
+  }
+  return key;
 }
 
 }  // namespace
 
-std::vector<ThreadGroup> GroupThreads(const tl_snapshot& snapshot,
+std::vector<ThreadGroup> GroupThreads(const std::vector<SymbolizedThread>& threads,
                                       const std::vector<int>& extra_key) {
   using Key = std::tuple<uint32_t, int, StackKey, StackKey>;
   std::map<Key, size_t> group_of;
   std::vector<ThreadGroup> groups;
-  for (size_t i = 0; i < snapshot.thread_count; ++i) {
-    const tl_thread& thread = snapshot.threads[i];
-    Key key{thread.state, i < extra_key.size() ? extra_key[i] : 0, KeyOf(thread.stack),
-            KeyOf(thread.creation)};
+  for (size_t i = 0; i < threads.size(); ++i) {
+    Key key{threads[i].raw->state, i < extra_key.size() ? extra_key[i] : 0, KeyOf(threads[i].stack),
+            KeyOf(threads[i].creation)};
     auto [it, inserted] = group_of.try_emplace(std::move(key), groups.size());
     if (inserted) groups.emplace_back();
     groups[it->second].members.push_back(i);

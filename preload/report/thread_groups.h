@@ -1,6 +1,8 @@
 // Grouping, panicparse-style: threads with the same state, the same blocked stack and the same
-// creation stack are one group, printed once with a count, their tids and names, and the range
-// of how long they have been blocked. 10,000 workers parked on one queue fit on one screen.
+// creation stack — the same functions and source lines; inside the C and C++ runtimes the same
+// functions, since a thread may be caught a few instructions apart — are one group, printed once
+// with a count, their tids and names, and the range of how long they have been blocked. 10,000
+// workers parked on one queue fit on one screen.
 #ifndef THREADLEAK_PRELOAD_REPORT_THREAD_GROUPS_H_
 #define THREADLEAK_PRELOAD_REPORT_THREAD_GROUPS_H_
 
@@ -9,17 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "preload/snapshot.h"
+#include "preload/report/symbolized_thread.h"
 
 namespace threadleak {
 
 struct ThreadGroup {
-  std::vector<size_t> members;  // indexes into the snapshot's threads, in report order
+  std::vector<size_t> members;  // indexes into the threads, in report order
 };
 
 // Groups keep the order of their first member. `extra_key` (parallel to the threads; may be
 // empty) splits groups further, e.g. by verdict.
-std::vector<ThreadGroup> GroupThreads(const tl_snapshot& snapshot,
+std::vector<ThreadGroup> GroupThreads(const std::vector<SymbolizedThread>& threads,
                                       const std::vector<int>& extra_key = {});
 
 // Sorted tids as runs: "4242-4245, 4250". After `max_runs` runs: ", … (N in all)".

@@ -83,8 +83,8 @@ std::string RunResult::Describe() const {
   return "signal " + std::to_string(signal);
 }
 
-RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env,
-                     const std::string& output_path, std::chrono::milliseconds timeout) {
+pid_t StartProgram(const std::vector<std::string>& argv, const EnvChanges& env,
+                   const std::string& output_path) {
   std::vector<std::string> args = argv;
   std::vector<std::string> envs = ChildEnvironment(env);
   std::vector<char*> c_args = CStrings(args);
@@ -100,14 +100,20 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
 
-  RunResult result;
-  const int rc = posix_spawn(&result.pid, c_args[0], &actions, &attr, c_args.data(), c_envs.data());
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, c_args[0], &actions, &attr, c_args.data(), c_envs.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
   }
+  return pid;
+}
 
+RunResult WaitProgram(pid_t pid, const std::string& output_path,
+                      std::chrono::milliseconds timeout) {
+  RunResult result;
+  result.pid = pid;
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   int status = 0;
@@ -130,6 +136,27 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
   }
   result.output = ReadFile(output_path);
   return result;
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env,
+                     const std::string& output_path, std::chrono::milliseconds timeout) {
+  return WaitProgram(StartProgram(argv, env, output_path), output_path, timeout);
+}
+
+std::vector<nlohmann::json> ReadReports(const std::string& path, std::string* error) {
+  std::vector<nlohmann::json> reports;
+  std::istringstream lines(ReadFile(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    nlohmann::json report = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (report.is_discarded()) {
+      *error = "not JSON: " + line.substr(0, 200);
+      return {};
+    }
+    reports.push_back(std::move(report));
+  }
+  if (reports.empty()) *error = "no report in " + path;
+  return reports;
 }
 
 RunResult RunUnderShim(const std::string& shim, const std::vector<std::string>& argv,

@@ -54,6 +54,14 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
                      const std::string& output_path,
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// RunProgram in two halves, for tests that act on the program while it runs: StartProgram
+// spawns it (in its own process group, output to `output_path`); WaitProgram waits for it with
+// the same deadline rule.
+pid_t StartProgram(const std::vector<std::string>& argv, const EnvChanges& env,
+                   const std::string& output_path);
+RunResult WaitProgram(pid_t pid, const std::string& output_path,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // Runs argv with LD_PRELOAD=`shim` and THREADLEAK_OPTIONS=format=json:log_path=DIR/report.
 RunResult RunUnderShim(const std::string& shim, const std::vector<std::string>& argv,
                        const TempDir& dir);
@@ -67,6 +75,10 @@ std::vector<std::string> ReportFiles(const TempDir& dir);
 // Parses a report file: one JSON object on one line. nullopt with *error set if the file is
 // missing, empty, not one line or not JSON.
 std::optional<nlohmann::json> ReadReport(const std::string& path, std::string* error);
+
+// Every report of a JSON Lines file (dumps append one line each). Empty with *error set if the
+// file is missing, empty, or a line is not JSON.
+std::vector<nlohmann::json> ReadReports(const std::string& path, std::string* error);
 
 // obj[key] if obj is an object whose key holds a string, else "" (never throws).
 std::string StringField(const nlohmann::json& obj, const char* key);

@@ -1,0 +1,189 @@
+// The signal-triggered dump on a live, service-like program (programs/service.cc): dumped
+// several times while it runs, every thread is shown in the right state with the right stack,
+// nothing the program does is disturbed, and it then exits cleanly with no leak.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/support.h"
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Waits until the program printed "ready" (all its threads are blocked).
+bool WaitForReady(const std::string& output_path, milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Slurp(output_path).find("ready") != std::string::npos) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return false;
+}
+
+bool WaitForThreadName(pid_t pid, const std::string& name, milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator(task_dir, error)) {
+      std::string comm = Slurp(task.path().string() + "/comm");
+      if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+      if (comm == name) return true;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return false;
+}
+
+std::vector<const json*> ThreadsIn(const json& report, const std::string& state,
+                                   const std::string& function) {
+  std::vector<const json*> found;
+  for (const json& thread : report["threads"]) {
+    if (thread["state"] == state && e2e::StackHasFunction(thread["stack"], function)) {
+      found.push_back(&thread);
+    }
+  }
+  return found;
+}
+
+struct DumpedRun {
+  e2e::TempDir dir;
+  e2e::RunResult result;
+  std::vector<json> reports;
+  std::string error;
+};
+
+void RunAndDump(DumpedRun& run, const std::string& options, int dumps,
+                const char* format = "json") {
+  std::string output = run.dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {SERVICE, "1500"},
+      {{"LD_PRELOAD", SHIM_PATH},
+       {"THREADLEAK_OPTIONS",
+        std::string("format=") + format + ":log_path=" + run.dir.path() + "/report" + options}},
+      output);
+  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  for (int i = 1; i <= dumps; ++i) {
+    kill(pid, SIGUSR2);
+    // Each finished dump renames the reporter thread "threadleak/N" (N dumps so far).
+    EXPECT_TRUE(WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000)))
+        << "dump " << i << " never completed";
+  }
+  run.result = e2e::WaitProgram(pid, output);
+  if (std::string(format) == "json") {
+    run.reports = e2e::ReadReports(e2e::ReportPath(run.dir, pid), &run.error);
+  }
+}
+
+TEST(Dump, ServiceIsDumpedRepeatedlyUndisturbedAndExitsClean) {
+  DumpedRun run;
+  RunAndDump(run, "", 3);
+  ASSERT_FALSE(run.result.timed_out);
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.result.output;
+  EXPECT_NE(run.result.output.find("service done, 0 failures"), std::string::npos)
+      << run.result.output;
+  ASSERT_EQ(run.reports.size(), 3u) << run.error;  // three dumps, no exit report
+  for (const json& dump : run.reports) {
+    EXPECT_EQ(dump["trigger"], "signal");
+    EXPECT_EQ(dump["leaks"], 0);
+    EXPECT_EQ(ThreadsIn(dump, "cond", "WorkQueue::Pop").size(), 4u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "io", "Acceptor").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "sleep", "NanosleepProbe").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "sleep", "SleepProbe").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "io", "PollProbe").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "io", "EpollProbe").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "io", "ReadProbe").size(), 1u) << e2e::Summarize(dump);
+    EXPECT_EQ(ThreadsIn(dump, "futex", "FutexProbe").size(), 1u) << e2e::Summarize(dump);
+    // The main thread is in a dump (not in leak reports), and so is every worker's creator.
+    bool main_found = false;
+    for (const json& thread : dump["threads"]) {
+      if (thread["main"] == true) main_found = true;
+      EXPECT_EQ(thread["verdict"], "alive");
+      if (thread["state"] == "cond") {
+        EXPECT_TRUE(e2e::StackHasFunction(thread["created_by"]["stack"], "main"));
+        EXPECT_GE(thread["blocked_ms"].get<int>(), 0);
+      }
+    }
+    EXPECT_TRUE(main_found);
+    // The four workers share state and stacks: one group.
+    bool workers_grouped = false;
+    for (const json& group : dump["groups"]) {
+      if (group["state"] == "cond" && group["count"] == 4) workers_grouped = true;
+    }
+    EXPECT_TRUE(workers_grouped) << dump["groups"].dump();
+  }
+}
+
+TEST(Dump, TextDumpGroupsTheWorkers) {
+  DumpedRun run;
+  RunAndDump(run, "", 1, "text");
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.output;
+  std::string text = Slurp(e2e::ReportPath(run.dir, run.result.pid));
+  EXPECT_NE(text.find("threadleak: dump of "), std::string::npos) << text;
+  EXPECT_NE(text.find("[4 threads "), std::string::npos) << text;
+  EXPECT_NE(text.find("in state cond (condition variable 0x"), std::string::npos) << text;
+  EXPECT_NE(text.find(" the main thread\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("SUMMARY: threadleak: "), std::string::npos) << text;
+}
+
+TEST(Dump, DumpSignalNoneLeavesTheSignalAlone) {
+  // With dumps off SIGUSR2 keeps its default action: the process is killed by it.
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {SERVICE, "1500"}, {{"LD_PRELOAD", SHIM_PATH}, {"THREADLEAK_OPTIONS", "dump_signal=none"}},
+      output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
+  kill(pid, SIGUSR2);
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_EQ(result.signal, SIGUSR2) << result.Describe();
+}
+
+TEST(Dump, ProgramHandlerForTheDumpSignalWins) {
+  e2e::TempDir dir;
+  e2e::RunResult result = e2e::RunUnderShim(SHIM_PATH, {OWN_HANDLER}, dir);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  EXPECT_NE(result.output.find("installs its own handler for signal"), std::string::npos)
+      << result.output;
+  EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << "no dump: the program's handler took it";
+}
+
+TEST(Watchdog, ReportsALongWaitOnceAndTheProgramGoesOn) {
+  e2e::TempDir dir;
+  e2e::RunResult result = e2e::RunProgram(
+      {SERVICE, "1500"},
+      {{"LD_PRELOAD", SHIM_PATH},
+       {"THREADLEAK_OPTIONS", "format=json:watchdog_ms=600:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, result.pid), &error);
+  ASSERT_FALSE(reports.empty()) << error;
+  size_t workers_reported = 0;
+  for (const json& report : reports) {
+    EXPECT_EQ(report["trigger"], "watchdog");
+    for (const json& thread : report["threads"]) {
+      EXPECT_EQ(thread["verdict"], "blocked");
+      EXPECT_GE(thread["blocked_ms"].get<int>(), 600) << thread.dump();
+      if (e2e::StackHasFunction(thread["stack"], "WorkQueue::Pop")) ++workers_reported;
+    }
+  }
+  EXPECT_EQ(workers_reported, 4u) << "each worker's wait reported exactly once";
+}
+
+}  // namespace
