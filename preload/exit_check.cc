@@ -51,19 +51,6 @@ bool CollectSurvivors(int64_t linger_ns, ThreadList* list) {
   }
 }
 
-// fflush(NULL) would lock every stream, and a leaked thread blocked in fgets() holds the lock of
-// stdin forever. Like exit() itself, flush only streams with pending output, and skip any whose
-// lock is taken.
-void FlushStdioWithoutBlocking() {
-  for (FILE* stream = reinterpret_cast<FILE*>(_IO_list_all); stream != nullptr;
-       stream = stream->_chain) {
-    if (stream->_IO_write_ptr <= stream->_IO_write_base) continue;
-    if (ftrylockfile(stream) != 0) continue;
-    fflush_unlocked(stream);
-    funlockfile(stream);
-  }
-}
-
 int MainWrapper(int argc, char** argv, char** envp) {
   int status = g_program_main(argc, argv, envp);
   RunExitCheck(status);
@@ -91,6 +78,19 @@ void RunExitCheck(int status) {
   ReleaseThreadList(&list);
   FlushStdioWithoutBlocking();
   _exit(status != 0 ? status : static_cast<int>(options.exitcode));
+}
+
+// fflush(NULL) would lock every stream, and a leaked thread blocked in fgets() holds the lock of
+// stdin forever. Like exit() itself, flush only streams with pending output, and skip any whose
+// lock is taken.
+void FlushStdioWithoutBlocking() {
+  for (FILE* stream = reinterpret_cast<FILE*>(_IO_list_all); stream != nullptr;
+       stream = stream->_chain) {
+    if (stream->_IO_write_ptr <= stream->_IO_write_base) continue;
+    if (ftrylockfile(stream) != 0) continue;
+    fflush_unlocked(stream);
+    funlockfile(stream);
+  }
 }
 
 void ResetExitCheckAfterFork() {

@@ -13,6 +13,10 @@ void RunExitCheck(int status);
 
 void ResetExitCheckAfterFork();
 
+// Flushes stdio streams that have pending output, skipping any whose lock another thread holds
+// (a leaked thread blocked in fgets() holds stdin's forever), as exit() itself does.
+void FlushStdioWithoutBlocking();
+
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_EXIT_CHECK_H_

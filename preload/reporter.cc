@@ -12,6 +12,7 @@
 #include "preload/blockers.h"
 #include "preload/clock.h"
 #include "preload/diagnostics.h"
+#include "preload/exit_check.h"
 #include "preload/fixed_buffer.h"
 #include "preload/guard.h"
 #include "preload/interruptions.h"
@@ -34,6 +35,7 @@ constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it 
 constinit std::atomic<int> g_dump_signal{0};
 constinit std::atomic<bool> g_stepped_aside{false};
 constinit struct sigaction g_previous_action = {};  // what the program had before us
+constinit int64_t g_start_ns = 0;                   // when the process started, for timeout_ms
 
 void OnDumpSignal(int, siginfo_t*, void*) {
   int saved_errno = errno;
@@ -107,6 +109,19 @@ void CheckWatchdog(int64_t limit_ns) {
   ReleaseThreadList(&list);
 }
 
+// The time limit (timeout_ms) has passed: dump every thread, then end the process as
+// timeout(1) would. Never returns.
+[[noreturn]] void TimeOut() {
+  {
+    SpinLockGuard guard(g_report_lock);
+    ThreadList list;
+    if (CollectThreads(/*include_main_thread=*/true, &list))
+      ReportThreads(TL_TRIGGER_TIMEOUT, &list);
+  }
+  FlushStdioWithoutBlocking();
+  _exit(kTimeoutExitCode);
+}
+
 void NameReporter(uint32_t dumps) {
   FixedBuffer<16> name;
   name.Append("threadleak/").AppendInt(dumps % 10000);
@@ -117,13 +132,21 @@ void* ReporterMain(void*) {
   t_in_tool = true;  // nothing this thread does is the program's
   g_reporter_tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
   const int64_t watchdog_ns = GlobalOptions().watchdog_ms * 1'000'000;
-  const int64_t period_ns =
+  const int64_t watchdog_period_ns =
       watchdog_ns > 0 ? std::clamp<int64_t>(watchdog_ns / 4, 10'000'000, 1'000'000'000) : -1;
+  const int64_t deadline_ns =
+      GlobalOptions().timeout_ms > 0 ? g_start_ns + GlobalOptions().timeout_ms * 1'000'000 : -1;
   uint32_t handled = g_dump_requests.load(std::memory_order_acquire);
   uint32_t dumps = 0;
   NameReporter(dumps);
   for (;;) {
+    int64_t period_ns = watchdog_period_ns;
+    if (deadline_ns >= 0) {
+      int64_t left = std::max<int64_t>(0, deadline_ns - MonotonicNanos());
+      period_ns = period_ns < 0 ? left : std::min(period_ns, left);
+    }
     WaitForRequest(handled, period_ns);
+    if (deadline_ns >= 0 && MonotonicNanos() >= deadline_ns) TimeOut();
     uint32_t requests = g_dump_requests.load(std::memory_order_acquire);
     if (requests != handled) {
       handled = requests;  // requests that arrive during a dump are served by one more dump
@@ -158,10 +181,11 @@ void StartReporterIfNeeded() {
     WriteDiagnosticLine(line.view());
     signal = kNoSignal;
   }
-  if (signal == kNoSignal && options.watchdog_ms == 0) return;
+  if (signal == kNoSignal && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
   pid_t expected = g_reporter_pid.load(std::memory_order_acquire);
   if (!g_reporter_pid.compare_exchange_strong(expected, pid)) return;  // another thread won
   ToolScope scope;
+  g_start_ns = MonotonicNanos();
   g_reporter_tid.store(0, std::memory_order_relaxed);
   // The thread starts with every signal blocked: the kernel never picks it for a
   // process-directed signal, and the sampler never interrupts it.

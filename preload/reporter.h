@@ -1,5 +1,6 @@
 // The tool's own thread, for the reports a program does not ask for by exiting: the dump on
-// `dump_signal` and the watchdog (`watchdog_ms`). It exists only when one of them is on; it
+// `dump_signal`, the watchdog (`watchdog_ms`) and the time limit (`timeout_ms`: dump, then exit
+// with kTimeoutExitCode). It exists only when one of them is on; it
 // blocks every signal and is never part of a report.
 //
 // The dump signal's handler only counts the request and wakes this thread (a futex wake:
@@ -13,6 +14,8 @@
 #include <cstdint>
 
 namespace threadleak {
+
+inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 
 // Installs the dump handler and starts the thread if dump_signal or watchdog_ms asks for it.
 // Idempotent per process: after fork, the child starts its own on its first pthread_create.

@@ -163,6 +163,74 @@ TEST(Dump, ProgramHandlerForTheDumpSignalWins) {
   EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << "no dump: the program's handler took it";
 }
 
+TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid =
+      e2e::StartProgram({CHURN, "2000"},
+                        {{"LD_PRELOAD", SHIM_PATH},
+                         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
+                        output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
+  int dumps = 0;
+  for (int i = 1; i <= 8 && kill(pid, 0) == 0; ++i) {
+    kill(pid, SIGUSR2);
+    if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
+    ++dumps;
+  }
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  ASSERT_FALSE(result.timed_out);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  EXPECT_GE(dumps, 3) << "the program ended before three dumps";
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  EXPECT_EQ(static_cast<int>(reports.size()), dumps) << error;
+  for (const json& report : reports) EXPECT_EQ(report["trigger"], "signal");
+}
+
+TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram({WRAPPER, "--log-path", dir.path() + "/report", SERVICE, "2500"},
+                                {{"LD_PRELOAD", std::nullopt}}, output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  e2e::TempDir dump_dir;
+  e2e::RunResult dump =
+      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+  EXPECT_NE(dump.output.find("threadleak: dump of 13 threads of process " + std::to_string(pid)),
+            std::string::npos)
+      << dump.output;
+  EXPECT_NE(dump.output.find("WorkQueue::Pop()"), std::string::npos) << dump.output;
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+}
+
+TEST(Wrapper, DumpRefusesAProcessWithoutTheShim) {
+  e2e::TempDir dir;
+  e2e::RunResult dump =
+      e2e::RunProgram({WRAPPER, "dump", std::to_string(getpid())}, {}, dir.path() + "/dump.txt");
+  EXPECT_EQ(dump.exit_status, 2);
+  EXPECT_NE(dump.output.find("does not run under threadleak"), std::string::npos) << dump.output;
+  dump = e2e::RunProgram({WRAPPER, "dump", "not-a-pid"}, {}, dir.path() + "/dump.txt");
+  EXPECT_EQ(dump.exit_status, 2);
+}
+
+TEST(Wrapper, TimeoutDumpsEveryThreadThenEndsWith124) {
+  e2e::TempDir dir;
+  e2e::RunResult result =
+      e2e::RunProgram({WRAPPER, "--json", "--log-path", dir.path() + "/report", "--timeout", "0.8",
+                       SERVICE, "5000"},
+                      {{"LD_PRELOAD", std::nullopt}}, dir.path() + "/output.txt");
+  EXPECT_TRUE(result.exited && result.exit_status == 124) << result.Describe() << result.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, result.pid), &error);
+  ASSERT_EQ(reports.size(), 1u) << error;
+  EXPECT_EQ(reports[0]["trigger"], "timeout");
+  EXPECT_EQ(ThreadsIn(reports[0], "cond", "WorkQueue::Pop").size(), 4u);
+  EXPECT_EQ(ThreadsIn(reports[0], "io", "Acceptor").size(), 1u);
+}
+
 TEST(Watchdog, ReportsALongWaitOnceAndTheProgramGoesOn) {
   e2e::TempDir dir;
   e2e::RunResult result = e2e::RunProgram(

@@ -1,0 +1,45 @@
+// Threads come and go as fast as they can for a while (creators joining, detaching, and
+// threads that detach themselves) while the test dumps the process again and again.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+int main(int argc, char** argv) {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(argc > 1 ? std::atoi(argv[1]) : 2000);
+  std::atomic<long> created{0};
+  std::vector<std::thread> creators;
+  for (int c = 0; c < 3; ++c) {
+    creators.emplace_back([&, c] {
+      while (std::chrono::steady_clock::now() < until) {
+        if (c == 0) {
+          std::thread([] {}).join();
+        } else if (c == 1) {
+          std::thread([] {}).detach();
+        } else {
+          pthread_t thread;
+          pthread_create(
+              &thread, nullptr,
+              [](void*) -> void* {
+                pthread_detach(pthread_self());
+                return nullptr;
+              },
+              nullptr);
+        }
+        created.fetch_add(1);
+      }
+    });
+  }
+  std::printf("ready %d\n", static_cast<int>(getpid()));
+  std::fflush(stdout);
+  for (std::thread& creator : creators) creator.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // detached ones finish
+  std::printf("created %ld threads\n", created.load());
+  return 0;
+}
