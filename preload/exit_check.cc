@@ -29,28 +29,6 @@ namespace {
 constinit std::atomic<bool> g_exit_checked{false};
 constinit MainFn g_program_main = nullptr;
 
-void SleepNanos(int64_t nanos) {
-  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
-                    static_cast<long>(nanos % 1'000'000'000)};
-  Real().nanosleep(&pause, nullptr);
-}
-
-// Collects the threads still alive, retrying with backoff (like goleak) while the grace period
-// lasts: a thread the exit path has just woken must get the chance to finish.
-bool CollectSurvivors(int64_t linger_ns, ThreadList* list) {
-  const int64_t deadline = MonotonicNanos() + linger_ns;
-  int64_t backoff = 1'000;  // 1 µs, doubling up to 100 ms
-  for (;;) {
-    if (!CollectThreads(/*include_main_thread=*/false, list)) return false;
-    if (list->count == 0) return true;
-    int64_t left = deadline - MonotonicNanos();
-    if (left <= 0) return true;
-    ReleaseThreadList(list);
-    SleepNanos(std::min(backoff, left));
-    backoff = std::min<int64_t>(backoff * 2, 100'000'000);
-  }
-}
-
 int MainWrapper(int argc, char** argv, char** envp) {
   int status = g_program_main(argc, argv, envp);
   RunExitCheck(status);
@@ -66,16 +44,14 @@ void RunExitCheck(int status) {
   SpinLockGuard guard(g_report_lock);  // a dump in progress finishes first
   const Options& options = GlobalOptions();
   ThreadList list;
-  if (!CollectSurvivors(options.linger_ms * 1'000'000, &list) || list.count == 0) {
+  CollectFilter filter;
+  if (!CollectWithGrace(filter, options.linger_ms * 1'000'000, &list) || list.count == 0) {
     ReleaseThreadList(&list);
     return;
   }
-  ClassifyAndName(&list);
-  ReadBlockers(&list, CurrentTid());
-  SampleStacks(list.threads, list.count);
-  ConfirmBlockers(&list);
-  WriteReport(TL_TRIGGER_EXIT, list.threads, list.count);
+  int leaks = ReportCollected(TL_TRIGGER_EXIT, TL_REPORT_LEAKS, &list);
   ReleaseThreadList(&list);
+  if (leaks == 0) return;  // every thread still alive is suppressed
   FlushStdioWithoutBlocking();
   _exit(status != 0 ? status : static_cast<int>(options.exitcode));
 }

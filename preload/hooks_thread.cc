@@ -75,6 +75,7 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
   StartReporterIfNeeded();  // after fork the child starts its own on its first new thread
   ThreadRecord* record = AllocateRecord();
   if (record == nullptr) return Real().pthread_create(thread, attr, start_routine, argument);
+  record->creation_sequence = g_creation_sequence.fetch_add(1, std::memory_order_relaxed) + 1;
   record->start_routine = start_routine;
   record->start_arg = argument;
   RecordCreation(record, attr);

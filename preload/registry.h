@@ -7,12 +7,17 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "preload/thread_record.h"
 
 namespace threadleak {
+
+// Threads created so far; a record's creation_sequence is its place in that count. A mark
+// (threadleak_mark) is a value of it.
+inline constinit std::atomic<uint64_t> g_creation_sequence{0};
 
 // Returns a zeroed record linked into the registry, or null when memory is exhausted.
 ThreadRecord* AllocateRecord();

@@ -99,11 +99,18 @@ void WritePlainReport(int fd, const tl_thread* threads, size_t count) {
 
 }  // namespace
 
-void WriteReport(uint32_t trigger, const tl_thread* threads, size_t count) {
-  int fd = OpenLogDestination();
+int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd) {
+  if (fd < 0) fd = OpenLogDestination();
   tl_write_report_fn write_report = LoadReportModule();
-  tl_snapshot snapshot{
-      static_cast<int32_t>(getpid()), trigger, static_cast<uint32_t>(count), threads, 0, nullptr};
+  tl_module departed[kMaxDepartedModules];
+  size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
+  tl_snapshot snapshot{static_cast<int32_t>(getpid()),
+                       trigger,
+                       kind,
+                       static_cast<uint32_t>(count),
+                       threads,
+                       static_cast<uint32_t>(departed_count),
+                       departed};
   const Options& options = GlobalOptions();
   tl_report_config config{static_cast<uint32_t>(options.format),
                           fd,
@@ -111,8 +118,12 @@ void WriteReport(uint32_t trigger, const tl_thread* threads, size_t count) {
                           options.demangle,
                           options.debuginfod,
                           options.strip_path_prefix};
-  if (write_report != nullptr && write_report(&snapshot, &config) == 0) return;
+  if (write_report != nullptr) {
+    int leaks = write_report(&snapshot, &config);
+    if (leaks >= 0) return leaks;
+  }
   WritePlainReport(fd, threads, count);
+  return kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
 }
 
 }  // namespace threadleak

@@ -11,8 +11,11 @@
 
 namespace threadleak {
 
-// Writes one report of `threads`. Not for signal handlers.
-void WriteReport(uint32_t trigger, const tl_thread* threads, size_t count);
+// Writes one report of `threads` to the log destination, or to `fd` when it is >= 0. Returns
+// the number of threads the report counts as leaked (suppressed ones are not). Not for signal
+// handlers.
+int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count,
+                int fd = -1);
 
 }  // namespace threadleak
 

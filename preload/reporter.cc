@@ -53,20 +53,11 @@ void WaitForRequest(uint32_t seen, int64_t timeout_ns) {
                  timeout_ns < 0 ? nullptr : &timeout, nullptr, 0);
 }
 
-// Collects, samples and writes one report of `list` (already filtered), under the report lock.
-void ReportThreads(uint32_t trigger, ThreadList* list) {
-  ClassifyAndName(list);
-  ReadBlockers(list, CurrentTid());
-  SampleStacks(list->threads, list->count);
-  ConfirmBlockers(list);
-  WriteReport(trigger, list->threads, list->count);
-}
-
 void Dump() {
   SpinLockGuard guard(g_report_lock);
   ThreadList list;
-  if (!CollectThreads(/*include_main_thread=*/true, &list)) return;
-  ReportThreads(TL_TRIGGER_SIGNAL, &list);
+  if (!CollectThreads({.include_main_thread = true}, &list)) return;
+  ReportCollected(TL_TRIGGER_SIGNAL, TL_REPORT_DUMP, &list);
   ReleaseThreadList(&list);
 }
 
@@ -95,7 +86,7 @@ void CheckWatchdog(int64_t limit_ns) {
   if (search.count == 0) return;
   SpinLockGuard guard(g_report_lock);
   ThreadList list;
-  if (!CollectThreads(/*include_main_thread=*/true, &list)) return;
+  if (!CollectThreads({.include_main_thread = true}, &list)) return;
   size_t kept = 0;
   for (size_t i = 0; i < list.count; ++i) {
     const int32_t* begin = search.tids;
@@ -105,7 +96,7 @@ void CheckWatchdog(int64_t limit_ns) {
     }
   }
   list.count = kept;
-  if (kept > 0) ReportThreads(TL_TRIGGER_WATCHDOG, &list);
+  if (kept > 0) ReportCollected(TL_TRIGGER_WATCHDOG, TL_REPORT_WATCHDOG, &list);
   ReleaseThreadList(&list);
 }
 
@@ -115,8 +106,9 @@ void CheckWatchdog(int64_t limit_ns) {
   {
     SpinLockGuard guard(g_report_lock);
     ThreadList list;
-    if (CollectThreads(/*include_main_thread=*/true, &list))
-      ReportThreads(TL_TRIGGER_TIMEOUT, &list);
+    if (CollectThreads({.include_main_thread = true}, &list)) {
+      ReportCollected(TL_TRIGGER_TIMEOUT, TL_REPORT_DUMP, &list);
+    }
   }
   FlushStdioWithoutBlocking();
   _exit(kTimeoutExitCode);

@@ -39,6 +39,9 @@ enum tl_trigger {
   TL_TRIGGER_WATCHDOG
 };
 
+// What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long.
+enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG };
+
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON };
 
 enum tl_stack_kind {
@@ -111,7 +114,8 @@ struct tl_module {
 
 struct tl_snapshot {
   int32_t pid;
-  uint32_t trigger;  // tl_trigger
+  uint32_t trigger;  // tl_trigger: what asked for the report
+  uint32_t kind;     // tl_report_kind: what it lists
   uint32_t thread_count;
   const struct tl_thread* threads;
   uint32_t departed_module_count;  // most recent last; older ones may have been dropped
@@ -130,7 +134,8 @@ struct tl_report_config {
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".
 const char* tl_state_name(uint32_t state);
 
-// Implemented by libthreadleak_report.so. Symbolizes and writes one report. Returns 0, or -1 if
+// Implemented by libthreadleak_report.so. Symbolizes and writes one report. Returns the number
+// of threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1 if
 // nothing could be written. Not async-signal-safe: allocates, takes locks.
 typedef int (*tl_write_report_fn)(const struct tl_snapshot*, const struct tl_report_config*);
 int threadleak_write_report(const struct tl_snapshot* snapshot,

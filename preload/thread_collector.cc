@@ -8,9 +8,14 @@
 #include <atomic>
 #include <cstring>
 
+#include "preload/blockers.h"
 #include "preload/clock.h"
+#include "preload/object_touches.h"
+#include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/report_output.h"
 #include "preload/reporter.h"
+#include "preload/stack_sampler.h"
 #include "preload/thread_record.h"
 #include "preload/thread_scan.h"
 
@@ -24,7 +29,7 @@ struct CopyContext {
   size_t capacity;
   size_t count;
   int32_t self;
-  bool include_main_thread;
+  const CollectFilter* filter;
   int64_t now_ns;
 };
 
@@ -33,7 +38,10 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   int32_t tid = record.tid.load(std::memory_order_acquire);
   uint32_t lifecycle = record.lifecycle.load(std::memory_order_acquire);
   if (tid == context->self) return;
-  if ((lifecycle & kMainThread) && !context->include_main_thread) return;
+  const CollectFilter& filter = *context->filter;
+  if ((lifecycle & kMainThread) && !filter.include_main_thread) return;
+  if (record.creation_sequence <= filter.created_after && filter.created_after != 0) return;
+  if ((lifecycle & kExisting) && filter.exclude_existing) return;
   if (context->count++ >= context->capacity) return;  // counted, so the caller retries larger
   tl_thread& out = context->threads[context->count - 1];
   out = tl_thread{};
@@ -69,6 +77,8 @@ void* MapBytes(size_t bytes) {
 
 // Adds the tasks no record describes. Returns false if there was no room.
 bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
+  // Threads the shim never saw being created existed before any mark, and before main.
+  if (context->filter->created_after != 0 || context->filter->exclude_existing) return true;
   size_t known_count = context->count;
   int32_t* known = tids + task_count;  // scratch space after the task list
   for (size_t i = 0; i < known_count; ++i) known[i] = context->threads[i].tid;
@@ -92,7 +102,7 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
 
 }  // namespace
 
-bool CollectThreads(bool include_main_thread, ThreadList* list) {
+bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
   for (size_t slack = 64;; slack *= 4) {
     int32_t probe;
     size_t task_count = ListTasks(&probe, 0) + slack;
@@ -106,7 +116,7 @@ bool CollectThreads(bool include_main_thread, ThreadList* list) {
                         capacity,
                         0,
                         static_cast<int32_t>(gettid()),
-                        include_main_thread,
+                        &filter,
                         MonotonicNanos()};
     ForEachRecord(CopyRecord, &context);
     auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
@@ -145,6 +155,42 @@ void ClassifyAndName(ThreadList* list) {
 void ReleaseThreadList(ThreadList* list) {
   if (list->threads != nullptr) munmap(list->threads, list->mapped_bytes);
   *list = ThreadList{};
+}
+
+}  // namespace threadleak
+
+namespace threadleak {
+
+namespace {
+
+void SleepNanos(int64_t nanos) {
+  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
+                    static_cast<long>(nanos % 1'000'000'000)};
+  Real().nanosleep(&pause, nullptr);
+}
+
+}  // namespace
+
+bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList* list) {
+  const int64_t deadline = MonotonicNanos() + grace_ns;
+  int64_t backoff = 1'000;  // 1 µs, doubling up to 100 ms
+  for (;;) {
+    if (!CollectThreads(filter, list)) return false;
+    if (list->count == 0) return true;
+    int64_t left = deadline - MonotonicNanos();
+    if (left <= 0) return true;
+    ReleaseThreadList(list);
+    SleepNanos(std::min(backoff, left));
+    backoff = std::min<int64_t>(backoff * 2, 100'000'000);
+  }
+}
+
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd) {
+  ClassifyAndName(list);
+  ReadBlockers(list, CurrentTid());
+  SampleStacks(list->threads, list->count);
+  ConfirmBlockers(list);
+  return WriteReport(trigger, kind, list->threads, list->count, fd);
 }
 
 }  // namespace threadleak

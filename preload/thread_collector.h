@@ -5,6 +5,7 @@
 #define THREADLEAK_PRELOAD_THREAD_COLLECTOR_H_
 
 #include <cstddef>
+#include <cstdint>
 
 #include "preload/snapshot.h"
 
@@ -16,10 +17,26 @@ struct ThreadList {
   size_t mapped_bytes = 0;
 };
 
+// Which threads a report speaks of.
+struct CollectFilter {
+  bool include_main_thread = false;  // dumps show it; leak checks never report it
+  uint64_t created_after = 0;        // only threads created after this mark (API checks)
+  bool exclude_existing = false;     // leave out threads that existed when main started
+};
+
 // Fills `list` with state, wait object, blocked time and creation details. Threads outside a
 // hooked wait are left as TL_STATE_RUNNING with syscall_number -2 ("not classified yet").
 // Returns false if memory could not be mapped.
-bool CollectThreads(bool include_main_thread, ThreadList* list);
+bool CollectThreads(const CollectFilter& filter, ThreadList* list);
+
+// CollectThreads, retried with backoff (like goleak's retries) while threads remain and the
+// grace period lasts: a thread that was just woken gets the chance to finish. Returns with the
+// survivors in `list` (possibly none).
+bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList* list);
+
+// The rest of a report, after collection: classify, read blockers, sample stacks, write.
+// Returns what WriteReport returns. Call with g_report_lock held.
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd = -1);
 
 // Classifies the threads CollectThreads left open, from the kernel's view: io, futex, sleep or
 // running. Also fills in names of live threads.

@@ -31,6 +31,7 @@ enum LifecycleBit : uint32_t {
   kJoined = 1u << 2,
   kMainThread = 1u << 3,
   kCreatorReturned = 1u << 4,
+  kExisting = 1u << 5,  // alive when main started (ignore_existing)
 };
 
 struct ThreadRecord {
@@ -46,6 +47,7 @@ struct ThreadRecord {
   WaitSlot wait;
 
   // Fixed when the thread is created.
+  uint64_t creation_sequence = 0;  // 1, 2, 3, ... in order of creation (API marks)
   int32_t creator_tid = -1;
   char creator_name[TL_NAME_LEN] = {};
   void* (*start_routine)(void*) = nullptr;

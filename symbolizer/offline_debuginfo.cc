@@ -21,8 +21,6 @@
 namespace threadleak::symbolizer_internal {
 namespace {
 
-constexpr char kDebugRoot[] = "/usr/lib/debug";
-
 using Bytes = std::vector<unsigned char>;
 
 // Owns a file descriptor until it is handed to libdwfl.
@@ -163,8 +161,10 @@ std::string BaseName(const std::string& path) {
 }
 
 // The places elfutils' default debuginfo path (":.debug:/usr/lib/debug") names, for the module
-// as mapped and, when it is a symlink, for its target too.
-std::vector<std::string> DebuglinkCandidates(const char* module_file, const std::string& link) {
+// as mapped and, when it is a symlink, for its target too; each debug root stands for
+// /usr/lib/debug.
+std::vector<std::string> DebuglinkCandidates(const char* module_file, const std::string& link,
+                                             const std::vector<std::string>& roots) {
   std::vector<std::string> files{module_file};
   if (char* real = realpath(module_file, nullptr)) {
     if (files.front() != real) files.emplace_back(real);
@@ -175,21 +175,25 @@ std::vector<std::string> DebuglinkCandidates(const char* module_file, const std:
     const std::string dir = DirName(file);
     paths.push_back(dir + "/" + link);
     paths.push_back(dir + "/.debug/" + link);
-    if (dir.front() == '/') paths.push_back(kDebugRoot + (dir == "/" ? "" : dir) + "/" + link);
+    if (dir.front() != '/') continue;
+    for (const std::string& root : roots) {
+      paths.push_back(root + (dir == "/" ? "" : dir) + "/" + link);
+    }
   }
   return paths;
 }
 
-std::vector<std::string> AltlinkCandidates(const char* debug_file, const std::string& link) {
+std::vector<std::string> AltlinkCandidates(const char* debug_file, const std::string& link,
+                                           const std::vector<std::string>& roots) {
   std::vector<std::string> paths;
   if (link.front() == '/') paths.push_back(link);
   paths.push_back(DirName(debug_file) + "/" + link);
-  paths.push_back(std::string(kDebugRoot) + "/.dwz/" + BaseName(link));
+  for (const std::string& root : roots) paths.push_back(root + "/.dwz/" + BaseName(link));
   return paths;
 }
 
 int Search(Dwfl_Module* mod, const char* file_name, const char* debuglink_file,
-           GElf_Word debuglink_crc, char** debuginfo_file_name) {
+           GElf_Word debuglink_crc, const DebugSearch& search, char** debuginfo_file_name) {
   Expectation want;
   struct stat st;
   if (stat(file_name, &st) == 0) {
@@ -203,7 +207,8 @@ int Search(Dwfl_Module* mod, const char* file_name, const char* debuglink_file,
     std::optional<Altlink> alt = ReadAltlink(file_name);
     if (alt.has_value() && alt->path == debuglink_file && !alt->build_id.empty()) {
       want.build_id = std::move(alt->build_id);
-      return TryCandidates(AltlinkCandidates(file_name, debuglink_file), want, debuginfo_file_name);
+      return TryCandidates(AltlinkCandidates(file_name, debuglink_file, search.roots), want,
+                           debuginfo_file_name);
     }
   }
   const unsigned char* bits = nullptr;
@@ -218,24 +223,44 @@ int Search(Dwfl_Module* mod, const char* file_name, const char* debuglink_file,
   const std::string link =
       debuglink_file != nullptr ? debuglink_file : BaseName(file_name) + ".debug";
   if (link.empty()) return -1;
-  return TryCandidates(DebuglinkCandidates(file_name, link), want, debuginfo_file_name);
+  return TryCandidates(DebuglinkCandidates(file_name, link, search.roots), want,
+                       debuginfo_file_name);
 }
 
 }  // namespace
 
-int FindDebuginfoOffline(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
-                         const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
-                         char** debuginfo_file_name) {
+std::string DebugSearch::DebuginfoPath() const {
+  // elfutils' default (":.debug:/usr/lib/debug") with every root: the empty entry is the module's
+  // own directory, ".debug" a subdirectory of it; only absolute entries serve build-id lookups.
+  std::string path = ":.debug";
+  for (const std::string& root : roots) path += ":" + root;
+  return path;
+}
+
+int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                  const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                  char** debuginfo_file_name) {
   // libdwfl is C: an exception must not unwind through it.
   try {
+    static const DebugSearch kDefaultSearch;
+    const DebugSearch& search = userdata != nullptr && *userdata != nullptr
+                                    ? *static_cast<const DebugSearch*>(*userdata)
+                                    : kDefaultSearch;
     errno = 0;
-    // Local only: /usr/lib/debug/.build-id/. (It handles the dwz lookup by build-id as well.)
+    // Local only: ROOT/.build-id/ for every root of the Dwfl's debuginfo_path. (It handles the
+    // dwz lookup by build-id as well.)
     int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
                                           debuglink_crc, debuginfo_file_name);
     if (fd >= 0) return fd;
     fd = -1;
     if (file_name != nullptr && file_name[0] != '\0') {
-      fd = Search(mod, file_name, debuglink_file, debuglink_crc, debuginfo_file_name);
+      fd = Search(mod, file_name, debuglink_file, debuglink_crc, search, debuginfo_file_name);
+    }
+    // The user's choice only: the network is slow, and sends the build-ids of their binaries.
+    if (fd < 0 && search.debuginfod) {
+      errno = 0;
+      fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
     }
     // errno 0 tells libdwfl "nothing found" rather than an I/O failure worth reporting.
     if (fd < 0) errno = 0;

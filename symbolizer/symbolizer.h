@@ -1,11 +1,23 @@
-// Turns program counters of this process into function, file:line and module, with elfutils'
-// libdwfl. Set-up happens on the first lookup, never at start-up.
+// Turns program counters into functions, file:line and modules with elfutils' libdwfl, inline
+// calls included (one frame per inlined call, innermost first, as `eu-addr2line -i` prints).
+//
+// Two kinds of address: those of this process as it is mapped now (Symbolize*, Locate), and
+// those of a module known only by its file (SymbolizeInModule): a library dlclose()d since the
+// pc was captured, or a module of another process or host (threadleak-symbolize). Either way a
+// module's file is opened on its own, looked up by file address, and checked against the build-id
+// of what was loaded: a frame is never attributed to whatever is mapped at its address now.
+//
+// Nothing is read until the first lookup. Each file's symbol table is sorted once, each
+// compilation unit's inline ranges indexed once, each address resolved once.
 //
 // Thread-safe (one internal lock: libdwfl is not). Not async-signal-safe: allocates.
+//
+//   threadleak::Symbolizer symbolizer;
+//   for (const SourceFrame& f : symbolizer.SymbolizeInline(pc, /*is_return_address=*/true))
+//     printf("%s at %s:%d%s\n", f.function.c_str(), f.file.c_str(), f.line,
+//            f.inlined ? " (inlined)" : "");
 #ifndef THREADLEAK_SYMBOLIZER_SYMBOLIZER_H_
 #define THREADLEAK_SYMBOLIZER_SYMBOLIZER_H_
-
-#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -15,27 +27,65 @@
 namespace threadleak {
 
 struct SourceFrame {
-  uintptr_t pc = 0;      // the address as captured
-  std::string function;  // demangled; empty when unknown
+  uintptr_t pc = 0;      // the address as captured (the same for a call and its inlined calls)
+  std::string function;  // demangled unless asked not to; empty when unknown
   std::string file;      // empty when unknown
   int line = 0;          // 0 when unknown
   std::string module;    // path of the ELF object, empty when unknown
   // pc minus the module's load bias: the address as in the ELF file, what `addr2line -e module`
-  // takes (the start of the mapping instead when the file cannot be read).
+  // takes. Meaningful only when `module` is set.
   uintptr_t module_offset = 0;
+  std::string build_id;  // the module's GNU build-id in hex; empty when it has none or unknown
+  // This frame is a call inlined into the next frame, which holds the code at `pc`; its file:line
+  // is where the next frame (or, for the innermost, the address itself) is in the source.
+  bool inlined = false;
+  // pc is a return address (looked up at pc - 1); false for the interrupted frame of a stack.
+  bool is_return_address = true;
+};
+
+struct SymbolizerOptions {
+  bool demangle = true;     // false: keep linkage names as the ELF and DWARF spell them
+  bool debuginfod = false;  // true: missing debug info may be downloaded (DEBUGINFOD_URLS)
+  // Where else to look for modules, for offline symbolization: files matched to a module by
+  // build-id (or by path, or file name, when the module has none).
+  std::vector<std::string> binaries;
+  // Searched like /usr/lib/debug (after it): DIR/.build-id/xx/yyyy.debug, DIR/<module's dir>/
+  // <debuglink>. A debug file found by build-id also stands in for a module missing on this host.
+  std::vector<std::string> debug_dirs;
+};
+
+// A module known by its file: one dlclose()d since its pcs were captured, or one of another
+// process.
+struct ModuleIdentity {
+  std::string path;      // as the process saw it
+  std::string build_id;  // hex; empty when it has none (then the file is trusted by its path)
 };
 
 class Symbolizer {
  public:
-  // Symbolizes addresses of process `pid` (this process by default).
-  explicit Symbolizer(pid_t pid = 0);
+  explicit Symbolizer(SymbolizerOptions options = {});
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
 
-  // `is_return_address`: pc is a return address, so the call is at pc - 1 (every frame but the
-  // interrupted one). Modules loaded after the first lookup are found too.
+  // The frames at `pc` of this process, innermost first: one per inlined call, then the
+  // function the code belongs to. Never empty. `is_return_address`: pc is a return address, so
+  // the call is at pc - 1 (every frame but the interrupted one). Modules loaded or unloaded
+  // since the last lookup are seen.
+  std::vector<SourceFrame> SymbolizeInline(uintptr_t pc, bool is_return_address);
+
+  // The last of SymbolizeInline: the function whose code is at pc, and its file:line there (the
+  // call site of the outermost inlined call, if any).
   SourceFrame Symbolize(uintptr_t pc, bool is_return_address);
+
+  // Module, build-id and offset only, from the loader's list: reads no file.
+  SourceFrame Locate(uintptr_t pc, bool is_return_address);
+
+  // The frames at `offset` (pc minus load bias) of `module`'s file, innermost first; `pc` is only
+  // copied into them. Never empty; without a matching file, one frame with module, build-id and
+  // offset and no name.
+  std::vector<SourceFrame> SymbolizeInModule(const ModuleIdentity& module, uintptr_t pc,
+                                             uintptr_t offset, bool is_return_address);
 
  private:
   struct Impl;

@@ -72,14 +72,11 @@ const char* TriggerPhrase(uint32_t trigger) {
 }
 
 std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
-  std::string label = std::to_string(thread.tid);
-  if (thread.name[0] != '\0') label += " \"" + Name(thread) + "\"";
-  label += "\n";
-  label += tl_state_name(thread.state);
-  std::string out = "  " + std::to_string(thread.tid) + " [label=\"";
-  // The newline is DOT's own escape: escape the label's parts, then join them.
-  const size_t newline = label.find('\n');
-  out += DotEscape(label.substr(0, newline)) + "\\n" + DotEscape(label.substr(newline + 1));
+  std::string name = std::to_string(thread.tid);
+  if (thread.name[0] != '\0') name += " \"" + Name(thread) + "\"";
+  // "\n" is DOT's own line break, outside the escaped text.
+  std::string out = "  " + std::to_string(thread.tid) + " [label=\"" + DotEscape(name) + "\\n" +
+                    tl_state_name(thread.state);
   out += "\", ";
   if (analysis.deadlocked) {
     out += "style=\"filled,bold\", fillcolor=\"red\", color=\"red\"";

@@ -1,5 +1,6 @@
-// How one stack's frames are written, in text and in JSON. Shared by every report writer so a
-// frame looks the same in exit reports, dumps and offline symbolization.
+// How one stack's frames are written, in text and in JSON. Shared by every report writer (and by
+// threadleak-symbolize) so a frame looks the same in exit reports, dumps and offline
+// symbolization.
 #ifndef THREADLEAK_PRELOAD_REPORT_FRAME_FORMAT_H_
 #define THREADLEAK_PRELOAD_REPORT_FRAME_FORMAT_H_
 
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "preload/report/symbolized_thread.h"
 #include "symbolizer/symbolizer.h"
 
 namespace threadleak {
@@ -14,11 +16,26 @@ namespace threadleak {
 // "0x7f12ab".
 std::string HexAddress(uintptr_t value);
 
-// One line per frame: "    #N FUNCTION at FILE:LINE", or "(MODULE+0xOFFSET)" without a file.
+// One line per frame, numbered from #0 innermost:
+//   "    #N FUNCTION at FILE:LINE"             with a file
+//   "    #N FUNCTION (MODULE+0xOFFSET)"        without one
+//   "    #N 0xPC (MODULE+0xOFFSET) (BuildId: HEX)"  without a name (raw frames)
+// an inlined call ends with " (inlined)". The runtime frames above the program's own code (libc's
+// futex wait, libstdc++'s condition_variable::wait, threadleak's hooks) are collapsed into one
+// line, "    ... N runtime frames (libc.so.6, libstdc++.so.6)", keeping the numbering, so the
+// first frame the eye lands on is the user's.
 void AppendTextFrames(std::string& out, const std::vector<SourceFrame>& frames);
+// The same, rendered once per shared stack.
+void AppendTextFrames(std::string& out, const Frames& frames);
 
-// A JSON array of {"pc","function","file","line","module"} objects.
+// A JSON array of frame objects: "pc", "function" ("??" when unknown), "file" and "line" (null
+// when unknown), "module" ("??" when unknown); then, when known, "build_id" and "offset"
+// (pc minus load bias, hex) — what threadleak-symbolize needs; "inlined": true for an inlined
+// call, "runtime": true for a runtime frame, "interrupted": true for the interrupted pc of a
+// stack (looked up as is, not as a return address).
 std::string JsonFrames(const std::vector<SourceFrame>& frames);
+// The same, rendered once per shared stack.
+const std::string& JsonFrames(const Frames& frames);
 
 }  // namespace threadleak
 

@@ -34,12 +34,11 @@ const char* TriggerName(uint32_t trigger) {
 
 // The verdict a report gives a thread it lists: exit and API reports list leaks; dumps list
 // every thread alive; the watchdog lists threads blocked too long.
-const char* Verdict(uint32_t trigger) {
-  switch (trigger) {
-    case TL_TRIGGER_SIGNAL:
-    case TL_TRIGGER_TIMEOUT:
+const char* Verdict(uint32_t kind) {
+  switch (kind) {
+    case TL_REPORT_DUMP:
       return "alive";
-    case TL_TRIGGER_WATCHDOG:
+    case TL_REPORT_WATCHDOG:
       return "blocked";
     default:
       return "leaked";
@@ -74,7 +73,7 @@ std::string Groups(const tl_snapshot& snapshot, const std::vector<SymbolizedThre
   return out + "]";
 }
 
-std::string Thread(const SymbolizedThread& thread, uint32_t trigger) {
+std::string Thread(const SymbolizedThread& thread, uint32_t kind) {
   const tl_thread& raw = *thread.raw;
   bool has_object = raw.object != 0 && raw.state != TL_STATE_SLEEP;
   std::string out = "{\"tid\":" + std::to_string(raw.tid);
@@ -86,7 +85,7 @@ std::string Thread(const SymbolizedThread& thread, uint32_t trigger) {
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
-  out += ",\"verdict\":" + JsonString(Verdict(trigger));
+  out += ",\"verdict\":" + JsonString(Verdict(kind));
   out += ",\"stack\":" + JsonFrames(thread.stack);
   bool creator_known = raw.creator_tid >= 0;
   out += ",\"created_by\":{\"tid\":" + (creator_known ? std::to_string(raw.creator_tid) : "null");
@@ -102,12 +101,12 @@ std::string RenderJsonReport(const tl_snapshot& snapshot,
   std::string out = "{\"tool\":\"threadleak\",\"version\":\"" THREADLEAK_VERSION "\"";
   out += ",\"pid\":" + std::to_string(snapshot.pid);
   out += ",\"trigger\":\"" + std::string(TriggerName(snapshot.trigger)) + "\"";
-  bool lists_leaks = std::string_view(Verdict(snapshot.trigger)) == "leaked";
+  bool lists_leaks = snapshot.kind == TL_REPORT_LEAKS;
   out += ",\"leaks\":" + std::to_string(lists_leaks ? threads.size() : 0);
   out += ",\"threads\":[";
   for (size_t i = 0; i < threads.size(); ++i) {
     if (i > 0) out += ",";
-    out += Thread(threads[i], snapshot.trigger);
+    out += Thread(threads[i], snapshot.kind);
   }
   out += "],\"groups\":" + Groups(snapshot, threads);
   return out + "}\n";

@@ -1,16 +1,24 @@
 #include "preload/report/symbolized_thread.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+#include <utility>
 
 namespace threadleak {
 namespace {
 
-constexpr std::array<std::string_view, 7> kRuntimeModules = {
+constexpr std::array<std::string_view, 8> kRuntimeModules = {
     "libc.so",     "libpthread.so", "ld-linux", "libstdc++.so",
-    "libgcc_s.so", "libthreadleak", "libm.so"};
+    "libgcc_s.so", "libthreadleak", "libm.so",  "[vdso]"};
 
 constexpr std::array<std::string_view, 3> kRuntimeNamespaces = {
     "std::", "__gnu_cxx::", "__cxxabiv1::"};
+
+// libstdc++'s wrappers of the pthread calls, inlined into the program's std:: templates.
+constexpr std::array<std::string_view, 1> kRuntimeFunctionPrefixes = {"__gthread_"};
 
 // The qualified name of a demangled function: without its return type ("void std::f<int>(int)"
 // has one when it is a template instance) and without parameters.
@@ -30,7 +38,94 @@ std::string_view QualifiedName(std::string_view function) {
   return head.substr(start);
 }
 
+std::string HexBuildId(const tl_module& module) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  const uint32_t size = std::min<uint32_t>(module.build_id_size, TL_BUILD_ID_LEN);
+  for (uint32_t i = 0; i < size; ++i) {
+    hex += kDigits[module.build_id[i] >> 4];
+    hex += kDigits[module.build_id[i] & 0xf];
+  }
+  return hex;
+}
+
+// The most recently departed module that held the call at `pc`.
+const tl_module* DepartedAt(std::span<const tl_module> departed, uintptr_t pc,
+                            bool is_return_address) {
+  const uintptr_t address = is_return_address ? pc - 1 : pc;
+  for (size_t i = departed.size(); i-- > 0;) {
+    if (address >= departed[i].start && address < departed[i].end) return &departed[i];
+  }
+  return nullptr;
+}
+
+// The path as /proc/self/maps would have shown it (symlinks resolved), like live modules' paths.
+std::string ResolvedPath(const tl_module& module) {
+  std::string path(module.path, strnlen(module.path, sizeof module.path));
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
+  return real != nullptr ? std::string(real.get()) : path;
+}
+
+std::vector<SourceFrame> FromDeparted(const tl_module& module, uintptr_t pc, bool is_return_address,
+                                      Symbolizer& symbolizer, bool symbolize) {
+  ModuleIdentity identity{ResolvedPath(module), HexBuildId(module)};
+  const uintptr_t offset = pc - module.bias;
+  if (symbolize) return symbolizer.SymbolizeInModule(identity, pc, offset, is_return_address);
+  SourceFrame frame;
+  frame.pc = pc;
+  frame.module = std::move(identity.path);
+  frame.module_offset = offset;
+  frame.build_id = std::move(identity.build_id);
+  frame.is_return_address = is_return_address;
+  return {std::move(frame)};
+}
+
+void StripPrefix(std::vector<SourceFrame>& frames, std::string_view prefix) {
+  if (prefix.empty()) return;
+  for (SourceFrame& frame : frames) {
+    if (frame.file.size() > prefix.size() && frame.file.starts_with(prefix)) {
+      frame.file.erase(0, prefix.size());
+    }
+  }
+}
+
+// Stacks already symbolized in this report, by their contents.
+class StackMemo {
+ public:
+  StackMemo(const tl_snapshot& snapshot, Symbolizer& symbolizer, const FrameOptions& options)
+      : symbolizer_(symbolizer), options_(options) {
+    if (snapshot.departed_modules != nullptr) {
+      departed_ = {snapshot.departed_modules, snapshot.departed_module_count};
+    }
+  }
+
+  Frames Get(const tl_stack& stack, bool captured_earlier) {
+    const uint32_t depth = std::min<uint32_t>(stack.depth, TL_MAX_FRAMES);
+    std::string key(sizeof(uint32_t) * 2 + sizeof(uintptr_t) * depth, '\0');
+    const uint32_t head[2] = {stack.kind, captured_earlier ? 1u : 0u};
+    std::memcpy(key.data(), head, sizeof head);
+    std::memcpy(key.data() + sizeof head, stack.pcs, sizeof(uintptr_t) * depth);
+    auto [it, inserted] = memo_.try_emplace(std::move(key));
+    if (inserted) {
+      it->second =
+          Frames(SymbolizeStack(stack, symbolizer_, options_, departed_, captured_earlier));
+    }
+    return it->second;
+  }
+
+ private:
+  Symbolizer& symbolizer_;
+  const FrameOptions& options_;
+  std::span<const tl_module> departed_;
+  std::unordered_map<std::string, Frames> memo_;
+};
+
 }  // namespace
+
+Frames::Frames() : shared_(std::make_shared<const Shared>()) {}
+
+Frames::Frames(std::vector<SourceFrame> frames)
+    : shared_(std::make_shared<const Shared>(std::move(frames))) {}
 
 std::string_view ModuleBaseName(std::string_view module) {
   size_t slash = module.rfind('/');
@@ -46,6 +141,9 @@ bool IsRuntimeFrame(const SourceFrame& frame) {
   for (std::string_view prefix : kRuntimeNamespaces) {
     if (name.starts_with(prefix)) return true;
   }
+  for (std::string_view prefix : kRuntimeFunctionPrefixes) {
+    if (name.starts_with(prefix)) return true;
+  }
   return false;
 }
 
@@ -56,24 +154,46 @@ const SourceFrame* TopUserFrame(const std::vector<SourceFrame>& frames) {
   return nullptr;
 }
 
-std::vector<SourceFrame> SymbolizeStack(const tl_stack& stack, Symbolizer& symbolizer) {
+std::vector<SourceFrame> SymbolizeStack(const tl_stack& stack, Symbolizer& symbolizer,
+                                        const FrameOptions& options,
+                                        std::span<const tl_module> departed,
+                                        bool captured_earlier) {
   std::vector<SourceFrame> frames;
   frames.reserve(stack.depth);
   for (uint32_t i = 0; i < stack.depth && i < TL_MAX_FRAMES; ++i) {
-    bool exact = i == 0 && stack.kind == TL_STACK_INTERRUPTED;
-    frames.push_back(symbolizer.Symbolize(stack.pcs[i], /*is_return_address=*/!exact));
+    const uintptr_t pc = stack.pcs[i];
+    const bool is_return_address = !(i == 0 && stack.kind == TL_STACK_INTERRUPTED);
+    const tl_module* gone = DepartedAt(departed, pc, is_return_address);
+    std::vector<SourceFrame> at_pc;
+    // A stack captured earlier (a creation stack) may be from a module unloaded since; one
+    // captured now is in what is mapped now, unless nothing is.
+    if (gone != nullptr && captured_earlier) {
+      at_pc = FromDeparted(*gone, pc, is_return_address, symbolizer, options.symbolize);
+    } else {
+      if (options.symbolize) {
+        at_pc = symbolizer.SymbolizeInline(pc, is_return_address);
+      } else {
+        at_pc.push_back(symbolizer.Locate(pc, is_return_address));
+      }
+      if (gone != nullptr && at_pc.back().module.empty()) {
+        at_pc = FromDeparted(*gone, pc, is_return_address, symbolizer, options.symbolize);
+      }
+    }
+    for (SourceFrame& frame : at_pc) frames.push_back(std::move(frame));
   }
+  StripPrefix(frames, options.strip_path_prefix);
   return frames;
 }
 
-std::vector<SymbolizedThread> SymbolizeThreads(const tl_snapshot& snapshot,
-                                               Symbolizer& symbolizer) {
+std::vector<SymbolizedThread> SymbolizeThreads(const tl_snapshot& snapshot, Symbolizer& symbolizer,
+                                               const FrameOptions& options) {
+  StackMemo memo(snapshot, symbolizer, options);
   std::vector<SymbolizedThread> threads;
   threads.reserve(snapshot.thread_count);
   for (uint32_t i = 0; i < snapshot.thread_count; ++i) {
     const tl_thread& raw = snapshot.threads[i];
-    threads.push_back(
-        {&raw, SymbolizeStack(raw.stack, symbolizer), SymbolizeStack(raw.creation, symbolizer)});
+    threads.push_back({&raw, memo.Get(raw.stack, /*captured_earlier=*/false),
+                       memo.Get(raw.creation, /*captured_earlier=*/true)});
   }
   return threads;
 }

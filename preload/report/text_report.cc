@@ -13,39 +13,31 @@
 namespace threadleak {
 namespace {
 
-bool IsDump(uint32_t trigger) {
-  return trigger == TL_TRIGGER_SIGNAL || trigger == TL_TRIGGER_TIMEOUT;
-}
-
 std::string Plural(size_t count, const char* one, const char* many) {
   return std::to_string(count) + " " + (count == 1 ? one : many);
 }
 
 std::string Header(const tl_snapshot& snapshot, size_t count) {
-  std::string threads = Plural(count, "thread", "threads");
-  switch (snapshot.trigger) {
-    case TL_TRIGGER_EXIT:
+  std::string process = " of process " + std::to_string(snapshot.pid);
+  switch (snapshot.kind) {
+    case TL_REPORT_DUMP: {
+      const char* why = snapshot.trigger == TL_TRIGGER_SIGNAL    ? " (on signal)"
+                        : snapshot.trigger == TL_TRIGGER_TIMEOUT ? " at the time limit"
+                                                                 : " (on request)";
+      return "threadleak: dump of " + Plural(count, "thread", "threads") + process + why;
+    }
+    case TL_REPORT_WATCHDOG:
+      return "threadleak: watchdog: " + Plural(count, "thread", "threads") +
+             " blocked past the limit" + process;
+    default:
       return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
-             " at exit";
-    case TL_TRIGGER_API:
-      return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
-             " since the mark";
-    case TL_TRIGGER_SIGNAL:
-      return "threadleak: dump of " + threads + " of process " + std::to_string(snapshot.pid) +
-             " (on signal)";
-    case TL_TRIGGER_TIMEOUT:
-      return "threadleak: dump of " + threads + " of process " + std::to_string(snapshot.pid) +
-             " at the time limit";
-    case TL_TRIGGER_WATCHDOG:
-      return "threadleak: watchdog: " + threads + " blocked past the limit in process " +
-             std::to_string(snapshot.pid);
+             (snapshot.trigger == TL_TRIGGER_API ? " since the mark" : " at exit");
   }
-  return "threadleak: report of " + threads;
 }
 
-std::string SummaryNoun(uint32_t trigger, size_t count) {
-  if (IsDump(trigger)) return Plural(count, "thread", "threads");
-  if (trigger == TL_TRIGGER_WATCHDOG) return Plural(count, "blocked thread", "blocked threads");
+std::string SummaryNoun(uint32_t kind, size_t count) {
+  if (kind == TL_REPORT_DUMP) return Plural(count, "thread", "threads");
+  if (kind == TL_REPORT_WATCHDOG) return Plural(count, "blocked thread", "blocked threads");
   return Plural(count, "leaked thread", "leaked threads");
 }
 
@@ -207,7 +199,7 @@ std::string RenderTextReport(const tl_snapshot& snapshot,
     AppendGroup(out, threads[group.members.front()], members);
     per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
   }
-  out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.trigger, threads.size());
+  out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.kind, threads.size());
   if (!per_state.empty()) {
     out += " (";
     bool first = true;

@@ -22,6 +22,13 @@ bool NeedsWaking(uint32_t state) {
   return state == TL_STATE_COND || state == TL_STATE_SEM || state == TL_STATE_FUTEX;
 }
 
+// Whether destroying the object a thread waits on waits for that thread: pthread_cond_destroy
+// and pthread_barrier_destroy do; destroying a mutex, rwlock or semaphore does not block (and a
+// std::mutex has no destructor at all).
+bool HangsInDestroy(uint32_t state) {
+  return state == TL_STATE_COND || state == TL_STATE_BARRIER;
+}
+
 // The thread it waits for when both racy reads agree, else 0.
 int32_t ConfirmedBlocker(const tl_thread& thread) {
   if (!WaitsForThread(thread.state)) return 0;
@@ -46,10 +53,17 @@ std::string HeldBy(const tl_thread& waiter) {
   return waiter.state == TL_STATE_RWLOCK ? " is held for writing by " : " is held by ";
 }
 
+// The confirmed blocker as a thread label. An exited blocker's tid may name a new thread now, so
+// it goes without a name.
+std::string BlockerLabel(const tl_thread& waiter, const ThreadIndex& index) {
+  if (waiter.blocker_exited) return "thread " + std::to_string(waiter.blocker_tid);
+  return ThreadLabel(index, waiter.blocker_tid);
+}
+
 std::string WaitingFor(const tl_thread& thread, const ThreadIndex& index) {
   const std::string object = ObjectPhrase(thread.state, thread.object);
   if (int32_t blocker = ConfirmedBlocker(thread)) {
-    std::string who = ThreadLabel(index, blocker);
+    std::string who = BlockerLabel(thread, index);
     if (blocker == thread.tid) {
       who += " (itself)";
     } else if (thread.blocker_exited) {
@@ -95,9 +109,8 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
       b.deps = {next};
       return b;
     }
-    int32_t blocker = ConfirmedBlocker(t);
-    if (blocker != 0) {
-      std::string who = ThreadLabel(index, blocker);
+    if (ConfirmedBlocker(t) != 0) {
+      const std::string who = BlockerLabel(t, index);
       if (t.state == TL_STATE_JOIN) {
         if (t.blocker_exited)
           return fixed(true, who + ", which it joins, has exited; the join should return");
@@ -243,7 +256,8 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
   for (int i = 0; i < n; ++i) {
     const tl_thread& t = snapshot.threads[i];
     ThreadAnalysis& a = result.threads[i];
-    a.exit_would_hang = (t.object_flags & TL_OBJECT_DESTROYED_AT_EXIT) != 0;
+    a.exit_would_hang =
+        (t.object_flags & TL_OBJECT_DESTROYED_AT_EXIT) != 0 && HangsInDestroy(t.state);
     a.waiting_for = WaitingFor(t, index);
     int32_t blocker = ConfirmedBlocker(t);
     if (blocker == 0) continue;

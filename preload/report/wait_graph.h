@@ -43,7 +43,10 @@ struct ThreadAnalysis {
   std::string reason;               // why, written out for people ("nothing else ever ...")
   std::vector<int32_t> blocked_by;  // tids it waits for (confirmed owner/writer/joined thread)
   int32_t waits_on_deadlock = 0;    // a deadlocked thread it waits for (transitively), or 0
-  bool exit_would_hang = false;     // it waits on an object the exit path destroys
+  // It waits on a condition variable or barrier the exit path destroys
+  // (TL_OBJECT_DESTROYED_AT_EXIT): their destroy functions wait for the waiters, so exit would
+  // hang. Other objects' flags are ignored: destroying them does not block.
+  bool exit_would_hang = false;
   // What it waits for, as the text report shows it: `waiting for mutex 0x1f00 held by thread
   // 4243 "worker-2"`, `waiting for rwlock 0x1f00 held by 2 readers`, `waiting to join thread
   // 4243 "worker-2"`. Empty when the thread waits for no particular thread (cond, sleep, ...)

@@ -1,0 +1,46 @@
+// The ELF objects the dynamic loader has mapped into this process — the program, its libraries,
+// libraries dlopen()ed since, the vDSO — read with dl_iterate_phdr: where each lies, its load
+// bias, its file and its build-id (read from the loaded image, so it names what is mapped even
+// if the file on disk has changed since).
+//
+// Not thread-safe: the caller holds the symbolizer's lock. Allocates; takes the loader's lock
+// (dl_iterate_phdr) while it reads.
+#ifndef THREADLEAK_SYMBOLIZER_PROCESS_MODULES_H_
+#define THREADLEAK_SYMBOLIZER_PROCESS_MODULES_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace threadleak::symbolizer_internal {
+
+struct LoadedModule {
+  uintptr_t start = 0;   // lowest address of its PT_LOAD segments
+  uintptr_t end = 0;     // one past the highest
+  uintptr_t bias = 0;    // pc - bias is the address in the file
+  std::string path;      // resolved (as /proc/self/maps shows it); "[vdso]" for the vDSO
+  std::string build_id;  // hex; empty when it has none
+  bool has_file = true;  // false for the vDSO, which only lives in memory
+};
+
+class ProcessModules {
+ public:
+  // Reads the list again if the loader has loaded or unloaded anything since the last read
+  // (glibc's dlpi_adds and dlpi_subs counters). Returns true if it changed.
+  bool Refresh();
+
+  // The module whose [start, end) holds `address`, or null.
+  const LoadedModule* Find(uintptr_t address) const;
+
+ private:
+  std::vector<LoadedModule> modules_;  // sorted by start
+  unsigned long long adds_ = 0;
+  unsigned long long subs_ = 0;
+  bool read_ = false;
+  std::unordered_map<std::string, std::string> real_paths_;  // as the loader names them -> real
+};
+
+}  // namespace threadleak::symbolizer_internal
+
+#endif  // THREADLEAK_SYMBOLIZER_PROCESS_MODULES_H_
