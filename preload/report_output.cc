@@ -104,13 +104,9 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
   tl_write_report_fn write_report = LoadReportModule();
   tl_module departed[kMaxDepartedModules];
   size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
-  tl_snapshot snapshot{static_cast<int32_t>(getpid()),
-                       trigger,
-                       kind,
-                       static_cast<uint32_t>(count),
-                       threads,
-                       static_cast<uint32_t>(departed_count),
-                       departed};
+  tl_snapshot snapshot{
+      static_cast<int32_t>(getpid()),        trigger, kind, static_cast<uint32_t>(count), threads,
+      static_cast<uint32_t>(departed_count), departed};
   const Options& options = GlobalOptions();
   tl_report_config config{static_cast<uint32_t>(options.format),
                           fd,

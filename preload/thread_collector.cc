@@ -40,7 +40,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   if (tid == context->self) return;
   const CollectFilter& filter = *context->filter;
   if ((lifecycle & kMainThread) && !filter.include_main_thread) return;
-  if (record.creation_sequence <= filter.created_after && filter.created_after != 0) return;
+  if (filter.since_mark && record.creation_sequence <= filter.mark) return;
   if ((lifecycle & kExisting) && filter.exclude_existing) return;
   if (context->count++ >= context->capacity) return;  // counted, so the caller retries larger
   tl_thread& out = context->threads[context->count - 1];
@@ -78,7 +78,7 @@ void* MapBytes(size_t bytes) {
 // Adds the tasks no record describes. Returns false if there was no room.
 bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
   // Threads the shim never saw being created existed before any mark, and before main.
-  if (context->filter->created_after != 0 || context->filter->exclude_existing) return true;
+  if (context->filter->since_mark || context->filter->exclude_existing) return true;
   size_t known_count = context->count;
   int32_t* known = tids + task_count;  // scratch space after the task list
   for (size_t i = 0; i < known_count; ++i) known[i] = context->threads[i].tid;
@@ -112,12 +112,8 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
     size_t bytes = thread_bytes + scratch_bytes;
     void* memory = MapBytes(bytes);
     if (memory == nullptr) return false;
-    CopyContext context{static_cast<tl_thread*>(memory),
-                        capacity,
-                        0,
-                        static_cast<int32_t>(gettid()),
-                        &filter,
-                        MonotonicNanos()};
+    CopyContext context{static_cast<tl_thread*>(memory), capacity, 0,
+                        static_cast<int32_t>(gettid()),  &filter,  MonotonicNanos()};
     ForEachRecord(CopyRecord, &context);
     auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
     size_t listed = ListTasks(tids, task_count);

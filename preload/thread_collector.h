@@ -20,8 +20,9 @@ struct ThreadList {
 // Which threads a report speaks of.
 struct CollectFilter {
   bool include_main_thread = false;  // dumps show it; leak checks never report it
-  uint64_t created_after = 0;        // only threads created after this mark (API checks)
-  bool exclude_existing = false;     // leave out threads that existed when main started
+  bool since_mark = false;           // only threads created after `mark` (API checks)
+  uint64_t mark = 0;
+  bool exclude_existing = false;  // leave out threads that existed when main started
 };
 
 // Fills `list` with state, wait object, blocked time and creation details. Threads outside a

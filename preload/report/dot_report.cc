@@ -107,6 +107,7 @@ std::string RenderDot(const tl_snapshot& snapshot, const WaitGraphAnalysis& anal
   }
 
   std::set<int32_t> outside;  // blockers and wakers not in the snapshot, drawn once
+  std::set<int32_t> exited;   // blockers that exited, drawn once
   std::string edges;
   auto outside_node = [&](int32_t tid, const char* what) {
     if (index.Find(tid) >= 0 || !outside.insert(tid).second) return;
@@ -118,8 +119,18 @@ std::string RenderDot(const tl_snapshot& snapshot, const WaitGraphAnalysis& anal
     const ThreadAnalysis& a = analysis.threads[i];
     const std::string from = "  " + std::to_string(t.tid) + " -> ";
     for (int32_t blocker : a.blocked_by) {
-      outside_node(blocker, t.blocker_exited ? "exited" : "not in this report");
-      edges += from + std::to_string(blocker) + " [label=\"" + EdgeLabel(t.state, t.object) + "\"" +
+      std::string to = std::to_string(blocker);
+      if (t.blocker_exited) {
+        // Its tid may belong to a new thread of the snapshot by now: a node of its own.
+        to = "\"exited " + to + "\"";
+        if (exited.insert(blocker).second) {
+          out += "  " + to + " [label=\"" + std::to_string(blocker) +
+                 "\\nexited\", style=\"dashed\"];\n";
+        }
+      } else {
+        outside_node(blocker, "not in this report");
+      }
+      edges += from + to + " [label=\"" + EdgeLabel(t.state, t.object) + "\"" +
                (a.deadlocked ? ", color=\"red\", penwidth=2" : "") + "];\n";
     }
     if (a.blocked_by.empty() && t.state == TL_STATE_RWLOCK && t.rwlock_readers > 0) {
