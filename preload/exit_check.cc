@@ -12,6 +12,7 @@
 #include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
+#include "preload/registry.h"
 #include "preload/report_lock.h"
 #include "preload/report_output.h"
 #include "preload/runtime.h"
@@ -30,6 +31,7 @@ constinit std::atomic<bool> g_exit_checked{false};
 constinit MainFn g_program_main = nullptr;
 
 int MainWrapper(int argc, char** argv, char** envp) {
+  if (GlobalOptions().ignore_existing) MarkExistingThreads();
   int status = g_program_main(argc, argv, envp);
   RunExitCheck(status);
   return status;
@@ -44,7 +46,7 @@ void RunExitCheck(int status) {
   SpinLockGuard guard(g_report_lock);  // a dump in progress finishes first
   const Options& options = GlobalOptions();
   ThreadList list;
-  CollectFilter filter;
+  CollectFilter filter{.exclude_existing = options.ignore_existing};
   if (!CollectWithGrace(filter, options.linger_ms * 1'000'000, &list) || list.count == 0) {
     ReleaseThreadList(&list);
     return;

@@ -1,6 +1,11 @@
 #include "preload/options.h"
 
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <iterator>
 #include <string_view>
@@ -18,10 +23,15 @@ struct EnumValue {
 
 constexpr EnumValue kFormatValues[] = {{"text", TL_FORMAT_TEXT}, {"json", TL_FORMAT_JSON}};
 
+constexpr int kMaxIncludeDepth = 4;
+constexpr size_t kMaxIncludeBytes = 64 * 1024;
+
 struct Parser {
   Options* options;
   WarningSink warn;
   void* context;
+  const char* source;
+  int depth = 0;
   int warnings = 0;
 
   std::string_view entry;  // the key=value being applied, for warnings
@@ -29,7 +39,7 @@ struct Parser {
   void Warn(std::string_view what, std::string_view text) {
     FixedBuffer<512> line;
     line.Append("threadleak: warning: ").Append(what).Append(" '").Append(text);
-    line.Append("' in THREADLEAK_OPTIONS (ignored)");
+    line.Append("' in ").Append(source).Append(" (ignored)");
     ++warnings;
     if (warn != nullptr) warn(line.c_str(), context);
   }
@@ -93,10 +103,10 @@ struct Parser {
     SetBool(value, &options->name);                              \
     return;                                                      \
   }
-#define THREADLEAK_OPTION_STRING(name, default_value, description) \
-  if (key == #name) {                                              \
-    SetString(key, value, options->name);                          \
-    return;                                                        \
+#define THREADLEAK_OPTION_STRING(name, default_value, description)                        \
+  if (key == #name) {                                                                     \
+    if (SetString(key, value, options->name) && key == "include") Include(options->name); \
+    return;                                                                               \
   }
 #include "preload/options.inc"
 #undef THREADLEAK_OPTION_ENUM
@@ -105,6 +115,8 @@ struct Parser {
 #undef THREADLEAK_OPTION_BOOL
     Warn("unknown option", key);
   }
+
+  void Include(const char* path);
 };
 
 bool IsSeparator(char c) {
@@ -119,15 +131,17 @@ void WarnToStderr(const char* line, void*) {
 
 }  // namespace
 
-int ParseOptions(const char* text, Options* options, WarningSink warn, void* context) {
-  Parser parser{options, warn, context};
-  if (text == nullptr) return 0;
-  std::string_view rest(text);
+int ParseText(Parser& parser, std::string_view rest) {
   while (!rest.empty()) {
     size_t start = 0;
     while (start < rest.size() && IsSeparator(rest[start])) ++start;
     rest.remove_prefix(start);
     if (rest.empty()) break;
+    if (rest.front() == '#') {  // a comment, to the end of the line
+      size_t newline = rest.find('\n');
+      rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline);
+      continue;
+    }
     size_t end = 0;
     while (end < rest.size() && !IsSeparator(rest[end])) ++end;
     std::string_view entry(rest.data(), end);  // (substr may throw: not in the shim)
@@ -144,11 +158,88 @@ int ParseOptions(const char* text, Options* options, WarningSink warn, void* con
   return parser.warnings;
 }
 
+// include=FILE: the file's options apply where the include stands.
+void Parser::Include(const char* path) {
+  if (depth >= kMaxIncludeDepth) return Warn("includes nested too deep", entry);
+  char file_path[kMaxOptionString];
+  memcpy(file_path, path, strlen(path) + 1);  // the option's storage is reused by nested includes
+  int fd = open(file_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Warn("cannot read the file of", entry);
+  void* buffer = mmap(nullptr, kMaxIncludeBytes + 1, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (buffer == MAP_FAILED) {
+    close(fd);
+    return Warn("out of memory reading", entry);
+  }
+  size_t size = 0;
+  for (ssize_t n; size <= kMaxIncludeBytes && (n = read(fd, static_cast<char*>(buffer) + size,
+                                                        kMaxIncludeBytes + 1 - size)) > 0;) {
+    size += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (size > kMaxIncludeBytes) {
+    Warn("file larger than 64 KiB in", entry);
+  } else {
+    Parser nested{options, warn, context, file_path, depth + 1};
+    warnings += ParseText(nested, std::string_view(static_cast<char*>(buffer), size));
+  }
+  munmap(buffer, kMaxIncludeBytes + 1);
+}
+
+int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
+                 const char* source) {
+  if (text == nullptr) return 0;
+  Parser parser{options, warn, context, source};
+  return ParseText(parser, text);
+}
+
+void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* context) {
+  auto enum_name = [](const EnumValue* values, size_t n, unsigned value) {
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i].value == value) return values[i].name.data();
+    }
+    return "";
+  };
+  (void)enum_name;
+#define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
+  visit({#name, enum_name(values, std::size(values), default_value), description}, context);
+#define THREADLEAK_OPTION_INT(name, default_value, min, max, description) \
+  visit({#name, #default_value, description}, context);
+#define THREADLEAK_OPTION_BOOL(name, default_value, description) \
+  visit({#name, #default_value, description}, context);
+#define THREADLEAK_OPTION_STRING(name, default_value, description) \
+  visit({#name, default_value, description}, context);
+#include "preload/options.inc"
+#undef THREADLEAK_OPTION_ENUM
+#undef THREADLEAK_OPTION_INT
+#undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_BOOL
+}
+
+void PrintOptionsHelp(int fd) {
+  WriteAll(fd, "threadleak options, set as THREADLEAK_OPTIONS=key=value:key=value\n");
+  ForEachOptionDoc(
+      [](const OptionDoc& doc, void* opaque) {
+        FixedBuffer<1024> line;
+        line.Append("  ").Append(doc.name).AppendChar('=').Append(doc.default_text);
+        line.Append("\n      ").Append(doc.description).AppendChar('\n');
+        WriteAll(*static_cast<int*>(opaque), line.view());
+      },
+      &fd);
+}
+
 const Options& GlobalOptions() {
   return g_options;
 }
 
 void InitGlobalOptions() {
+  // A program's built-in defaults: found only if the program exports the function (link with
+  // -rdynamic, or -Wl,--export-dynamic-symbol=__threadleak_default_options).
+  using DefaultOptionsFn = const char* (*)();
+  if (auto hook =
+          reinterpret_cast<DefaultOptionsFn>(dlsym(RTLD_DEFAULT, "__threadleak_default_options"))) {
+    ParseOptions(hook(), &g_options, WarnToStderr, nullptr, "__threadleak_default_options()");
+  }
   ParseOptions(getenv("THREADLEAK_OPTIONS"), &g_options, WarnToStderr, nullptr);
 }
 

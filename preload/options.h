@@ -29,11 +29,27 @@ struct Options {
 // Receives one complete warning line (without the trailing newline).
 using WarningSink = void (*)(const char* line, void* context);
 
-// Parses `text` (may be null) over `options`, which holds defaults or earlier values.
-// Returns the number of warnings issued.
-int ParseOptions(const char* text, Options* options, WarningSink warn, void* context);
+// An option as documented: by help=1 and in the README's table (a test keeps them equal).
+struct OptionDoc {
+  const char* name;
+  const char* default_text;  // as a user would write it; "" when empty
+  const char* description;
+};
 
-// The process-wide options, read once at start-up from THREADLEAK_OPTIONS.
+void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* context);
+
+// Writes help=1's text: every option, its default and description.
+void PrintOptionsHelp(int fd);
+
+// Parses `text` (may be null) over `options`, which holds defaults or earlier values. `source`
+// names where the text came from in warnings ("THREADLEAK_OPTIONS"). include=FILE parses FILE at
+// that point (nesting is bounded). Returns the number of warnings issued.
+int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
+                 const char* source = "THREADLEAK_OPTIONS");
+
+// The process-wide options, read once at start-up: the defaults, then what the program's
+// __threadleak_default_options() returns (if it defines and exports one), then
+// THREADLEAK_OPTIONS; a later value wins.
 const Options& GlobalOptions();
 void InitGlobalOptions();
 

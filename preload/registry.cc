@@ -130,6 +130,13 @@ void ForEachRecord(void (*visit)(const ThreadRecord& record, void* context), voi
   for (ThreadRecord* r = g_registry.live_head; r != nullptr; r = r->next) visit(*r, context);
 }
 
+void MarkExistingThreads() {
+  SpinLockGuard guard(g_registry.lock);
+  for (ThreadRecord* r = g_registry.live_head; r != nullptr; r = r->next) {
+    r->lifecycle.fetch_or(kExisting, std::memory_order_relaxed);
+  }
+}
+
 size_t LiveRecordCount() {
   SpinLockGuard guard(g_registry.lock);
   return g_registry.live;

@@ -40,6 +40,9 @@ void ReleaseRecord(ThreadRecord* record);
 // and must not call back into the registry.
 void ForEachRecord(void (*visit)(const ThreadRecord& record, void* context), void* context);
 
+// Marks every live record kExisting (ignore_existing: called as main starts).
+void MarkExistingThreads();
+
 // Number of records live now, and records allocated from the system so far (for tests: the
 // second stays flat while threads come and go).
 size_t LiveRecordCount();

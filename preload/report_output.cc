@@ -12,6 +12,7 @@
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
 #include "preload/options.h"
+#include "preload/suppressions.h"
 
 namespace threadleak {
 namespace {
@@ -23,7 +24,7 @@ constinit bool g_module_tried = false;
 constinit char g_module_error[256] = {};
 
 // log_path=P writes to P.PID, created fresh: never follows a planted symlink, never clobbers.
-int OpenLogDestination() {
+extern "C" int OpenLogDestination() {
   const char* path = GlobalOptions().log_path;
   if (strcmp(path, "stderr") == 0) return STDERR_FILENO;
   if (strcmp(path, "stdout") == 0) return STDOUT_FILENO;
@@ -100,7 +101,6 @@ void WritePlainReport(int fd, const tl_thread* threads, size_t count) {
 }  // namespace
 
 int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd) {
-  if (fd < 0) fd = OpenLogDestination();
   tl_write_report_fn write_report = LoadReportModule();
   tl_module departed[kMaxDepartedModules];
   size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
@@ -110,15 +110,20 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
   const Options& options = GlobalOptions();
   tl_report_config config{static_cast<uint32_t>(options.format),
                           fd,
+                          OpenLogDestination,
                           options.symbolize,
                           options.demangle,
                           options.debuginfod,
-                          options.strip_path_prefix};
+                          options.strip_path_prefix,
+                          GlobalSuppressions().rules,
+                          static_cast<uint32_t>(GlobalSuppressions().count),
+                          options.default_suppressions,
+                          options.print_suppressions};
   if (write_report != nullptr) {
     int leaks = write_report(&snapshot, &config);
     if (leaks >= 0) return leaks;
   }
-  WritePlainReport(fd, threads, count);
+  WritePlainReport(fd >= 0 ? fd : OpenLogDestination(), threads, count);
   return kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
 }
 

@@ -13,6 +13,7 @@
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/reporter.h"
+#include "preload/suppressions.h"
 #include "preload/unwinder.h"
 
 namespace threadleak {
@@ -61,6 +62,8 @@ void Initialize() {
   ToolScope scope;
   ResolveRealFunctions();
   InitGlobalOptions();
+  LoadGlobalSuppressions();
+  if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);
   pthread_key_create(&g_exit_key, OnThreadExit);
   LoadUnwinder();
   RegisterMainThread();

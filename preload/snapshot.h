@@ -122,13 +122,37 @@ struct tl_snapshot {
   const struct tl_module* departed_modules;
 };
 
+// One suppression rule (preload/suppressions.h).
+enum tl_suppression_kind {
+  TL_SUPPRESS_THREAD,      // thread:NAME
+  TL_SUPPRESS_TOP,         // top:FUNC
+  TL_SUPPRESS_ANY,         // any:FUNC
+  TL_SUPPRESS_CREATED_BY,  // created_by:FUNC
+  TL_SUPPRESS_MODULE,      // module:LIB
+};
+
+enum { TL_SUPPRESSION_PATTERN_LEN = 256, TL_SUPPRESSION_SOURCE_LEN = 128 };
+
+struct tl_suppression {
+  uint32_t kind;  // tl_suppression_kind
+  char pattern[TL_SUPPRESSION_PATTERN_LEN];
+  char source[TL_SUPPRESSION_SOURCE_LEN];  // "FILE:LINE", for print_suppressions
+};
+
 struct tl_report_config {
-  uint32_t format;      // tl_format
-  int fd;               // where the report goes; written with as few write() calls as possible
-  uint32_t symbolize;   // 0: raw frames (module path, build-id, offset)
-  uint32_t demangle;    // 0: keep mangled names
-  uint32_t debuginfod;  // 1: the symbolizer may use debuginfod
-  const char* strip_path_prefix;  // removed from source paths; "" for none
+  uint32_t format;  // tl_format
+  int fd;  // where the report goes, written with as few write() calls as possible; when -1,
+           // open_destination() gives it, called only if there is something to write (a log
+           // file is not created for a report that says nothing)
+  int (*open_destination)(void);
+  uint32_t symbolize;                         // 0: raw frames (module path, build-id, offset)
+  uint32_t demangle;                          // 0: keep mangled names
+  uint32_t debuginfod;                        // 1: the symbolizer may use debuginfod
+  const char* strip_path_prefix;              // removed from source paths; "" for none
+  const struct tl_suppression* suppressions;  // the user's rules
+  uint32_t suppression_count;
+  uint32_t default_suppressions;  // 1: also the built-in rules for runtimes' own threads
+  uint32_t print_suppressions;    // 1: say which rules matched how many threads
 };
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".

@@ -45,7 +45,12 @@ const char* Verdict(uint32_t kind) {
   }
 }
 
-std::string Groups(const tl_snapshot& snapshot, const std::vector<SymbolizedThread>& threads) {
+// Groups of the threads the report counts (suppressed ones are in no group).
+std::string Groups(const ReportContext& context) {
+  std::vector<SymbolizedThread> threads;
+  for (size_t i = 0; i < context.threads.size(); ++i) {
+    if (context.notes[i].suppressed_by < 0) threads.push_back(context.threads[i]);
+  }
   std::string out = "[";
   bool first_group = true;
   for (const ThreadGroup& group : GroupThreads(threads)) {
@@ -73,7 +78,8 @@ std::string Groups(const tl_snapshot& snapshot, const std::vector<SymbolizedThre
   return out + "]";
 }
 
-std::string Thread(const SymbolizedThread& thread, uint32_t kind) {
+std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
+                   const ReportContext& context) {
   const tl_thread& raw = *thread.raw;
   bool has_object = raw.object != 0 && raw.state != TL_STATE_SLEEP;
   std::string out = "{\"tid\":" + std::to_string(raw.tid);
@@ -85,7 +91,13 @@ std::string Thread(const SymbolizedThread& thread, uint32_t kind) {
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
-  out += ",\"verdict\":" + JsonString(Verdict(kind));
+  out += ",\"verdict\":" +
+         JsonString(notes.suppressed_by >= 0 ? "ignored" : Verdict(context.snapshot->kind));
+  if (notes.suppressed_by >= 0) {
+    const SuppressionRule& rule = context.rules[notes.suppressed_by];
+    out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + rule.source + ")");
+  }
+  out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
   out += ",\"stack\":" + JsonFrames(thread.stack);
   bool creator_known = raw.creator_tid >= 0;
   out += ",\"created_by\":{\"tid\":" + (creator_known ? std::to_string(raw.creator_tid) : "null");
@@ -98,17 +110,36 @@ std::string Thread(const SymbolizedThread& thread, uint32_t kind) {
 
 std::string RenderJsonReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads) {
+  return RenderJsonReport(MakeReportContext(snapshot, threads, {}));
+}
+
+std::string RenderJsonReport(const ReportContext& context) {
+  const tl_snapshot& snapshot = *context.snapshot;
+  const std::vector<SymbolizedThread>& threads = context.threads;
   std::string out = "{\"tool\":\"threadleak\",\"version\":\"" THREADLEAK_VERSION "\"";
   out += ",\"pid\":" + std::to_string(snapshot.pid);
   out += ",\"trigger\":\"" + std::string(TriggerName(snapshot.trigger)) + "\"";
   bool lists_leaks = snapshot.kind == TL_REPORT_LEAKS;
-  out += ",\"leaks\":" + std::to_string(lists_leaks ? threads.size() : 0);
+  out += ",\"leaks\":" + std::to_string(lists_leaks ? context.LeakCount() : 0);
   out += ",\"threads\":[";
   for (size_t i = 0; i < threads.size(); ++i) {
     if (i > 0) out += ",";
-    out += Thread(threads[i], snapshot.kind);
+    out += Thread(threads[i], context.notes[i], context);
   }
-  out += "],\"groups\":" + Groups(snapshot, threads);
+  out += "],\"groups\":" + Groups(context);
+  if (context.print_suppressions) {
+    std::vector<size_t> uses = SuppressionUse(context);
+    out += ",\"suppressions_used\":[";
+    bool first = true;
+    for (size_t i = 0; i < uses.size(); ++i) {
+      if (uses[i] == 0) continue;
+      out += std::string(first ? "" : ",") + "{\"rule\":" + JsonString(RuleText(context.rules[i])) +
+             ",\"source\":" + JsonString(context.rules[i].source) +
+             ",\"threads\":" + std::to_string(uses[i]) + "}";
+      first = false;
+    }
+    out += "]";
+  }
   return out + "}\n";
 }
 

@@ -7,11 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "preload/report/report_context.h"
 #include "preload/report/symbolized_thread.h"
 
 namespace threadleak {
 
 // Ends with a newline.
+std::string RenderJsonReport(const ReportContext& context);
+
+// The same with no suppression, for tools that render a snapshot as is.
 std::string RenderJsonReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads);
 

@@ -8,6 +8,8 @@
 
 #include "preload/diagnostics.h"
 #include "preload/report/json_report.h"
+#include "preload/report/report_context.h"
+#include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
 #include "symbolizer/symbolizer.h"
 
@@ -40,12 +42,25 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     threadleak::FrameOptions options;
     options.symbolize = config->symbolize != 0;
     if (config->strip_path_prefix != nullptr) options.strip_path_prefix = config->strip_path_prefix;
-    auto threads = threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
-    std::string report = config->format == TL_FORMAT_JSON
-                             ? threadleak::RenderJsonReport(*snapshot, threads)
-                             : threadleak::RenderTextReport(*snapshot, threads);
-    if (!threadleak::WriteAll(config->fd, report)) return -1;
-    return snapshot->kind == TL_REPORT_LEAKS ? static_cast<int>(threads.size()) : 0;
+    threadleak::ReportContext context = threadleak::MakeReportContext(
+        *snapshot, threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options),
+        threadleak::ActiveSuppressions(*config));
+    bool leak_report = snapshot->kind == TL_REPORT_LEAKS;
+    size_t leaks = leak_report ? context.LeakCount() : 0;
+    context.print_suppressions = leak_report && config->print_suppressions;
+    bool json = config->format == TL_FORMAT_JSON;
+    std::string report;
+    // A leak report whose threads are all suppressed is no report — nothing leaked — unless
+    // the user asked to see which rules were used.
+    if (!leak_report || leaks > 0 || context.print_suppressions) {
+      report = json ? threadleak::RenderJsonReport(context) : threadleak::RenderTextReport(context);
+    }
+    if (context.print_suppressions && !json) report += threadleak::RenderSuppressionUse(context);
+    if (!report.empty()) {
+      int fd = config->fd >= 0 ? config->fd : config->open_destination();
+      if (!threadleak::WriteAll(fd, report)) return -1;
+    }
+    return static_cast<int>(leaks);
   } catch (const std::exception&) {
     return -1;  // the shim falls back to its plain report
   }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "preload/report/frame_format.h"
+#include "preload/report/report_context.h"
 #include "preload/report/syscall_names.h"
 #include "preload/report/thread_groups.h"
 
@@ -149,7 +150,7 @@ std::string Creators(const std::vector<const tl_thread*>& threads) {
 // One block for a group of threads with the same state and stacks; `representative` is the
 // first of them, whose symbolized stacks stand for all.
 void AppendGroup(std::string& out, const SymbolizedThread& representative,
-                 const std::vector<const tl_thread*>& members) {
+                 const std::vector<const tl_thread*>& members, const std::string& test) {
   const tl_thread& raw = *representative.raw;
   out += "[" + Who(members) + " in state " + tl_state_name(raw.state);
   if (std::string detail = WaitDetail(members); !detail.empty()) out += " (" + detail + ")";
@@ -171,7 +172,9 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
     if (const SourceFrame* top = TopUserFrame(representative.creation)) {
       out += top->function + " in ";
     }
-    out += Creators(members) + ":\n";
+    out += Creators(members);
+    if (!test.empty()) out += ", in test " + test;
+    out += ":\n";
     AppendTextFrames(out, representative.creation);
   }
   out += "]\n";
@@ -191,12 +194,30 @@ std::string FormatDuration(int64_t nanos) {
 
 std::string RenderTextReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads) {
+  return RenderTextReport(MakeReportContext(snapshot, threads, {}));
+}
+
+std::string RenderTextReport(const ReportContext& context) {
+  const tl_snapshot& snapshot = *context.snapshot;
+  // Suppressed threads are left out of the text; the summary counts them.
+  std::vector<SymbolizedThread> threads;
+  std::vector<int> tests;  // index into test_names, splitting groups by creating test
+  std::vector<std::string> test_names;
+  for (size_t i = 0; i < context.threads.size(); ++i) {
+    if (context.notes[i].suppressed_by >= 0) continue;
+    threads.push_back(context.threads[i]);
+    auto found = std::find(test_names.begin(), test_names.end(), context.notes[i].test);
+    tests.push_back(static_cast<int>(found - test_names.begin()));
+    if (found == test_names.end()) test_names.push_back(context.notes[i].test);
+  }
+  size_t suppressed = context.threads.size() - threads.size();
   std::string out = Header(snapshot, threads.size()) + "\n";
   std::map<std::string, int> per_state;
-  for (const ThreadGroup& group : GroupThreads(threads)) {
+  for (const ThreadGroup& group : GroupThreads(threads, tests)) {
     std::vector<const tl_thread*> members;
     for (size_t index : group.members) members.push_back(threads[index].raw);
-    AppendGroup(out, threads[group.members.front()], members);
+    AppendGroup(out, threads[group.members.front()], members,
+                test_names[tests[group.members.front()]]);
     per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
   }
   out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.kind, threads.size());
@@ -209,6 +230,7 @@ std::string RenderTextReport(const tl_snapshot& snapshot,
     }
     out += ")";
   }
+  if (suppressed > 0) out += "; " + std::to_string(suppressed) + " suppressed";
   out += "\n";
   return out;
 }

@@ -15,10 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "preload/report/report_context.h"
 #include "preload/report/symbolized_thread.h"
 
 namespace threadleak {
 
+std::string RenderTextReport(const ReportContext& context);
+
+// The same with no suppression (every thread is shown), for tools that render a snapshot as is.
 std::string RenderTextReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads);
 

@@ -1,0 +1,49 @@
+#include "preload/report/report_context.h"
+
+#include "preload/report/test_attribution.h"
+
+namespace threadleak {
+
+size_t ReportContext::LeakCount() const {
+  size_t count = 0;
+  for (const ThreadNotes& note : notes) count += note.suppressed_by < 0;
+  return count;
+}
+
+ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
+                                std::vector<SuppressionRule> rules) {
+  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules)};
+  context.notes.resize(context.threads.size());
+  for (size_t i = 0; i < context.threads.size(); ++i) {
+    ThreadNotes& note = context.notes[i];
+    note.test = CreatingTest(context.threads[i]);
+    if (snapshot.kind == TL_REPORT_LEAKS) {
+      note.suppressed_by = MatchSuppression(context.rules, context.threads[i]);
+    }
+  }
+  return context;
+}
+
+std::vector<size_t> SuppressionUse(const ReportContext& context) {
+  std::vector<size_t> uses(context.rules.size());
+  for (const ThreadNotes& note : context.notes) {
+    if (note.suppressed_by >= 0) ++uses[note.suppressed_by];
+  }
+  return uses;
+}
+
+std::string RenderSuppressionUse(const ReportContext& context) {
+  std::vector<size_t> uses = SuppressionUse(context);
+  std::string out = "threadleak: suppressions used:\n";
+  bool any = false;
+  for (size_t i = 0; i < uses.size(); ++i) {
+    if (uses[i] == 0) continue;
+    any = true;
+    out += "  " + std::to_string(uses[i]) + (uses[i] == 1 ? " thread  " : " threads ") +
+           RuleText(context.rules[i]) + "  (" + context.rules[i].source + ")\n";
+  }
+  if (!any) out += "  none matched\n";
+  return out;
+}
+
+}  // namespace threadleak

@@ -1,0 +1,42 @@
+// Everything a report writer needs beyond the snapshot: the symbolized threads and what the
+// report module concluded about each (suppressed? created by which test?).
+#ifndef THREADLEAK_PRELOAD_REPORT_REPORT_CONTEXT_H_
+#define THREADLEAK_PRELOAD_REPORT_REPORT_CONTEXT_H_
+
+#include <string>
+#include <vector>
+
+#include "preload/report/suppression_rules.h"
+#include "preload/report/symbolized_thread.h"
+
+namespace threadleak {
+
+struct ThreadNotes {
+  int suppressed_by = -1;  // index into ReportContext::rules, or -1
+  std::string test;        // GoogleTest test that created it ("Suite.Name"), or ""
+};
+
+struct ReportContext {
+  const tl_snapshot* snapshot = nullptr;
+  std::vector<SymbolizedThread> threads;
+  std::vector<ThreadNotes> notes;  // parallel to threads
+  std::vector<SuppressionRule> rules;
+  bool print_suppressions = false;  // list the rules that matched, with counts
+
+  // Threads a leak report counts: all but the suppressed ones.
+  size_t LeakCount() const;
+};
+
+// Symbolized threads with notes: suppression (leak reports only) and test attribution.
+ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
+                                std::vector<SuppressionRule> rules);
+
+// How many threads each rule suppressed (parallel to context.rules).
+std::vector<size_t> SuppressionUse(const ReportContext& context);
+
+// "threadleak: suppressions used:" with one line per rule that matched: count, rule, source.
+std::string RenderSuppressionUse(const ReportContext& context);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_REPORT_REPORT_CONTEXT_H_
