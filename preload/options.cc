@@ -21,7 +21,8 @@ struct EnumValue {
   unsigned value;
 };
 
-constexpr EnumValue kFormatValues[] = {{"text", TL_FORMAT_TEXT}, {"json", TL_FORMAT_JSON}};
+constexpr EnumValue kFormatValues[] = {
+    {"text", TL_FORMAT_TEXT}, {"json", TL_FORMAT_JSON}, {"dot", TL_FORMAT_DOT}};
 
 constexpr int kMaxIncludeDepth = 4;
 constexpr size_t kMaxIncludeBytes = 64 * 1024;

@@ -78,6 +78,10 @@ int ParseSuppressions(std::string_view text, const char* file, SuppressionTable*
       error(pattern.empty() ? "empty pattern" : "pattern too long", line);
       continue;
     }
+    if (pattern.find('\0') != std::string_view::npos) {  // a binary file, or a corrupt one
+      error("pattern contains a NUL byte", line);
+      continue;
+    }
     if (table->count == kMaxSuppressions) {
       error("too many rules (the limit is 256)", line);
       continue;

@@ -45,6 +45,27 @@ const char* Verdict(uint32_t kind) {
   }
 }
 
+std::string Deadlocks(const WaitGraphAnalysis& graph) {
+  std::string out = "[";
+  for (size_t d = 0; d < graph.deadlocks.size(); ++d) {
+    const Deadlock& deadlock = graph.deadlocks[d];
+    out += d ? ",{\"tids\":[" : "{\"tids\":[";
+    for (size_t i = 0; i < deadlock.tids.size(); ++i) {
+      out += (i ? "," : "") + std::to_string(deadlock.tids[i]);
+    }
+    out += "],\"edges\":[";
+    for (size_t i = 0; i < deadlock.edges.size(); ++i) {
+      const WaitEdge& edge = deadlock.edges[i];
+      out += std::string(i ? "," : "") + "{\"from\":" + std::to_string(edge.from) +
+             ",\"to\":" + std::to_string(edge.to) +
+             ",\"state\":" + JsonString(tl_state_name(edge.state)) +
+             ",\"object\":" + JsonString(HexAddress(edge.object)) + "}";
+    }
+    out += "]}";
+  }
+  return out + "]";
+}
+
 // Groups of the threads the report counts (suppressed ones are in no group).
 std::string Groups(const ReportContext& context) {
   std::vector<SymbolizedThread> threads;
@@ -91,18 +112,36 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
-  out += ",\"verdict\":" +
-         JsonString(notes.suppressed_by >= 0 ? "ignored" : Verdict(context.snapshot->kind));
+  const ThreadAnalysis& analysis = context.AnalysisOf(thread);
+  const char* verdict = notes.suppressed_by >= 0 ? "ignored"
+                        : analysis.deadlocked    ? "deadlocked"
+                                                 : Verdict(context.snapshot->kind);
+  out += ",\"verdict\":" + JsonString(verdict);
+  out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));
+  out += ",\"reason\":" + JsonString(analysis.reason);
+  out += ",\"blocked_by\":[";
+  for (size_t i = 0; i < analysis.blocked_by.size(); ++i) {
+    out += (i ? "," : "") + std::to_string(analysis.blocked_by[i]);
+  }
+  out += "],\"waits_on_deadlock\":" +
+         (analysis.waits_on_deadlock ? std::to_string(analysis.waits_on_deadlock) : "null");
+  out += ",\"exit_would_hang\":" + std::string(analysis.exit_would_hang ? "true" : "false");
+  out += ",\"rwlock_readers\":" + (raw.state == TL_STATE_RWLOCK && raw.rwlock_readers > 0
+                                       ? std::to_string(raw.rwlock_readers)
+                                       : std::string("null"));
   if (notes.suppressed_by >= 0) {
     const SuppressionRule& rule = context.rules[notes.suppressed_by];
     out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + rule.source + ")");
   }
   out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
-  out += ",\"stack\":" + JsonFrames(thread.stack);
+  out += ",\"stack\":";
+  out += JsonFrames(thread.stack);  // cached per distinct stack: append, never copy twice
   bool creator_known = raw.creator_tid >= 0;
   out += ",\"created_by\":{\"tid\":" + (creator_known ? std::to_string(raw.creator_tid) : "null");
   out += ",\"name\":" + (creator_known ? JsonString(raw.creator_name) : "null");
-  out += ",\"stack\":" + JsonFrames(thread.creation) + "}";
+  out += ",\"stack\":";
+  out += JsonFrames(thread.creation);
+  out += "}";
   return out + "}";
 }
 
@@ -127,6 +166,7 @@ std::string RenderJsonReport(const ReportContext& context) {
     out += Thread(threads[i], context.notes[i], context);
   }
   out += "],\"groups\":" + Groups(context);
+  out += ",\"deadlocks\":" + Deadlocks(context.graph);
   if (context.print_suppressions) {
     std::vector<size_t> uses = SuppressionUse(context);
     out += ",\"suppressions_used\":[";

@@ -1,5 +1,7 @@
 #include "preload/report/report_context.h"
 
+#include <map>
+
 #include "preload/report/test_attribution.h"
 
 namespace threadleak {
@@ -13,10 +15,15 @@ size_t ReportContext::LeakCount() const {
 ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
                                 std::vector<SuppressionRule> rules) {
   ReportContext context{&snapshot, std::move(threads), {}, std::move(rules)};
+  context.graph = AnalyzeWaitGraph(snapshot);
   context.notes.resize(context.threads.size());
+  std::map<const std::vector<SourceFrame>*, std::string> test_of_stack;  // per distinct stack
   for (size_t i = 0; i < context.threads.size(); ++i) {
     ThreadNotes& note = context.notes[i];
-    note.test = CreatingTest(context.threads[i]);
+    const SymbolizedThread& thread = context.threads[i];
+    auto [it, inserted] = test_of_stack.try_emplace(&thread.creation.get());
+    if (inserted) it->second = CreatingTest(thread);
+    note.test = it->second;
     if (snapshot.kind == TL_REPORT_LEAKS) {
       note.suppressed_by = MatchSuppression(context.rules, context.threads[i]);
     }

@@ -8,6 +8,7 @@
 
 #include "preload/report/suppression_rules.h"
 #include "preload/report/symbolized_thread.h"
+#include "preload/report/wait_graph.h"
 
 namespace threadleak {
 
@@ -22,6 +23,13 @@ struct ReportContext {
   std::vector<ThreadNotes> notes;  // parallel to threads
   std::vector<SuppressionRule> rules;
   bool print_suppressions = false;  // list the rules that matched, with counts
+  // Who blocks whom, over the whole snapshot (suppressed threads included: leaving one out
+  // could hide a deadlock it is part of).
+  WaitGraphAnalysis graph;
+
+  const ThreadAnalysis& AnalysisOf(const SymbolizedThread& thread) const {
+    return graph.threads[static_cast<size_t>(thread.raw - snapshot->threads)];
+  }
 
   // Threads a leak report counts: all but the suppressed ones.
   size_t LeakCount() const;

@@ -53,9 +53,12 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     // A leak report whose threads are all suppressed is no report — nothing leaked — unless
     // the user asked to see which rules were used.
     if (!leak_report || leaks > 0 || context.print_suppressions) {
-      report = json ? threadleak::RenderJsonReport(context) : threadleak::RenderTextReport(context);
+      report = config->format == TL_FORMAT_DOT ? threadleak::RenderDot(*snapshot, context.graph)
+               : json                          ? threadleak::RenderJsonReport(context)
+                                               : threadleak::RenderTextReport(context);
     }
-    if (context.print_suppressions && !json) report += threadleak::RenderSuppressionUse(context);
+    if (context.print_suppressions && config->format == TL_FORMAT_TEXT)
+      report += threadleak::RenderSuppressionUse(context);
     if (!report.empty()) {
       int fd = config->fd >= 0 ? config->fd : config->open_destination();
       if (!threadleak::WriteAll(fd, report)) return -1;

@@ -5,30 +5,13 @@
 namespace threadleak {
 namespace {
 
-// The qualified name of a demangled function: without return type and parameters, so a rule
-// can say "Writer::process" for "Writer::process() const".
-std::string_view BareName(std::string_view function) {
-  std::string_view head = function.substr(0, function.find('('));
-  int depth = 0;
-  size_t start = 0;
-  for (size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == '<')
-      ++depth;
-    else if (head[i] == '>')
-      --depth;
-    else if (head[i] == ' ' && depth == 0)
-      start = i + 1;
-  }
-  return head.substr(start);
-}
-
 bool Glob(const std::string& pattern, std::string_view text) {
   return fnmatch(pattern.c_str(), std::string(text).c_str(), 0) == 0;
 }
 
 bool FunctionMatches(const std::string& pattern, const SourceFrame& frame) {
   return !frame.function.empty() &&
-         (Glob(pattern, frame.function) || Glob(pattern, BareName(frame.function)));
+         (Glob(pattern, frame.function) || Glob(pattern, QualifiedName(frame.function)));
 }
 
 bool AnyFunction(const std::string& pattern, const Frames& frames) {

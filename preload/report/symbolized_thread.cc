@@ -20,8 +20,8 @@ constexpr std::array<std::string_view, 3> kRuntimeNamespaces = {
 // libstdc++'s wrappers of the pthread calls, inlined into the program's std:: templates.
 constexpr std::array<std::string_view, 1> kRuntimeFunctionPrefixes = {"__gthread_"};
 
-// The qualified name of a demangled function: without its return type ("void std::f<int>(int)"
-// has one when it is a template instance) and without parameters.
+}  // namespace
+
 std::string_view QualifiedName(std::string_view function) {
   size_t end = function.find('(');
   std::string_view head = function.substr(0, end);
@@ -37,6 +37,8 @@ std::string_view QualifiedName(std::string_view function) {
   }
   return head.substr(start);
 }
+
+namespace {
 
 std::string HexBuildId(const tl_module& module) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -101,6 +101,10 @@ bool IsRuntimeFrame(const SourceFrame& frame);
 // The first frame of the program's own code (an inlined one included), or null if there is none.
 const SourceFrame* TopUserFrame(const std::vector<SourceFrame>& frames);
 
+// The qualified name of a demangled function: without its return type ("void std::f<int>(int)"
+// has one when it is a template instance) and without parameters.
+std::string_view QualifiedName(std::string_view function);
+
 // The module's file name without its directory.
 std::string_view ModuleBaseName(std::string_view module);
 

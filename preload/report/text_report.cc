@@ -10,6 +10,8 @@
 #include "preload/report/report_context.h"
 #include "preload/report/syscall_names.h"
 #include "preload/report/thread_groups.h"
+#include "preload/report/wait_graph.h"
+#include "preload/report/wait_graph_phrases.h"
 
 namespace threadleak {
 namespace {
@@ -42,34 +44,13 @@ std::string SummaryNoun(uint32_t kind, size_t count) {
   return Plural(count, "leaked thread", "leaked threads");
 }
 
-// The kind of object a state waits on ("condition variable"), or null.
-const char* ObjectKind(uint32_t state) {
-  switch (state) {
-    case TL_STATE_MUTEX:
-      return "mutex";
-    case TL_STATE_COND:
-      return "condition variable";
-    case TL_STATE_RWLOCK:
-      return "rwlock";
-    case TL_STATE_SEM:
-      return "semaphore";
-    case TL_STATE_BARRIER:
-      return "barrier";
-    case TL_STATE_JOIN:
-      return "joining pthread";
-    case TL_STATE_FUTEX:
-      return "futex";
-    default:
-      return nullptr;
-  }
-}
-
 // What a group of threads (often one) waits on, e.g. "condition variable 0x55d0c8a0, blocked
 // 2.01 s", or for several: "3 different condition variables, blocked 1.20 s – 2.01 s".
 std::string WaitDetail(const std::vector<const tl_thread*>& threads) {
   const tl_thread& first = *threads.front();
   std::string detail;
-  if (const char* kind = ObjectKind(first.state)) {
+  if (first.state <= TL_STATE_FUTEX) {  // the states that wait on an object
+    const char* kind = ObjectNoun(first.state);
     bool same_object = std::all_of(threads.begin(), threads.end(),
                                    [&](const tl_thread* t) { return t->object == first.object; });
     detail = same_object ? std::string(kind) + " " + HexAddress(first.object)
@@ -91,31 +72,11 @@ std::string WaitDetail(const std::vector<const tl_thread*>& threads) {
   return detail;
 }
 
-// A thread name in quotes. Names are the program's data: a control character would break the
-// report's one-line-per-item shape, so it is escaped.
-std::string Quoted(const char* name) {
-  std::string out = "\"";
-  for (const char* c = name; *c != '\0'; ++c) {
-    unsigned char byte = static_cast<unsigned char>(*c);
-    if (byte == '"' || byte == '\\') {
-      out += '\\';
-      out += *c;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += *c;
-    }
-  }
-  return out + "\"";
-}
-
 // `"worker-1"` for one name; `"a", "b", … (N names)` for many different ones.
 std::string Names(const std::vector<const tl_thread*>& threads, size_t max_names = 5) {
   std::vector<std::string> names;
   for (const tl_thread* thread : threads) {
-    std::string name = Quoted(thread->name);
+    std::string name = QuotedName(thread->name);
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   std::string out;
@@ -127,7 +88,7 @@ std::string Names(const std::vector<const tl_thread*>& threads, size_t max_names
 // "Thread 4242 "worker"" or "5 threads 4242-4246 "worker"".
 std::string Who(const std::vector<const tl_thread*>& threads) {
   if (threads.size() == 1) {
-    return "Thread " + std::to_string(threads[0]->tid) + " " + Quoted(threads[0]->name);
+    return "Thread " + std::to_string(threads[0]->tid) + " " + QuotedName(threads[0]->name);
   }
   std::vector<int32_t> tids;
   for (const tl_thread* thread : threads) tids.push_back(thread->tid);
@@ -142,7 +103,7 @@ std::string Creators(const std::vector<const tl_thread*>& threads) {
     }
   }
   if (tids.size() == 1) {
-    return "thread " + std::to_string(tids[0]) + " " + Quoted(threads[0]->creator_name);
+    return "thread " + std::to_string(tids[0]) + " " + QuotedName(threads[0]->creator_name);
   }
   return "threads " + DescribeTids(tids);
 }
@@ -150,7 +111,8 @@ std::string Creators(const std::vector<const tl_thread*>& threads) {
 // One block for a group of threads with the same state and stacks; `representative` is the
 // first of them, whose symbolized stacks stand for all.
 void AppendGroup(std::string& out, const SymbolizedThread& representative,
-                 const std::vector<const tl_thread*>& members, const std::string& test) {
+                 const std::vector<const tl_thread*>& members, const std::string& test,
+                 const ThreadAnalysis& analysis, uint32_t kind) {
   const tl_thread& raw = *representative.raw;
   out += "[" + Who(members) + " in state " + tl_state_name(raw.state);
   if (std::string detail = WaitDetail(members); !detail.empty()) out += " (" + detail + ")";
@@ -162,6 +124,13 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
   } else {
     out += ":\n";
   }
+  // Who it waits for and whether anything can still wake it (wait_graph.h). Dumps list live
+  // threads: they say "leaked" only of a deadlock.
+  if (!analysis.waiting_for.empty()) out += " " + analysis.waiting_for + "\n";
+  if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
+    out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
+  }
+  if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
   AppendTextFrames(out, representative.stack);
   if (raw.flags & TL_THREAD_MAIN) {
     out += " the main thread\n";
@@ -201,23 +170,30 @@ std::string RenderTextReport(const ReportContext& context) {
   const tl_snapshot& snapshot = *context.snapshot;
   // Suppressed threads are left out of the text; the summary counts them.
   std::vector<SymbolizedThread> threads;
-  std::vector<int> tests;  // index into test_names, splitting groups by creating test
-  std::vector<std::string> test_names;
+  // Groups never mix threads of different tests or different analysis lines.
+  std::vector<int> group_keys;
+  std::map<std::string, int> key_ids;
   for (size_t i = 0; i < context.threads.size(); ++i) {
     if (context.notes[i].suppressed_by >= 0) continue;
     threads.push_back(context.threads[i]);
-    auto found = std::find(test_names.begin(), test_names.end(), context.notes[i].test);
-    tests.push_back(static_cast<int>(found - test_names.begin()));
-    if (found == test_names.end()) test_names.push_back(context.notes[i].test);
+    const ThreadAnalysis& analysis = context.AnalysisOf(context.threads[i]);
+    // Not the reason itself: it names other threads, which differ from member to member; the
+    // group prints its first member's.
+    std::string key = context.notes[i].test + "|" + VerdictPhrase(analysis) + "|" +
+                      analysis.waiting_for + "|" + (analysis.exit_would_hang ? "hang" : "");
+    group_keys.push_back(key_ids.try_emplace(key, static_cast<int>(key_ids.size())).first->second);
   }
   size_t suppressed = context.threads.size() - threads.size();
   std::string out = Header(snapshot, threads.size()) + "\n";
+  out += RenderDeadlockText(snapshot, context.graph);
   std::map<std::string, int> per_state;
-  for (const ThreadGroup& group : GroupThreads(threads, tests)) {
+  for (const ThreadGroup& group : GroupThreads(threads, group_keys)) {
     std::vector<const tl_thread*> members;
     for (size_t index : group.members) members.push_back(threads[index].raw);
-    AppendGroup(out, threads[group.members.front()], members,
-                test_names[tests[group.members.front()]]);
+    const SymbolizedThread& representative = threads[group.members.front()];
+    size_t context_index = static_cast<size_t>(representative.raw - snapshot.threads);
+    AppendGroup(out, representative, members, context.notes[context_index].test,
+                context.AnalysisOf(representative), snapshot.kind);
     per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
   }
   out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.kind, threads.size());
@@ -229,6 +205,19 @@ std::string RenderTextReport(const ReportContext& context) {
       first = false;
     }
     out += ")";
+  }
+  if (snapshot.kind == TL_REPORT_LEAKS && !threads.empty()) {
+    // How many of the threads shown are deadlocked, definitely or possibly leaked.
+    std::map<std::string, int> verdicts;
+    for (const SymbolizedThread& thread : threads)
+      ++verdicts[VerdictPhrase(context.AnalysisOf(thread))];
+    std::string counts;
+    for (const char* phrase : {"deadlocked", "definitely leaked", "possibly leaked"}) {
+      if (int n = verdicts[phrase]; n > 0) {
+        counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + phrase;
+      }
+    }
+    if (!counts.empty()) out += ": " + counts;
   }
   if (suppressed > 0) out += "; " + std::to_string(suppressed) + " suppressed";
   out += "\n";

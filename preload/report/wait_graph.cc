@@ -233,12 +233,20 @@ std::string CycleReason(const tl_snapshot& snapshot, const ThreadIndex& index,
     return "it waits for " + ObjectPhrase(self.state, self.object) + ", which it holds itself" +
            (self.state == TL_STATE_RWLOCK ? " for writing" : "") + " (nothing else can unlock it)";
   }
+  // Every thread of the cycle tells it from its own place: a long cycle is cut short, or the
+  // reasons together would grow with the square of its length.
+  constexpr size_t kMaxClauses = 4;
+  const size_t clauses = cycle.size() <= kMaxClauses ? cycle.size() : kMaxClauses - 1;
   std::string out;
-  for (size_t k = 0; k < cycle.size(); ++k) {
+  for (size_t k = 0; k < clauses; ++k) {
     const tl_thread& from = snapshot.threads[cycle[(at + k) % cycle.size()]];
     const tl_thread& to = snapshot.threads[cycle[(at + k + 1) % cycle.size()]];
     std::string target = &to == &self ? "this thread" : ThreadLabel(index, to.tid);
     out += (k == 0 ? "it " : ", which ") + WaitClause(from.state, from.object, target);
+  }
+  if (clauses < cycle.size()) {
+    out += ", and so on around a cycle of " + std::to_string(cycle.size()) +
+           " threads back to this thread";
   }
   return out;
 }
@@ -287,12 +295,25 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
     result.deadlocks.push_back(std::move(deadlock));
   }
 
-  // Threads behind a deadlock: follow the (acyclic) path out of each thread until a cycle.
+  // Threads behind a deadlock: the cycle thread at the end of each path, found once per thread
+  // (a long chain of waiters must not cost its length squared).
+  constexpr int kUnknown = -2;
+  std::vector<int> reaches(n, kUnknown);  // the cycle thread a thread's path ends in, or kNone
   for (int i = 0; i < n; ++i) {
-    if (in_cycle[i]) continue;
-    int v = next[i];
-    for (int steps = 0; v != kNone && !in_cycle[v] && steps < n; ++steps) v = next[v];
-    if (v != kNone && in_cycle[v]) result.threads[i].waits_on_deadlock = snapshot.threads[v].tid;
+    if (in_cycle[i]) reaches[i] = i;
+  }
+  for (int i = 0; i < n; ++i) {
+    std::vector<int> path;
+    int v = i;
+    while (v != kNone && reaches[v] == kUnknown) {
+      path.push_back(v);
+      v = next[v];
+    }
+    const int end = v == kNone ? kNone : reaches[v];
+    for (int p : path) reaches[p] = end;
+    if (!in_cycle[i] && reaches[i] != kNone) {
+      result.threads[i].waits_on_deadlock = snapshot.threads[reaches[i]].tid;
+    }
   }
 
   // Certainty: the least fixpoint of "possible", spreading from fixed-possible threads to the

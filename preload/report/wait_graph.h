@@ -16,6 +16,9 @@
 //     (running, io, sleep, barrier, an unknown owner). Everything else is definite: no wakers at
 //     all, an exited owner, a finished thread, a cycle, or only stuck threads to depend on.
 //
+// Analyse the whole snapshot, before any thread is filtered out of the report: a thread left out
+// of the snapshot counts as alive, so a suppressed thread in a cycle would hide the deadlock.
+//
 // Usage, in a report writer:
 //   WaitGraphAnalysis graph = AnalyzeWaitGraph(snapshot);
 //   out += RenderDeadlockText(snapshot, graph);
@@ -23,6 +26,7 @@
 //     const ThreadAnalysis& t = graph.threads[i];
 //     if (!t.waiting_for.empty()) out += " " + t.waiting_for + "\n";
 //     out += std::string(" ") + VerdictPhrase(t) + ": " + t.reason + "\n";
+//     if (t.exit_would_hang) out += " " + ExitHangPhrase(snapshot.threads[i]) + "\n";
 //   }
 #ifndef THREADLEAK_PRELOAD_REPORT_WAIT_GRAPH_H_
 #define THREADLEAK_PRELOAD_REPORT_WAIT_GRAPH_H_
@@ -78,14 +82,17 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot);
 // labelled with the object.
 //
 //   digraph threadleak {
-//     4242 [label="4242 \"worker\"\nmutex", style="filled,bold", fillcolor="red"];
-//     4242 -> 4243 [label="mutex 0x1f00"];
+//     4242 [label="4242 \"worker\"\nmutex", style="filled,bold", fillcolor="red", ...];
+//     4242 -> 4243 [label="mutex 0x1f00", color="red", penwidth=2];
 //   }
 //
-// Deadlocked threads are red, definitely leaked ones orange and bold, possibly leaked ones
-// yellow. Confirmed blockers are solid edges; a thread that may be woken by a waker of its
-// condvar/semaphore/futex gets a dashed edge to it. Blockers outside the snapshot (exited, or
-// not reported) and the readers of an rwlock are dashed nodes. Ends with a newline.
+// Nodes are named by tid. Deadlocked threads are red, definitely leaked ones orange and bold,
+// possibly leaked ones yellow; the tooltip holds the verdict and reason. Confirmed blockers are
+// solid edges labelled with the state and object ("mutex 0x1f00", "rwlock ...", "join ..."),
+// red within a cycle. A waker that may still signal a thread's condvar/semaphore/futex gets a
+// dashed edge from it. Dashed nodes: blockers and wakers not in the snapshot (named by tid),
+// blockers that exited ("exited 4243": their tid may be reused) and an rwlock's readers
+// ("readers 0x1f00"). Ends with a newline.
 std::string RenderDot(const tl_snapshot& snapshot, const WaitGraphAnalysis& analysis);
 
 // "deadlocked", "definitely leaked" or "possibly leaked": the word in front of the reason in the

@@ -148,15 +148,29 @@ int64_t IntOr(const Json& object, const char* key, int64_t fallback) {
   return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-// The snapshot a text report is rendered from, rebuilt from what the JSON says.
+// What the report listed, told by the verdicts it gave: dumps list threads "alive", the
+// watchdog threads "blocked", leak reports threads "leaked" (and "ignored" ones it suppressed).
+uint32_t ReportKind(const Json& threads) {
+  for (const Json& thread : threads) {
+    const std::string verdict = StringOr(thread, "verdict");
+    if (verdict == "alive") return TL_REPORT_DUMP;
+    if (verdict == "blocked") return TL_REPORT_WATCHDOG;
+  }
+  return TL_REPORT_LEAKS;
+}
+
+// The snapshot a text report is rendered from, rebuilt from what the JSON says. Threads the
+// report suppressed ("ignored") are left out, as the text report leaves them out.
 std::string RenderText(const Json& report, const std::vector<std::vector<SourceFrame>>& stacks,
                        const std::vector<std::vector<SourceFrame>>& creations) {
   const Json& threads = report["threads"];
-  std::vector<tl_thread> raw(threads.size());
+  std::vector<tl_thread> raw;
+  raw.reserve(threads.size());  // never reallocated: the symbolized threads point into it
   std::vector<SymbolizedThread> symbolized;
   for (size_t i = 0; i < threads.size(); ++i) {
     const Json& json = threads[i];
-    tl_thread& thread = raw[i];
+    if (StringOr(json, "verdict") == "ignored") continue;
+    tl_thread& thread = raw.emplace_back();
     thread.tid = static_cast<int32_t>(IntOr(json, "tid", 0));
     CopyName(StringOr(json, "name"), thread.name);
     thread.state = StateNumber(StringOr(json, "state"));
@@ -164,17 +178,19 @@ std::string RenderText(const Json& report, const std::vector<std::vector<SourceF
     const int64_t blocked_ms = IntOr(json, "blocked_ms", -1);
     thread.blocked_ns = blocked_ms >= 0 ? blocked_ms * 1'000'000 : -1;
     thread.syscall_number = SyscallNumber(json);
+    if (Flag(json, "main")) thread.flags |= TL_THREAD_MAIN;
     const Json& created_by = json.contains("created_by") ? json["created_by"] : Json();
     thread.creator_tid = static_cast<int32_t>(IntOr(created_by, "tid", -1));
     CopyName(StringOr(created_by, "name"), thread.creator_name);
     thread.stack = RawStack(stacks[i]);
     thread.creation = RawStack(creations[i]);
-    symbolized.push_back({&raw[i], Frames(stacks[i]), Frames(creations[i])});
+    symbolized.push_back({&thread, Frames(stacks[i]), Frames(creations[i])});
   }
   tl_snapshot snapshot{};
   snapshot.pid = static_cast<int32_t>(IntOr(report, "pid", 0));
   snapshot.trigger = TriggerNumber(StringOr(report, "trigger"));
-  snapshot.thread_count = static_cast<uint32_t>(raw.size());
+  snapshot.kind = ReportKind(threads);
+  snapshot.thread_count = static_cast<uint32_t>(symbolized.size());
   snapshot.threads = raw.data();
   return RenderTextReport(snapshot, symbolized);
 }

@@ -135,9 +135,10 @@ TEST(Suppressions, TextReportOmitsSuppressedThreadsAndCountsThem) {
                   {"THREADLEAK_OPTIONS", "suppressions=" + file + ":print_suppressions=1"}},
                  dir.path() + "/output.txt");
   EXPECT_EQ(run.exit_status, 66);
-  EXPECT_EQ(run.output.find("\"hung-worker\""), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("\"supervisor\""), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("SUMMARY: threadleak: 1 leaked thread (1 join); 1 suppressed"),
+  EXPECT_EQ(run.output.find("\"hung-worker\" in state"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"supervisor\" in state"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("SUMMARY: threadleak: 1 leaked thread (1 join): 1 definitely leaked; "
+                            "1 suppressed"),
             std::string::npos)
       << run.output;
   EXPECT_NE(run.output.find("threadleak: suppressions used:\n  1 thread  thread:hung-worker  (" +
@@ -230,6 +231,30 @@ TEST(Attribution, ExitReportNamesTheTestWhoseBodyCreatedTheThread) {
   EXPECT_EQ(outcome.run.exit_status, 66) << outcome.run.output;
   ASSERT_EQ(Field(outcome.report, "leaks"), 1) << outcome.run.output;
   EXPECT_EQ(outcome.report["threads"][0]["test"], "Cache.RefreshesInTheBackground");
+}
+
+}  // namespace
+}  // namespace e2e
+
+namespace e2e {
+namespace {
+
+TEST(Wrapper, SuppressionAndIgnoreExistingFlags) {
+  TempDir dir;
+  std::string file = WriteFile(dir, "rules.supp", "thread:hung-worker\nthread:supervisor\n");
+  RunResult suppressed =
+      RunProgram({E2E_WRAPPER, "--suppressions", file, "--print-suppressions", "--",
+                  E2E_LEAK_PATTERNS, "join_on_hung", "leak"},
+                 {{"LD_PRELOAD", std::nullopt}, {"THREADLEAK_OPTIONS", std::nullopt}},
+                 dir.path() + "/suppressed.txt");
+  EXPECT_EQ(suppressed.exit_status, 0) << suppressed.output;
+  EXPECT_NE(suppressed.output.find("threadleak: suppressions used:"), std::string::npos)
+      << suppressed.output;
+  RunResult ignoring =
+      RunProgram({E2E_WRAPPER, "--ignore-existing", E2E_STATIC_CONSTRUCTOR, "leak"},
+                 {{"LD_PRELOAD", std::nullopt}, {"THREADLEAK_OPTIONS", std::nullopt}},
+                 dir.path() + "/ignoring.txt");
+  EXPECT_EQ(ignoring.exit_status, 0) << ignoring.output;
 }
 
 }  // namespace

@@ -23,14 +23,16 @@ namespace threadleak {
 
 inline bool operator==(const SourceFrame& a, const SourceFrame& b) {
   return a.pc == b.pc && a.function == b.function && a.file == b.file && a.line == b.line &&
-         a.module == b.module && a.module_offset == b.module_offset;
+         a.module == b.module && a.module_offset == b.module_offset && a.build_id == b.build_id &&
+         a.inlined == b.inlined && a.is_return_address == b.is_return_address;
 }
 
 // So that a failed expectation shows the frame, not its bytes.
 inline void PrintTo(const SourceFrame& f, std::ostream* os) {
   *os << "{pc=0x" << std::hex << f.pc << std::dec << " function=\"" << f.function << "\" file=\""
       << f.file << "\" line=" << f.line << " module=\"" << f.module << "\" offset=0x" << std::hex
-      << f.module_offset << std::dec << "}";
+      << f.module_offset << std::dec << " build_id=" << f.build_id << (f.inlined ? " inlined" : "")
+      << (f.is_return_address ? "" : " interrupted") << "}";
 }
 
 }  // namespace threadleak

@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+"""Runs the benchmark workloads without a tool, under threadleak, built with ThreadSanitizer, and
+under Valgrind's DRD and Helgrind, and prints one Markdown table of medians and slowdowns, then
+the start-up cost, the time of the exit report and the tool's memory per live thread.
+
+Called by bench/run.sh, which builds first; see `bench/run.sh --help`. Runs of the variants are
+interleaved (round after round, the order rotating) so that the machine's noise spreads evenly
+over them. Each workload measures itself and prints `ops_per_sec=...`; the slower tools get
+smaller counts, which the normalisation to operations per second makes comparable.
+
+Nothing here asserts a timing: the exit status says only whether everything ran.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+VARIANTS = ["baseline", "threadleak", "tsan", "drd", "helgrind"]
+MEASUREMENTS = VARIANTS + ["callgrind"]
+
+
+@dataclass
+class Workload:
+    label: str  # as shown in the table
+    binary: str  # under BUILD/bench/bin and bin-tsan
+    count: int  # iterations for the baseline and threadleak runs
+    target: float  # slowdown allowed for threadleak (issue 7)
+    extra: list = field(default_factory=list)  # arguments after the count
+    # Divisors of `count` for the slower variants, chosen so a run takes about a second.
+    tsan_div: int = 1
+    valgrind_div: int = 100
+
+
+WORKLOADS = [
+    Workload("uncontended pthread_mutex, 1 thread", "mutex_pthread", 20_000_000, 1.05,
+             [], tsan_div=10, valgrind_div=100),
+    Workload("uncontended pthread_mutex, 2nd thread idle", "mutex_pthread", 20_000_000, 1.05,
+             ["1"], tsan_div=10, valgrind_div=100),
+    Workload("uncontended std::mutex, 1 thread", "mutex_std", 20_000_000, 1.05,
+             [], tsan_div=10, valgrind_div=100),
+    Workload("uncontended std::mutex, 2nd thread idle", "mutex_std", 20_000_000, 1.05,
+             ["1"], tsan_div=10, valgrind_div=100),
+    Workload("contended mutex, 2 threads", "mutex_contended", 3_000_000, 1.03,
+             tsan_div=5, valgrind_div=50),
+    Workload("condvar ping-pong", "condvar_pingpong", 50_000, 1.03,
+             tsan_div=1, valgrind_div=10),
+    Workload("futex ping-pong (atomic::wait)", "futex_pingpong", 50_000, 1.03,
+             tsan_div=1, valgrind_div=10),
+    Workload("semaphore ping-pong (sem_wait)", "sem_pingpong", 50_000, 1.03,
+             tsan_div=1, valgrind_div=10),
+    Workload("thread create+join, 12 frames deep", "thread_create_join", 5_000, 1.15,
+             tsan_div=5, valgrind_div=10),
+    Workload("task queue, 4 workers, 1M tasks", "task_queue", 1_000_000, 1.05,
+             tsan_div=5, valgrind_div=50),
+]
+
+QUICK_DIVISOR = 50  # --quick: counts divided by this, one run of each variant
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.abspath(args.build_dir)
+        self.bin = os.path.join(self.build, "bench", "bin")
+        self.tsan_bin = os.path.join(self.build, "bench", "bin-tsan")
+        self.wrapper = os.path.join(self.build, "bin", "threadleak")
+        self.valgrind = shutil.which("valgrind")
+        self.failures = []
+        self.scratch = tempfile.mkdtemp(prefix="threadleak-bench-")
+
+    # --- running one thing ------------------------------------------------------------------
+
+    def env(self, extra=None):
+        env = dict(os.environ)
+        for key in ("LD_PRELOAD", "THREADLEAK_OPTIONS", "TSAN_OPTIONS"):
+            env.pop(key, None)
+        env.update(extra or {})
+        return env
+
+    def command(self, variant, workload, count):
+        program = os.path.join(self.bin, workload.binary)
+        args = [str(count)] + workload.extra
+        if variant == "baseline":
+            return [program] + args, {}
+        if variant == "threadleak":
+            return [self.wrapper, "--", program] + args, {}
+        if variant == "tsan":
+            return [os.path.join(self.tsan_bin, workload.binary)] + args, {
+                "TSAN_OPTIONS": "report_bugs=0"}
+        return [self.valgrind, "--tool=" + variant, "--quiet", program] + args, {}
+
+    def available(self, variant, workload=None):
+        if variant not in self.args.variants:
+            return False
+        if variant in ("drd", "helgrind"):
+            return self.valgrind is not None
+        if variant == "tsan":
+            name = workload.binary if workload else "mutex_pthread"
+            return os.access(os.path.join(self.tsan_bin, name), os.X_OK)
+        return True
+
+    def count_for(self, variant, workload):
+        count = workload.count
+        if variant == "tsan":
+            count //= workload.tsan_div
+        elif variant in ("drd", "helgrind"):
+            count //= workload.valgrind_div
+        if self.args.quick:
+            count //= QUICK_DIVISOR
+        return max(count, 2)
+
+    def run_ops(self, variant, workload):
+        """One run: (operations per wall-clock second, per CPU second), or None if it failed."""
+        argv, env = self.command(variant, workload, self.count_for(variant, workload))
+        try:
+            done = subprocess.run(argv, env=self.env(env), capture_output=True, text=True,
+                                  timeout=self.args.timeout)
+        except subprocess.TimeoutExpired:
+            self.fail(f"{workload.label} [{variant}]: timed out after {self.args.timeout} s")
+            return None
+        fields = dict(re.findall(r"(\w+)=([0-9.]+)", done.stdout))
+        if done.returncode != 0 or "ops_per_sec" not in fields:
+            tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            self.fail(f"{workload.label} [{variant}]: exit status {done.returncode}: {tail}")
+            return None
+        cpu = float(fields.get("cpu_seconds", 0))
+        return float(fields["ops_per_sec"]), (float(fields["ops"]) / cpu if cpu > 0 else None)
+
+    def fail(self, message):
+        self.failures.append(message)
+        print(f"bench: FAILED: {message}", file=sys.stderr)
+
+    def progress(self, message):
+        if not self.args.quiet:
+            print(f"bench: {message}", file=sys.stderr, flush=True)
+
+    # --- the throughput table ---------------------------------------------------------------
+
+    def throughput(self):
+        runs = {"baseline": self.args.runs, "threadleak": self.args.runs,
+                "tsan": self.args.tsan_runs, "drd": self.args.valgrind_runs,
+                "helgrind": self.args.valgrind_runs}
+        selected = [w for w in WORKLOADS
+                    if not self.args.only or any(o in w.binary for o in self.args.only)]
+        results = {(w.label, v): [] for w in selected for v in VARIANTS}
+        rounds = max(runs.values())
+        for round_index in range(rounds):
+            self.progress(f"throughput round {round_index + 1}/{rounds}")
+            for workload in selected:
+                variants = [v for v in VARIANTS
+                            if round_index < runs[v] and self.available(v, workload)]
+                shift = round_index % len(variants)  # rotate, so no variant always runs first
+                for variant in variants[shift:] + variants[:shift]:
+                    ops = self.run_ops(variant, workload)
+                    if ops is not None:
+                        results[(workload.label, variant)].append(ops)
+        return selected, results
+
+    def instructions_added(self, workload):
+        """Instructions per operation that threadleak adds, counted by callgrind: runs of N and
+        2N operations with and without the shim, so start-up and exit cancel out. Repeatable
+        where wall-clock time on a shared machine is not. Returns (baseline, added) or None."""
+        shim = os.path.join(self.build, "lib", "threadleak", "libthreadleak.so")
+        n = self.count_for("drd", workload)
+        program = os.path.join(self.bin, workload.binary)
+        counts = {}
+        for preload in (False, True):
+            for multiple in (1, 2):
+                argv = [self.valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                        program, str(n * multiple)] + workload.extra
+                env = {"LD_PRELOAD": shim} if preload else {}
+                try:
+                    done = subprocess.run(argv, env=self.env(env), capture_output=True,
+                                          text=True, timeout=self.args.timeout)
+                except subprocess.TimeoutExpired:
+                    done = None
+                match = done and re.search(r"Collected : (\d+)", done.stderr)
+                if done is None or done.returncode != 0 or not match:
+                    self.fail(f"{workload.label} [callgrind]: run failed")
+                    return None
+                counts[(preload, multiple)] = int(match.group(1))
+        base = (counts[(False, 2)] - counts[(False, 1)]) / n
+        tool = (counts[(True, 2)] - counts[(True, 1)]) / n
+        return base, tool - base
+
+    def callgrind(self, selected):
+        if "callgrind" not in self.args.variants or self.valgrind is None:
+            return {}
+        added = {}
+        # --quick only checks that callgrind runs: one workload.
+        for workload in selected[:1] if self.args.quick else selected:
+            self.progress(f"callgrind: {workload.label}")
+            added[workload.label] = self.instructions_added(workload)
+        return added
+
+    def print_throughput(self, selected, results, instructions):
+        print("| workload | baseline ops/s | threadleak | tsan | drd | helgrind | target | met? "
+              "| threadleak, CPU time | instructions added per op | noise |")
+        print("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|")
+        for w in selected:
+            wall = {v: [ops for ops, _ in results[(w.label, v)]] for v in VARIANTS}
+            base = wall["baseline"]
+            base_median = statistics.median(base) if base else None
+            cells = []
+            ratio_tl = None
+            for variant in VARIANTS[1:]:
+                if not self.available(variant, w):
+                    cells.append("n/a")
+                elif not wall[variant] or base_median is None:
+                    cells.append("failed")
+                else:
+                    ratio = base_median / statistics.median(wall[variant])
+                    if variant == "threadleak":
+                        ratio_tl = ratio
+                    cells.append(f"{ratio:.2f}x")
+            met = "—" if ratio_tl is None else ("yes" if ratio_tl <= w.target else "**no**")
+            cpu = {v: [c for _, c in results[(w.label, v)] if c] for v in VARIANTS[:2]}
+            cpu_cell = "—"
+            if cpu["baseline"] and cpu["threadleak"]:
+                cpu_ratio = statistics.median(cpu["baseline"]) / statistics.median(
+                    cpu["threadleak"])
+                cpu_cell = f"{cpu_ratio:.2f}x"
+            counted = instructions.get(w.label)
+            ir_cell = "n/a" if w.label not in instructions else "failed"
+            if counted:
+                base_ir, added_ir = counted
+                ir_cell = f"{added_ir:+,.0f} (on {base_ir:,.0f})"
+            noise = f"{spread(base)} / {spread(wall['threadleak'])}"
+            base_cell = f"{base_median:,.0f}" if base_median else "failed"
+            print(f"| {w.label} | {base_cell} | " + " | ".join(cells) +
+                  f" | ≤ {w.target:.2f}x | {met} | {cpu_cell} | {ir_cell} | {noise} |")
+        print()
+        print(f"Slowdown = baseline ops/s ÷ tool ops/s (1.00x is no cost), wall-clock medians of "
+              f"{self.args.runs} runs (baseline, threadleak), {self.args.tsan_runs} (tsan) and "
+              f"{self.args.valgrind_runs} (drd, helgrind), run interleaved; *met?* compares the "
+              "threadleak column with the target. *CPU time*: the same runs, operations per "
+              "second of the process's CPU time. *Instructions added per op*: callgrind's count "
+              "with the shim minus without, per operation (user space only; on the baseline's "
+              "count). *Noise*: half the range of the baseline / threadleak runs, relative to "
+              "their median.")
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def startup(self):
+        true = shutil.which("true", path="/usr/bin:/bin") or "/bin/true"
+        shim = os.path.join(self.build, "lib", "threadleak", "libthreadleak.so")
+        cases = {
+            "true": ([true], {}),
+            "LD_PRELOAD=libthreadleak.so true": ([true], {"LD_PRELOAD": shim}),
+            "threadleak -- true": ([self.wrapper, "--", true], {}),
+        }
+        times = {name: [] for name in cases}
+        for _ in range(self.args.startup_runs):
+            for name, (argv, env) in cases.items():
+                environment = self.env(env)
+                start = time.perf_counter()
+                done = subprocess.run(argv, env=environment)
+                elapsed = time.perf_counter() - start
+                if done.returncode != 0:
+                    self.fail(f"start-up: {name}: exit status {done.returncode}")
+                else:
+                    times[name].append(elapsed)
+        return times
+
+    def print_startup(self, times):
+        base = times["true"]
+        if not base:
+            print("- **Start-up**: failed")
+            return
+        base_ms = statistics.median(base) * 1e3
+        parts = []
+        for name in ("threadleak -- true", "LD_PRELOAD=libthreadleak.so true"):
+            if not times[name]:
+                parts.append(f"`{name}` failed")
+                continue
+            ms = statistics.median(times[name]) * 1e3
+            parts.append(f"`{name}` {ms:.2f} ms (+{ms - base_ms:.2f} ms)")
+        wrapper = times["threadleak -- true"]
+        extra = statistics.median(wrapper) * 1e3 - base_ms if wrapper else None
+        met = "—" if extra is None else ("met" if extra <= 5.0 else "**missed**")
+        print(f"- **Start-up** (medians of {len(base)} runs): `true` {base_ms:.2f} ms; "
+              + "; ".join(parts) + f". Target ≤ +5 ms: {met}.")
+
+    # --- the exit report with many leaked threads -------------------------------------------
+
+    def exit_report_once(self, threads, tool):
+        program = os.path.join(self.bin, "leak_at_exit")
+        log = os.path.join(self.scratch, f"exit-{threads}")
+        if tool:
+            argv = [self.wrapper, "--linger-ms", "0", "--log-path", log, "--", program,
+                    str(threads)]
+        else:
+            argv = [program, str(threads)]
+        process = subprocess.Popen(argv, env=self.env(), stdout=subprocess.PIPE, text=True)
+        try:
+            output, _ = process.communicate(timeout=self.args.timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            self.fail(f"exit report, {threads} threads ({'threadleak' if tool else 'baseline'}):"
+                      " timed out")
+            return None
+        end = time.monotonic_ns()  # CLOCK_MONOTONIC, as the program's main_return_ns
+        match = re.search(r"main_return_ns=(\d+)", output)
+        expected = 66 if tool else 0
+        if match is None or process.returncode != expected:
+            self.fail(f"exit report, {threads} threads: exit status {process.returncode}, "
+                      f"expected {expected}")
+            return None
+        if tool and not self.check_report(log, process.pid, threads):
+            return None
+        return (end - int(match.group(1))) / 1e9
+
+    def check_report(self, log, pid, threads):
+        path = f"{log}.{pid}"
+        try:
+            with open(path, encoding="utf-8", errors="replace") as report:
+                text = report.read()
+            os.unlink(path)
+        except OSError as error:
+            self.fail(f"exit report: no report at {path}: {error}")
+            return False
+        summary = re.search(r"SUMMARY: threadleak: (\d+) leaked thread", text)
+        if summary is None or int(summary.group(1)) != threads:
+            found = summary.group(1) if summary else "no SUMMARY line"
+            self.fail(f"exit report: expected {threads} leaked threads, found {found}")
+            return False
+        return True
+
+    def exit_report(self):
+        counts = [200, 1000] if self.args.quick else [1000, 10000]
+        results = {(n, tool): [] for n in counts for tool in (False, True)}
+        for _ in range(self.args.exit_runs):
+            for n in counts:
+                for tool in (False, True):
+                    seconds = self.exit_report_once(n, tool)
+                    if seconds is not None:
+                        results[(n, tool)].append(seconds)
+        return counts, results
+
+    def print_exit_report(self, counts, results):
+        for n in counts:
+            base, tool = results[(n, False)], results[(n, True)]
+            if not base or not tool:
+                print(f"- **Exit report, {n:,} leaked threads**: failed")
+                continue
+            b, t = statistics.median(base), statistics.median(tool)
+            line = (f"- **Exit report, {n:,} leaked threads** (main's return to process end, "
+                    f"medians of {len(tool)} runs): without the tool {b * 1e3:.0f} ms; "
+                    f"threadleak {t * 1e3:.0f} ms (report written, `linger_ms=0`)")
+            if n == 10000:
+                line += f". Target ≤ 2 s: {'met' if t <= 2.0 else '**missed**'}"
+            print(line + ".")
+
+    # --- memory per live thread -------------------------------------------------------------
+
+    def memory_once(self, threads, tool):
+        program = os.path.join(self.bin, "parked_threads")
+        argv = ([self.wrapper, "--", program] if tool else [program]) + [str(threads)]
+        done = subprocess.run(argv, env=self.env(), capture_output=True, text=True,
+                              timeout=self.args.timeout)
+        match = re.search(r"rss_before_kib=(\d+) rss_parked_kib=(\d+)", done.stdout)
+        if done.returncode != 0 or match is None:
+            self.fail(f"memory, {'threadleak' if tool else 'baseline'}: exit status "
+                      f"{done.returncode}")
+            return None
+        return (int(match.group(2)) - int(match.group(1))) * 1024 / threads
+
+    def memory(self):
+        threads = 200 if self.args.quick else 1000
+        growth = {False: [], True: []}
+        for _ in range(self.args.memory_runs):
+            for tool in (False, True):
+                value = self.memory_once(threads, tool)
+                if value is not None:
+                    growth[tool].append(value)
+        return threads, growth
+
+    def print_memory(self, threads, growth):
+        if not growth[False] or not growth[True]:
+            print("- **Memory per live thread**: failed")
+            return
+        base, tool = statistics.median(growth[False]), statistics.median(growth[True])
+        per_thread = tool - base
+        beyond_stack = per_thread - 512  # the stored creation stack: 64 frames x 8 bytes
+        met = "met" if beyond_stack <= 1024 else "**missed**"
+        print(f"- **Memory per live thread** (VmRSS growth with {threads:,} parked threads, "
+              f"medians of {len(growth[True])} runs): without the tool {base:,.0f} B/thread, "
+              f"threadleak {tool:,.0f} B/thread: the tool's share {per_thread:,.0f} B/thread, "
+              f"{beyond_stack:,.0f} B beyond the 512 B creation stack. "
+              f"Target ≤ 1 KiB beyond the stack: {met}.")
+
+    # --- the whole run ----------------------------------------------------------------------
+
+    def machine(self):
+        cpu = "unknown CPU"
+        try:
+            with open("/proc/cpuinfo") as info:
+                cpu = next((line.split(":", 1)[1].strip() for line in info
+                            if line.startswith("model name")), cpu)
+        except OSError:
+            pass
+        libc = " ".join(platform.libc_ver())
+        return (f"{os.cpu_count()} CPUs (`nproc` {len(os.sched_getaffinity(0))}), {cpu}, "
+                f"Linux {platform.release()}, {libc}")
+
+    def source(self):
+        """The commit the build was made from (its CMakeCache names the source tree)."""
+        try:
+            with open(os.path.join(self.build, "CMakeCache.txt")) as cache:
+                home = next(line.split("=", 1)[1].strip() for line in cache
+                            if line.startswith("CMAKE_HOME_DIRECTORY:"))
+            described = subprocess.run(["git", "-C", home, "describe", "--always", "--dirty"],
+                                       capture_output=True, text=True, timeout=10)
+            if described.returncode == 0:
+                return f"threadleak {described.stdout.strip()}"
+        except (OSError, StopIteration, subprocess.SubprocessError):
+            pass
+        return "threadleak (commit unknown)"
+
+    def run(self):
+        started = time.monotonic()
+        selected, results = self.throughput()
+        instructions = self.callgrind(selected)
+        self.progress("start-up")
+        startup = self.startup()
+        self.progress("exit report")
+        exit_counts, exit_results = self.exit_report()
+        self.progress("memory per live thread")
+        mem_threads, growth = self.memory()
+
+        command = os.environ.get("THREADLEAK_BENCH_COMMAND", "bench/run.sh")
+        print(f"Machine: {self.machine()}.  ")
+        print(f"Command: `{command}` ({time.strftime('%Y-%m-%d')}, {self.source()}, "
+              f"{time.monotonic() - started:.0f} s).")
+        print()
+        self.print_throughput(selected, results, instructions)
+        print()
+        self.print_startup(startup)
+        self.print_exit_report(exit_counts, exit_results)
+        self.print_memory(mem_threads, growth)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.args.raw:
+            with open(self.args.raw, "w") as raw:
+                json.dump({
+                    "throughput": {f"{label} [{variant}]": runs
+                                   for (label, variant), runs in results.items()},
+                    "instructions": instructions, "startup": startup,
+                    "exit_report": {f"{n} {'threadleak' if tool else 'baseline'}": runs
+                                    for (n, tool), runs in exit_results.items()},
+                    "memory_bytes_per_thread": {"baseline": growth[False],
+                                                "threadleak": growth[True]},
+                }, raw, indent=1)
+        if self.failures:
+            print(f"\nbench: {len(self.failures)} run(s) failed:", file=sys.stderr)
+            for failure in self.failures:
+                print(f"  {failure}", file=sys.stderr)
+            return 1
+        return 0
+
+
+def spread(values):
+    if len(values) < 2:
+        return "—"
+    median = statistics.median(values)
+    return f"±{(max(values) - min(values)) / 2 / median * 100:.0f}%"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("build_dir")
+    parser.add_argument("--quick", action="store_true",
+                        help="small counts, one run of each variant: checks that all runs")
+    parser.add_argument("--runs", type=int, help="runs of baseline and threadleak (default 11)")
+    parser.add_argument("--tsan-runs", type=int, help="runs under ThreadSanitizer (default 3)")
+    parser.add_argument("--valgrind-runs", type=int, help="runs under DRD, Helgrind (default 3)")
+    parser.add_argument("--variants", default=",".join(MEASUREMENTS),
+                        help="comma-separated subset of " + ",".join(MEASUREMENTS))
+    parser.add_argument("--only", default="",
+                        help="comma-separated workload binaries (substrings) to run")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds allowed per run")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--raw", metavar="FILE",
+                        help="also write every run's numbers to FILE (JSON)")
+    args = parser.parse_args()
+    one = 1 if args.quick else None
+    args.runs = args.runs or one or 11
+    args.tsan_runs = args.tsan_runs or one or 3
+    args.valgrind_runs = args.valgrind_runs or one or 3
+    args.startup_runs = 5 if args.quick else 40
+    args.exit_runs = 1 if args.quick else 5
+    args.memory_runs = 1 if args.quick else 5
+    args.variants = [v for v in args.variants.split(",") if v]
+    args.only = [o for o in args.only.split(",") if o]
+    unknown = set(args.variants) - set(MEASUREMENTS)
+    if unknown or "baseline" not in args.variants:
+        parser.error(f"--variants: unknown {sorted(unknown)} or no baseline")
+    return Bench(args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

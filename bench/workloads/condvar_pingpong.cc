@@ -1,0 +1,40 @@
+// Two threads handing a turn back and forth through a std::mutex and std::condition_variable:
+// every operation is a blocking condvar wait. ops = round trips.
+// Usage: condvar_pingpong [ROUND_TRIPS]
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "bench_util.h"
+
+namespace {
+std::mutex g_mutex;
+std::condition_variable g_changed;
+int g_turn = 0;  // 0: main's turn, 1: the partner's
+
+void Partner(long rounds) {
+  std::unique_lock<std::mutex> lock(g_mutex);
+  for (long i = 0; i < rounds; ++i) {
+    g_changed.wait(lock, [] { return g_turn == 1; });
+    g_turn = 0;
+    g_changed.notify_one();
+  }
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long rounds = bench::Count(argc, argv, 1, 200'000);
+  bench::OpsTimer timer;
+  std::thread partner(Partner, rounds);
+  {
+    std::unique_lock<std::mutex> lock(g_mutex);
+    for (long i = 0; i < rounds; ++i) {
+      g_turn = 1;
+      g_changed.notify_one();
+      g_changed.wait(lock, [] { return g_turn == 0; });
+    }
+  }
+  partner.join();
+  timer.Report(rounds);
+  return 0;
+}

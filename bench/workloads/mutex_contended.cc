@@ -1,0 +1,30 @@
+// Two threads taking one std::mutex in a tight loop: locks that block, and handoffs through the
+// kernel. ops = lock/unlock pairs of both threads together.
+// Usage: mutex_contended [ITERATIONS]
+#include <mutex>
+#include <thread>
+
+#include "bench_util.h"
+
+namespace {
+std::mutex g_mutex;
+long g_counter = 0;
+
+void Hammer(long iterations) {
+  for (long i = 0; i < iterations; ++i) {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    ++g_counter;
+  }
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long iterations = bench::Count(argc, argv, 1, 10'000'000);
+  const long half = iterations / 2;
+  bench::OpsTimer timer;
+  std::thread other(Hammer, half);
+  Hammer(half);
+  other.join();
+  timer.Report(2 * half);
+  return g_counter == 2 * half ? 0 : 1;
+}

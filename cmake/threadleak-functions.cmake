@@ -1,0 +1,120 @@
+# Running CTest tests under threadleak. Included by threadleak-config.cmake; uses THREADLEAK_SHIM.
+#
+#   threadleak_test(<test>... [OPTIONS <key=value>...])
+#       Runs the named tests (of the current directory) under the shim.
+#   threadleak_directory_tests([DIRECTORY <dir>] [OPTIONS <key=value>...])
+#       Every test of a directory. Without DIRECTORY: the current one, applied when CMake has
+#       read the whole directory, so tests added after the call are included too. With DIRECTORY
+#       (CMake 3.28 or later): the tests that directory has when called.
+#   threadleak_discovered_tests(<target> [TEST_LIST <var>] [OPTIONS <key=value>...])
+#       The tests gtest_discover_tests(<target>) finds when CTest runs; call it after that.
+#   threadleak_environment_modification(<var> [OPTIONS <key=value>...])
+#       Sets <var> to a value for the ENVIRONMENT_MODIFICATION test property, for tests made
+#       some other way.
+#
+# OPTIONS are THREADLEAK_OPTIONS pairs, given as separate arguments or joined with ':' — e.g.
+# OPTIONS "suppressions=${CMAKE_CURRENT_SOURCE_DIR}/threadleak.supp" linger_ms=200. A value
+# cannot contain ':' or blanks (the option syntax has no quoting).
+#
+# How a test runs: the shim is prepended to LD_PRELOAD and OPTIONS to THREADLEAK_OPTIONS, both
+# as the test starts (the ENVIRONMENT_MODIFICATION property, CMake 3.22), so whatever the
+# caller of ctest set stays, and its THREADLEAK_OPTIONS win over OPTIONS: a CI job can run
+# `THREADLEAK_OPTIONS=format=json:log_path=reports/tl ctest` to collect JSON reports. A test
+# whose process ends with threads still running fails with exit status 66 and the report
+# (stderr unless log_path says otherwise), whatever the test framework reported.
+
+function(threadleak_environment_modification out_var)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "OPTIONS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "threadleak_environment_modification: unexpected arguments: "
+                        "${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(CMAKE_VERSION VERSION_LESS 3.22)
+    message(FATAL_ERROR "threadleak: running tests under the shim needs CMake 3.22 or later "
+                        "(the ENVIRONMENT_MODIFICATION test property)")
+  endif()
+  if(NOT THREADLEAK_SHIM)
+    message(FATAL_ERROR "threadleak: THREADLEAK_SHIM is not set (find_package(threadleak) first)")
+  endif()
+  set(modification "LD_PRELOAD=path_list_prepend:${THREADLEAK_SHIM}")
+  list(JOIN arg_OPTIONS ":" options)
+  if(NOT options STREQUAL "")
+    list(APPEND modification "THREADLEAK_OPTIONS=string_prepend:${options}:")
+  endif()
+  set(${out_var} "${modification}" PARENT_SCOPE)
+endfunction()
+
+function(threadleak_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "" "OPTIONS")
+  if(NOT arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "threadleak_test: name at least one test")
+  endif()
+  threadleak_environment_modification(modification OPTIONS ${arg_OPTIONS})
+  foreach(test IN LISTS arg_UNPARSED_ARGUMENTS)
+    if(NOT TEST "${test}")
+      message(FATAL_ERROR "threadleak_test: no test '${test}' in ${CMAKE_CURRENT_SOURCE_DIR} "
+                          "(add_test it first, in this directory)")
+    endif()
+    set_property(TEST "${test}" APPEND PROPERTY ENVIRONMENT_MODIFICATION ${modification})
+  endforeach()
+endfunction()
+
+# The deferred half of threadleak_directory_tests for the current directory.
+function(_threadleak_directory_tests_now)
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  if(tests)
+    threadleak_test(${tests} OPTIONS ${ARGN})
+  endif()
+endfunction()
+
+function(threadleak_directory_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "DIRECTORY" "OPTIONS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "threadleak_directory_tests: unexpected arguments: "
+                        "${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  threadleak_environment_modification(modification OPTIONS ${arg_OPTIONS})  # checks early
+  if(NOT DEFINED arg_DIRECTORY)
+    # Deferred call arguments are evaluated when it runs, so bake the options in now.
+    set(call "_threadleak_directory_tests_now")
+    foreach(option IN LISTS arg_OPTIONS)
+      string(APPEND call " [==[${option}]==]")
+    endforeach()
+    cmake_language(EVAL CODE "cmake_language(DEFER CALL ${call})")
+    return()
+  endif()
+  if(CMAKE_VERSION VERSION_LESS 3.28)
+    message(FATAL_ERROR "threadleak_directory_tests(DIRECTORY ...) needs CMake 3.28 or later; "
+                        "call threadleak_directory_tests() in that directory's CMakeLists.txt")
+  endif()
+  get_property(tests DIRECTORY "${arg_DIRECTORY}" PROPERTY TESTS)
+  foreach(test IN LISTS tests)
+    set_property(TEST "${test}" DIRECTORY "${arg_DIRECTORY}"
+                 APPEND PROPERTY ENVIRONMENT_MODIFICATION ${modification})
+  endforeach()
+endfunction()
+
+# gtest_discover_tests creates its tests when CTest runs, and its PROPERTIES cannot carry a list
+# (CMake splits it), so this adds a file to the directory's TEST_INCLUDE_FILES, after
+# gtest_discover_tests' own: it sets the property on the tests in <target>_TESTS (or TEST_LIST),
+# the list gtest_discover_tests leaves for CTest. It replaces any ENVIRONMENT_MODIFICATION those
+# tests were given through PROPERTIES.
+function(threadleak_discovered_tests target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TEST_LIST" "OPTIONS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "threadleak_discovered_tests: unexpected arguments: "
+                        "${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT DEFINED arg_TEST_LIST)
+    set(arg_TEST_LIST "${target}_TESTS")
+  endif()
+  threadleak_environment_modification(modification OPTIONS ${arg_OPTIONS})
+  set(script "${CMAKE_CURRENT_BINARY_DIR}/threadleak_${arg_TEST_LIST}.cmake")
+  file(WRITE "${script}"
+       "# Written by threadleak_discovered_tests(${target}): run its tests under threadleak.\n"
+       "if(${arg_TEST_LIST})\n"
+       "  set_tests_properties(\${${arg_TEST_LIST}} PROPERTIES\n"
+       "                       ENVIRONMENT_MODIFICATION [==[${modification}]==])\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")
+endfunction()

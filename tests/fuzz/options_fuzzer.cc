@@ -1,0 +1,43 @@
+// Fuzz target for the option parser (preload/options.cc): THREADLEAK_OPTIONS is read by every
+// process the shim enters, from whoever set the environment. Whatever the text, parsing must
+// not crash, must leave every option within its declared range, and must say so in whole,
+// bounded warning lines.
+//
+// Run it: scripts/run-fuzz.sh [SECONDS] (libFuzzer, clang). The seed corpus is corpus/options.
+#include <cstddef>
+#include <cstdint>
+
+#include "preload/options.h"
+#include "tests/fuzz/fuzz_checks.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string text = fuzz::AsCString(data, size);
+  threadleak::Options options;
+  fuzz::LineSink sink;
+  const int warnings =
+      threadleak::ParseOptions(text.c_str(), &options, fuzz::LineSink::Take, &sink);
+  FUZZ_CHECK(warnings >= 0);
+  FUZZ_CHECK(sink.lines <= static_cast<size_t>(warnings) + 1);
+
+#define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
+  FUZZ_CHECK(options.name < 64);
+#define THREADLEAK_OPTION_INT(name, default_value, min, max, description) \
+  FUZZ_CHECK(options.name >= (min) && options.name <= (max));
+#define THREADLEAK_OPTION_BOOL(name, default_value, description) \
+  FUZZ_CHECK(options.name == true || options.name == false);
+#define THREADLEAK_OPTION_STRING(name, default_value, description) \
+  FUZZ_CHECK(fuzz::Terminated(options.name));
+#include "preload/options.inc"
+#undef THREADLEAK_OPTION_ENUM
+#undef THREADLEAK_OPTION_INT
+#undef THREADLEAK_OPTION_BOOL
+#undef THREADLEAK_OPTION_STRING
+  FUZZ_CHECK(options.format == TL_FORMAT_TEXT || options.format == TL_FORMAT_JSON);
+
+  // Parsing the same text twice over the result changes nothing: later values win, bad ones
+  // are ignored.
+  threadleak::Options again = options;
+  threadleak::ParseOptions(text.c_str(), &again, nullptr, nullptr);
+  FUZZ_CHECK(std::memcmp(&again, &options, sizeof options) == 0);
+  return 0;
+}
