@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   // One thread first, so one-time costs (a tool's first stack capture, its first chunk of
   // records, libc's first thread) are in the "before" figure, not spread over the threads.
   pthread_t warm_up;
-  pthread_create(&warm_up, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+  pthread_create(
+      &warm_up, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
   pthread_join(warm_up, nullptr);
   const long before = ResidentKiB();
   for (long i = 0; i < threads; ++i) {

@@ -10,13 +10,12 @@
 
 namespace fuzz {
 
-#define FUZZ_CHECK(condition)                                                             \
-  do {                                                                                    \
-    if (!(condition)) {                                                                   \
-      std::fprintf(stderr, "fuzz check failed: %s at %s:%d\n", #condition, __FILE__,      \
-                   __LINE__);                                                             \
-      __builtin_trap();                                                                   \
-    }                                                                                     \
+#define FUZZ_CHECK(condition)                                                                   \
+  do {                                                                                          \
+    if (!(condition)) {                                                                         \
+      std::fprintf(stderr, "fuzz check failed: %s at %s:%d\n", #condition, __FILE__, __LINE__); \
+      __builtin_trap();                                                                         \
+    }                                                                                           \
   } while (0)
 
 // The parsers' diagnostics are whole lines, NUL-terminated, bounded, with no newline inside

@@ -98,7 +98,8 @@ TEST_F(ReportTest, TextHasTheGoleakShape) {
             std::string::npos)
       << text;
   EXPECT_NE(
-      text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\xff\" in state io (in read):\n possibly leaked: it waits in read() for another thread or process\n    #0 0x10\n"),
+      text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\xff\" in state io (in read):\n possibly "
+                "leaked: it waits in read() for another thread or process\n    #0 0x10\n"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find("created by a thread threadleak did not see"), std::string::npos) << text;
