@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "preload/guard.h"
+#include "preload/object_touches.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/reporter.h"
@@ -36,7 +37,7 @@ void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
   size_t depth = CaptureCurrentStack(raw, TL_MAX_FRAMES + 8);
   record->creation_depth =
       static_cast<uint32_t>(DropToolFrames(raw, depth, record->creation, TL_MAX_FRAMES));
-  record->creator_tid = static_cast<int32_t>(gettid());
+  record->creator_tid = CurrentTid();  // cached: gettid() is a system call
   prctl(PR_GET_NAME, record->creator_name);
   int detach_state = PTHREAD_CREATE_JOINABLE;
   if (attr != nullptr && pthread_attr_getdetachstate(attr, &detach_state) == 0 &&

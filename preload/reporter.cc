@@ -25,6 +25,7 @@
 #include "preload/signal_names.h"
 #include "preload/stack_sampler.h"
 #include "preload/thread_collector.h"
+#include "preload/wait_scope.h"
 
 namespace threadleak {
 namespace {
@@ -35,11 +36,15 @@ constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it 
 constinit std::atomic<int> g_dump_signal{0};
 constinit std::atomic<bool> g_stepped_aside{false};
 constinit struct sigaction g_previous_action = {};  // what the program had before us
+constinit std::atomic<bool> g_early_request{false};  // a dump asked for before the thread ran
 constinit int64_t g_start_ns = 0;                   // when the process started, for timeout_ms
 
 void OnDumpSignal(int, siginfo_t*, void*) {
   int saved_errno = errno;
   NoteToolInterruption();  // whichever thread the kernel picked may be in nanosleep, poll, ...
+  if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) {
+    g_early_request.store(true, std::memory_order_relaxed);
+  }
   g_dump_requests.fetch_add(1, std::memory_order_release);
   Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
   errno = saved_errno;
@@ -71,7 +76,7 @@ struct OverdueSearch {
 void FindOverdue(const ThreadRecord& record, void* opaque) {
   auto* search = static_cast<OverdueSearch*>(opaque);
   if (record.wait.state.load(std::memory_order_acquire) == kNotWaiting) return;
-  int64_t since = record.wait.since_ns.load(std::memory_order_relaxed);
+  int64_t since = WaitStartSeenBy(record, search->now_ns);
   if (search->now_ns - since < search->limit_ns) return;
   if (record.watchdog_reported_since.load(std::memory_order_relaxed) == since) return;
   if (search->count == std::size(search->tids)) return;
@@ -129,6 +134,7 @@ void* ReporterMain(void*) {
   const int64_t deadline_ns =
       GlobalOptions().timeout_ms > 0 ? g_start_ns + GlobalOptions().timeout_ms * 1'000'000 : -1;
   uint32_t handled = g_dump_requests.load(std::memory_order_acquire);
+  if (g_early_request.exchange(false)) handled -= 1;  // asked for before this thread existed
   uint32_t dumps = 0;
   NameReporter(dumps);
   for (;;) {
@@ -161,10 +167,25 @@ void InstallDumpHandler(int signal) {
 
 }  // namespace
 
-void StartReporterIfNeeded() {
+void StartReporterIfNeeded(bool at_start) {
   pid_t pid = getpid();
   if (g_reporter_pid.load(std::memory_order_acquire) == pid) return;
   const Options& options = GlobalOptions();
+  // A thread of ours at start-up would make every program multi-threaded for good, and glibc
+  // and libstdc++ then leave their single-thread fast paths (__libc_single_threaded: mutexes
+  // without a locked instruction, malloc, stdio, shared_ptr counts). Only the time limit and
+  // the watchdog need the thread from the start; for dumps the handler is enough until the
+  // program starts a thread of its own (the handler serves a dump requested before then once
+  // the thread runs).
+  if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) {
+    int signal = ParseSignal(options.dump_signal);
+    if (signal != kBadSignal && signal != kNoSignal && signal != SampleSignal() &&
+        !g_stepped_aside.load(std::memory_order_relaxed) &&
+        g_dump_signal.load(std::memory_order_relaxed) != signal) {
+      InstallDumpHandler(signal);
+    }
+    return;
+  }
   int signal = ParseSignal(options.dump_signal);
   if (signal == kBadSignal || signal == SampleSignal()) {
     FixedBuffer<256> line;

@@ -19,7 +19,7 @@ inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 
 // Installs the dump handler and starts the thread if dump_signal or watchdog_ms asks for it.
 // Idempotent per process: after fork, the child starts its own on its first pthread_create.
-void StartReporterIfNeeded();
+void StartReporterIfNeeded(bool at_start = false);
 
 bool IsToolThread(int32_t tid);
 

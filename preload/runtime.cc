@@ -68,7 +68,7 @@ void Initialize() {
   LoadUnwinder();
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
-  StartReporterIfNeeded();
+  StartReporterIfNeeded(/*at_start=*/true);
 }
 
 __attribute__((constructor)) void InitializeAtLoad() {

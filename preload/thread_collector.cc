@@ -18,6 +18,7 @@
 #include "preload/stack_sampler.h"
 #include "preload/thread_record.h"
 #include "preload/thread_scan.h"
+#include "preload/wait_scope.h"
 
 namespace threadleak {
 namespace {
@@ -57,7 +58,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
     out.state = state;
     out.object = record.wait.object.load(std::memory_order_relaxed);
     out.blocked_ns = std::max<int64_t>(
-        0, context->now_ns - record.wait.since_ns.load(std::memory_order_relaxed));
+        0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
   } else {
     out.state = TL_STATE_RUNNING;
     out.syscall_number = kNotClassified;

@@ -15,6 +15,8 @@
 namespace threadleak {
 
 inline constexpr uint32_t kNotWaiting = TL_STATE_COUNT;
+// since_ns of a wait recorded without a clock read (wait_scope.h).
+inline constexpr int64_t kSinceUnknown = -1;
 
 struct WaitSlot {
   std::atomic<uint32_t> state{kNotWaiting};  // a tl_state while in a hooked wait

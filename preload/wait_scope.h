@@ -9,8 +9,32 @@
 
 namespace threadleak {
 
+// The start of a wait a reader found with since_ns == kSinceUnknown (a lock's wait, recorded
+// without a clock read): stamps it with `now_ns`, the first time any reader saw it, and returns
+// the stamp. A lower bound of the real start; the waiter resets it with its next wait.
+inline int64_t WaitStartSeenBy(const ThreadRecord& record, int64_t now_ns) {
+  int64_t since = record.wait.since_ns.load(std::memory_order_relaxed);
+  if (since != kSinceUnknown) return since;
+  auto& slot = const_cast<std::atomic<int64_t>&>(record.wait.since_ns);
+  return slot.compare_exchange_strong(since, now_ns, std::memory_order_relaxed) ? now_ns : since;
+}
+
 class WaitScope {
  public:
+  // A lock's wait: no clock read (a vDSO clock costs as much as the uncontended lock itself),
+  // and nothing read from the lock, which would slow its own locked instruction down. The start
+  // is stamped by the first reader that sees the wait (WaitStartSeenBy).
+  struct Untimed {};
+  WaitScope(uint32_t state, const void* object, Untimed) {
+    ThreadRecord* record = t_in_tool ? nullptr : t_record;
+    if (record == nullptr || record->wait.state.load(std::memory_order_relaxed) != kNotWaiting) {
+      return;
+    }
+    record_ = record;
+    record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
+    record->wait.since_ns.store(kSinceUnknown, std::memory_order_relaxed);
+    record->wait.state.store(state, std::memory_order_release);
+  }
   WaitScope(uint32_t state, const void* object) {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
     // An outer hooked wait (a hooked call that reaches another hooked call) keeps the slot.
@@ -19,7 +43,7 @@ class WaitScope {
     }
     record_ = record;
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
-    record->wait.since_ns.store(MonotonicNanos(), std::memory_order_relaxed);
+    record->wait.since_ns.store(CoarseMonotonicNanos(), std::memory_order_relaxed);
     record->wait.state.store(state, std::memory_order_release);
   }
   ~WaitScope() {
