@@ -206,6 +206,27 @@ TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
 }
 
+TEST(Wrapper, DumpOfASingleThreadedProcessSaysThereIsNothingToDump) {
+  // The shim starts its dump thread with the program's first thread, so a process that never
+  // made one has none; its lone main thread is no leak.
+  e2e::TempDir dir;
+  pid_t pid = e2e::StartProgram({WRAPPER, "sleep", "20"}, {{"LD_PRELOAD", std::nullopt}},
+                                dir.path() + "/output.txt");
+  std::string maps = "/proc/" + std::to_string(pid) + "/maps";
+  auto deadline = std::chrono::steady_clock::now() + milliseconds(10000);
+  while (Slurp(maps).find("libthreadleak.so") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  e2e::RunResult dump =
+      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dir.path() + "/dump.txt");
+  EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+  EXPECT_NE(dump.output.find("has only its main thread"), std::string::npos) << dump.output;
+  EXPECT_EQ(kill(pid, 0), 0) << "the process must not be disturbed";
+  kill(pid, SIGTERM);
+  e2e::WaitProgram(pid, dir.path() + "/output.txt");
+}
+
 TEST(Wrapper, DumpRefusesAProcessWithoutTheShim) {
   e2e::TempDir dir;
   e2e::RunResult dump =
