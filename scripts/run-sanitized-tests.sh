@@ -12,22 +12,27 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build-asan}
 fuzz_seconds=${2:-20}
 
+# (THREADLEAK_BENCH_TSAN=OFF: the ThreadSanitizer benchmarks cannot take ASan and are not tests.)
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTHREADLEAK_SANITIZE=address,undefined
+  -DTHREADLEAK_SANITIZE=address,undefined -DTHREADLEAK_BENCH_TSAN=OFF
 cmake --build "$build_dir" -j "$(nproc)"
 
 # The plain shim is preloaded ahead of the instrumented programs' ASan runtime: allow that
 # order (the shim's hooks then call into ASan's interceptors). Any sanitizer report fails the
-# test whose process made it.
-ASAN_OPTIONS="verify_asan_link_order=0:halt_on_error=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# test whose process made it. intercept_tls_get_addr=0: GCC 12's LeakSanitizer misreads the
+# dynamic TLS of modules loaded with dlopen (libunwind, the report module) on glibc 2.36 and its
+# tracer crashes at exit ("Tracer caught signal 11") — with or without threadleak's own code.
+ASAN_OPTIONS="verify_asan_link_order=0:intercept_tls_get_addr=0:halt_on_error=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export ASAN_OPTIONS UBSAN_OPTIONS
 
-# Not under ASan: the scale tests (10,000 threads with ASan's per-thread state measure ASan, not
-# threadleak; they run in the plain build) and the benchmarks. Tests that place a thread a few
-# KiB from the end of its stack cannot: ASan's frames are larger than the margin.
+# Not under ASan (they run in the plain build):
+# - the scale tests: 10,000 threads with ASan's per-thread state measure ASan, not threadleak;
+# - tests that leave a thread a few KiB from the end of its stack: ASan's frames are larger;
+# - fork from a parent whose other threads keep allocating: GCC 12's ASan allocator is not
+#   fork-safe, and the child deadlocks in malloc with or without threadleak.
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -LE 'scale|bench' \
-  -E 'NearItsStackLimit|SmallAltstack'
+  -E 'NearItsStackLimit|SmallAltstack|ForkWhileOtherThreadsAreInsideTheTool'
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   if command -v clang++ >/dev/null 2>&1; then
