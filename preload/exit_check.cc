@@ -42,6 +42,7 @@ int MainWrapper(int argc, char** argv, char** envp) {
 void RunExitCheck(int status) {
   if (t_in_tool || g_exit_checked.exchange(true)) return;
   EnsureRuntimeInitialized();
+  if (RuntimeInert()) return;
   ToolScope scope;
   SpinLockGuard guard(g_report_lock);  // a dump in progress finishes first
   const Options& options = GlobalOptions();
@@ -81,6 +82,10 @@ using namespace threadleak;
 
 THREADLEAK_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void (*init)(),
                                         void (*fini)(), void (*rtld_fini)(), void* stack_end) {
+  EnsureRuntimeInitialized();  // (done already: preloaded libraries' constructors ran first)
+  if (RuntimeInert()) {
+    return Real().libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
+  }
   g_program_main = main;
   return Real().libc_start_main(MainWrapper, argc, argv, init, fini, rtld_fini, stack_end);
 }

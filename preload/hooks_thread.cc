@@ -73,6 +73,7 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
                                      void* (*start_routine)(void*), void* argument) {
   if (t_in_tool) return Real().pthread_create(thread, attr, start_routine, argument);
   EnsureRuntimeInitialized();
+  if (RuntimeInert()) return Real().pthread_create(thread, attr, start_routine, argument);
   StartReporterIfNeeded();  // after fork the child starts its own on its first new thread
   ThreadRecord* record = AllocateRecord();
   if (record == nullptr) return Real().pthread_create(thread, attr, start_routine, argument);

@@ -126,8 +126,24 @@ bool IsSeparator(char c) {
 
 constinit Options g_options;
 
-void WarnToStderr(const char* line, void*) {
-  WriteDiagnosticLine(line);
+// The program's stderr is the program's: a long run of bad entries (a mangled variable) is
+// summed up after the first few rather than flooding it.
+struct StderrWarnings {
+  static constexpr int kShown = 10;
+  int count = 0;
+
+  void Finish(const char* source) const {
+    if (count <= kShown) return;
+    FixedBuffer<256> line;
+    line.Append("threadleak: warning: ").AppendInt(count - kShown);
+    line.Append(" more problems in ").Append(source).Append(" not shown (ignored)");
+    WriteDiagnosticLine(line.view());
+  }
+};
+
+void WarnToStderr(const char* line, void* context) {
+  auto* warnings = static_cast<StderrWarnings*>(context);
+  if (++warnings->count <= StderrWarnings::kShown) WriteDiagnosticLine(line);
 }
 
 }  // namespace
@@ -239,9 +255,13 @@ void InitGlobalOptions() {
   using DefaultOptionsFn = const char* (*)();
   if (auto hook =
           reinterpret_cast<DefaultOptionsFn>(dlsym(RTLD_DEFAULT, "__threadleak_default_options"))) {
-    ParseOptions(hook(), &g_options, WarnToStderr, nullptr, "__threadleak_default_options()");
+    StderrWarnings warnings;
+    ParseOptions(hook(), &g_options, WarnToStderr, &warnings, "__threadleak_default_options()");
+    warnings.Finish("__threadleak_default_options()");
   }
-  ParseOptions(getenv("THREADLEAK_OPTIONS"), &g_options, WarnToStderr, nullptr);
+  StderrWarnings warnings;
+  ParseOptions(getenv("THREADLEAK_OPTIONS"), &g_options, WarnToStderr, &warnings);
+  warnings.Finish("THREADLEAK_OPTIONS");
 }
 
 }  // namespace threadleak

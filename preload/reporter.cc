@@ -165,12 +165,35 @@ void InstallDumpHandler(int signal) {
   g_dump_signal.store(signal, std::memory_order_release);
 }
 
+constexpr int kUnparsed = -2;  // neither a signal, kNoSignal nor kBadSignal
+
+// dump_signal, parsed once per program: a bad value is said once, not at every thread start
+// (nor again in a forked child, which inherits the answer).
+int ConfiguredDumpSignal() {
+  static constinit std::atomic<int> configured{kUnparsed};
+  int signal = configured.load(std::memory_order_acquire);
+  if (signal != kUnparsed) return signal;
+  const Options& options = GlobalOptions();
+  signal = ParseSignal(options.dump_signal);
+  if (signal == kBadSignal || signal == SampleSignal()) signal = kNoSignal;
+  int expected = kUnparsed;
+  if (configured.compare_exchange_strong(expected, signal, std::memory_order_acq_rel) &&
+      signal == kNoSignal && ParseSignal(options.dump_signal) != kNoSignal) {
+    FixedBuffer<256> line;
+    line.Append("threadleak: warning: invalid value 'dump_signal=").Append(options.dump_signal);
+    line.Append("' in THREADLEAK_OPTIONS (dumps are off)");
+    WriteDiagnosticLine(line.view());
+  }
+  return configured.load(std::memory_order_acquire);
+}
+
 }  // namespace
 
 void StartReporterIfNeeded(bool at_start) {
   pid_t pid = getpid();
   if (g_reporter_pid.load(std::memory_order_acquire) == pid) return;
   const Options& options = GlobalOptions();
+  const int signal = ConfiguredDumpSignal();
   // A thread of ours at start-up would make every program multi-threaded for good, and glibc
   // and libstdc++ then leave their single-thread fast paths (__libc_single_threaded: mutexes
   // without a locked instruction, malloc, stdio, shared_ptr counts). Only the time limit and
@@ -178,21 +201,11 @@ void StartReporterIfNeeded(bool at_start) {
   // program starts a thread of its own (the handler serves a dump requested before then once
   // the thread runs).
   if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) {
-    int signal = ParseSignal(options.dump_signal);
-    if (signal != kBadSignal && signal != kNoSignal && signal != SampleSignal() &&
-        !g_stepped_aside.load(std::memory_order_relaxed) &&
+    if (signal != kNoSignal && !g_stepped_aside.load(std::memory_order_relaxed) &&
         g_dump_signal.load(std::memory_order_relaxed) != signal) {
       InstallDumpHandler(signal);
     }
     return;
-  }
-  int signal = ParseSignal(options.dump_signal);
-  if (signal == kBadSignal || signal == SampleSignal()) {
-    FixedBuffer<256> line;
-    line.Append("threadleak: warning: invalid value 'dump_signal=").Append(options.dump_signal);
-    line.Append("' in THREADLEAK_OPTIONS (dumps are off)");
-    WriteDiagnosticLine(line.view());
-    signal = kNoSignal;
   }
   if (signal == kNoSignal && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
   pid_t expected = g_reporter_pid.load(std::memory_order_acquire);

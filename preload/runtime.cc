@@ -1,6 +1,8 @@
 #include "preload/runtime.h"
 
+#include <dlfcn.h>
 #include <sched.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -16,10 +18,27 @@
 #include "preload/suppressions.h"
 #include "preload/unwinder.h"
 
+// One per copy of the shim: the one the program's symbol lookups find is the copy whose hooks
+// the program calls. Exported, so RTLD_DEFAULT finds the first copy loaded globally; it points
+// to a local object because a reference to an exported one is itself interposed (every copy
+// would see the first one's address as its own).
+static constinit const char g_this_copy = 0;
+extern "C" __attribute__((visibility("default"))) const void* const __threadleak_shim_instance =
+    &g_this_copy;
+
 namespace threadleak {
 namespace {
 
+// True when another copy of the shim came first (preloaded twice from two paths, or a dlopen of
+// a second copy): its hooks are the ones called, and ours are reached only through its calls to
+// the "real" functions. Two working copies would each report the other's threads.
+bool AnotherCopyCameFirst() {
+  auto first = static_cast<const void* const*>(dlsym(RTLD_DEFAULT, "__threadleak_shim_instance"));
+  return first != nullptr && *first != &g_this_copy;
+}
+
 constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 running, 2 done
+constinit bool g_inert = false;               // written once, before g_init_state is 2
 constinit pthread_key_t g_exit_key = 0;
 
 void OnThreadExit(void* value) {
@@ -61,6 +80,16 @@ void AfterForkInChild() {
 void Initialize() {
   ToolScope scope;
   ResolveRealFunctions();
+  // Secure execution (set-user-ID, set-group-ID, file capabilities): the environment is the
+  // invoking user's and the files would be written with the program's privileges. The loader
+  // ignores LD_PRELOAD paths there, but /etc/ld.so.preload, a dlopen() or a set-user-ID copy
+  // in a system directory still bring the shim in: it then passes every call straight through
+  // and says nothing (the hooks' records stay empty, no thread, no report, no file). So does
+  // a second copy of the shim.
+  if (getauxval(AT_SECURE) != 0 || AnotherCopyCameFirst()) {
+    g_inert = true;
+    return;
+  }
   InitGlobalOptions();
   LoadGlobalSuppressions();
   if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);
@@ -76,6 +105,7 @@ __attribute__((constructor)) void InitializeAtLoad() {
 }
 
 __attribute__((destructor)) void CheckAtUnload() {
+  if (g_inert) return;
   // Reached only when main's return and exit() were never seen (e.g. the last thread called
   // pthread_exit from main): still better late than never.
   RunExitCheck(0);
@@ -92,6 +122,10 @@ void EnsureRuntimeInitialized() {
     return;
   }
   while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();
+}
+
+bool RuntimeInert() {
+  return g_inert;
 }
 
 pthread_key_t ThreadExitKey() {

@@ -11,6 +11,10 @@ namespace threadleak {
 // Idempotent; other threads wait while one initialises. Call outside the tool's scope.
 void EnsureRuntimeInitialized();
 
+// True in a secure-execution process (AT_SECURE), or in a copy of the shim loaded after another,
+// where the shim does nothing but forward calls. Valid after EnsureRuntimeInitialized().
+bool RuntimeInert();
+
 // The key whose destructor marks a thread finished (runs on return, pthread_exit and cancel).
 pthread_key_t ThreadExitKey();
 
