@@ -1,11 +1,13 @@
 // Hooks for sigaction and signal. When the program installs its own handler for the dump
 // signal, threadleak steps aside: the program's handler wins and dumps are off (said once).
 // The program also sees, as the previous action, what it would have seen without threadleak.
+// And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc).
 #include <signal.h>
 
 #include "preload/guard.h"
 #include "preload/real_functions.h"
 #include "preload/reporter.h"
+#include "preload/thread_record.h"
 
 #define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -28,4 +30,16 @@ THREADLEAK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
   return (before_us->sa_flags & SA_SIGINFO)
              ? reinterpret_cast<sighandler_t>(before_us->sa_sigaction)
              : before_us->sa_handler;
+}
+
+THREADLEAK_EXPORT int sigaltstack(const stack_t* stack, stack_t* previous) {
+  int result = Real().sigaltstack(stack, previous);
+  ThreadRecord* record = t_record;
+  if (result == 0 && stack != nullptr && record != nullptr) {
+    bool disabled = (stack->ss_flags & SS_DISABLE) != 0;
+    record->altstack_size.store(disabled ? 0 : stack->ss_size, std::memory_order_relaxed);
+    record->altstack_low.store(disabled ? 0 : reinterpret_cast<uintptr_t>(stack->ss_sp),
+                               std::memory_order_relaxed);
+  }
+  return result;
 }

@@ -25,8 +25,8 @@ inline constinit thread_local int32_t t_tid __attribute__((tls_model("initial-ex
 // The two objects this thread noted last: signalling or waiting on the same objects again and
 // again (a task queue's condvar, a ping-pong's pair of semaphores) then costs two compares.
 // Exact, since table entries are never removed.
-inline constinit thread_local const void* t_last_noted[2] __attribute__((tls_model("initial-exec"))) =
-    {};
+inline constinit thread_local const void* t_last_noted[2]
+    __attribute__((tls_model("initial-exec"))) = {};
 
 size_t Home(uintptr_t object) {
   uint64_t h = (static_cast<uint64_t>(object) >> 3) * 0x9E3779B97F4A7C15ull;

@@ -93,6 +93,7 @@ using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
   X(pause, "pause", nullptr, decltype(&::pause))                                                 \
   X(sigsuspend, "sigsuspend", nullptr, decltype(&::sigsuspend))                                  \
   X(sigaction, "sigaction", nullptr, decltype(&::sigaction))                                     \
+  X(sigaltstack, "sigaltstack", nullptr, decltype(&::sigaltstack))                               \
   X(signal, "signal", nullptr, decltype(&::signal))
 
 struct RealFunctions {

@@ -35,9 +35,9 @@ constinit std::atomic<int32_t> g_reporter_tid{0};
 constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it (fork)
 constinit std::atomic<int> g_dump_signal{0};
 constinit std::atomic<bool> g_stepped_aside{false};
-constinit struct sigaction g_previous_action = {};  // what the program had before us
+constinit struct sigaction g_previous_action = {};   // what the program had before us
 constinit std::atomic<bool> g_early_request{false};  // a dump asked for before the thread ran
-constinit int64_t g_start_ns = 0;                   // when the process started, for timeout_ms
+constinit int64_t g_start_ns = 0;                    // when the process started, for timeout_ms
 
 void OnDumpSignal(int, siginfo_t*, void*) {
   int saved_errno = errno;

@@ -38,7 +38,7 @@ bool AnotherCopyCameFirst() {
 }
 
 constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 running, 2 done
-constinit bool g_inert = false;               // written once, before g_init_state is 2
+constinit bool g_inert = false;              // written once, before g_init_state is 2
 constinit pthread_key_t g_exit_key = 0;
 
 void OnThreadExit(void* value) {

@@ -1,19 +1,24 @@
 #include "preload/stack_sampler.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <new>
 
+#include "preload/call_on_stack.h"
 #include "preload/clock.h"
 #include "preload/guard.h"
 #include "preload/interruptions.h"
 #include "preload/real_functions.h"
+#include "preload/registry.h"
 #include "preload/thread_scan.h"
 #include "preload/unwinder.h"
 
@@ -35,18 +40,56 @@ struct Slot {
   uintptr_t pcs[TL_MAX_FRAMES + 8];
 };
 
+// Stacks for the unwinder, shared by the handlers of one batch (they run at once on as many
+// threads as there are CPUs; the rest wait their turn). 64 KiB: libunwind's deepest walks use a
+// few KiB; what the interrupted thread has left may be less than that (call_on_stack.h).
+constexpr size_t kUnwindStacks = 8;
+constexpr size_t kUnwindStackBytes = 64 * 1024;
+
 struct Batch {
   uint32_t generation;
   size_t count;
   Slot* slots;
+  char* unwind_stacks;  // kUnwindStacks * kUnwindStackBytes
   std::atomic<size_t> completed{0};
+  std::atomic<uint32_t> stacks_in_use{0};  // one bit per unwind stack
 };
+
+struct UnwindJob {
+  ucontext_t* context;
+  Slot* slot;
+};
+
+void Unwind(void* opaque) {
+  auto* job = static_cast<UnwindJob*>(opaque);
+  job->slot->depth = static_cast<uint32_t>(
+      CaptureInterruptedStack(job->context, job->slot->pcs, TL_MAX_FRAMES + 8));
+}
+
+// Runs the unwind on one of the batch's stacks, waiting for one to be free.
+void UnwindOnToolStack(Batch* batch, UnwindJob* job) {
+  for (;;) {
+    uint32_t in_use = batch->stacks_in_use.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kUnwindStacks; ++i) {
+      uint32_t bit = 1u << i;
+      if ((in_use & bit) != 0) continue;
+      if (batch->stacks_in_use.fetch_or(bit, std::memory_order_acquire) & bit) continue;
+      CallOnStack(batch->unwind_stacks + (i + 1) * kUnwindStackBytes, Unwind, job);
+      batch->stacks_in_use.fetch_and(~bit, std::memory_order_release);
+      return;
+    }
+    sched_yield();
+  }
+}
 
 constinit std::atomic<Batch*> g_batch{nullptr};
 constinit std::atomic<int> g_handlers_running{0};
 constinit uint32_t g_generation = 0;
 constinit bool g_handler_installed = false;
 constinit struct sigaction g_previous_action = {};
+// The largest signal frame seen: what the kernel pushes below the interrupted stack pointer
+// before the handler runs (mostly the FPU/vector state: from 1 KiB to 11 KiB with AMX).
+constinit std::atomic<uintptr_t> g_signal_frame_bytes{0};
 
 // Payload of the signal: generation in the high half, slot index in the low half.
 uintptr_t Encode(uint32_t generation, size_t index) {
@@ -70,6 +113,12 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
   }
   int saved_errno = errno;
   NoteToolInterruption();  // before anything else: the interrupted call must see it
+  auto* interrupted = static_cast<ucontext_t*>(context);
+  uintptr_t frame = static_cast<uintptr_t>(interrupted->uc_mcontext.gregs[REG_RSP]) -
+                    reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (frame < (1u << 20) && frame > g_signal_frame_bytes.load(std::memory_order_relaxed)) {
+    g_signal_frame_bytes.store(frame, std::memory_order_relaxed);
+  }
   bool was_in_tool = t_in_tool;
   t_in_tool = true;
   g_handlers_running.fetch_add(1, std::memory_order_seq_cst);
@@ -80,8 +129,8 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
     Slot& slot = batch->slots[index];
     if (slot.tid.load(std::memory_order_relaxed) == static_cast<int32_t>(gettid()) &&
         !slot.done.load(std::memory_order_relaxed)) {
-      slot.depth = static_cast<uint32_t>(
-          CaptureInterruptedStack(static_cast<ucontext_t*>(context), slot.pcs, TL_MAX_FRAMES + 8));
+      UnwindJob job{interrupted, &slot};
+      UnwindOnToolStack(batch, &job);
       slot.done.store(true, std::memory_order_release);
       batch->completed.fetch_add(1, std::memory_order_release);
     }
@@ -113,6 +162,47 @@ bool SendSample(int32_t tid, uintptr_t payload) {
   return Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SampleSignal(), &info) == 0;
 }
 
+// A thread that is on its alternate signal stack (blocked inside a handler) with less room left
+// there than a signal frame: the kernel could not deliver the sampler's signal and would kill
+// the process with SIGSEGV instead. Such threads get the kernel's pc alone.
+struct Altstack {
+  int32_t tid;
+  uintptr_t low;
+  size_t size;
+};
+
+struct AltstackList {
+  Altstack* items;
+  size_t count;
+  size_t capacity;
+};
+
+void CollectAltstack(const ThreadRecord& record, void* opaque) {
+  auto* list = static_cast<AltstackList*>(opaque);
+  size_t size = record.altstack_size.load(std::memory_order_relaxed);
+  int32_t tid = record.tid.load(std::memory_order_relaxed);
+  if (size == 0 || tid <= 0 || list->count == list->capacity) return;
+  list->items[list->count++] = {tid, record.altstack_low.load(std::memory_order_relaxed), size};
+}
+
+size_t NeededRoom() {
+  uintptr_t seen = g_signal_frame_bytes.load(std::memory_order_relaxed);
+  uintptr_t frame = seen != 0 ? seen : getauxval(AT_MINSIGSTKSZ);
+  return (frame > 2048 ? frame : 2048) + 1024;  // + the handler's frame before it switches
+}
+
+// `altstacks` sorted by tid (some runtimes give every thread one).
+bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
+  const Altstack* begin = altstacks.items;
+  const Altstack* end = begin + altstacks.count;
+  const Altstack* altstack = std::lower_bound(
+      begin, end, tid, [](const Altstack& a, int32_t wanted) { return a.tid < wanted; });
+  if (altstack == end || altstack->tid != tid) return false;
+  SyscallState kernel = ReadSyscallState(tid);
+  if (kernel.sp <= altstack->low || kernel.sp > altstack->low + altstack->size) return false;
+  return kernel.sp - altstack->low < NeededRoom();
+}
+
 void PauseBriefly() {
   timespec pause = {0, 1'000'000};
   Real().nanosleep(&pause, nullptr);
@@ -139,11 +229,23 @@ int SampleSignal() {
 void SampleStacks(tl_thread* threads, size_t count) {
   ToolScope scope;
   InstallHandlerOnce();
-  size_t bytes = sizeof(Slot) * (count == 0 ? 1 : count);
+  size_t stacks_bytes = kUnwindStacks * kUnwindStackBytes;
+  size_t slots_bytes = (sizeof(Slot) * (count == 0 ? 1 : count) + 4095) & ~size_t{4095};
+  // Threads with an alternate stack; at most one per record (the registry cannot grow past the
+  // count by much while we look: the extra are left out).
+  size_t altstack_capacity = count + 64;
+  size_t altstack_bytes = (sizeof(Altstack) * altstack_capacity + 4095) & ~size_t{4095};
+  size_t bytes = stacks_bytes + slots_bytes + altstack_bytes;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return;
-  auto* slots = static_cast<Slot*>(memory);  // zero-filled pages are valid empty slots
-  Batch batch{++g_generation, count, slots};
+  auto* stacks = static_cast<char*>(memory);
+  auto* slots = reinterpret_cast<Slot*>(stacks + stacks_bytes);  // zero-filled: empty slots
+  Batch batch{++g_generation, count, slots, stacks};
+  AltstackList altstacks{reinterpret_cast<Altstack*>(stacks + stacks_bytes + slots_bytes), 0,
+                         altstack_capacity};
+  ForEachRecord(CollectAltstack, &altstacks);
+  std::sort(altstacks.items, altstacks.items + altstacks.count,
+            [](const Altstack& a, const Altstack& b) { return a.tid < b.tid; });
   for (size_t i = 0; i < count; ++i) slots[i].tid.store(threads[i].tid, std::memory_order_relaxed);
   g_batch.store(&batch, std::memory_order_seq_cst);
 
@@ -153,6 +255,7 @@ void SampleStacks(tl_thread* threads, size_t count) {
     if (threads[i].state == TL_STATE_FINISHED || threads[i].tid <= 0 || threads[i].tid == self) {
       continue;
     }
+    if (TooLittleRoomOnAltstack(altstacks, threads[i].tid)) continue;
     if (SendSample(threads[i].tid, Encode(batch.generation, i))) ++sent;
   }
   size_t last_completed = 0;

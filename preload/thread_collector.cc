@@ -57,8 +57,8 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
              state != kNotWaiting) {
     out.state = state;
     out.object = record.wait.object.load(std::memory_order_relaxed);
-    out.blocked_ns = std::max<int64_t>(
-        0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
+    out.blocked_ns =
+        std::max<int64_t>(0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
   } else {
     out.state = TL_STATE_RUNNING;
     out.syscall_number = kNotClassified;

@@ -58,6 +58,11 @@ struct ThreadRecord {
   // The watchdog's memory: since_ns of the wait it last reported (written by the reporter only).
   mutable std::atomic<int64_t> watchdog_reported_since{0};
 
+  // Its alternate signal stack, as set with sigaltstack (0 and 0: none). The sampler's signal
+  // must not land on one with no room left for the kernel's signal frame.
+  std::atomic<uintptr_t> altstack_low{0};
+  std::atomic<size_t> altstack_size{0};
+
   // Its name, kept when it finishes: /proc no longer has it then.
   char final_name[TL_NAME_LEN] = {};
 

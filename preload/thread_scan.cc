@@ -107,13 +107,17 @@ SyscallState ReadSyscallState(int32_t tid) {
     if (count == 0 && negative) {
       state.number = -1;
       uint64_t sp = 0, pc = 0;
-      if (ParseNumber(text, &sp, &negative) && ParseNumber(text, &pc, &negative)) state.pc = pc;
+      if (ParseNumber(text, &sp, &negative) && ParseNumber(text, &pc, &negative)) {
+        state.sp = sp;
+        state.pc = pc;
+      }
       return state;
     }
   }
   if (count == 0) return state;
   state.number = static_cast<long>(fields[0]);
   state.first_argument = count > 1 ? fields[1] : 0;
+  state.sp = count == 9 ? fields[7] : 0;
   state.pc = count == 9 ? fields[8] : 0;
   return state;
 }
