@@ -28,6 +28,7 @@ void* StartTrampoline(void* argument) {
   // that races with that return.
   PublishHandle(record, pthread_self());
   pthread_setspecific(ThreadExitKey(), record);
+  NoteProgramThreadStarted();
   return record->start_routine(record->start_arg);
 }
 
@@ -103,6 +104,27 @@ THREADLEAK_EXPORT int pthread_join(pthread_t thread, void** result) {
   }
   if (status == 0) MarkJoined(target, thread);
   return status;
+}
+
+// Marks the target first: the cancellation may unwind through one of our hooks (cancel_requested
+// in thread_record.h).
+THREADLEAK_EXPORT int pthread_cancel(pthread_t thread) {
+  if (!t_in_tool) {
+    if (ThreadRecord* target = RecordOf(thread)) {
+      target->cancel_requested.store(true, std::memory_order_relaxed);
+    }
+  }
+  return Real().pthread_cancel(thread);
+}
+
+THREADLEAK_EXPORT void pthread_exit(void* value) {
+  ThreadRecord* record = t_record;
+  if (!t_in_tool && record != nullptr &&
+      (record->lifecycle.load(std::memory_order_relaxed) & kMainThread) != 0) {
+    NoteMainThreadExited();
+  }
+  Real().pthread_exit(value);
+  __builtin_unreachable();
 }
 
 THREADLEAK_EXPORT int pthread_tryjoin_np(pthread_t thread, void** result) {

@@ -35,9 +35,10 @@ constinit std::atomic<int32_t> g_reporter_tid{0};
 constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it (fork)
 constinit std::atomic<int> g_dump_signal{0};
 constinit std::atomic<bool> g_stepped_aside{false};
-constinit struct sigaction g_previous_action = {};   // what the program had before us
-constinit std::atomic<bool> g_early_request{false};  // a dump asked for before the thread ran
-constinit int64_t g_start_ns = 0;                    // when the process started, for timeout_ms
+constinit struct sigaction g_previous_action = {};    // what the program had before us
+constinit std::atomic<bool> g_stop_requested{false};  // the program's last thread is ending
+constinit std::atomic<bool> g_early_request{false};   // a dump asked for before the thread ran
+constinit int64_t g_start_ns = 0;                     // when the process started, for timeout_ms
 
 void OnDumpSignal(int, siginfo_t*, void*) {
   int saved_errno = errno;
@@ -144,6 +145,7 @@ void* ReporterMain(void*) {
       period_ns = period_ns < 0 ? left : std::min(period_ns, left);
     }
     WaitForRequest(handled, period_ns);
+    if (g_stop_requested.load(std::memory_order_acquire)) break;
     if (deadline_ns >= 0 && MonotonicNanos() >= deadline_ns) TimeOut();
     uint32_t requests = g_dump_requests.load(std::memory_order_acquire);
     if (requests != handled) {
@@ -153,6 +155,9 @@ void* ReporterMain(void*) {
     }
     if (watchdog_ns > 0) CheckWatchdog(watchdog_ns);
   }
+  // glibc ends the process when its last thread ends (main having called pthread_exit): that
+  // must not wait for this one. If this is the last, its exit() runs the exit check.
+  t_in_tool = false;
   return nullptr;
 }
 
@@ -237,6 +242,14 @@ void StartReporterIfNeeded(bool at_start) {
   }
   // Wait until it runs, so it is never counted as the program's thread.
   while (g_reporter_tid.load(std::memory_order_acquire) == 0) sched_yield();
+}
+
+void StopReporter() {
+  if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) return;
+  g_stop_requested.store(true, std::memory_order_release);
+  // A change of the futex word, so a wait that starts after the flag was checked returns.
+  g_dump_requests.fetch_add(1, std::memory_order_release);
+  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 bool IsToolThread(int32_t tid) {

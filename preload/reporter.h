@@ -21,6 +21,10 @@ inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 // Idempotent per process: after fork, the child starts its own on its first pthread_create.
 void StartReporterIfNeeded(bool at_start = false);
 
+// Ends the reporter thread (no more dumps, watchdog or time limit): called when the program's
+// last thread ends after main called pthread_exit, so the process ends as it would without us.
+void StopReporter();
+
 bool IsToolThread(int32_t tid);
 
 // The dump signal, or 0 when dumps are off or the program took the signal for itself.

@@ -1,6 +1,7 @@
 #include "preload/runtime.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <sched.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
@@ -37,17 +38,27 @@ bool AnotherCopyCameFirst() {
   return first != nullptr && *first != &g_this_copy;
 }
 
-constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 running, 2 done
-constinit bool g_inert = false;              // written once, before g_init_state is 2
+constinit std::atomic<int> g_init_state{0};       // 0 not started, 1 running, 2 done
+constinit bool g_inert = false;                   // written once, before g_init_state is 2
+constinit std::atomic<int> g_program_threads{1};  // main counts until it calls pthread_exit
+constinit std::atomic<bool> g_main_exited{false};
 constinit pthread_key_t g_exit_key = 0;
 
 void OnThreadExit(void* value) {
   auto* record = static_cast<ThreadRecord*>(value);
+  // Other keys' destructors run after this one, in the same round or the next (glibc makes up
+  // to PTHREAD_DESTRUCTOR_ITERATIONS rounds while values are set): a thread blocked in one of
+  // them is alive. Re-armed, this destructor runs in every round; the last one marks the end.
+  if (++record->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+    pthread_setspecific(g_exit_key, record);
+    return;
+  }
   ToolScope scope;
   prctl(PR_GET_NAME, record->final_name);
   record->wait.state.store(kNotWaiting, std::memory_order_relaxed);
   t_record = nullptr;
   MarkLifecycle(record, kFinished);
+  NoteProgramThreadEnded();
 }
 
 void RegisterMainThread() {
@@ -75,6 +86,8 @@ void AfterForkInChild() {
   }
   ResetExitCheckAfterFork();
   ResetCurrentTidAfterFork();
+  g_program_threads.store(1, std::memory_order_relaxed);  // the forking thread, alone
+  g_main_exited.store(false, std::memory_order_relaxed);
 }
 
 void Initialize() {
@@ -122,6 +135,22 @@ void EnsureRuntimeInitialized() {
     return;
   }
   while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();
+}
+
+void NoteProgramThreadStarted() {
+  g_program_threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+void NoteProgramThreadEnded() {
+  if (g_program_threads.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+      g_main_exited.load(std::memory_order_acquire)) {
+    StopReporter();
+  }
+}
+
+void NoteMainThreadExited() {
+  g_main_exited.store(true, std::memory_order_release);
+  NoteProgramThreadEnded();
 }
 
 bool RuntimeInert() {

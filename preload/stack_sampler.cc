@@ -6,6 +6,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,6 +204,28 @@ bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
   return kernel.sp - altstack->low < NeededRoom();
 }
 
+// A thread asleep on a futex word whose memory is gone (a condition variable of a library that
+// was dlclose()d): the kernel leaves it asleep, but a signal makes glibc repeat the wait, which
+// then fails with EFAULT, and glibc aborts the process. Such threads are left alone.
+bool WaitsOnUnmappedMemory(const tl_thread& thread) {
+  if (thread.object == 0) return false;
+  switch (thread.state) {
+    case TL_STATE_MUTEX:
+    case TL_STATE_COND:
+    case TL_STATE_RWLOCK:
+    case TL_STATE_SEM:
+    case TL_STATE_BARRIER:
+    case TL_STATE_FUTEX:
+      break;
+    default:
+      return false;
+  }
+  char byte;
+  iovec local{&byte, 1};
+  iovec remote{reinterpret_cast<void*>(thread.object), 1};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1 && errno == EFAULT;
+}
+
 void PauseBriefly() {
   timespec pause = {0, 1'000'000};
   Real().nanosleep(&pause, nullptr);
@@ -256,6 +279,7 @@ void SampleStacks(tl_thread* threads, size_t count) {
       continue;
     }
     if (TooLittleRoomOnAltstack(altstacks, threads[i].tid)) continue;
+    if (WaitsOnUnmappedMemory(threads[i])) continue;
     if (SendSample(threads[i].tid, Encode(batch.generation, i))) ++sent;
   }
   size_t last_completed = 0;

@@ -27,9 +27,7 @@ class WaitScope {
   struct Untimed {};
   WaitScope(uint32_t state, const void* object, Untimed) {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
-    if (record == nullptr || record->wait.state.load(std::memory_order_relaxed) != kNotWaiting) {
-      return;
-    }
+    if (record == nullptr || HeldByOuterWait(record)) return;
     record_ = record;
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
     record->wait.since_ns.store(kSinceUnknown, std::memory_order_relaxed);
@@ -37,10 +35,7 @@ class WaitScope {
   }
   WaitScope(uint32_t state, const void* object) {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
-    // An outer hooked wait (a hooked call that reaches another hooked call) keeps the slot.
-    if (record == nullptr || record->wait.state.load(std::memory_order_relaxed) != kNotWaiting) {
-      return;
-    }
+    if (record == nullptr || HeldByOuterWait(record)) return;
     record_ = record;
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
     record->wait.since_ns.store(CoarseMonotonicNanos(), std::memory_order_relaxed);
@@ -53,6 +48,13 @@ class WaitScope {
   WaitScope& operator=(const WaitScope&) = delete;
 
  private:
+  // An outer hooked wait (a hooked call that reaches another hooked call) keeps the slot —
+  // unless it is the stale slot of a wait a cancellation unwound through.
+  static bool HeldByOuterWait(const ThreadRecord* record) {
+    return record->wait.state.load(std::memory_order_relaxed) != kNotWaiting &&
+           !record->cancel_requested.load(std::memory_order_relaxed);
+  }
+
   ThreadRecord* record_ = nullptr;
 };
 

@@ -69,10 +69,15 @@ int Collect(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+// The program's path. /proc/self/exe is the main thread's: once main has called pthread_exit it
+// is a zombie and the link cannot be read, while this thread's still can.
 std::string SelfExe() {
   char buffer[4096];
-  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+  for (const char* link : {"/proc/self/exe", "/proc/thread-self/exe"}) {
+    const ssize_t n = readlink(link, buffer, sizeof buffer - 1);
+    if (n > 0) return std::string(buffer, static_cast<size_t>(n));
+  }
+  return std::string();
 }
 
 }  // namespace
