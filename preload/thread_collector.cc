@@ -38,7 +38,9 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   auto* context = static_cast<CopyContext*>(opaque);
   int32_t tid = record.tid.load(std::memory_order_acquire);
   uint32_t lifecycle = record.lifecycle.load(std::memory_order_acquire);
-  if (tid == context->self) return;
+  // tid 0: created, but it has not run a single instruction yet (its tid is stored when it
+  // starts). Not a thread a report can name or sample; the next look sees it.
+  if (tid == 0 || tid == context->self) return;
   const CollectFilter& filter = *context->filter;
   if ((lifecycle & kMainThread) && !filter.include_main_thread) return;
   if (filter.since_mark && record.creation_sequence <= filter.mark) return;
