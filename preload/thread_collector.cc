@@ -32,19 +32,25 @@ struct CopyContext {
   int32_t self;
   const CollectFilter* filter;
   int64_t now_ns;
+  size_t unstarted = 0;
 };
 
 void CopyRecord(const ThreadRecord& record, void* opaque) {
   auto* context = static_cast<CopyContext*>(opaque);
   int32_t tid = record.tid.load(std::memory_order_acquire);
   uint32_t lifecycle = record.lifecycle.load(std::memory_order_acquire);
-  // tid 0: created, but it has not run a single instruction yet (its tid is stored when it
-  // starts). Not a thread a report can name or sample; the next look sees it.
-  if (tid == 0 || tid == context->self) return;
+  if (tid == context->self) return;
   const CollectFilter& filter = *context->filter;
   if ((lifecycle & kMainThread) && !filter.include_main_thread) return;
   if (filter.since_mark && record.creation_sequence <= filter.mark) return;
   if ((lifecycle & kExisting) && filter.exclude_existing) return;
+  if (tid == 0) {
+    // Created, but it has not run a single instruction yet (its tid is stored when it starts):
+    // not a thread a report can name or sample. The grace period waits for it; the next look
+    // sees it.
+    ++context->unstarted;
+    return;
+  }
   if (context->count++ >= context->capacity) return;  // counted, so the caller retries larger
   tl_thread& out = context->threads[context->count - 1];
   out = tl_thread{};
@@ -122,7 +128,7 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
     size_t listed = ListTasks(tids, task_count);
     if (context.count <= capacity && listed <= task_count &&
         AddUnknownTasks(&context, tids, listed)) {
-      *list = ThreadList{context.threads, context.count, bytes};
+      *list = ThreadList{context.threads, context.count, bytes, context.unstarted};
       return true;
     }
     munmap(memory, bytes);  // threads appeared while we looked: retry with more room
@@ -175,7 +181,7 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
   int64_t backoff = 1'000;  // 1 µs, doubling up to 100 ms
   for (;;) {
     if (!CollectThreads(filter, list)) return false;
-    if (list->count == 0) return true;
+    if (list->count == 0 && list->unstarted == 0) return true;
     int64_t left = deadline - MonotonicNanos();
     if (left <= 0) return true;
     ReleaseThreadList(list);

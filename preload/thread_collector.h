@@ -15,6 +15,7 @@ struct ThreadList {
   tl_thread* threads = nullptr;
   size_t count = 0;
   size_t mapped_bytes = 0;
+  size_t unstarted = 0;  // threads created that have not started yet: not in `threads`
 };
 
 // Which threads a report speaks of.
