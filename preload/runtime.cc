@@ -9,6 +9,7 @@
 
 #include <atomic>
 
+#include "preload/child_environment.h"
 #include "preload/exit_check.h"
 #include "preload/guard.h"
 #include "preload/object_touches.h"
@@ -104,6 +105,7 @@ void Initialize() {
     return;
   }
   InitGlobalOptions();
+  if (!GlobalOptions().follow_children) DropShimFromChildEnvironment();
   LoadGlobalSuppressions();
   if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);
   pthread_key_create(&g_exit_key, OnThreadExit);

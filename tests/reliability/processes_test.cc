@@ -116,6 +116,18 @@ TEST(Processes, SystemChildIsWatchedAndTheParentStatusIsUnaffected) {
   ExpectOneChildLeak(dir, run);
 }
 
+TEST(Processes, FollowChildrenOffLeavesChildrenUnwatched) {
+  // The same leaky child as above, with follow_children=0: it runs without the shim (its leak
+  // goes unseen, its status is its own) and the parent is watched as before.
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_PROCESSES, "system", RELIABILITY_LEAKY_CHILD},
+                                {.options = "follow_children=0"});
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_EQ(PrintedValue(run.output, "child_status"), "0") << run.Describe();
+  EXPECT_NE(run.output.find("child says system"), std::string::npos) << run.Describe();
+  EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << run.Describe();
+}
+
 TEST(Processes, PopenChildOutputArrivesAndItsLeakIsReportedInItsOwnFile) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_PROCESSES, "popen", RELIABILITY_LEAKY_CHILD});
