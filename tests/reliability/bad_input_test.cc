@@ -250,6 +250,13 @@ TEST(Wrapper, StillRunsDynamicProgramsAndScripts) {
   fs::permissions(script, fs::perms::owner_all);
   ScenarioRun script_run = RunScenario(dir, {RELIABILITY_WRAPPER, script}, {.preload = false});
   EXPECT_TRUE(script_run.ExitedWith(3)) << script_run.Describe();
+  // Without a #! line the shell runs it, as when the wrapper is not there.
+  const std::string bare = dir.path() + "/bare.sh";
+  { std::ofstream(bare) << "echo \"bare $1\"\nexit 4\n"; }
+  fs::permissions(bare, fs::perms::owner_all);
+  ScenarioRun bare_run = RunScenario(dir, {RELIABILITY_WRAPPER, bare, "ran"}, {.preload = false});
+  EXPECT_TRUE(bare_run.ExitedWith(4)) << bare_run.Describe();
+  EXPECT_NE(bare_run.output.find("bare ran"), std::string::npos) << bare_run.Describe();
 }
 
 TEST(Wrapper, HelpDocumentsTheExitStatuses) {
