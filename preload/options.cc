@@ -56,12 +56,12 @@ struct Parser {
 
   bool SetInt(std::string_view key, std::string_view value, long min, long max, long* out) {
     long result = 0;
+    // At most 18 digits: no overflow (checked before any digit is read).
     bool ok = !value.empty() && value.size() <= 18;
-    for (char c : value) {
-      if (c < '0' || c > '9')
-        ok = false;
-      else
-        result = result * 10 + (c - '0');
+    for (size_t i = 0; ok && i < value.size(); ++i) {
+      char c = value[i];
+      ok = c >= '0' && c <= '9';
+      result = ok ? result * 10 + (c - '0') : result;
     }
     if (!ok || result < min || result > max) {
       Warn("invalid value", entry);
