@@ -28,7 +28,6 @@ void* StartTrampoline(void* argument) {
   // that races with that return.
   PublishHandle(record, pthread_self());
   pthread_setspecific(ThreadExitKey(), record);
-  NoteProgramThreadStarted();
   return record->start_routine(record->start_arg);
 }
 
@@ -82,8 +81,10 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
   record->start_routine = start_routine;
   record->start_arg = argument;
   RecordCreation(record, attr);
+  NoteProgramThreadStarted();  // before it runs: it may end before this call returns
   int result = Real().pthread_create(thread, attr, StartTrampoline, record);
   if (result != 0) {
+    NoteProgramThreadNotStarted();
     ReleaseRecord(record);
     return result;
   }
@@ -115,16 +116,6 @@ THREADLEAK_EXPORT int pthread_cancel(pthread_t thread) {
     }
   }
   return Real().pthread_cancel(thread);
-}
-
-THREADLEAK_EXPORT void pthread_exit(void* value) {
-  ThreadRecord* record = t_record;
-  if (!t_in_tool && record != nullptr &&
-      (record->lifecycle.load(std::memory_order_relaxed) & kMainThread) != 0) {
-    NoteMainThreadExited();
-  }
-  Real().pthread_exit(value);
-  __builtin_unreachable();
 }
 
 THREADLEAK_EXPORT int pthread_tryjoin_np(pthread_t thread, void** result) {

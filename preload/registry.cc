@@ -6,6 +6,7 @@
 
 #include <new>
 
+#include "preload/guard.h"
 #include "preload/spin_lock.h"
 
 namespace threadleak {
@@ -27,6 +28,14 @@ struct Registry {
 };
 
 constinit Registry g_registry;
+
+// The registry's lock, held in the tool's scope: a signal handler that interrupts the holder and
+// calls a hooked function (pthread_cancel from a SIGTERM handler, say) passes straight through
+// instead of spinning on a lock its own thread holds.
+struct RegistryLock {
+  ToolScope scope;
+  SpinLockGuard lock{g_registry.lock};
+};
 
 size_t BucketOf(pthread_t handle) {
   // pthread_t is the address of the thread's descriptor: drop the alignment bits.
@@ -79,7 +88,7 @@ void UnlinkAndFreeLocked(ThreadRecord* record) {
 }  // namespace
 
 ThreadRecord* AllocateRecord() {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   if (g_registry.free_head == nullptr && !RefillFreeList()) return nullptr;
   ThreadRecord* record = g_registry.free_head;
   g_registry.free_head = record->next;
@@ -92,7 +101,7 @@ ThreadRecord* AllocateRecord() {
 }
 
 void PublishHandle(ThreadRecord* record, pthread_t handle) {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   if (record->hashed) return;
   record->handle = handle;
   size_t bucket = BucketOf(handle);
@@ -102,7 +111,7 @@ void PublishHandle(ThreadRecord* record, pthread_t handle) {
 }
 
 ThreadRecord* FindRecord(pthread_t handle) {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   for (ThreadRecord* r = g_registry.buckets[BucketOf(handle)]; r != nullptr; r = r->bucket_next) {
     if (r->handle == handle) return r;
   }
@@ -115,40 +124,40 @@ bool MarkLifecycle(ThreadRecord* record, uint32_t bits) {
     return (v & kFinished) && (v & (kDetached | kJoined)) && (v & kCreatorReturned);
   };
   if (releasable(before) || !releasable(before | bits)) return false;
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   UnlinkAndFreeLocked(record);
   return true;
 }
 
 void ReleaseRecord(ThreadRecord* record) {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   UnlinkAndFreeLocked(record);
 }
 
 void ForEachRecord(void (*visit)(const ThreadRecord& record, void* context), void* context) {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   for (ThreadRecord* r = g_registry.live_head; r != nullptr; r = r->next) visit(*r, context);
 }
 
 void MarkExistingThreads() {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   for (ThreadRecord* r = g_registry.live_head; r != nullptr; r = r->next) {
     r->lifecycle.fetch_or(kExisting, std::memory_order_relaxed);
   }
 }
 
 size_t LiveRecordCount() {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   return g_registry.live;
 }
 
 size_t AllocatedRecordCount() {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   return g_registry.allocated;
 }
 
 bool RecentlyExited(int32_t tid) {
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   for (int32_t exited : g_registry.recent_exits) {
     if (exited == tid) return true;
   }
@@ -165,7 +174,7 @@ void RegistryAfterForkInParent() {
 
 void RegistryAfterForkInChild(ThreadRecord* survivor, int32_t new_tid) {
   g_registry.lock.ResetAfterFork();
-  SpinLockGuard guard(g_registry.lock);
+  RegistryLock guard;
   for (ThreadRecord* r = g_registry.live_head; r != nullptr;) {
     ThreadRecord* next = r->next;
     if (r != survivor) UnlinkAndFreeLocked(r);

@@ -138,7 +138,9 @@ void* ReporterMain(void*) {
   if (g_early_request.exchange(false)) handled -= 1;  // asked for before this thread existed
   uint32_t dumps = 0;
   NameReporter(dumps);
-  for (;;) {
+  // The stop flag is checked before every wait too: StopReporter may bump the request count
+  // between a check after a wait and the dump that takes the new count as handled.
+  while (!g_stop_requested.load(std::memory_order_acquire)) {
     int64_t period_ns = watchdog_period_ns;
     if (deadline_ns >= 0) {
       int64_t left = std::max<int64_t>(0, deadline_ns - MonotonicNanos());
@@ -218,6 +220,7 @@ void StartReporterIfNeeded(bool at_start) {
   ToolScope scope;
   g_start_ns = MonotonicNanos();
   g_reporter_tid.store(0, std::memory_order_relaxed);
+  g_stop_requested.store(false, std::memory_order_relaxed);  // (a fork child's own reporter)
   // The thread starts with every signal blocked: the kernel never picks it for a
   // process-directed signal, and the sampler never interrupts it.
   sigset_t all, previous;
@@ -227,6 +230,11 @@ void StartReporterIfNeeded(bool at_start) {
   pthread_attr_init(&attributes);
   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attributes, 256 * 1024);
+  // Not the policy and priority of whichever program thread happened to start it.
+  pthread_attr_setinheritsched(&attributes, PTHREAD_EXPLICIT_SCHED);
+  pthread_attr_setschedpolicy(&attributes, SCHED_OTHER);
+  sched_param priority = {};
+  pthread_attr_setschedparam(&attributes, &priority);
   pthread_t thread;
   bool started = Real().pthread_create(&thread, &attributes, ReporterMain, nullptr) == 0;
   pthread_attr_destroy(&attributes);

@@ -41,7 +41,7 @@ bool AnotherCopyCameFirst() {
 
 constinit std::atomic<int> g_init_state{0};       // 0 not started, 1 running, 2 done
 constinit bool g_inert = false;                   // written once, before g_init_state is 2
-constinit std::atomic<int> g_program_threads{1};  // main counts until it calls pthread_exit
+constinit std::atomic<int> g_program_threads{1};  // main counts until it ends (not by exit)
 constinit std::atomic<bool> g_main_exited{false};
 constinit pthread_key_t g_exit_key = 0;
 
@@ -58,6 +58,10 @@ void OnThreadExit(void* value) {
   prctl(PR_GET_NAME, record->final_name);
   record->wait.state.store(kNotWaiting, std::memory_order_relaxed);
   t_record = nullptr;
+  // Main ends this way only without exit(): pthread_exit, thrd_exit, or a cancellation.
+  if (record->lifecycle.load(std::memory_order_relaxed) & kMainThread) {
+    g_main_exited.store(true, std::memory_order_release);
+  }
   MarkLifecycle(record, kFinished);
   NoteProgramThreadEnded();
 }
@@ -71,6 +75,8 @@ void RegisterMainThread() {
   record->lifecycle.store(kMainThread | kCreatorReturned, std::memory_order_relaxed);
   PublishHandle(record, pthread_self());
   t_record = record;
+  // Its destructor runs if main ends without exit() (pthread_exit, thrd_exit, cancellation).
+  pthread_setspecific(g_exit_key, record);
 }
 
 void BeforeFork() {
@@ -143,16 +149,15 @@ void NoteProgramThreadStarted() {
   g_program_threads.fetch_add(1, std::memory_order_relaxed);
 }
 
+void NoteProgramThreadNotStarted() {
+  g_program_threads.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void NoteProgramThreadEnded() {
   if (g_program_threads.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
       g_main_exited.load(std::memory_order_acquire)) {
     StopReporter();
   }
-}
-
-void NoteMainThreadExited() {
-  g_main_exited.store(true, std::memory_order_release);
-  NoteProgramThreadEnded();
 }
 
 bool RuntimeInert() {

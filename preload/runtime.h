@@ -15,13 +15,14 @@ void EnsureRuntimeInitialized();
 // where the shim does nothing but forward calls. Valid after EnsureRuntimeInitialized().
 bool RuntimeInert();
 
-// Program threads still running (main, until it calls pthread_exit, and every thread started
-// through the hook, until its exit key destructor's last round). When main has called
-// pthread_exit and the count reaches zero, the reporter thread is stopped: glibc ends the
-// process when its last thread ends, and ours must not keep it alive.
+// Program threads still running: main, and every thread created through the hook (counted by
+// the creator, before it exists), each until its exit key destructor's last round. When main
+// has ended without exit() (pthread_exit, thrd_exit, cancellation) and the count reaches zero,
+// the reporter thread is stopped: glibc ends the process when its last thread ends, and ours
+// must not keep it alive.
 void NoteProgramThreadStarted();
+void NoteProgramThreadNotStarted();  // pthread_create failed
 void NoteProgramThreadEnded();
-void NoteMainThreadExited();
 
 // The key whose destructor marks a thread finished (runs on return, pthread_exit and cancel).
 pthread_key_t ThreadExitKey();

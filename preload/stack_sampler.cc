@@ -46,12 +46,18 @@ struct Slot {
 // few KiB; what the interrupted thread has left may be less than that (call_on_stack.h).
 constexpr size_t kUnwindStacks = 8;
 constexpr size_t kUnwindStackBytes = 64 * 1024;
+constexpr size_t kGuardBytes = 4096;  // below each stack, PROT_NONE
+constexpr size_t kUnwindStride = kGuardBytes + kUnwindStackBytes;
+// How long a handler waits for a free stack before it gives up (the thread then gets the
+// kernel's pc): bounded, since the holders may be stuck behind a lock the waiter holds (the
+// loader's, taken by libunwind) or never run again under a real-time policy.
+constexpr int64_t kStackWaitNs = 100'000'000;
 
 struct Batch {
   uint32_t generation;
   size_t count;
   Slot* slots;
-  char* unwind_stacks;  // kUnwindStacks * kUnwindStackBytes
+  char* unwind_stacks;  // kUnwindStacks * kUnwindStride, each stack above its guard page
   std::atomic<size_t> completed{0};
   std::atomic<uint32_t> stacks_in_use{0};  // one bit per unwind stack
 };
@@ -67,18 +73,23 @@ void Unwind(void* opaque) {
       CaptureInterruptedStack(job->context, job->slot->pcs, TL_MAX_FRAMES + 8));
 }
 
-// Runs the unwind on one of the batch's stacks, waiting for one to be free.
-void UnwindOnToolStack(Batch* batch, UnwindJob* job) {
+// Runs the unwind on one of the batch's stacks, waiting a bounded time for one to be free.
+// Returns false if none became free.
+bool UnwindOnToolStack(Batch* batch, UnwindJob* job) {
+  int64_t deadline = 0;
   for (;;) {
     uint32_t in_use = batch->stacks_in_use.load(std::memory_order_relaxed);
     for (size_t i = 0; i < kUnwindStacks; ++i) {
       uint32_t bit = 1u << i;
       if ((in_use & bit) != 0) continue;
       if (batch->stacks_in_use.fetch_or(bit, std::memory_order_acquire) & bit) continue;
-      CallOnStack(batch->unwind_stacks + (i + 1) * kUnwindStackBytes, Unwind, job);
+      CallOnStack(batch->unwind_stacks + (i + 1) * kUnwindStride, Unwind, job);
       batch->stacks_in_use.fetch_and(~bit, std::memory_order_release);
-      return;
+      return true;
     }
+    int64_t now = MonotonicNanos();  // clock_gettime: async-signal-safe
+    if (deadline == 0) deadline = now + kStackWaitNs;
+    if (now > deadline) return false;
     sched_yield();
   }
 }
@@ -117,7 +128,8 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
   auto* interrupted = static_cast<ucontext_t*>(context);
   uintptr_t frame = static_cast<uintptr_t>(interrupted->uc_mcontext.gregs[REG_RSP]) -
                     reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  if (frame < (1u << 20) && frame > g_signal_frame_bytes.load(std::memory_order_relaxed)) {
+  // (Not a frame size when the handler runs on an alternate stack the thread was not using.)
+  if (frame < (64u << 10) && frame > g_signal_frame_bytes.load(std::memory_order_relaxed)) {
     g_signal_frame_bytes.store(frame, std::memory_order_relaxed);
   }
   bool was_in_tool = t_in_tool;
@@ -131,7 +143,10 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
     if (slot.tid.load(std::memory_order_relaxed) == static_cast<int32_t>(gettid()) &&
         !slot.done.load(std::memory_order_relaxed)) {
       UnwindJob job{interrupted, &slot};
-      UnwindOnToolStack(batch, &job);
+      if (!UnwindOnToolStack(batch, &job)) {  // the interrupted pc, at least
+        slot.pcs[0] = static_cast<uintptr_t>(interrupted->uc_mcontext.gregs[REG_RIP]);
+        slot.depth = 1;
+      }
       slot.done.store(true, std::memory_order_release);
       batch->completed.fetch_add(1, std::memory_order_release);
     }
@@ -187,8 +202,14 @@ void CollectAltstack(const ThreadRecord& record, void* opaque) {
 }
 
 size_t NeededRoom() {
-  uintptr_t seen = g_signal_frame_bytes.load(std::memory_order_relaxed);
-  uintptr_t frame = seen != 0 ? seen : getauxval(AT_MINSIGSTKSZ);
+  size_t frame = g_signal_frame_bytes.load(std::memory_order_relaxed);
+  if (frame == 0) {
+    // Before any was seen: the kernel's worst case (0 before Linux 5.14), or glibc's, which it
+    // computes from the CPU's state size.
+    frame = getauxval(AT_MINSIGSTKSZ);
+    long from_libc = sysconf(_SC_MINSIGSTKSZ);
+    if (from_libc > 0 && static_cast<size_t>(from_libc) > frame) frame = from_libc;
+  }
   return (frame > 2048 ? frame : 2048) + 1024;  // + the handler's frame before it switches
 }
 
@@ -199,6 +220,8 @@ bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
   const Altstack* altstack = std::lower_bound(
       begin, end, tid, [](const Altstack& a, int32_t wanted) { return a.tid < wanted; });
   if (altstack == end || altstack->tid != tid) return false;
+  // Not on it, the kernel puts the sampler's frame at its top (SA_ONSTACK): it must fit whole.
+  if (altstack->size < NeededRoom()) return true;
   SyscallState kernel = ReadSyscallState(tid);
   if (kernel.sp <= altstack->low || kernel.sp > altstack->low + altstack->size) return false;
   return kernel.sp - altstack->low < NeededRoom();
@@ -252,16 +275,19 @@ int SampleSignal() {
 void SampleStacks(tl_thread* threads, size_t count) {
   ToolScope scope;
   InstallHandlerOnce();
-  size_t stacks_bytes = kUnwindStacks * kUnwindStackBytes;
+  size_t stacks_bytes = kUnwindStacks * kUnwindStride;
   size_t slots_bytes = (sizeof(Slot) * (count == 0 ? 1 : count) + 4095) & ~size_t{4095};
-  // Threads with an alternate stack; at most one per record (the registry cannot grow past the
-  // count by much while we look: the extra are left out).
-  size_t altstack_capacity = count + 64;
+  // Threads with an alternate stack: at most one per record (records made while we look may be
+  // left out; they are not in `threads` anyway).
+  size_t altstack_capacity = LiveRecordCount() + 64;
   size_t altstack_bytes = (sizeof(Altstack) * altstack_capacity + 4095) & ~size_t{4095};
   size_t bytes = stacks_bytes + slots_bytes + altstack_bytes;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return;
   auto* stacks = static_cast<char*>(memory);
+  for (size_t i = 0; i < kUnwindStacks; ++i) {
+    mprotect(stacks + i * kUnwindStride, kGuardBytes, PROT_NONE);
+  }
   auto* slots = reinterpret_cast<Slot*>(stacks + stacks_bytes);  // zero-filled: empty slots
   Batch batch{++g_generation, count, slots, stacks};
   AltstackList altstacks{reinterpret_cast<Altstack*>(stacks + stacks_bytes + slots_bytes), 0,

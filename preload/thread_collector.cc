@@ -79,6 +79,12 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);
 }
 
+void SleepNanos(int64_t nanos) {
+  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
+                    static_cast<long>(nanos % 1'000'000'000)};
+  Real().nanosleep(&pause, nullptr);
+}
+
 void* MapBytes(size_t bytes) {
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return memory == MAP_FAILED ? nullptr : memory;
@@ -112,6 +118,10 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
 }  // namespace
 
 bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
+  // A thread between clone() and its first instruction is in /proc/self/task but its record has
+  // no tid yet (`unstarted`): it would pass for a thread the shim never saw. While there are
+  // such, look again a few times, 1 ms apart, before taking unknown tasks for what they seem.
+  int unknown_retries = 3;
   for (size_t slack = 64;; slack *= 4) {
     int32_t probe;
     size_t task_count = ListTasks(&probe, 0) + slack;
@@ -126,8 +136,15 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
     ForEachRecord(CopyRecord, &context);
     auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
     size_t listed = ListTasks(tids, task_count);
+    const size_t known = context.count;
     if (context.count <= capacity && listed <= task_count &&
         AddUnknownTasks(&context, tids, listed)) {
+      if (context.count > known && context.unstarted > 0 && unknown_retries-- > 0) {
+        munmap(memory, bytes);
+        SleepNanos(1'000'000);
+        slack /= 4;  // the same room next time
+        continue;
+      }
       *list = ThreadList{context.threads, context.count, bytes, context.unstarted};
       return true;
     }
@@ -165,16 +182,6 @@ void ReleaseThreadList(ThreadList* list) {
 }  // namespace threadleak
 
 namespace threadleak {
-
-namespace {
-
-void SleepNanos(int64_t nanos) {
-  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
-                    static_cast<long>(nanos % 1'000'000'000)};
-  Real().nanosleep(&pause, nullptr);
-}
-
-}  // namespace
 
 bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList* list) {
   const int64_t deadline = MonotonicNanos() + grace_ns;

@@ -107,6 +107,27 @@ TEST(OddThreads, PthreadExitFromMainEndsWhenTheLastThreadDoesAsWithoutTheTool) {
   EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << run.Describe();
 }
 
+TEST(OddThreads, ThrdExitFromMainEndsWhenTheLastThreadDoesAsWithoutTheTool) {
+  TempDir plain_dir, dir;
+  ScenarioRun plain = RunScenario(plain_dir, {RELIABILITY_ODD_THREADS, "thrd_exit_main", "300"},
+                                  {.preload = false});
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "thrd_exit_main", "300"},
+                                {.timeout = std::chrono::seconds(10)});
+  ASSERT_TRUE(plain.ExitedWith(0)) << plain.Describe();
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_LT(run.seconds, plain.seconds + 1.0) << "the tool must not keep the process alive";
+}
+
+TEST(OddThreads, PthreadExitFromMainKeepsTheTimeLimitWhileAThreadRuns) {
+  // main creates a worker and leaves at once, before the worker may have run: the reporter
+  // (which enforces timeout_ms) must not take that for the end of the program's threads.
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "pthread_exit_main", "4000"},
+                                {.options = "timeout_ms=500", .timeout = std::chrono::seconds(10)});
+  EXPECT_TRUE(run.ExitedWith(124)) << run.Describe();
+  EXPECT_LT(run.seconds, 3.0) << run.Describe();
+}
+
 TEST(OddThreads, PthreadExitFromMainStillReportsAnUnjoinedThreadWithNamedStacks) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "pthread_exit_main_unjoined"},

@@ -213,6 +213,15 @@ int PthreadExitMain(int ms) {
   pthread_exit(nullptr);
 }
 
+// The same ending through C11's thrd_exit, which reaches glibc's pthread_exit internally (no
+// exported symbol to hook on the way).
+extern "C" [[noreturn]] void thrd_exit(int);
+
+int ThrdExitMain(int ms) {
+  std::thread([ms] { usleep(ms * 1000); }).detach();
+  thrd_exit(0);
+}
+
 // The same, and a joinable thread that finished and was never joined: a leak ("finished"),
 // reported when the last thread ends (by the shim's library destructor, since neither main's
 // return nor exit() is ever seen).
@@ -271,6 +280,7 @@ int main(int argc, char** argv) {
   if (scenario == "cancel_cleanup_blocks") return CancelCleanupBlocks();
   if (scenario == "pthread_exit_main") return PthreadExitMain(std::atoi(arg));
   if (scenario == "pthread_exit_main_unjoined") return PthreadExitMainUnjoined();
+  if (scenario == "thrd_exit_main") return ThrdExitMain(std::atoi(arg));
   if (scenario == "ends_without_exit") return EndsWithoutExit(arg);
   if (scenario == "dlclose_leak") return DlcloseLeak(arg);
   std::fprintf(stderr, "odd_threads: unknown scenario '%s'\n", scenario.c_str());
