@@ -1,6 +1,7 @@
 #include "preload/stack_sampler.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/auxv.h>
@@ -41,10 +42,12 @@ struct Slot {
   uintptr_t pcs[TL_MAX_FRAMES + 8];
 };
 
-// Stacks for the unwinder, shared by the handlers of one batch (they run at once on as many
-// threads as there are CPUs; the rest wait their turn). 64 KiB: libunwind's deepest walks use a
-// few KiB; what the interrupted thread has left may be less than that (call_on_stack.h).
-constexpr size_t kUnwindStacks = 8;
+// Stacks for the unwinder, shared by the handlers of one batch. The reporter keeps at most
+// kInFlight signals unanswered, so a handler finds a free stack at once; the spare ones serve
+// late answers from threads given up on. 64 KiB: libunwind's deepest walks use a few KiB; what
+// the interrupted thread has left may be less than that (call_on_stack.h).
+constexpr size_t kInFlight = 8;
+constexpr size_t kUnwindStacks = 16;
 constexpr size_t kUnwindStackBytes = 64 * 1024;
 constexpr size_t kGuardBytes = 4096;  // below each stack, PROT_NONE
 constexpr size_t kUnwindStride = kGuardBytes + kUnwindStackBytes;
@@ -58,7 +61,7 @@ struct Batch {
   size_t count;
   Slot* slots;
   char* unwind_stacks;  // kUnwindStacks * kUnwindStride, each stack above its guard page
-  std::atomic<size_t> completed{0};
+  std::atomic<uint32_t> completed{0};      // a futex word: the reporter waits on it
   std::atomic<uint32_t> stacks_in_use{0};  // one bit per unwind stack
 };
 
@@ -149,6 +152,7 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
       }
       slot.done.store(true, std::memory_order_release);
       batch->completed.fetch_add(1, std::memory_order_release);
+      Real().syscall(SYS_futex, &batch->completed, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
     }
   }
   g_handlers_running.fetch_sub(1, std::memory_order_seq_cst);
@@ -249,6 +253,12 @@ bool WaitsOnUnmappedMemory(const tl_thread& thread) {
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1 && errno == EFAULT;
 }
 
+// Waits until `completed` moves past `seen`, or 10 ms.
+void WaitForCompletions(std::atomic<uint32_t>* completed, uint32_t seen) {
+  timespec timeout = {0, 10'000'000};
+  Real().syscall(SYS_futex, completed, FUTEX_WAIT_PRIVATE, seen, &timeout, nullptr, 0);
+}
+
 void PauseBriefly() {
   timespec pause = {0, 1'000'000};
   Real().nanosleep(&pause, nullptr);
@@ -298,26 +308,39 @@ void SampleStacks(tl_thread* threads, size_t count) {
   for (size_t i = 0; i < count; ++i) slots[i].tid.store(threads[i].tid, std::memory_order_relaxed);
   g_batch.store(&batch, std::memory_order_seq_cst);
 
-  size_t sent = 0;
+  // A sliding window of signals: at most kInFlight unanswered. A thread that does not answer
+  // (it blocks the signal, or is stopped) is given up on once nothing has answered for the quiet
+  // period; every unanswered one then is, and sending goes on.
+  uint32_t sent = 0;
+  uint32_t given_up = 0;
   int32_t self = static_cast<int32_t>(gettid());
-  for (size_t i = 0; i < count; ++i) {
-    if (threads[i].state == TL_STATE_FINISHED || threads[i].tid <= 0 || threads[i].tid == self) {
-      continue;
-    }
-    if (TooLittleRoomOnAltstack(altstacks, threads[i].tid)) continue;
-    if (WaitsOnUnmappedMemory(threads[i])) continue;
-    if (SendSample(threads[i].tid, Encode(batch.generation, i))) ++sent;
-  }
-  size_t last_completed = 0;
+  size_t next = 0;
   int64_t last_progress = MonotonicNanos();
-  while (batch.completed.load(std::memory_order_acquire) < sent) {
-    PauseBriefly();
-    size_t completed = batch.completed.load(std::memory_order_acquire);
-    if (completed != last_completed) {
-      last_completed = completed;
-      last_progress = MonotonicNanos();
-    } else if (MonotonicNanos() - last_progress > kQuietPeriodNs) {
-      break;
+  uint32_t last_completed = 0;
+  for (;;) {
+    uint32_t completed = batch.completed.load(std::memory_order_acquire);
+    auto in_flight = [&] {
+      uint32_t answered = completed + given_up;  // (late answers may count twice: no matter)
+      return sent > answered ? sent - answered : 0;
+    };
+    for (; next < count && in_flight() < kInFlight; ++next) {
+      const tl_thread& thread = threads[next];
+      if (thread.state == TL_STATE_FINISHED || thread.tid <= 0 || thread.tid == self) continue;
+      if (TooLittleRoomOnAltstack(altstacks, thread.tid)) continue;
+      if (WaitsOnUnmappedMemory(thread)) continue;
+      if (SendSample(thread.tid, Encode(batch.generation, next))) ++sent;
+    }
+    if (next == count && completed + given_up >= sent) break;
+    WaitForCompletions(&batch.completed, completed);
+    int64_t now = MonotonicNanos();
+    uint32_t now_completed = batch.completed.load(std::memory_order_acquire);
+    if (now_completed != last_completed) {
+      last_completed = now_completed;
+      last_progress = now;
+    } else if (now - last_progress > kQuietPeriodNs) {
+      if (next == count) break;
+      given_up = sent - now_completed;  // (a late answer still lands in its slot)
+      last_progress = now;
     }
   }
   // Retire the batch, then wait out any handler that already picked it up.

@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/start_detached.h"
+
 extern char** environ;
 
 // In the sanitized self-check build: a fork child of a multi-threaded parent inherits heap
@@ -65,7 +67,7 @@ class Hammers {
     while (!g_stop) {
       if (index % 2 == 0) {
         std::thread([] {}).join();
-        std::thread([] {}).detach();
+        test_support::StartAndDetach([] {});
       } else {
         std::unique_lock lock(mutex_);
         ++turns_;

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/start_detached.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -163,7 +165,8 @@ void Soaker(int kind, Queue* queue, std::shared_mutex* table, sem_t* tokens) {
         std::thread([] {}).join();
         break;
       case 1:  // create and detach, some with a short sleep
-        std::thread([] { std::this_thread::sleep_for(std::chrono::microseconds(50)); }).detach();
+        test_support::StartAndDetach(
+            [] { std::this_thread::sleep_for(std::chrono::microseconds(50)); });
         break;
       case 2:  // producer
         queue->Push(static_cast<int>(rand_r(&seed)));
@@ -187,7 +190,7 @@ void Soaker(int kind, Queue* queue, std::shared_mutex* table, sem_t* tokens) {
       default: {  // a promise fulfilled by a short-lived thread
         auto promise = std::make_shared<std::promise<int>>();
         std::future<int> future = promise->get_future();
-        std::thread([promise] { promise->set_value(2); }).detach();
+        test_support::StartAndDetach([promise] { promise->set_value(2); });
         future.wait();
         break;
       }
@@ -213,7 +216,7 @@ int Soak(double seconds, const std::string& ending) {
     // More creators for the last moments: the exit check runs while threads are being born.
     for (int i = 0; i < 6; ++i) {
       std::thread([] {
-        while (true) std::thread([] {}).detach();
+        while (true) test_support::StartAndDetach([] {});
       }).detach();
     }
     usleep(100'000);

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/start_detached.h"
+
 namespace {
 
 int failures = 0;
@@ -165,7 +167,7 @@ int Churn() {
     std::vector<std::thread> batch;
     for (int i = 0; i < 50; ++i) batch.emplace_back([] {});
     for (std::thread& t : batch) t.join();
-    std::thread([&] { ++detached_done; }).detach();
+    test_support::StartAndDetach([&] { ++detached_done; });
     pthread_t self_detaching;
     pthread_create(
         &self_detaching, nullptr,

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/start_detached.h"
+
 int main(int argc, char** argv) {
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(argc > 1 ? std::atoi(argv[1]) : 2000);
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
         if (c == 0) {
           std::thread([] {}).join();
         } else if (c == 1) {
-          std::thread([] {}).detach();
+          test_support::StartAndDetach([] {});
         } else {
           pthread_t thread;
           pthread_create(
