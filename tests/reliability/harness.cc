@@ -1,5 +1,7 @@
 #include "tests/reliability/harness.h"
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -58,6 +60,13 @@ ScenarioRun RunScenario(const e2e::TempDir& dir, const std::vector<std::string>&
 
 std::optional<json> ReportOf(const e2e::TempDir& dir, int pid, std::string* error) {
   return e2e::ReadReport(e2e::ReportPath(dir, pid), error);
+}
+
+json OnlyReport(const e2e::TempDir& dir, const ScenarioRun& run) {
+  std::string error;
+  auto report = ReportOf(dir, run.result.pid, &error);
+  EXPECT_TRUE(report.has_value()) << error << "\n" << run.Describe();
+  return report.value_or(json::object());
 }
 
 std::vector<json> ReportLinesIn(const std::string& text) {

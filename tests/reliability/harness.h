@@ -51,6 +51,9 @@ ScenarioRun RunScenario(const e2e::TempDir& dir, const std::vector<std::string>&
 // The report of process `pid` in dir (one JSON line), or nullopt with *error set.
 std::optional<json> ReportOf(const e2e::TempDir& dir, int pid, std::string* error);
 
+// The report of `run` (one JSON line in dir), or an empty object after a test failure.
+json OnlyReport(const e2e::TempDir& dir, const ScenarioRun& run);
+
 // The report objects written as lines of `text` (a report that fell back to stderr).
 std::vector<json> ReportLinesIn(const std::string& text);
 

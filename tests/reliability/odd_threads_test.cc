@@ -24,13 +24,6 @@ namespace {
 using e2e::Field;
 using e2e::TempDir;
 
-json OnlyReport(const TempDir& dir, const ScenarioRun& run) {
-  std::string error;
-  auto report = ReportOf(dir, run.result.pid, &error);
-  EXPECT_TRUE(report.has_value()) << error << "\n" << run.Describe();
-  return report.value_or(json::object());
-}
-
 TEST(OddThreads, ThreadsBlockingEverySignalAreReportedWithoutWaitingForThem) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "signals_blocked"});
