@@ -197,7 +197,7 @@ void Parser::Include(const char* path) {
   if (size > kMaxIncludeBytes) {
     Warn("file larger than 64 KiB in", entry);
   } else {
-    Parser nested{options, warn, context, file_path, depth + 1};
+    Parser nested{options, warn, context, file_path, depth + 1, 0, {}};
     warnings += ParseText(nested, std::string_view(static_cast<char*>(buffer), size));
   }
   munmap(buffer, kMaxIncludeBytes + 1);
@@ -206,7 +206,7 @@ void Parser::Include(const char* path) {
 int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
                  const char* source) {
   if (text == nullptr) return 0;
-  Parser parser{options, warn, context, source};
+  Parser parser{options, warn, context, source, 0, 0, {}};
   return ParseText(parser, text);
 }
 
