@@ -83,11 +83,6 @@ namespace {
 // record. A trylock first costs as much as the lock itself (and puts a locked instruction where
 // a single-threaded process has none); even reading the lock word, or a clock, slows an
 // uncontended lock by 10-20% (bench/README.md).
-__attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
-  WaitScope wait(TL_STATE_MUTEX, mutex, WaitScope::Untimed{});
-  return Real().pthread_mutex_lock(mutex);
-}
-
 // libc's pthread_mutex_lock, resolved on first use without a flag to test on every call.
 int ResolveAndLock(pthread_mutex_t* mutex);
 using MutexLockFn = int (*)(pthread_mutex_t*);
@@ -96,6 +91,11 @@ int ResolveAndLock(pthread_mutex_t* mutex) {
   auto real = Real().pthread_mutex_lock;
   __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
   return real(mutex);
+}
+
+__attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
+  WaitScope wait(TL_STATE_MUTEX, mutex, WaitScope::Untimed{});
+  return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
 }
 
 }  // namespace
