@@ -46,8 +46,9 @@ struct Slot {
 // kInFlight signals unanswered, so a handler finds a free stack at once; the spare ones serve
 // late answers from threads given up on. 64 KiB: libunwind's deepest walks use a few KiB; what
 // the interrupted thread has left may be less than that (call_on_stack.h).
-constexpr size_t kInFlight = 8;
-constexpr size_t kUnwindStacks = 16;
+// 32 in flight hide the time each thread takes to be scheduled on a loaded machine.
+constexpr size_t kInFlight = 32;
+constexpr size_t kUnwindStacks = 64;  // one bit each in Batch::stacks_in_use
 constexpr size_t kUnwindStackBytes = 64 * 1024;
 constexpr size_t kGuardBytes = 4096;  // below each stack, PROT_NONE
 constexpr size_t kUnwindStride = kGuardBytes + kUnwindStackBytes;
@@ -62,7 +63,7 @@ struct Batch {
   Slot* slots;
   char* unwind_stacks;  // kUnwindStacks * kUnwindStride, each stack above its guard page
   std::atomic<uint32_t> completed{0};      // a futex word: the reporter waits on it
-  std::atomic<uint32_t> stacks_in_use{0};  // one bit per unwind stack
+  std::atomic<uint64_t> stacks_in_use{0};  // one bit per unwind stack
 };
 
 struct UnwindJob {
@@ -81,9 +82,9 @@ void Unwind(void* opaque) {
 bool UnwindOnToolStack(Batch* batch, UnwindJob* job) {
   int64_t deadline = 0;
   for (;;) {
-    uint32_t in_use = batch->stacks_in_use.load(std::memory_order_relaxed);
+    uint64_t in_use = batch->stacks_in_use.load(std::memory_order_relaxed);
     for (size_t i = 0; i < kUnwindStacks; ++i) {
-      uint32_t bit = 1u << i;
+      uint64_t bit = uint64_t{1} << i;
       if ((in_use & bit) != 0) continue;
       if (batch->stacks_in_use.fetch_or(bit, std::memory_order_acquire) & bit) continue;
       CallOnStack(batch->unwind_stacks + (i + 1) * kUnwindStride, Unwind, job);

@@ -21,6 +21,8 @@ struct LibUnwind {
   int (*init_local2)(unw_cursor_t*, unw_context_t*, int);
   int (*step)(unw_cursor_t*);
   int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*);
+  int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+  unw_addr_space_t* local_addr_space;
 };
 
 constinit LibUnwind g_unwind = {};
@@ -61,7 +63,15 @@ bool LoadUnwinder() {
   bool ok = library != nullptr && Resolve(library, "unw_backtrace", &g_unwind.backtrace) &&
             Resolve(library, "_ULx86_64_init_local2", &g_unwind.init_local2) &&
             Resolve(library, "_ULx86_64_step", &g_unwind.step) &&
-            Resolve(library, "_ULx86_64_get_reg", &g_unwind.get_reg);
+            Resolve(library, "_ULx86_64_get_reg", &g_unwind.get_reg) &&
+            Resolve(library, "_ULx86_64_set_caching_policy", &g_unwind.set_caching_policy) &&
+            Resolve(library, "_ULx86_64_local_addr_space", &g_unwind.local_addr_space);
+  // No caching: libunwind's global cache holds a lock across dl_iterate_phdr, which waits for
+  // the loader's lock. A thread holding that one (in dlopen, or a dl_iterate_phdr callback) and
+  // interrupted for a sample would wait in its handler for the cache lock, held by another
+  // handler that waits for the loader: the whole process hangs, every signal blocked. (The
+  // per-thread cache would allocate thread-local storage from a signal handler.)
+  if (ok) g_unwind.set_caching_policy(*g_unwind.local_addr_space, UNW_CACHE_NONE);
   if (!ok) {
     WriteDiagnosticLine(
         "threadleak: warning: libunwind.so.8 could not be loaded; creation stacks fall back to "

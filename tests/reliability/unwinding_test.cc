@@ -100,6 +100,21 @@ TEST(Unwinding, ReportDoesNotOverflowAThreadNearItsStackLimit) {
   EXPECT_GE(thread["stack"].size(), 1u) << e2e::Summarize(report);
 }
 
+TEST(Unwinding, DumpWhileAThreadHoldsTheLoaderLockFinishesAndTheProgramGoesOn) {
+  // libunwind's global cache lock is held across dl_iterate_phdr: with it, the handler of the
+  // thread holding the loader's lock waited for a handler that waited for the loader, and the
+  // whole process hung with every signal blocked.
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_UNWINDING, "dump_holding_loader_lock"},
+                                {.timeout = std::chrono::seconds(20)});
+  ASSERT_FALSE(run.result.timed_out) << "the dump hung the process\n" << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_EQ(PrintedValue(run.output, "released"), "1") << run.Describe();
+  json dump = OnlyReport(dir, run);
+  EXPECT_EQ(dump["trigger"], "signal") << e2e::Summarize(dump);
+  EXPECT_GE(dump["threads"].size(), 13u) << e2e::Summarize(dump);
+}
+
 TEST(Unwinding, DeepThreadWithRoomLeftIsReportedWithItsWholeStack) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_UNWINDING, "deep_recursion", "262144"});

@@ -4,6 +4,7 @@
 //
 // Usage: unwinding SCENARIO [ARG]. Prints KEY=VALUE lines; exits 0 when the program saw what it
 // expected, 1 otherwise.
+#include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -372,6 +373,40 @@ int DeepRecursion(size_t margin) {
   return 0;
 }
 
+// --- a dump while a thread holds the loader's lock --------------------------------------------
+
+// Twelve workers wait on a condition variable while main, inside a dl_iterate_phdr callback
+// (the loader's lock held, as in dlopen), asks for a dump of itself and stays there 1.5 s. The
+// dump must finish and the program go on: it ends with status 0 once main releases the workers.
+int DumpWhileHoldingTheLoaderLock() {
+  static std::mutex mutex;
+  static std::condition_variable released;
+  static bool release = false;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 12; ++i) {
+    workers.emplace_back([] {
+      std::unique_lock lock(mutex);
+      released.wait(lock, [] { return release; });
+    });
+  }
+  usleep(50'000);
+  dl_iterate_phdr(
+      [](dl_phdr_info*, size_t, void*) -> int {
+        kill(getpid(), SIGUSR2);
+        usleep(1'500'000);
+        return 1;
+      },
+      nullptr);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  released.notify_all();
+  for (std::thread& worker : workers) worker.join();
+  std::printf("released=1\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,6 +418,7 @@ int main(int argc, char** argv) {
   if (scenario == "altstack_leak")
     return AltstackLeak(std::strtoul(arg, nullptr, 10), argc > 3 ? argv[3] : "mmap");
   if (scenario == "own_signals_leak") return OwnSignalsLeak();
+  if (scenario == "dump_holding_loader_lock") return DumpWhileHoldingTheLoaderLock();
   if (scenario == "deep_recursion") return DeepRecursion(std::strtoul(arg, nullptr, 10));
   std::fprintf(stderr, "unwinding: unknown scenario '%s'\n", scenario.c_str());
   return 2;
