@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_BOOL
 #undef THREADLEAK_OPTION_STRING
-  FUZZ_CHECK(options.format == TL_FORMAT_TEXT || options.format == TL_FORMAT_JSON);
+  FUZZ_CHECK(options.format == TL_FORMAT_TEXT || options.format == TL_FORMAT_JSON ||
+             options.format == TL_FORMAT_DOT);
 
   // Parsing the same text twice over the result changes nothing: later values win, bad ones
   // are ignored.
