@@ -3,12 +3,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
 
 #include "preload/object_touches.h"
+#include "preload/process_memory.h"
 #include "preload/registry.h"
 
 namespace threadleak {
@@ -21,13 +21,6 @@ constexpr uintptr_t kAggregateReach = 512;
 
 constinit std::atomic<uintptr_t> g_exit_objects[kExitObjects] = {};
 constinit std::atomic<size_t> g_exit_object_count{0};
-
-template <typename T>
-bool ReadProcessMemory(uintptr_t address, T* out) {
-  iovec local{out, sizeof(T)};
-  iovec remote{reinterpret_cast<void*>(address), sizeof(T)};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof(T));
-}
 
 bool ThreadExists(int32_t tid) {
   return syscall(SYS_tgkill, getpid(), tid, 0) == 0 || errno != ESRCH;

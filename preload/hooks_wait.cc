@@ -79,10 +79,6 @@ bool IsFutexWait(long op) {
 
 namespace {
 
-// Recorded before the call whether or not it will block: three stores into this thread's own
-// record. A trylock first costs as much as the lock itself (and puts a locked instruction where
-// a single-threaded process has none); even reading the lock word, or a clock, slows an
-// uncontended lock by 10-20% (bench/README.md).
 // libc's pthread_mutex_lock, resolved on first use without a flag to test on every call.
 int ResolveAndLock(pthread_mutex_t* mutex);
 using MutexLockFn = int (*)(pthread_mutex_t*);
@@ -93,6 +89,10 @@ int ResolveAndLock(pthread_mutex_t* mutex) {
   return real(mutex);
 }
 
+// Recorded before the call whether or not it will block: three stores into this thread's own
+// record. A trylock first costs as much as the lock itself (and puts a locked instruction where
+// a single-threaded process has none); even reading the lock word, or a clock, slows an
+// uncontended lock by 10-20% (bench/README.md).
 __attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
   WaitScope wait(TL_STATE_MUTEX, mutex, WaitScope::Untimed{});
   return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);

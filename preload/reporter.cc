@@ -163,7 +163,13 @@ void* ReporterMain(void*) {
   return nullptr;
 }
 
-void InstallDumpHandler(int signal) {
+// Installs the handler for `signal` unless there is none to install, the program handles it
+// itself, or it is installed already (a fork child inherits it).
+void InstallDumpHandlerIfNeeded(int signal) {
+  if (signal == kNoSignal || g_stepped_aside.load(std::memory_order_relaxed) ||
+      g_dump_signal.load(std::memory_order_relaxed) == signal) {
+    return;
+  }
   struct sigaction action = {};
   action.sa_sigaction = OnDumpSignal;
   action.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -180,14 +186,15 @@ int ConfiguredDumpSignal() {
   static constinit std::atomic<int> configured{kUnparsed};
   int signal = configured.load(std::memory_order_acquire);
   if (signal != kUnparsed) return signal;
-  const Options& options = GlobalOptions();
-  signal = ParseSignal(options.dump_signal);
-  if (signal == kBadSignal || signal == SampleSignal()) signal = kNoSignal;
+  const char* text = GlobalOptions().dump_signal;
+  int parsed = ParseSignal(text);
+  bool bad = parsed == kBadSignal || parsed == SampleSignal();
   int expected = kUnparsed;
-  if (configured.compare_exchange_strong(expected, signal, std::memory_order_acq_rel) &&
-      signal == kNoSignal && ParseSignal(options.dump_signal) != kNoSignal) {
+  if (configured.compare_exchange_strong(expected, bad ? kNoSignal : parsed,
+                                         std::memory_order_acq_rel) &&
+      bad) {
     FixedBuffer<256> line;
-    line.Append("threadleak: warning: invalid value 'dump_signal=").Append(options.dump_signal);
+    line.Append("threadleak: warning: invalid value 'dump_signal=").Append(text);
     line.Append("' in THREADLEAK_OPTIONS (dumps are off)");
     WriteDiagnosticLine(line.view());
   }
@@ -208,10 +215,7 @@ void StartReporterIfNeeded(bool at_start) {
   // program starts a thread of its own (the handler serves a dump requested before then once
   // the thread runs).
   if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) {
-    if (signal != kNoSignal && !g_stepped_aside.load(std::memory_order_relaxed) &&
-        g_dump_signal.load(std::memory_order_relaxed) != signal) {
-      InstallDumpHandler(signal);
-    }
+    InstallDumpHandlerIfNeeded(signal);
     return;
   }
   if (signal == kNoSignal && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
@@ -243,11 +247,7 @@ void StartReporterIfNeeded(bool at_start) {
     WriteDiagnosticLine("threadleak: warning: cannot start the reporter thread; dumps are off");
     return;
   }
-  // The child of a fork inherits the handler already installed.
-  if (signal != kNoSignal && !g_stepped_aside.load(std::memory_order_relaxed) &&
-      g_dump_signal.load(std::memory_order_relaxed) != signal) {
-    InstallDumpHandler(signal);
-  }
+  InstallDumpHandlerIfNeeded(signal);
   // Wait until it runs, so it is never counted as the program's thread.
   while (g_reporter_tid.load(std::memory_order_acquire) == 0) sched_yield();
 }

@@ -126,7 +126,6 @@ __attribute__((constructor)) void InitializeAtLoad() {
 }
 
 __attribute__((destructor)) void CheckAtUnload() {
-  if (g_inert) return;
   // Reached only when main's return and exit() were never seen (e.g. the last thread called
   // pthread_exit from main): still better late than never.
   RunExitCheck(0);

@@ -7,7 +7,6 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "preload/clock.h"
 #include "preload/guard.h"
 #include "preload/interruptions.h"
+#include "preload/process_memory.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/thread_scan.h"
@@ -193,9 +193,10 @@ struct Altstack {
 };
 
 struct AltstackList {
-  Altstack* items;
+  Altstack* items;  // sorted by tid once collected (some runtimes give every thread one)
   size_t count;
   size_t capacity;
+  size_t needed_room;  // NeededRoom() when the batch began
 };
 
 void CollectAltstack(const ThreadRecord& record, void* opaque) {
@@ -218,7 +219,6 @@ size_t NeededRoom() {
   return (frame > 2048 ? frame : 2048) + 1024;  // + the handler's frame before it switches
 }
 
-// `altstacks` sorted by tid (some runtimes give every thread one).
 bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
   const Altstack* begin = altstacks.items;
   const Altstack* end = begin + altstacks.count;
@@ -226,10 +226,10 @@ bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
       begin, end, tid, [](const Altstack& a, int32_t wanted) { return a.tid < wanted; });
   if (altstack == end || altstack->tid != tid) return false;
   // Not on it, the kernel puts the sampler's frame at its top (SA_ONSTACK): it must fit whole.
-  if (altstack->size < NeededRoom()) return true;
+  if (altstack->size < altstacks.needed_room) return true;
   SyscallState kernel = ReadSyscallState(tid);
   if (kernel.sp <= altstack->low || kernel.sp > altstack->low + altstack->size) return false;
-  return kernel.sp - altstack->low < NeededRoom();
+  return kernel.sp - altstack->low < altstacks.needed_room;
 }
 
 // A thread asleep on a futex word whose memory is gone (a condition variable of a library that
@@ -249,9 +249,7 @@ bool WaitsOnUnmappedMemory(const tl_thread& thread) {
       return false;
   }
   char byte;
-  iovec local{&byte, 1};
-  iovec remote{reinterpret_cast<void*>(thread.object), 1};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != 1 && errno == EFAULT;
+  return !ReadProcessMemory(thread.object, &byte) && errno == EFAULT;
 }
 
 // Waits until `completed` moves past `seen`, or 10 ms.
@@ -287,11 +285,12 @@ void SampleStacks(tl_thread* threads, size_t count) {
   ToolScope scope;
   InstallHandlerOnce();
   size_t stacks_bytes = kUnwindStacks * kUnwindStride;
-  size_t slots_bytes = (sizeof(Slot) * (count == 0 ? 1 : count) + 4095) & ~size_t{4095};
+  auto whole_pages = [](size_t bytes) { return (bytes + 4095) & ~size_t{4095}; };
+  size_t slots_bytes = whole_pages(sizeof(Slot) * (count == 0 ? 1 : count));
   // Threads with an alternate stack: at most one per record (records made while we look may be
   // left out; they are not in `threads` anyway).
   size_t altstack_capacity = LiveRecordCount() + 64;
-  size_t altstack_bytes = (sizeof(Altstack) * altstack_capacity + 4095) & ~size_t{4095};
+  size_t altstack_bytes = whole_pages(sizeof(Altstack) * altstack_capacity);
   size_t bytes = stacks_bytes + slots_bytes + altstack_bytes;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return;
@@ -302,7 +301,7 @@ void SampleStacks(tl_thread* threads, size_t count) {
   auto* slots = reinterpret_cast<Slot*>(stacks + stacks_bytes);  // zero-filled: empty slots
   Batch batch{++g_generation, count, slots, stacks};
   AltstackList altstacks{reinterpret_cast<Altstack*>(stacks + stacks_bytes + slots_bytes), 0,
-                         altstack_capacity};
+                         altstack_capacity, NeededRoom()};
   ForEachRecord(CollectAltstack, &altstacks);
   std::sort(altstacks.items, altstacks.items + altstacks.count,
             [](const Altstack& a, const Altstack& b) { return a.tid < b.tid; });

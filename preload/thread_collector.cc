@@ -122,7 +122,7 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
   // no tid yet (`unstarted`): it would pass for a thread the shim never saw. While there are
   // such, look again a few times, 1 ms apart, before taking unknown tasks for what they seem.
   int unknown_retries = 3;
-  for (size_t slack = 64;; slack *= 4) {
+  for (size_t slack = 64;;) {
     int32_t probe;
     size_t task_count = ListTasks(&probe, 0) + slack;
     size_t capacity = LiveRecordCount() + task_count + slack;
@@ -137,18 +137,19 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
     auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
     size_t listed = ListTasks(tids, task_count);
     const size_t known = context.count;
-    if (context.count <= capacity && listed <= task_count &&
-        AddUnknownTasks(&context, tids, listed)) {
-      if (context.count > known && context.unstarted > 0 && unknown_retries-- > 0) {
-        munmap(memory, bytes);
-        SleepNanos(1'000'000);
-        slack /= 4;  // the same room next time
-        continue;
-      }
-      *list = ThreadList{context.threads, context.count, bytes, context.unstarted};
-      return true;
+    if (context.count > capacity || listed > task_count ||
+        !AddUnknownTasks(&context, tids, listed)) {
+      munmap(memory, bytes);  // threads appeared while we looked: retry with more room
+      slack *= 4;
+      continue;
     }
-    munmap(memory, bytes);  // threads appeared while we looked: retry with more room
+    if (context.count > known && context.unstarted > 0 && unknown_retries-- > 0) {
+      munmap(memory, bytes);
+      SleepNanos(1'000'000);
+      continue;
+    }
+    *list = ThreadList{context.threads, context.count, bytes, context.unstarted};
+    return true;
   }
 }
 

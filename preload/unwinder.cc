@@ -71,8 +71,9 @@ bool LoadUnwinder() {
   // interrupted for a sample would wait in its handler for the cache lock, held by another
   // handler that waits for the loader: the whole process hangs, every signal blocked. (The
   // per-thread cache would allocate thread-local storage from a signal handler.)
-  if (ok) g_unwind.set_caching_policy(*g_unwind.local_addr_space, UNW_CACHE_NONE);
-  if (!ok) {
+  if (ok) {
+    g_unwind.set_caching_policy(*g_unwind.local_addr_space, UNW_CACHE_NONE);
+  } else {
     WriteDiagnosticLine(
         "threadleak: warning: libunwind.so.8 could not be loaded; creation stacks fall back to "
         "glibc backtrace() and blocked stacks show only the current pc");
