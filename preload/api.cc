@@ -25,7 +25,7 @@ THREADLEAK_EXPORT uint64_t threadleak_api_mark_v1(void) {
 THREADLEAK_EXPORT int threadleak_api_check_v1(uint64_t mark, int linger_ms) {
   if (t_in_tool) return 0;
   EnsureRuntimeInitialized();
-  if (RuntimeInert()) return 0;
+  if (RuntimeInert() || !OwnsToolState()) return 0;
   ToolScope scope;
   int64_t grace_ms = linger_ms >= 0 ? linger_ms : GlobalOptions().linger_ms;
   CollectFilter filter{.since_mark = true, .mark = mark};
@@ -50,7 +50,7 @@ THREADLEAK_EXPORT int threadleak_api_check_v1(uint64_t mark, int linger_ms) {
 THREADLEAK_EXPORT int threadleak_api_dump_v1(int fd) {
   if (t_in_tool || fd < 0) return -1;
   EnsureRuntimeInitialized();
-  if (RuntimeInert()) return -1;
+  if (RuntimeInert() || !OwnsToolState()) return -1;
   ToolScope scope;
   SpinLockGuard guard(g_report_lock);
   ThreadList list;

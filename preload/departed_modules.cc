@@ -97,4 +97,8 @@ size_t CopyDepartedModules(tl_module* out, size_t max) {
   return count;
 }
 
+void ResetDepartedModulesAfterFork() {
+  g_departed.lock.ResetAfterFork();
+}
+
 }  // namespace threadleak

@@ -20,6 +20,9 @@ void RememberIfDeparted(const tl_module& module);
 // Copies the remembered modules, oldest first, into out; returns how many.
 size_t CopyDepartedModules(tl_module* out, size_t max);
 
+// In a fork child: the thread that held the lock (a dlclose or a report) is not in the child.
+void ResetDepartedModulesAfterFork();
+
 inline constexpr size_t kMaxDepartedModules = 64;
 
 }  // namespace threadleak

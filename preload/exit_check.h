@@ -8,7 +8,9 @@ namespace threadleak {
 
 // Gives live threads the grace period (linger_ms), then reports those still alive. With leaks it
 // writes the report, flushes stdio and ends the process at once with the exit status; without,
-// it returns and the exit goes on. Runs once per process.
+// it returns and the exit goes on. Runs once per process, in the first thread to get here;
+// another thread calling it meanwhile waits for the outcome (and is not reported). Does nothing
+// in a process whose tool state is not its own (a vfork child: runtime.h, OwnsToolState).
 void RunExitCheck(int status);
 
 void ResetExitCheckAfterFork();

@@ -1,12 +1,12 @@
-// Hooks for sigaction and signal. When the program installs its own handler for the dump
-// signal, threadleak steps aside: the program's handler wins and dumps are off (said once).
-// The program also sees, as the previous action, what it would have seen without threadleak.
+// Hooks for sigaction and signal: when the program sets an action for the sampler's signal, the
+// signal is the program's from then on (stack_sampler.h), and the program sees, as the previous
+// action, what it would have seen without threadleak. threadleak installs no other handler.
 // And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc).
 #include <signal.h>
 
 #include "preload/guard.h"
 #include "preload/real_functions.h"
-#include "preload/reporter.h"
+#include "preload/stack_sampler.h"
 #include "preload/thread_record.h"
 
 #define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
@@ -16,7 +16,7 @@ using namespace threadleak;
 THREADLEAK_EXPORT int sigaction(int signal, const struct sigaction* action,
                                 struct sigaction* previous) {
   if (t_in_tool) return Real().sigaction(signal, action, previous);
-  const struct sigaction* before_us = NoteProgramHandler(signal, action != nullptr);
+  const struct sigaction* before_us = NoteProgramSignalAction(signal, action != nullptr);
   int result = Real().sigaction(signal, action, previous);
   if (result == 0 && previous != nullptr && before_us != nullptr) *previous = *before_us;
   return result;
@@ -24,7 +24,7 @@ THREADLEAK_EXPORT int sigaction(int signal, const struct sigaction* action,
 
 THREADLEAK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
   if (t_in_tool) return Real().signal(signal, handler);
-  const struct sigaction* before_us = NoteProgramHandler(signal, /*installs=*/true);
+  const struct sigaction* before_us = NoteProgramSignalAction(signal, /*sets=*/true);
   sighandler_t result = Real().signal(signal, handler);
   if (result == SIG_ERR || before_us == nullptr) return result;
   return (before_us->sa_flags & SA_SIGINFO)

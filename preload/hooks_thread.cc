@@ -100,7 +100,7 @@ THREADLEAK_EXPORT int pthread_join(pthread_t thread, void** result) {
   ThreadRecord* target = FindRecord(thread);
   int status;
   {
-    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread), Real().pthread_join);
     status = Real().pthread_join(thread, result);
   }
   if (status == 0) MarkJoined(target, thread);
@@ -132,7 +132,8 @@ THREADLEAK_EXPORT int pthread_timedjoin_np(pthread_t thread, void** result,
   ThreadRecord* target = FindRecord(thread);
   int status;
   {
-    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread),
+                   Real().pthread_timedjoin_np);
     status = Real().pthread_timedjoin_np(thread, result, deadline);
   }
   if (status == 0) MarkJoined(target, thread);
@@ -145,11 +146,23 @@ THREADLEAK_EXPORT int pthread_clockjoin_np(pthread_t thread, void** result, cloc
   ThreadRecord* target = FindRecord(thread);
   int status;
   {
-    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread));
+    WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread),
+                   Real().pthread_clockjoin_np);
     status = Real().pthread_clockjoin_np(thread, result, clock, deadline);
   }
   if (status == 0) MarkJoined(target, thread);
   return status;
+}
+
+// fork() runs the fork handlers (runtime.cc); _Fork (glibc 2.34) runs none, so the child would
+// keep the registry of its parent's threads, and a lock a report held. (glibc's own fork calls
+// its _Fork directly, never through this.)
+THREADLEAK_EXPORT pid_t _Fork(void) noexcept {
+  if (Real()._Fork == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return ForkWithoutHandlers(Real()._Fork);
 }
 
 THREADLEAK_EXPORT int pthread_detach(pthread_t thread) {

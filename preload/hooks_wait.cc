@@ -26,7 +26,7 @@ namespace {
 
 template <typename Fn, typename... Args>
 auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
-  WaitScope wait(state, object);
+  WaitScope wait(state, object, real);
   return real(args...);
 }
 
@@ -35,7 +35,7 @@ auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
 template <typename Fn, typename... Args>
 auto WaitingForWake(uint32_t state, const void* object, Fn real, Args... args) {
   if (!t_in_tool) NoteTouch(object);
-  WaitScope wait(state, object);
+  WaitScope wait(state, object, real);
   return real(args...);
 }
 
@@ -94,8 +94,9 @@ int ResolveAndLock(pthread_mutex_t* mutex) {
 // a single-threaded process has none); even reading the lock word, or a clock, slows an
 // uncontended lock by 10-20% (bench/README.md).
 __attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
-  WaitScope wait(TL_STATE_MUTEX, mutex, WaitScope::Untimed{});
-  return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
+  MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED);
+  WaitScope wait(TL_STATE_MUTEX, mutex, real, WaitScope::Untimed{});
+  return real(mutex);
 }
 
 }  // namespace
@@ -258,8 +259,12 @@ THREADLEAK_EXPORT long syscall(long number, ...) {
     }
   }
   if (number == SYS_futex_waitv) {
-    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1));
+    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1), real.syscall);
     return real.syscall(number, a1, a2, a3, a4, a5, a6);
   }
+  // Any other system call made through syscall() may block (io_getevents, a raw read): recorded
+  // like the I/O hooks' waits, so a report unwinds it from here with the caller's frame pointer.
+  if (number == SYS_futex) return real.syscall(number, a1, a2, a3, a4, a5, a6);  // a wake
+  WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
   return real.syscall(number, a1, a2, a3, a4, a5, a6);
 }

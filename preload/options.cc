@@ -1,17 +1,15 @@
 #include "preload/options.h"
 
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <iterator>
 #include <string_view>
 
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
+#include "preload/small_file.h"
 
 namespace threadleak {
 namespace {
@@ -128,22 +126,14 @@ constinit Options g_options;
 
 // The program's stderr is the program's: a long run of bad entries (a mangled variable) is
 // summed up after the first few rather than flooding it.
-struct StderrWarnings {
-  static constexpr int kShown = 10;
-  int count = 0;
-
-  void Finish(const char* source) const {
-    if (count <= kShown) return;
-    FixedBuffer<256> line;
-    line.Append("threadleak: warning: ").AppendInt(count - kShown);
-    line.Append(" more problems in ").Append(source).Append(" not shown (ignored)");
-    WriteDiagnosticLine(line.view());
-  }
-};
-
 void WarnToStderr(const char* line, void* context) {
-  auto* warnings = static_cast<StderrWarnings*>(context);
-  if (++warnings->count <= StderrWarnings::kShown) WriteDiagnosticLine(line);
+  static_cast<WarningCap*>(context)->Write(line);
+}
+
+void ParseToStderr(const char* text, const char* source) {
+  WarningCap warnings;
+  ParseOptions(text, &g_options, WarnToStderr, &warnings, source);
+  warnings.Finish("warning", source, "ignored");
 }
 
 }  // namespace
@@ -180,27 +170,14 @@ void Parser::Include(const char* path) {
   if (depth >= kMaxIncludeDepth) return Warn("includes nested too deep", entry);
   char file_path[kMaxOptionString];
   memcpy(file_path, path, strlen(path) + 1);  // the option's storage is reused by nested includes
-  int fd = open(file_path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Warn("cannot read the file of", entry);
-  void* buffer = mmap(nullptr, kMaxIncludeBytes + 1, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (buffer == MAP_FAILED) {
-    close(fd);
-    return Warn("out of memory reading", entry);
+  SmallFile file;
+  if (!file.Read(file_path, kMaxIncludeBytes, "larger than 64 KiB")) {
+    FixedBuffer<128> what;
+    what.Append("cannot read the file (").Append(file.error()).Append(") of");
+    return Warn(what.view(), entry);
   }
-  size_t size = 0;
-  for (ssize_t n; size <= kMaxIncludeBytes && (n = read(fd, static_cast<char*>(buffer) + size,
-                                                        kMaxIncludeBytes + 1 - size)) > 0;) {
-    size += static_cast<size_t>(n);
-  }
-  close(fd);
-  if (size > kMaxIncludeBytes) {
-    Warn("file larger than 64 KiB in", entry);
-  } else {
-    Parser nested{options, warn, context, file_path, depth + 1, 0, {}};
-    warnings += ParseText(nested, std::string_view(static_cast<char*>(buffer), size));
-  }
-  munmap(buffer, kMaxIncludeBytes + 1);
+  Parser nested{options, warn, context, file_path, depth + 1, 0, {}};
+  warnings += ParseText(nested, file.text());
 }
 
 int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
@@ -255,13 +232,9 @@ void InitGlobalOptions() {
   using DefaultOptionsFn = const char* (*)();
   if (auto hook =
           reinterpret_cast<DefaultOptionsFn>(dlsym(RTLD_DEFAULT, "__threadleak_default_options"))) {
-    StderrWarnings warnings;
-    ParseOptions(hook(), &g_options, WarnToStderr, &warnings, "__threadleak_default_options()");
-    warnings.Finish("__threadleak_default_options()");
+    ParseToStderr(hook(), "__threadleak_default_options()");
   }
-  StderrWarnings warnings;
-  ParseOptions(getenv("THREADLEAK_OPTIONS"), &g_options, WarnToStderr, &warnings);
-  warnings.Finish("THREADLEAK_OPTIONS");
+  ParseToStderr(getenv("THREADLEAK_OPTIONS"), "THREADLEAK_OPTIONS");
 }
 
 }  // namespace threadleak

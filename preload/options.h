@@ -43,7 +43,8 @@ void PrintOptionsHelp(int fd);
 
 // Parses `text` (may be null) over `options`, which holds defaults or earlier values. `source`
 // names where the text came from in warnings ("THREADLEAK_OPTIONS"). include=FILE parses FILE at
-// that point (nesting is bounded). Returns the number of warnings issued.
+// that point (nesting is bounded; a FIFO, a directory, a device or a file over 64 KiB is one
+// warning, never waited on). Returns the number of warnings issued.
 int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
                  const char* source = "THREADLEAK_OPTIONS");
 

@@ -13,8 +13,14 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 
@@ -29,11 +35,14 @@ using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespe
 using CondSignalFn = int (*)(pthread_cond_t*);
 using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
 using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
+using ReadChkFn = ssize_t (*)(int, void*, size_t, size_t);
+using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
 
 // X(member, symbol, version or nullptr, type)
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
   X(libc_start_main, "__libc_start_main", nullptr, LibcStartMainFn)                              \
   X(exit, "exit", nullptr, ExitFn)                                                               \
+  X(_Fork, "_Fork", nullptr, decltype(&::_Fork))                                                 \
   X(dlclose, "dlclose", nullptr, decltype(&::dlclose))                                           \
   X(pthread_create, "pthread_create", nullptr, decltype(&::pthread_create))                      \
   X(pthread_join, "pthread_join", nullptr, decltype(&::pthread_join))                            \
@@ -85,7 +94,7 @@ using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
   X(usleep, "usleep", nullptr, decltype(&::usleep))                                              \
   X(sleep, "sleep", nullptr, decltype(&::sleep))                                                 \
   X(poll, "poll", nullptr, decltype(&::poll))                                                    \
-  X(poll_chk, "__poll_chk", nullptr, PollChkFn)                                                  \
+  X(__poll_chk, "__poll_chk", nullptr, PollChkFn)                                                \
   X(ppoll, "ppoll", nullptr, decltype(&::ppoll))                                                 \
   X(epoll_wait, "epoll_wait", nullptr, decltype(&::epoll_wait))                                  \
   X(epoll_pwait, "epoll_pwait", nullptr, decltype(&::epoll_pwait))                               \
@@ -93,6 +102,32 @@ using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
   X(pselect, "pselect", nullptr, decltype(&::pselect))                                           \
   X(pause, "pause", nullptr, decltype(&::pause))                                                 \
   X(sigsuspend, "sigsuspend", nullptr, decltype(&::sigsuspend))                                  \
+  X(sigwaitinfo, "sigwaitinfo", nullptr, decltype(&::sigwaitinfo))                               \
+  X(sigtimedwait, "sigtimedwait", nullptr, decltype(&::sigtimedwait))                            \
+  X(sigwait, "sigwait", nullptr, decltype(&::sigwait))                                           \
+  X(waitpid, "waitpid", nullptr, decltype(&::waitpid))                                           \
+  X(wait, "wait", nullptr, decltype(&::wait))                                                    \
+  X(wait4, "wait4", nullptr, decltype(&::wait4))                                                 \
+  X(waitid, "waitid", nullptr, decltype(&::waitid))                                              \
+  X(read, "read", nullptr, decltype(&::read))                                                    \
+  X(__read_chk, "__read_chk", nullptr, ReadChkFn)                                                \
+  X(readv, "readv", nullptr, decltype(&::readv))                                                 \
+  X(write, "write", nullptr, decltype(&::write))                                                 \
+  X(writev, "writev", nullptr, decltype(&::writev))                                              \
+  X(recv, "recv", nullptr, decltype(&::recv))                                                    \
+  X(__recv_chk, "__recv_chk", nullptr, RecvChkFn)                                                \
+  X(recvfrom, "recvfrom", nullptr, decltype(&::recvfrom))                                        \
+  X(recvmsg, "recvmsg", nullptr, decltype(&::recvmsg))                                           \
+  X(send, "send", nullptr, decltype(&::send))                                                    \
+  X(sendto, "sendto", nullptr, decltype(&::sendto))                                              \
+  X(sendmsg, "sendmsg", nullptr, decltype(&::sendmsg))                                           \
+  X(accept, "accept", nullptr, decltype(&::accept))                                              \
+  X(accept4, "accept4", nullptr, decltype(&::accept4))                                           \
+  X(connect, "connect", nullptr, decltype(&::connect))                                           \
+  X(msgrcv, "msgrcv", nullptr, decltype(&::msgrcv))                                              \
+  X(msgsnd, "msgsnd", nullptr, decltype(&::msgsnd))                                              \
+  X(semop, "semop", nullptr, decltype(&::semop))                                                 \
+  X(semtimedop, "semtimedop", nullptr, decltype(&::semtimedop))                                  \
   X(sigaction, "sigaction", nullptr, decltype(&::sigaction))                                     \
   X(sigaltstack, "sigaltstack", nullptr, decltype(&::sigaltstack))                               \
   X(signal, "signal", nullptr, decltype(&::signal))

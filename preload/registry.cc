@@ -79,8 +79,12 @@ void UnlinkAndFreeLocked(ThreadRecord* record) {
     g_registry.recent_exits[g_registry.recent_next++ % kRecentExits] = tid;
   }
   --g_registry.live;
+  // The wait sequence goes on across reuse: a report still unwinding the record's thread must
+  // see the word change, never the same word again from the record's next thread.
+  uint64_t sequence = record->wait.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
   record->~ThreadRecord();
   auto* fresh = new (record) ThreadRecord;
+  fresh->wait.word.store((sequence + (uint64_t{1} << 32)) | kNotWaiting, std::memory_order_relaxed);
   fresh->next = g_registry.free_head;
   g_registry.free_head = fresh;
 }
@@ -92,7 +96,10 @@ ThreadRecord* AllocateRecord() {
   if (g_registry.free_head == nullptr && !RefillFreeList()) return nullptr;
   ThreadRecord* record = g_registry.free_head;
   g_registry.free_head = record->next;
+  // The sequence goes on (fresh records from RefillFreeList are zero-filled: sequence 0).
+  uint64_t sequence = record->wait.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
   new (record) ThreadRecord;
+  record->wait.word.store(sequence | kNotWaiting, std::memory_order_relaxed);
   record->next = g_registry.live_head;
   if (record->next != nullptr) record->next->prev = record;
   g_registry.live_head = record;

@@ -2,8 +2,11 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string_view>
@@ -12,38 +15,59 @@
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
 #include "preload/options.h"
+#include "preload/real_functions.h"
+#include "preload/report_destination.h"
 #include "preload/suppressions.h"
 
 namespace threadleak {
 namespace {
 
-constinit int g_log_fd = -1;
-constinit pid_t g_log_pid = 0;  // the process that opened g_log_fd (fork gives a new one)
 constinit tl_write_report_fn g_write_report = nullptr;
+constinit tl_unwind_stacks_fn g_unwind_stacks = nullptr;
 constinit bool g_module_tried = false;
 constinit char g_module_error[256] = {};
 
-// log_path=P writes to P.PID, created fresh: never follows a planted symlink, never clobbers.
+// The destination of the report being written (the report lock serializes them), opened when
+// the report module has something to write: a log file is not created for a report that says
+// nothing.
+constinit Destination g_destination = Destination::kNone;
+constinit OpenedDestination g_open = {};
+constinit bool g_opened = false;
+
 extern "C" int OpenLogDestination() {
-  const char* path = GlobalOptions().log_path;
-  if (strcmp(path, "stderr") == 0) return STDERR_FILENO;
-  if (strcmp(path, "stdout") == 0) return STDOUT_FILENO;
-  if (g_log_fd >= 0 && g_log_pid == getpid()) return g_log_fd;
-  FixedBuffer<kMaxOptionString + 32> full_path;
-  full_path.Append(path).AppendChar('.').AppendInt(getpid());
-  int fd = open(full_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC,
-                0600);
-  if (fd < 0) {
-    FixedBuffer<kMaxOptionString + 160> line;
-    line.Append("threadleak: warning: cannot create log file '").Append(full_path.view());
-    line.Append("': ").Append(strerror(errno)).Append("; writing the report to stderr");
-    WriteDiagnosticLine(line.view());
-    return STDERR_FILENO;
-  }
-  g_log_fd = fd;
-  g_log_pid = getpid();
-  return fd;
+  g_opened = true;
+  g_open = OpenReportDestination(g_destination);
+  return g_open.fd;
 }
+
+// A write to a pipe nobody reads any more raises SIGPIPE, whose default action ends the
+// process: blocked while a report is written, and taken back if the report raised it.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeBlocked() {
+    sigset_t pending;
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      timespec now = {};  // (the system call itself: sigtimedwait is hooked)
+      Real().syscall(SYS_rt_sigtimedwait, &pipe_, nullptr, &now, _NSIG / 8);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t previous_;
+  bool was_pending_ = false;
+};
 
 tl_write_report_fn LoadReportModule() {
   if (g_module_tried) return g_write_report;
@@ -64,6 +88,8 @@ tl_write_report_fn LoadReportModule() {
   void* module = dlopen(module_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (module != nullptr) {
     g_write_report = reinterpret_cast<tl_write_report_fn>(dlsym(module, "threadleak_write_report"));
+    g_unwind_stacks =
+        reinterpret_cast<tl_unwind_stacks_fn>(dlsym(module, "threadleak_unwind_stacks"));
   }
   if (g_write_report == nullptr) {
     const char* error = dlerror();
@@ -75,14 +101,14 @@ tl_write_report_fn LoadReportModule() {
 }
 
 // Without the report module: what the shim knows, with raw addresses. Plain text either way,
-// since nothing can be symbolized.
-void WritePlainReport(int fd, const tl_thread* threads, size_t count) {
+// since nothing can be symbolized. Returns false if a write failed.
+bool WritePlainReport(int fd, const tl_thread* threads, size_t count) {
   FixedBuffer<512> line;
   line.Append("threadleak: found ").AppendInt(static_cast<int64_t>(count));
   line.Append(count == 1 ? " unexpected thread" : " unexpected threads");
   line.Append(" (report module unavailable: ").Append(g_module_error).Append(")\n");
-  WriteAll(fd, line.view());
-  for (size_t i = 0; i < count; ++i) {
+  bool written = WriteAll(fd, line.view());
+  for (size_t i = 0; written && i < count; ++i) {
     const tl_thread& thread = threads[i];
     FixedBuffer<2048> text;
     text.Append("[Thread ").AppendInt(thread.tid).Append(" \"").Append(thread.name);
@@ -94,11 +120,19 @@ void WritePlainReport(int fd, const tl_thread* threads, size_t count) {
       text.Append(" ").AppendHex(thread.creation.pcs[f]);
     }
     text.Append("\n]\n");
-    WriteAll(fd, text.view());
+    written = WriteAll(fd, text.view());
   }
+  return written;
 }
 
 }  // namespace
+
+bool UnwindStacks(tl_thread* threads, size_t count) {
+  LoadReportModule();
+  if (g_unwind_stacks == nullptr) return false;
+  g_unwind_stacks(threads, static_cast<uint32_t>(count));
+  return true;
+}
 
 int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd) {
   tl_write_report_fn write_report = LoadReportModule();
@@ -119,12 +153,44 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
                           static_cast<uint32_t>(GlobalSuppressions().count),
                           options.default_suppressions,
                           options.print_suppressions};
-  if (write_report != nullptr) {
-    int leaks = write_report(&snapshot, &config);
+  SigpipeBlocked sigpipe_blocked;
+  const int plain_result = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
+  if (fd >= 0) {  // the program's own descriptor (threadleak_dump): that one, or nothing
+    int leaks = write_report != nullptr ? write_report(&snapshot, &config) : -1;
     if (leaks >= 0) return leaks;
+    WritePlainReport(fd, threads, count);
+    return plain_result;
   }
-  WritePlainReport(fd >= 0 ? fd : OpenLogDestination(), threads, count);
-  return kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
+  // The configured destination, then the next that can be opened and written.
+  bool plain = write_report == nullptr;
+  for (g_destination = ConfiguredDestination(); g_destination != Destination::kNone;) {
+    g_opened = false;
+    int leaks = -1;
+    if (plain) {
+      int out = OpenLogDestination();
+      leaks = out >= 0 && WritePlainReport(out, threads, count) ? plain_result : -1;
+    } else {
+      leaks = write_report(&snapshot, &config);
+    }
+    int error = errno;
+    if (leaks >= 0) {
+      CloseReportDestination(&g_open);
+      return leaks;
+    }
+    if (!g_opened) {  // the module failed before it had anything to write
+      plain = true;
+      continue;
+    }
+    if (g_open.fd < 0) break;  // nothing could be opened (each said why)
+    g_destination = AbandonDestination(&g_open, error);
+  }
+  return plain_result;
+}
+
+void CloseReportDestinationAfterFork() {
+  // A child forked while its parent wrote a report inherits the descriptor: it is not the
+  // child's to keep (and the child's reports open their own).
+  CloseReportDestination(&g_open);
 }
 
 }  // namespace threadleak

@@ -15,7 +15,6 @@
 #include "preload/exit_check.h"
 #include "preload/fixed_buffer.h"
 #include "preload/guard.h"
-#include "preload/interruptions.h"
 #include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
@@ -25,38 +24,86 @@
 #include "preload/signal_names.h"
 #include "preload/stack_sampler.h"
 #include "preload/thread_collector.h"
+#include "preload/thread_scan.h"
 #include "preload/wait_scope.h"
 
 namespace threadleak {
 namespace {
 
-constinit std::atomic<uint32_t> g_dump_requests{0};  // a futex word
+constinit std::atomic<uint32_t> g_stop_word{0};  // a futex word, for a reporter without a signal
 constinit std::atomic<int32_t> g_reporter_tid{0};
-constinit std::atomic<pid_t> g_reporter_pid{0};  // the process that started it (fork)
-constinit std::atomic<int> g_dump_signal{0};
-constinit std::atomic<bool> g_stepped_aside{false};
-constinit struct sigaction g_previous_action = {};    // what the program had before us
+constinit std::atomic<pid_t> g_reporter_pid{0};       // the process that started it (fork)
 constinit std::atomic<bool> g_stop_requested{false};  // the program's last thread is ending
-constinit std::atomic<bool> g_early_request{false};   // a dump asked for before the thread ran
+constinit int g_dump_signal = kNoSignal;              // the reporter's, set before it starts
 constinit int64_t g_start_ns = 0;                     // when the process started, for timeout_ms
 
-void OnDumpSignal(int, siginfo_t*, void*) {
-  int saved_errno = errno;
-  NoteToolInterruption();  // whichever thread the kernel picked may be in nanosleep, poll, ...
-  if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) {
-    g_early_request.store(true, std::memory_order_relaxed);
-  }
-  g_dump_requests.fetch_add(1, std::memory_order_release);
-  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-  errno = saved_errno;
+enum class Wake { kTimeout, kDump, kStop };
+
+// What the reporter makes of a dump signal it took: a request from `threadleak dump`, or a stop
+// from StopReporter, carries its marker; anything else was the program's, sent to the process.
+enum class Taken { kDumpRequest, kStop, kProgramSignal };
+
+Taken Classify(const siginfo_t& info) {
+  if (info.si_code != SI_QUEUE) return Taken::kProgramSignal;
+  auto value = reinterpret_cast<uintptr_t>(info.si_value.sival_ptr);
+  if (value == kDumpRequestMarker) return Taken::kDumpRequest;
+  if (value == kStopMarker && info.si_pid == getpid()) return Taken::kStop;
+  return Taken::kProgramSignal;
 }
 
-// Waits for a dump request or until `timeout_ns` passed (negative: forever).
-void WaitForRequest(uint32_t seen, int64_t timeout_ns) {
+bool PendingIn(const char* field, int signal) {
+  return (ReadSignalMask(CurrentTid(), field) >> (signal - 1)) & 1;
+}
+
+// The signal the reporter just took was the program's: a process-directed signal that the
+// kernel gave this thread because it was the one waiting for it. It goes back to the process
+// as it came (sender, code and value kept: a process may queue any siginfo to itself), and the
+// reporter does not wait for that signal again while the process still has it pending, so a
+// program thread takes it — as it would have without threadleak. Requests sent to this thread
+// alone (thread-private pending) are still served meanwhile.
+Wake GiveBack(const siginfo_t& info, int64_t timeout_ns) {
+  siginfo_t copy = info;
+  Real().syscall(SYS_rt_sigqueueinfo, getpid(), info.si_signo, &copy);
+  const int64_t deadline = timeout_ns < 0 ? -1 : MonotonicNanos() + timeout_ns;
+  while (PendingIn("ShdPnd", info.si_signo)) {
+    if (PendingIn("SigPnd", info.si_signo)) break;  // a request of our own: take it below
+    if (deadline >= 0 && MonotonicNanos() >= deadline) return Wake::kTimeout;
+    if (g_stop_requested.load(std::memory_order_acquire)) return Wake::kStop;
+    timespec pause = {0, 10'000'000};
+    Real().nanosleep(&pause, nullptr);
+  }
+  return Wake::kTimeout;  // the caller waits again
+}
+
+// Waits for a dump request, a stop, or `timeout_ns` (negative: forever). The dump signal is
+// blocked in this thread like every other; it is taken with sigtimedwait, so no handler is ever
+// installed and the program's disposition of the signal is untouched.
+Wake WaitForRequest(int64_t timeout_ns) {
   timespec timeout = {static_cast<time_t>(timeout_ns / 1'000'000'000),
                       static_cast<long>(timeout_ns % 1'000'000'000)};
-  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAIT_PRIVATE, seen,
-                 timeout_ns < 0 ? nullptr : &timeout, nullptr, 0);
+  if (g_dump_signal == kNoSignal) {
+    Real().syscall(SYS_futex, &g_stop_word, FUTEX_WAIT_PRIVATE, 0,
+                   timeout_ns < 0 ? nullptr : &timeout, nullptr, 0);
+    return g_stop_requested.load(std::memory_order_acquire) ? Wake::kStop : Wake::kTimeout;
+  }
+  sigset_t wanted;
+  sigemptyset(&wanted);
+  sigaddset(&wanted, g_dump_signal);
+  siginfo_t info;
+  int taken = static_cast<int>(Real().syscall(SYS_rt_sigtimedwait, &wanted, &info,
+                                              timeout_ns < 0 ? nullptr : &timeout, _NSIG / 8));
+  if (taken != g_dump_signal) {
+    return g_stop_requested.load(std::memory_order_acquire) ? Wake::kStop : Wake::kTimeout;
+  }
+  switch (Classify(info)) {
+    case Taken::kDumpRequest:
+      return Wake::kDump;
+    case Taken::kStop:
+      return Wake::kStop;
+    case Taken::kProgramSignal:
+      break;
+  }
+  return GiveBack(info, timeout_ns);
 }
 
 void Dump() {
@@ -76,7 +123,8 @@ struct OverdueSearch {
 
 void FindOverdue(const ThreadRecord& record, void* opaque) {
   auto* search = static_cast<OverdueSearch*>(opaque);
-  if (record.wait.state.load(std::memory_order_acquire) == kNotWaiting) return;
+  // A thread waiting for input (or a client, or a child) is idle, not stuck.
+  if (uint32_t state = record.wait.State(); state == kNotWaiting || state == TL_STATE_IO) return;
   int64_t since = WaitStartSeenBy(record, search->now_ns);
   if (search->now_ns - since < search->limit_ns) return;
   if (record.watchdog_reported_since.load(std::memory_order_relaxed) == since) return;
@@ -120,9 +168,12 @@ void CheckWatchdog(int64_t limit_ns) {
   _exit(kTimeoutExitCode);
 }
 
+// "threadleak/N" after N dumps, so `threadleak dump` sees when the one it asked for is written;
+// "threadleak" alone when dumps are off.
 void NameReporter(uint32_t dumps) {
   FixedBuffer<16> name;
-  name.Append("threadleak/").AppendInt(dumps % 10000);
+  name.Append("threadleak");
+  if (g_dump_signal != kNoSignal) name.AppendChar('/').AppendInt(dumps % 10000);
   prctl(PR_SET_NAME, name.c_str());
 }
 
@@ -134,24 +185,18 @@ void* ReporterMain(void*) {
       watchdog_ns > 0 ? std::clamp<int64_t>(watchdog_ns / 4, 10'000'000, 1'000'000'000) : -1;
   const int64_t deadline_ns =
       GlobalOptions().timeout_ms > 0 ? g_start_ns + GlobalOptions().timeout_ms * 1'000'000 : -1;
-  uint32_t handled = g_dump_requests.load(std::memory_order_acquire);
-  if (g_early_request.exchange(false)) handled -= 1;  // asked for before this thread existed
   uint32_t dumps = 0;
   NameReporter(dumps);
-  // The stop flag is checked before every wait too: StopReporter may bump the request count
-  // between a check after a wait and the dump that takes the new count as handled.
   while (!g_stop_requested.load(std::memory_order_acquire)) {
     int64_t period_ns = watchdog_period_ns;
     if (deadline_ns >= 0) {
       int64_t left = std::max<int64_t>(0, deadline_ns - MonotonicNanos());
       period_ns = period_ns < 0 ? left : std::min(period_ns, left);
     }
-    WaitForRequest(handled, period_ns);
-    if (g_stop_requested.load(std::memory_order_acquire)) break;
+    Wake wake = WaitForRequest(period_ns);
+    if (wake == Wake::kStop || g_stop_requested.load(std::memory_order_acquire)) break;
     if (deadline_ns >= 0 && MonotonicNanos() >= deadline_ns) TimeOut();
-    uint32_t requests = g_dump_requests.load(std::memory_order_acquire);
-    if (requests != handled) {
-      handled = requests;  // requests that arrive during a dump are served by one more dump
+    if (wake == Wake::kDump) {
       Dump();
       NameReporter(++dumps);
     }
@@ -161,21 +206,6 @@ void* ReporterMain(void*) {
   // must not wait for this one. If this is the last, its exit() runs the exit check.
   t_in_tool = false;
   return nullptr;
-}
-
-// Installs the handler for `signal` unless there is none to install, the program handles it
-// itself, or it is installed already (a fork child inherits it).
-void InstallDumpHandlerIfNeeded(int signal) {
-  if (signal == kNoSignal || g_stepped_aside.load(std::memory_order_relaxed) ||
-      g_dump_signal.load(std::memory_order_relaxed) == signal) {
-    return;
-  }
-  struct sigaction action = {};
-  action.sa_sigaction = OnDumpSignal;
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  Real().sigaction(signal, &action, &g_previous_action);
-  g_dump_signal.store(signal, std::memory_order_release);
 }
 
 constexpr int kUnparsed = -2;  // neither a signal, kNoSignal nor kBadSignal
@@ -211,22 +241,20 @@ void StartReporterIfNeeded(bool at_start) {
   // A thread of ours at start-up would make every program multi-threaded for good, and glibc
   // and libstdc++ then leave their single-thread fast paths (__libc_single_threaded: mutexes
   // without a locked instruction, malloc, stdio, shared_ptr counts). Only the time limit and
-  // the watchdog need the thread from the start; for dumps the handler is enough until the
-  // program starts a thread of its own (the handler serves a dump requested before then once
-  // the thread runs).
-  if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) {
-    InstallDumpHandlerIfNeeded(signal);
-    return;
-  }
+  // the watchdog need the thread from the start; dumps wait for the program's first thread (a
+  // lone main thread is nothing to dump).
+  if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
   if (signal == kNoSignal && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
   pid_t expected = g_reporter_pid.load(std::memory_order_acquire);
   if (!g_reporter_pid.compare_exchange_strong(expected, pid)) return;  // another thread won
   ToolScope scope;
   g_start_ns = MonotonicNanos();
+  g_dump_signal = signal;
   g_reporter_tid.store(0, std::memory_order_relaxed);
   g_stop_requested.store(false, std::memory_order_relaxed);  // (a fork child's own reporter)
-  // The thread starts with every signal blocked: the kernel never picks it for a
-  // process-directed signal, and the sampler never interrupts it.
+  g_stop_word.store(0, std::memory_order_relaxed);
+  // The thread starts with every signal blocked, and keeps them so: the kernel never runs a
+  // handler of the program's on it, and the dump signal is taken with sigtimedwait.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
@@ -247,7 +275,6 @@ void StartReporterIfNeeded(bool at_start) {
     WriteDiagnosticLine("threadleak: warning: cannot start the reporter thread; dumps are off");
     return;
   }
-  InstallDumpHandlerIfNeeded(signal);
   // Wait until it runs, so it is never counted as the program's thread.
   while (g_reporter_tid.load(std::memory_order_acquire) == 0) sched_yield();
 }
@@ -255,33 +282,25 @@ void StartReporterIfNeeded(bool at_start) {
 void StopReporter() {
   if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) return;
   g_stop_requested.store(true, std::memory_order_release);
+  int32_t tid = g_reporter_tid.load(std::memory_order_acquire);
+  if (g_dump_signal != kNoSignal && tid != 0) {
+    // To this thread alone, marked: the reporter's sigtimedwait returns at once.
+    siginfo_t info = {};
+    info.si_signo = g_dump_signal;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_ptr = reinterpret_cast<void*>(kStopMarker);
+    Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, g_dump_signal, &info);
+  }
   // A change of the futex word, so a wait that starts after the flag was checked returns.
-  g_dump_requests.fetch_add(1, std::memory_order_release);
-  Real().syscall(SYS_futex, &g_dump_requests, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  g_stop_word.fetch_add(1, std::memory_order_release);
+  Real().syscall(SYS_futex, &g_stop_word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
 bool IsToolThread(int32_t tid) {
   return tid != 0 && g_reporter_pid.load(std::memory_order_relaxed) == getpid() &&
          g_reporter_tid.load(std::memory_order_relaxed) == tid;
-}
-
-int ActiveDumpSignal() {
-  return g_stepped_aside.load(std::memory_order_relaxed)
-             ? 0
-             : g_dump_signal.load(std::memory_order_relaxed);
-}
-
-const struct sigaction* NoteProgramHandler(int signal, bool installs) {
-  int dump_signal = g_dump_signal.load(std::memory_order_acquire);
-  if (dump_signal == 0 || signal != dump_signal || g_stepped_aside.load()) return nullptr;
-  if (installs) {
-    g_stepped_aside.store(true);
-    FixedBuffer<256> line;
-    line.Append("threadleak: the program installs its own handler for signal ");
-    line.AppendInt(signal).Append("; dumps on it are off (choose another with dump_signal=)");
-    WriteDiagnosticLine(line.view());
-  }
-  return &g_previous_action;
 }
 
 }  // namespace threadleak

@@ -1,11 +1,17 @@
-// The tool's own thread, for the reports a program does not ask for by exiting: the dump on
-// `dump_signal`, the watchdog (`watchdog_ms`) and the time limit (`timeout_ms`: dump, then exit
-// with kTimeoutExitCode). It exists only when one of them is on; it
-// blocks every signal and is never part of a report.
+// The tool's own thread, for the reports a program does not ask for by exiting: the dump that
+// `threadleak dump PID` requests, the watchdog (`watchdog_ms`) and the time limit (`timeout_ms`:
+// dump, then exit with kTimeoutExitCode). It exists once the program has a thread of its own
+// (at once for the watchdog and the time limit); it blocks every signal and is never part of a
+// report.
 //
-// The dump signal's handler only counts the request and wakes this thread (a futex wake:
-// async-signal-safe). Each finished dump renames the thread "threadleak/N" (N dumps so far), so
-// `threadleak dump PID` can tell from /proc when the dump it asked for is written.
+// A dump request is the dump signal sent to this thread alone (rt_tgsigqueueinfo) with
+// kDumpRequestMarker as its value. The thread takes it with sigtimedwait: threadleak installs no
+// handler for it, so the same signal sent to the process by anyone else has exactly the effect
+// it has without threadleak (the program's handler, the default action, or nothing). While
+// waiting, this thread's blocked mask in /proc/PID/task/TID/status lacks the dump signal:
+// that is how `threadleak dump` learns which signal to send, whatever set it (environment,
+// include= file, the program's default options). Each finished dump renames the thread
+// "threadleak/N" (N dumps so far), so `threadleak dump` can tell when its dump is written.
 #ifndef THREADLEAK_PRELOAD_REPORTER_H_
 #define THREADLEAK_PRELOAD_REPORTER_H_
 
@@ -17,8 +23,12 @@ namespace threadleak {
 
 inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 
-// Installs the dump handler and starts the thread if dump_signal or watchdog_ms asks for it.
-// Idempotent per process: after fork, the child starts its own on its first pthread_create.
+// The values a dump request and a stop carry (si_value), so neither is taken for the program's.
+inline constexpr uintptr_t kDumpRequestMarker = 0x746c'6475'6d70;  // "tldump"
+inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;         // "tlstop"
+
+// Starts the thread if dump_signal, watchdog_ms or timeout_ms asks for it. Idempotent per
+// process: after fork, the child starts its own on its first pthread_create.
 void StartReporterIfNeeded(bool at_start = false);
 
 // Ends the reporter thread (no more dumps, watchdog or time limit): called when the program's
@@ -26,14 +36,6 @@ void StartReporterIfNeeded(bool at_start = false);
 void StopReporter();
 
 bool IsToolThread(int32_t tid);
-
-// The dump signal, or 0 when dumps are off or the program took the signal for itself.
-int ActiveDumpSignal();
-
-// From the sigaction/signal hooks: the program installs a handler for `signal`. If that is the
-// dump signal, threadleak steps aside (the program's handler wins; dumps are off; one warning).
-// Returns the action the program would see as the current one without threadleak, or null.
-const struct sigaction* NoteProgramHandler(int signal, bool installs);
 
 }  // namespace threadleak
 

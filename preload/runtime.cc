@@ -10,12 +10,17 @@
 #include <atomic>
 
 #include "preload/child_environment.h"
+#include "preload/departed_modules.h"
+#include "preload/diagnostics.h"
 #include "preload/exit_check.h"
 #include "preload/guard.h"
 #include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/report_destination.h"
+#include "preload/report_lock.h"
+#include "preload/report_output.h"
 #include "preload/reporter.h"
 #include "preload/suppressions.h"
 #include "preload/unwinder.h"
@@ -44,6 +49,9 @@ constinit bool g_inert = false;                   // written once, before g_init
 constinit std::atomic<int> g_program_threads{1};  // main counts until it ends (not by exit)
 constinit std::atomic<bool> g_main_exited{false};
 constinit pthread_key_t g_exit_key = 0;
+// The process whose state the tool's memory holds: set at start-up and in fork children; a vfork
+// child sees its parent's.
+constinit std::atomic<pid_t> g_process_pid{0};
 
 void OnThreadExit(void* value) {
   auto* record = static_cast<ThreadRecord*>(value);
@@ -56,7 +64,10 @@ void OnThreadExit(void* value) {
   }
   ToolScope scope;
   prctl(PR_GET_NAME, record->final_name);
-  record->wait.state.store(kNotWaiting, std::memory_order_relaxed);
+  // A wait a cancellation unwound through ends here; the sequence goes on (a new wait would have
+  // changed it anyway).
+  uint64_t word = record->wait.word.load(std::memory_order_relaxed);
+  record->wait.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
   t_record = nullptr;
   // Main ends this way only without exit(): pthread_exit, thrd_exit, or a cancellation.
   if (record->lifecycle.load(std::memory_order_relaxed) & kMainThread) {
@@ -86,6 +97,12 @@ void AfterForkInParent() {
   RegistryAfterForkInParent();
 }
 void AfterForkInChild() {
+  g_process_pid.store(getpid(), std::memory_order_relaxed);
+  // A report may have been running in another thread (a dump, the watchdog, the exit check's
+  // grace period): that thread is not in the child, and neither is its hold on the lock.
+  g_report_lock.ResetAfterFork();
+  ResetDepartedModulesAfterFork();
+  CloseReportDestinationAfterFork();
   RegistryAfterForkInChild(t_record, static_cast<int32_t>(gettid()));
   if (t_record != nullptr) {
     // The forking thread is the child's main thread now.
@@ -110,7 +127,10 @@ void Initialize() {
     g_inert = true;
     return;
   }
+  g_process_pid.store(getpid(), std::memory_order_relaxed);
+  RememberStandardStreams();  // before the first warning: fd 2 as the program got it
   InitGlobalOptions();
+  InitReportDestinations();
   if (!GlobalOptions().follow_children) DropShimFromChildEnvironment();
   LoadGlobalSuppressions();
   if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);
@@ -161,6 +181,25 @@ void NoteProgramThreadEnded() {
 
 bool RuntimeInert() {
   return g_inert;
+}
+
+bool OwnsToolState() {
+  return g_process_pid.load(std::memory_order_relaxed) == getpid();
+}
+
+pid_t ForkWithoutHandlers(pid_t (*real_fork)()) {
+  if (t_in_tool || g_init_state.load(std::memory_order_acquire) != 2 || g_inert) {
+    return real_fork();
+  }
+  ToolScope scope;  // a signal handler on this thread passes through while the registry is held
+  BeforeFork();
+  pid_t pid = real_fork();
+  if (pid == 0) {
+    AfterForkInChild();
+  } else {
+    AfterForkInParent();
+  }
+  return pid;
 }
 
 pthread_key_t ThreadExitKey() {

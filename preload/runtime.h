@@ -5,6 +5,7 @@
 #define THREADLEAK_PRELOAD_RUNTIME_H_
 
 #include <pthread.h>
+#include <sys/types.h>
 
 namespace threadleak {
 
@@ -26,6 +27,18 @@ void NoteProgramThreadEnded();
 
 // The key whose destructor marks a thread finished (runs on return, pthread_exit and cancel).
 pthread_key_t ThreadExitKey();
+
+// Whether the tool's state is this process's own: false in a child made without the tool
+// hearing of it — a vfork child, which shares its parent's memory (anything it writes there
+// lands in the parent's state), or a raw clone(). The exit check and the API do nothing there.
+// (fork's handlers and the _Fork hook make the state a child's own.) A system call: not for
+// fast paths.
+bool OwnsToolState();
+
+// _Fork runs no fork handlers: the hook calls `real_fork` through this, which does their work,
+// unless the call interrupted the tool's own code on this thread (a signal handler: _Fork is
+// async-signal-safe), when the child is left not owning the tool's state.
+pid_t ForkWithoutHandlers(pid_t (*real_fork)());
 
 }  // namespace threadleak
 

@@ -58,6 +58,42 @@ struct tl_stack {
 
 enum { TL_MAX_WAKERS = 4 };
 
+// A thread's wait slot as laid out in the shim's memory (ThreadRecord::wait). The thread writes
+// it on entering and leaving a hooked wait; a report reads it from another thread.
+struct tl_wait_slot {
+  // (sequence << 32) | tl_state; the state is TL_STATE_COUNT when not waiting. The sequence
+  // counts the thread's waits, so one read of this word tells whether the thread is still in
+  // the very wait a report saw.
+  uint64_t word;
+  uintptr_t object;  // what it waits on
+  int64_t since_ns;  // when the wait began (CLOCK_MONOTONIC), or -1 for "first seen by a reader"
+  // The frame address of the hook that entered the wait: [frame] holds its caller's frame
+  // pointer and [frame + 8] the return address into the caller. Every frame from the caller up
+  // stays as it is while the word is unchanged.
+  uintptr_t frame;
+  uintptr_t callee;  // the libc function the hook called: the stack's innermost frame
+};
+
+// Where a report starts to unwind a thread that is not running, from another thread: the
+// thread itself is never interrupted (preload/report/blocked_stacks.h).
+enum tl_unwind_kind {
+  TL_UNWIND_NONE,     // running, finished, or nothing known
+  TL_UNWIND_HOOK,     // in a hooked wait: from the hook's frame in its wait slot
+  TL_UNWIND_SYSCALL,  // in a system call no hook saw: from the kernel's sp and pc
+};
+
+struct tl_unwind_start {
+  uint32_t kind;  // tl_unwind_kind
+  uint32_t reserved;
+  uintptr_t slot;    // TL_UNWIND_HOOK: address of the thread's tl_wait_slot
+  uint64_t word;     // TL_UNWIND_HOOK: the slot's word when the report saw the wait
+  uintptr_t frame;   // TL_UNWIND_HOOK: the slot's frame then
+  uintptr_t callee;  // TL_UNWIND_HOOK: the slot's callee then
+  int64_t syscall;   // TL_UNWIND_SYSCALL: the system call number,
+  uintptr_t sp;      //   and the stack pointer and pc where it entered the kernel
+  uintptr_t pc;
+};
+
 enum tl_object_flags {
   // The object lies in static storage and a destructor registered with __cxa_atexit covers it
   // (a static std::condition_variable): exit would run that destructor while this thread waits.
@@ -70,14 +106,15 @@ enum tl_thread_flags {
 
 struct tl_thread {
   int32_t tid;
-  uint32_t flags;          // tl_thread_flags
-  char name[TL_NAME_LEN];  // NUL-terminated, may be empty
-  uint32_t state;          // tl_state
-  uintptr_t object;        // what it waits on; 0 when none
-  int64_t blocked_ns;      // how long it has waited; -1 when unknown
-  int64_t syscall_number;  // the system call the kernel says it is blocked in, or -1
-  struct tl_stack stack;   // where it is now
-  int32_t creator_tid;     // -1 when the shim did not see the thread being created
+  uint32_t flags;                 // tl_thread_flags
+  char name[TL_NAME_LEN];         // NUL-terminated, may be empty
+  uint32_t state;                 // tl_state
+  uintptr_t object;               // what it waits on; 0 when none
+  int64_t blocked_ns;             // how long it has waited; -1 when unknown
+  int64_t syscall_number;         // the system call the kernel says it is blocked in, or -1
+  struct tl_stack stack;          // where it is now
+  struct tl_unwind_start unwind;  // how to find `stack` without interrupting it
+  int32_t creator_tid;            // -1 when the shim did not see the thread being created
   char creator_name[TL_NAME_LEN];
   struct tl_stack creation;
 
@@ -157,6 +194,14 @@ struct tl_report_config {
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".
 const char* tl_state_name(uint32_t state);
+
+// Implemented by libthreadleak_report.so. Fills threads[i].stack for every thread whose
+// unwind.kind is not TL_UNWIND_NONE, reading its stack from this thread (process_vm_readv of
+// its own process: a torn or unmapped read fails, never faults). A thread that left its wait
+// during the unwind is unwound again from where it waits now, or left without a stack. Not
+// async-signal-safe: allocates, takes locks.
+typedef void (*tl_unwind_stacks_fn)(struct tl_thread* threads, uint32_t count);
+void threadleak_unwind_stacks(struct tl_thread* threads, uint32_t count);
 
 // Implemented by libthreadleak_report.so. Symbolizes and writes one report. Returns the number
 // of threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1 if

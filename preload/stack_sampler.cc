@@ -12,12 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <new>
 
 #include "preload/call_on_stack.h"
 #include "preload/clock.h"
 #include "preload/guard.h"
-#include "preload/interruptions.h"
 #include "preload/process_memory.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
@@ -26,12 +26,6 @@
 
 namespace threadleak {
 namespace {
-
-// A real-time signal near the top of the range: programs that use real-time signals usually
-// count up from SIGRTMIN.
-int SampleSignal() {
-  return SIGRTMAX - 3;
-}
 
 constexpr int64_t kQuietPeriodNs = 250'000'000;  // give up after this long without an answer
 
@@ -103,32 +97,53 @@ constinit std::atomic<int> g_handlers_running{0};
 constinit uint32_t g_generation = 0;
 constinit bool g_handler_installed = false;
 constinit struct sigaction g_previous_action = {};
+// The program set an action of its own for the sampling signal: it is the program's from then on,
+// and running threads are no longer sampled.
+constinit std::atomic<bool> g_stepped_aside{false};
 // The largest signal frame seen: what the kernel pushes below the interrupted stack pointer
 // before the handler runs (mostly the FPU/vector state: from 1 KiB to 11 KiB with AMX).
 constinit std::atomic<uintptr_t> g_signal_frame_bytes{0};
 
-// Payload of the signal: generation in the high half, slot index in the low half.
+// Payload of the signal: a marker in the top 16 bits (so the program's own sigqueue of this
+// signal is never taken for a sample), the batch's generation in the next 16, the slot index in
+// the low 32.
+constexpr uintptr_t kSampleMarker = 0x7e1a;
+
 uintptr_t Encode(uint32_t generation, size_t index) {
-  return (static_cast<uintptr_t>(generation) << 32) | static_cast<uint32_t>(index);
+  return (kSampleMarker << 48) | (static_cast<uintptr_t>(generation & 0xffff) << 32) |
+         static_cast<uint32_t>(index);
 }
 
-void ChainToPrevious(int signal, siginfo_t* info, void* context) {
+bool IsSample(const siginfo_t* info) {
+  return info->si_code == SI_QUEUE && info->si_pid == getpid() &&
+         (reinterpret_cast<uintptr_t>(info->si_value.sival_ptr) >> 48) == kSampleMarker;
+}
+
+// Not a sample: what the signal would have done without threadleak. The default action of a
+// real-time signal ends the process: restored, and the signal raised again for this thread (it
+// is blocked while this handler runs, so it is delivered on return).
+void ActAsWithoutTool(int signal, siginfo_t* info, void* context) {
   if (g_previous_action.sa_flags & SA_SIGINFO) {
     if (g_previous_action.sa_sigaction != nullptr) {
       g_previous_action.sa_sigaction(signal, info, context);
     }
-  } else if (g_previous_action.sa_handler != SIG_IGN && g_previous_action.sa_handler != SIG_DFL) {
+  } else if (g_previous_action.sa_handler == SIG_DFL) {
+    struct sigaction default_action = {};
+    default_action.sa_handler = SIG_DFL;
+    Real().sigaction(signal, &default_action, nullptr);
+    g_handler_installed = false;
+    Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), signal, info);
+  } else if (g_previous_action.sa_handler != SIG_IGN) {
     g_previous_action.sa_handler(signal);
   }
 }
 
 void OnSampleSignal(int signal, siginfo_t* info, void* context) {
-  if (info->si_code != SI_QUEUE || info->si_pid != getpid()) {
-    ChainToPrevious(signal, info, context);  // not ours: the program's own use of the signal
+  if (!IsSample(info)) {
+    ActAsWithoutTool(signal, info, context);
     return;
   }
   int saved_errno = errno;
-  NoteToolInterruption();  // before anything else: the interrupted call must see it
   auto* interrupted = static_cast<ucontext_t*>(context);
   uintptr_t frame = static_cast<uintptr_t>(interrupted->uc_mcontext.gregs[REG_RSP]) -
                     reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
@@ -142,7 +157,8 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
   Batch* batch = g_batch.load(std::memory_order_seq_cst);
   auto payload = reinterpret_cast<uintptr_t>(info->si_value.sival_ptr);
   size_t index = payload & 0xffffffffu;
-  if (batch != nullptr && batch->generation == (payload >> 32) && index < batch->count) {
+  if (batch != nullptr && (batch->generation & 0xffff) == ((payload >> 32) & 0xffff) &&
+      index < batch->count) {
     Slot& slot = batch->slots[index];
     if (slot.tid.load(std::memory_order_relaxed) == static_cast<int32_t>(gettid()) &&
         !slot.done.load(std::memory_order_relaxed)) {
@@ -162,7 +178,7 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
 }
 
 void InstallHandlerOnce() {
-  if (g_handler_installed) return;
+  if (g_handler_installed || g_stepped_aside.load(std::memory_order_acquire)) return;
   // Installed for good: a late signal (from a thread that had it blocked) must find a handler,
   // since the default action of a real-time signal kills the process.
   struct sigaction action = {};
@@ -232,26 +248,6 @@ bool TooLittleRoomOnAltstack(const AltstackList& altstacks, int32_t tid) {
   return kernel.sp - altstack->low < altstacks.needed_room;
 }
 
-// A thread asleep on a futex word whose memory is gone (a condition variable of a library that
-// was dlclose()d): the kernel leaves it asleep, but a signal makes glibc repeat the wait, which
-// then fails with EFAULT, and glibc aborts the process. Such threads are left alone.
-bool WaitsOnUnmappedMemory(const tl_thread& thread) {
-  if (thread.object == 0) return false;
-  switch (thread.state) {
-    case TL_STATE_MUTEX:
-    case TL_STATE_COND:
-    case TL_STATE_RWLOCK:
-    case TL_STATE_SEM:
-    case TL_STATE_BARRIER:
-    case TL_STATE_FUTEX:
-      break;
-    default:
-      return false;
-  }
-  char byte;
-  return !ReadProcessMemory(thread.object, &byte) && errno == EFAULT;
-}
-
 // Waits until `completed` moves past `seen`, or 10 ms.
 void WaitForCompletions(std::atomic<uint32_t>* completed, uint32_t seen) {
   timespec timeout = {0, 10'000'000};
@@ -263,16 +259,6 @@ void PauseBriefly() {
   Real().nanosleep(&pause, nullptr);
 }
 
-void StoreStack(tl_stack* stack, uint32_t kind, const uintptr_t* pcs, size_t depth) {
-  // The tool's own frames (a hook between the program and libc) are never shown. If the thread
-  // was interrupted inside the tool itself, the first kept pc is a return address.
-  bool first_dropped = depth > 0 && IsToolAddress(pcs[0]);
-  stack->depth = static_cast<uint32_t>(DropToolFrames(pcs, depth, stack->pcs, TL_MAX_FRAMES));
-  stack->kind = stack->depth == 0                                 ? TL_STACK_NONE
-                : (kind == TL_STACK_INTERRUPTED && first_dropped) ? TL_STACK_RETURNS
-                                                                  : kind;
-}
-
 }  // namespace
 
 // A real-time signal near the top of the range: programs that use real-time signals usually
@@ -281,9 +267,33 @@ int SampleSignal() {
   return SIGRTMAX - 3;
 }
 
-void SampleStacks(tl_thread* threads, size_t count) {
+namespace {
+
+// Running user code, as far as the kernel said a moment ago, and the report has no stack for it.
+bool MaySample(const tl_thread& thread, int32_t self) {
+  return thread.state == TL_STATE_RUNNING && thread.stack.depth == 0 &&
+         thread.unwind.kind == TL_UNWIND_NONE && thread.tid > 0 && thread.tid != self;
+}
+
+// Checked again just before the signal goes: the thread must still be running user code (not
+// in a system call, which the signal could cut short) and must not block the signal (it would
+// stay pending, to be delivered whenever the thread unblocks it).
+bool StillSafeToSignal(int32_t tid) {
+  if ((ReadSignalMask(tid, "SigBlk") >> (SampleSignal() - 1)) & 1) return false;
+  SyscallState kernel = ReadSyscallState(tid);
+  return kernel.known && kernel.running;
+}
+
+}  // namespace
+
+void SampleRunningStacks(tl_thread* threads, size_t count) {
   ToolScope scope;
+  const int32_t self = static_cast<int32_t>(gettid());
+  size_t candidates = 0;
+  for (size_t i = 0; i < count; ++i) candidates += MaySample(threads[i], self);
+  if (candidates == 0 || g_stepped_aside.load(std::memory_order_acquire)) return;
   InstallHandlerOnce();
+  if (!g_handler_installed) return;
   size_t stacks_bytes = kUnwindStacks * kUnwindStride;
   auto whole_pages = [](size_t bytes) { return (bytes + 4095) & ~size_t{4095}; };
   size_t slots_bytes = whole_pages(sizeof(Slot) * (count == 0 ? 1 : count));
@@ -313,7 +323,6 @@ void SampleStacks(tl_thread* threads, size_t count) {
   // period; every unanswered one then is, and sending goes on.
   uint32_t sent = 0;
   uint32_t given_up = 0;
-  int32_t self = static_cast<int32_t>(gettid());
   size_t next = 0;
   int64_t last_progress = MonotonicNanos();
   uint32_t last_completed = 0;
@@ -325,9 +334,8 @@ void SampleStacks(tl_thread* threads, size_t count) {
     };
     for (; next < count && in_flight() < kInFlight; ++next) {
       const tl_thread& thread = threads[next];
-      if (thread.state == TL_STATE_FINISHED || thread.tid <= 0 || thread.tid == self) continue;
-      if (TooLittleRoomOnAltstack(altstacks, thread.tid)) continue;
-      if (WaitsOnUnmappedMemory(thread)) continue;
+      if (!MaySample(thread, self) || TooLittleRoomOnAltstack(altstacks, thread.tid)) continue;
+      if (!StillSafeToSignal(thread.tid)) continue;
       if (SendSample(thread.tid, Encode(batch.generation, next))) ++sent;
     }
     if (next == count && completed + given_up >= sent) break;
@@ -348,19 +356,21 @@ void SampleStacks(tl_thread* threads, size_t count) {
   while (g_handlers_running.load(std::memory_order_seq_cst) != 0) PauseBriefly();
 
   for (size_t i = 0; i < count; ++i) {
-    tl_thread& thread = threads[i];
-    if (thread.state == TL_STATE_FINISHED) continue;
-    if (slots[i].done.load(std::memory_order_acquire)) {
-      StoreStack(&thread.stack, TL_STACK_INTERRUPTED, slots[i].pcs, slots[i].depth);
-      continue;
-    }
-    SyscallState kernel_view = ReadSyscallState(thread.tid);
-    if (kernel_view.pc != 0) {
-      uintptr_t pc = kernel_view.pc;
-      StoreStack(&thread.stack, TL_STACK_INTERRUPTED, &pc, 1);
-    }
+    if (!slots[i].done.load(std::memory_order_acquire) || slots[i].depth == 0) continue;
+    tl_stack& stack = threads[i].stack;
+    stack.kind = TL_STACK_INTERRUPTED;
+    stack.depth = std::min<uint32_t>(slots[i].depth, TL_MAX_FRAMES);
+    memcpy(stack.pcs, slots[i].pcs, sizeof(uintptr_t) * stack.depth);
   }
   munmap(memory, bytes);
+}
+
+const struct sigaction* NoteProgramSignalAction(int signal, bool sets) {
+  if (signal != SampleSignal()) return nullptr;
+  bool was_installed = g_handler_installed;
+  if (sets && !g_stepped_aside.exchange(true)) g_handler_installed = false;
+  // What the program would see without threadleak: its own earlier action, or the default.
+  return was_installed ? &g_previous_action : nullptr;
 }
 
 }  // namespace threadleak

@@ -1,13 +1,10 @@
 #include "preload/suppressions.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
+#include "preload/small_file.h"
 
 namespace threadleak {
 namespace {
@@ -33,8 +30,8 @@ std::string_view Trim(std::string_view text) {
 
 constinit SuppressionTable g_suppressions;
 
-void WarnToStderr(const char* line, void*) {
-  WriteDiagnosticLine(line);
+void WarnToStderr(const char* line, void* context) {
+  static_cast<WarningCap*>(context)->Write(line);
 }
 
 }  // namespace
@@ -100,37 +97,19 @@ int ParseSuppressions(std::string_view text, const char* file, SuppressionTable*
 void LoadGlobalSuppressions() {
   const char* path = GlobalOptions().suppressions;
   if (path[0] == '\0') return;
-  auto fail = [&](const char* what) {
+  SmallFile file;
+  if (!file.Read(path, kMaxSuppressionFileBytes, "larger than 1 MiB")) {
     FixedBuffer<kMaxOptionString + 128> line;
     line.Append("threadleak: error: cannot read suppressions file '").Append(path);
-    line.Append("': ").Append(what);
+    line.Append("': ").Append(file.error());
     WriteDiagnosticLine(line.view());
-  };
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(strerror(errno));
-  // Read into pages of our own: the program's allocator is not the tool's to use.
-  void* buffer = mmap(nullptr, kMaxSuppressionFileBytes, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (buffer == MAP_FAILED) {
-    close(fd);
-    return fail("out of memory");
+    return;
   }
-  size_t size = 0;
-  for (;;) {
-    ssize_t n = read(fd, static_cast<char*>(buffer) + size, kMaxSuppressionFileBytes - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<size_t>(n);
-    if (size == kMaxSuppressionFileBytes) break;
-  }
-  close(fd);
-  if (size == kMaxSuppressionFileBytes) {
-    fail("larger than 1 MiB");
-  } else {
-    ParseSuppressions(std::string_view(static_cast<char*>(buffer), size), path, &g_suppressions,
-                      WarnToStderr, nullptr);
-  }
-  munmap(buffer, kMaxSuppressionFileBytes);
+  // A binary file, or one written for another tool, has a bad line after another: the first
+  // few say what is wrong, one more line how many were left out.
+  WarningCap errors;
+  ParseSuppressions(file.text(), path, &g_suppressions, WarnToStderr, &errors);
+  errors.Finish("error", path, "lines ignored");
 }
 
 const SuppressionTable& GlobalSuppressions() {

@@ -38,7 +38,9 @@ struct SuppressionTable {
 int ParseSuppressions(std::string_view text, const char* file, SuppressionTable* table,
                       WarningSink warn, void* context);
 
-// Reads and parses the suppressions option's file into the process-wide table (start-up).
+// Reads and parses the suppressions option's file into the process-wide table (start-up). A
+// path that is no regular file (a FIFO is never waited on), cannot be read or holds more than
+// 1 MiB gives one error line; malformed lines give at most eleven (diagnostics.h, WarningCap).
 void LoadGlobalSuppressions();
 const SuppressionTable& GlobalSuppressions();
 

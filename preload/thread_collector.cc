@@ -18,6 +18,7 @@
 #include "preload/stack_sampler.h"
 #include "preload/thread_record.h"
 #include "preload/thread_scan.h"
+#include "preload/unwinder.h"
 #include "preload/wait_scope.h"
 
 namespace threadleak {
@@ -61,12 +62,19 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   if (lifecycle & kFinished) {
     out.state = TL_STATE_FINISHED;
     memcpy(out.name, record.final_name, TL_NAME_LEN);
-  } else if (uint32_t state = record.wait.state.load(std::memory_order_acquire);
-             state != kNotWaiting) {
-    out.state = state;
+  } else if (uint64_t word = record.wait.word.load(std::memory_order_acquire);
+             static_cast<uint32_t>(word) != kNotWaiting) {
+    out.state = static_cast<uint32_t>(word);
     out.object = record.wait.object.load(std::memory_order_relaxed);
     out.blocked_ns =
         std::max<int64_t>(0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
+    out.unwind.kind = TL_UNWIND_HOOK;
+    out.unwind.slot = reinterpret_cast<uintptr_t>(&record.wait);
+    out.unwind.word = word;
+    out.unwind.frame = record.wait.frame.load(std::memory_order_relaxed);
+    out.unwind.callee = record.wait.callee.load(std::memory_order_relaxed);
+    // An I/O wait's system call comes from /proc (ClassifyAndName), for the report to name.
+    if (out.state == TL_STATE_IO) out.syscall_number = kNotClassified;
   } else {
     out.state = TL_STATE_RUNNING;
     out.syscall_number = kNotClassified;
@@ -164,6 +172,13 @@ void ClassifyAndName(ThreadList* list) {
     SyscallState kernel = ReadSyscallState(thread.tid);
     if (!kernel.known || kernel.running || kernel.number < 0) continue;
     thread.syscall_number = kernel.number;
+    if (thread.unwind.kind == TL_UNWIND_HOOK) continue;  // a hooked I/O wait: state and stack known
+    // In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
+    thread.unwind = tl_unwind_start{};
+    thread.unwind.kind = TL_UNWIND_SYSCALL;
+    thread.unwind.syscall = kernel.number;
+    thread.unwind.sp = kernel.sp;
+    thread.unwind.pc = kernel.pc;
     if (kernel.number == SYS_futex || kernel.number == SYS_futex_waitv) {
       thread.state = TL_STATE_FUTEX;
       thread.object = kernel.first_argument;
@@ -198,10 +213,26 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
   }
 }
 
+void CaptureStacks(ThreadList* list) {
+  tl_thread* threads = list->threads;
+  bool unwound = UnwindStacks(threads, list->count);
+  SampleRunningStacks(threads, list->count);
+  for (size_t i = 0; i < list->count; ++i) {
+    tl_thread& thread = threads[i];
+    // Without the report module, a thread in a system call shows at least the kernel's pc.
+    if (!unwound && thread.stack.depth == 0 && thread.unwind.kind == TL_UNWIND_SYSCALL) {
+      thread.stack.kind = TL_STACK_INTERRUPTED;
+      thread.stack.depth = 1;
+      thread.stack.pcs[0] = thread.unwind.pc;
+    }
+    DropToolFrames(&thread.stack);
+  }
+}
+
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd) {
   ClassifyAndName(list);
   ReadBlockers(list, CurrentTid());
-  SampleStacks(list->threads, list->count);
+  CaptureStacks(list);
   ConfirmBlockers(list);
   return WriteReport(trigger, kind, list->threads, list->count, fd);
 }

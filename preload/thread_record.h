@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "preload/snapshot.h"
@@ -18,11 +19,23 @@ inline constexpr uint32_t kNotWaiting = TL_STATE_COUNT;
 // since_ns of a wait recorded without a clock read (wait_scope.h).
 inline constexpr int64_t kSinceUnknown = -1;
 
+// The layout of tl_wait_slot (snapshot.h), which reports read: written only by the thread
+// itself (wait_scope.h).
 struct WaitSlot {
-  std::atomic<uint32_t> state{kNotWaiting};  // a tl_state while in a hooked wait
+  std::atomic<uint64_t> word{kNotWaiting};  // (sequence << 32) | tl_state, or kNotWaiting
   std::atomic<uintptr_t> object{0};
-  std::atomic<int64_t> since_ns{0};  // MonotonicNanos() when the wait began
+  std::atomic<int64_t> since_ns{0};  // CoarseMonotonicNanos() when the wait began
+  std::atomic<uintptr_t> frame{0};   // the hook's frame address
+  std::atomic<uintptr_t> callee{0};  // the libc function the hook called
+
+  uint32_t State() const { return static_cast<uint32_t>(word.load(std::memory_order_acquire)); }
 };
+static_assert(sizeof(WaitSlot) == sizeof(tl_wait_slot));
+static_assert(offsetof(WaitSlot, word) == offsetof(tl_wait_slot, word));
+static_assert(offsetof(WaitSlot, object) == offsetof(tl_wait_slot, object));
+static_assert(offsetof(WaitSlot, since_ns) == offsetof(tl_wait_slot, since_ns));
+static_assert(offsetof(WaitSlot, frame) == offsetof(tl_wait_slot, frame));
+static_assert(offsetof(WaitSlot, callee) == offsetof(tl_wait_slot, callee));
 
 // Lifecycle bits. A record is released once the thread has finished and nobody can ask about it
 // any more: it was joined, or it was detached — and once pthread_create has returned to the

@@ -133,4 +133,29 @@ void ReadTaskName(int32_t tid, char* name, size_t size) {
   if (size > 0) name[length] = '\0';
 }
 
+uint64_t ReadSignalMask(int32_t tid, std::string_view field) {
+  char buffer[4096];
+  ssize_t n = ReadSmallFile(TaskPath(tid, "status").c_str(), buffer, sizeof buffer);
+  if (n <= 0) return 0;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    std::string_view line = text.substr(at, end == std::string_view::npos ? end : end - at);
+    at = end == std::string_view::npos ? text.size() : end + 1;
+    if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != ':') {
+      continue;
+    }
+    line.remove_prefix(field.size() + 1);
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+    uint64_t mask = 0;
+    for (char c : line) {
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) break;
+      mask = mask << 4 | static_cast<uint64_t>(digit);
+    }
+    return mask;
+  }
+  return 0;
+}
+
 }  // namespace threadleak

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace threadleak {
 
@@ -24,6 +25,11 @@ struct SyscallState {
 
 // Reads /proc/self/task/TID/syscall.
 SyscallState ReadSyscallState(int32_t tid);
+
+// A signal mask from /proc/self/task/TID/status: `field` is SigBlk, SigPnd (pending for the
+// thread alone), ShdPnd (pending for the process), SigIgn or SigCgt. Bit N-1 is signal N; 0 when
+// the file or the field cannot be read.
+uint64_t ReadSignalMask(int32_t tid, std::string_view field);
 
 // Reads /proc/self/task/TID/comm into name (NUL-terminated, without the newline).
 void ReadTaskName(int32_t tid, char* name, size_t size);

@@ -124,4 +124,16 @@ size_t DropToolFrames(const uintptr_t* pcs, size_t count, uintptr_t* out, size_t
   return kept;
 }
 
+void DropToolFrames(tl_stack* stack) {
+  if (stack->depth == 0) return;
+  bool first_dropped = IsToolAddress(stack->pcs[0]);
+  stack->depth =
+      static_cast<uint32_t>(DropToolFrames(stack->pcs, stack->depth, stack->pcs, TL_MAX_FRAMES));
+  if (stack->depth == 0) {
+    stack->kind = TL_STACK_NONE;
+  } else if (first_dropped && stack->kind == TL_STACK_INTERRUPTED) {
+    stack->kind = TL_STACK_RETURNS;
+  }
+}
+
 }  // namespace threadleak

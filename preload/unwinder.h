@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "preload/snapshot.h"
+
 namespace threadleak {
 
 // Loads libunwind once; later calls return the first result. Call outside signal handlers.
@@ -29,6 +31,10 @@ bool IsToolAddress(uintptr_t pc);
 
 // Copies pcs that are not the tool's own into out, keeping order. Returns how many.
 size_t DropToolFrames(const uintptr_t* pcs, size_t count, uintptr_t* out, size_t max);
+
+// The same in place, for a stack of a report: the tool's frames (a hook between the program and
+// libc) are never shown. If the first pc was the tool's, the first one kept is a return address.
+void DropToolFrames(tl_stack* stack);
 
 }  // namespace threadleak
 

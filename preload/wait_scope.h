@@ -19,40 +19,88 @@ inline int64_t WaitStartSeenBy(const ThreadRecord& record, int64_t now_ns) {
   return slot.compare_exchange_strong(since, now_ns, std::memory_order_relaxed) ? now_ns : since;
 }
 
+// The frame address this returns is what a report unwinds from: the caller of a hook (and every
+// frame above it) stays as it is while the thread waits, so the report reads it from another
+// thread instead of interrupting this one (preload/report/blocked_stacks.h).
 class WaitScope {
  public:
   // A lock's wait: no clock read (a vDSO clock costs as much as the uncontended lock itself),
   // and nothing read from the lock, which would slow its own locked instruction down. The start
   // is stamped by the first reader that sees the wait (WaitStartSeenBy).
   struct Untimed {};
-  WaitScope(uint32_t state, const void* object, Untimed) { Begin(state, object, /*timed=*/false); }
-  WaitScope(uint32_t state, const void* object) { Begin(state, object, /*timed=*/true); }
+  // `callee` is the libc function the hook calls: the innermost frame a report shows.
+  template <typename Fn>
+  __attribute__((always_inline)) WaitScope(uint32_t state, const void* object, Fn callee, Untimed) {
+    Begin(state, object, reinterpret_cast<uintptr_t>(callee), /*timed=*/false);
+  }
+  template <typename Fn>
+  __attribute__((always_inline)) WaitScope(uint32_t state, const void* object, Fn callee) {
+    Begin(state, object, reinterpret_cast<uintptr_t>(callee), /*timed=*/true);
+  }
   ~WaitScope() {
-    if (record_ != nullptr) record_->wait.state.store(kNotWaiting, std::memory_order_release);
+    if (record_ == nullptr) return;
+    WaitSlot& slot = record_->wait;
+    // The sequence is read back rather than remembered: a nested wait may have moved it on.
+    uint64_t sequence = slot.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
+    if (__builtin_expect(outer_.word != kNotWaiting, 0)) {
+      Restore(slot, outer_, sequence + (uint64_t{1} << 32));
+    } else {
+      slot.word.store(sequence | kNotWaiting, std::memory_order_release);
+    }
   }
   WaitScope(const WaitScope&) = delete;
   WaitScope& operator=(const WaitScope&) = delete;
 
  private:
-  // Inlined with `timed` a constant: the untimed path has no clock read at all.
-  __attribute__((always_inline)) void Begin(uint32_t state, const void* object, bool timed) {
+  // Inlined into the hook with `timed` a constant: the untimed path has no clock read at all,
+  // and __builtin_frame_address(0) is the hook's own frame (it gives the hook a frame pointer).
+  __attribute__((always_inline)) void Begin(uint32_t state, const void* object, uintptr_t callee,
+                                            bool timed) {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
-    if (record == nullptr || HeldByOuterWait(record)) return;
+    if (record == nullptr) return;
+    uint64_t word = record->wait.word.load(std::memory_order_relaxed);
+    // A wait inside a wait: a signal handler that blocks while the thread was in a hooked call.
+    // The inner wait is where the thread is; the outer one is back when the inner one ends.
+    if (__builtin_expect(HeldByOuterWait(record, word), 0)) Save(record->wait, &outer_);
     record_ = record;
+    uint64_t sequence = (word | 0xffff'ffffu) + 1;  // the next sequence number, in the high half
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
     record->wait.since_ns.store(timed ? CoarseMonotonicNanos() : kSinceUnknown,
                                 std::memory_order_relaxed);
-    record->wait.state.store(state, std::memory_order_release);
+    record->wait.frame.store(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+                             std::memory_order_relaxed);
+    record->wait.callee.store(callee, std::memory_order_relaxed);
+    // Release: a reader that sees this word sees the fields above as they were stored for it.
+    record->wait.word.store(sequence | state, std::memory_order_release);
   }
 
-  // An outer hooked wait (a hooked call that reaches another hooked call) keeps the slot —
-  // unless it is the stale slot of a wait a cancellation unwound through.
-  static bool HeldByOuterWait(const ThreadRecord* record) {
-    return record->wait.state.load(std::memory_order_relaxed) != kNotWaiting &&
+  // The slot holds an outer hooked wait — unless it is the stale slot of a wait a cancellation
+  // unwound through (its scope never closed: the shim has no exception tables).
+  static bool HeldByOuterWait(const ThreadRecord* record, uint64_t word) {
+    return static_cast<uint32_t>(word) != kNotWaiting &&
            !record->cancel_requested.load(std::memory_order_relaxed);
   }
 
+  static void Save(const WaitSlot& slot, tl_wait_slot* saved) {
+    saved->object = slot.object.load(std::memory_order_relaxed);
+    saved->since_ns = slot.since_ns.load(std::memory_order_relaxed);
+    saved->frame = slot.frame.load(std::memory_order_relaxed);
+    saved->callee = slot.callee.load(std::memory_order_relaxed);
+    saved->word = slot.word.load(std::memory_order_relaxed);
+  }
+
+  // The outer wait comes back under a new sequence number: a report that saw the inner wait
+  // must not take it for the same wait (one that saw the outer wait before reads it again).
+  static void Restore(WaitSlot& slot, const tl_wait_slot& saved, uint64_t sequence) {
+    slot.object.store(saved.object, std::memory_order_relaxed);
+    slot.since_ns.store(saved.since_ns, std::memory_order_relaxed);
+    slot.frame.store(saved.frame, std::memory_order_relaxed);
+    slot.callee.store(saved.callee, std::memory_order_relaxed);
+    slot.word.store(sequence | static_cast<uint32_t>(saved.word), std::memory_order_release);
+  }
+
   ThreadRecord* record_ = nullptr;
+  tl_wait_slot outer_ = {kNotWaiting, 0, 0, 0, 0};  // the outer wait, when nested
 };
 
 }  // namespace threadleak

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "preload/diagnostics.h"
+#include "preload/report/blocked_stacks.h"
 #include "preload/report/json_report.h"
 #include "preload/report/report_context.h"
 #include "preload/report/suppression_rules.h"
@@ -35,6 +36,15 @@ threadleak::Symbolizer& SymbolizerFor(const tl_report_config& config) {
 }
 
 }  // namespace
+
+extern "C" __attribute__((visibility("default"))) void threadleak_unwind_stacks(tl_thread* threads,
+                                                                                uint32_t count) {
+  try {
+    threadleak::UnwindBlockedStacks(threads, count);
+  } catch (const std::exception&) {
+    // Out of memory: the threads not reached keep no stack; the report still comes.
+  }
+}
 
 extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     const tl_snapshot* snapshot, const tl_report_config* config) {

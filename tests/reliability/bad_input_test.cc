@@ -3,7 +3,7 @@
 // THREADLEAK_OPTIONS; log_path in a missing, unwritable or impossible directory; the wrapper
 // facing a static or set-user-ID program; the shim preloaded twice. None may crash, and the
 // program always runs.
-// (Suppression files: pending — there are none yet.)
+// include= and suppressions= naming a FIFO, a directory, a device or a file of junk (issue 13).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,6 +182,126 @@ TEST(LogPath, UnwritableDirectoryFallsBackToStderr) {
   }
   ScenarioRun run = RunScenario(dir, {RELIABILITY_LEAKY_CHILD, "leak"}, options);
   ExpectReportOnStderr(run, "/locked/report");
+}
+
+// A report for every one of many API checks, each failing to create its log file: the warnings
+// are capped like option warnings (ten, then one line for the rest); the reports all reach stderr.
+TEST(LogPath, WarningsOfManyReportsAreCapped) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_DESCRIPTORS, "checks", "30"},
+                                LogPathOptions(dir.path() + "/no/such/dir/report"));
+  ASSERT_FALSE(run.result.timed_out) << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+  EXPECT_EQ(PrintedValue(run.output, "reported"), "30") << run.Describe();
+  EXPECT_EQ(ReportLinesIn(run.output).size(), 31u) << run.Describe();
+  EXPECT_LE(Warnings(run.output).size(), 11u) << run.Describe();
+}
+
+// --- include= and suppressions= files that are not regular files, or full of junk ------------
+
+// Every byte the tool wrote to the program's stderr is printable (or a newline).
+void ExpectPrintable(const std::string& output) {
+  for (size_t i = 0; i < output.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(output[i]);
+    if (c == '\n' || (c >= 0x20 && c < 0x7f)) continue;
+    ADD_FAILURE() << "byte 0x" << std::hex << int{c} << " at offset " << std::dec << i;
+    return;
+  }
+}
+
+std::vector<std::string> ToolLines(const std::string& output) {
+  return LinesStartingWith(output, "threadleak:");
+}
+
+struct SpecialFile {
+  const char* option;  // include or suppressions
+  const char* kind;    // fifo, directory or device
+};
+
+void PrintTo(const SpecialFile& special, std::ostream* out) {
+  *out << special.option << "=" << special.kind;
+}
+
+class NotARegularFile : public ::testing::TestWithParam<SpecialFile> {};
+
+// A FIFO would block the open (every process that inherits the environment, at start-up); a
+// directory or a device is no file of options or rules either. One line each, and the program
+// runs as without the option.
+TEST_P(NotARegularFile, GivesOneLineAndNeverBlocks) {
+  const SpecialFile& special = GetParam();
+  TempDir dir;
+  std::string path = dir.path() + "/special";
+  if (std::string(special.kind) == "fifo") {
+    ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  } else if (std::string(special.kind) == "directory") {
+    fs::create_directory(path);
+  } else {
+    path = "/dev/null";
+  }
+  ScenarioRun run = RunScenario(
+      dir, {RELIABILITY_LEAKY_CHILD, "leak"},
+      {.options = std::string(special.option) + "=" + path, .timeout = std::chrono::seconds(10)});
+  ASSERT_FALSE(run.result.timed_out) << "the open blocked\n" << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+  std::vector<std::string> lines = ToolLines(run.output);
+  ASSERT_EQ(lines.size(), 1u) << run.Describe();
+  EXPECT_NE(lines[0].find(path), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("not a regular file"), std::string::npos) << lines[0];
+  std::string error;
+  EXPECT_TRUE(ReportOf(dir, run.result.pid, &error).has_value()) << error;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SpecialFiles, NotARegularFile,
+    ::testing::Values(SpecialFile{"include", "fifo"}, SpecialFile{"include", "directory"},
+                      SpecialFile{"include", "device"}, SpecialFile{"suppressions", "fifo"},
+                      SpecialFile{"suppressions", "directory"},
+                      SpecialFile{"suppressions", "device"}),
+    [](const auto& info) {
+      return std::string(info.param.option) + "_" + std::string(info.param.kind);
+    });
+
+std::string RandomBytes(size_t size) {
+  std::string bytes(size, '\0');
+  uint32_t state = 12345;
+  for (char& c : bytes) {
+    state = state * 1103515245u + 12345u;
+    c = static_cast<char>(state >> 16);
+  }
+  return bytes;
+}
+
+// Runs leaky_child with `option`=a file holding `contents`; at most eleven lines (ten, then the
+// count), every byte printable, and the leak reported as usual.
+void ExpectCappedAndPrintable(const char* option, const std::string& contents) {
+  TempDir dir;
+  const std::string path = dir.path() + "/junk";
+  { std::ofstream(path, std::ios::binary) << contents; }
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_LEAKY_CHILD, "leak"},
+                                {.options = std::string(option) + "=" + path});
+  ASSERT_FALSE(run.result.timed_out) << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.result.Describe();
+  std::vector<std::string> lines = ToolLines(run.output);
+  EXPECT_GE(lines.size(), 1u) << run.Describe();
+  EXPECT_LE(lines.size(), 11u) << lines.size() << " lines";
+  EXPECT_LE(run.output.size(), 11u * 1100 + 100) << "bytes on stderr";
+  ExpectPrintable(run.output);
+  std::string error;
+  EXPECT_TRUE(ReportOf(dir, run.result.pid, &error).has_value()) << error;
+}
+
+TEST(SuppressionFiles, OneMegabyteOfBinaryPrintsAtMostElevenPrintableLines) {
+  ExpectCappedAndPrintable("suppressions", RandomBytes(1'000'000));
+}
+
+TEST(SuppressionFiles, TwentyThousandBadLinesPrintAtMostEleven) {
+  std::string lines;
+  for (int i = 0; i < 20'000; ++i) lines += "nonsense line " + std::to_string(i) + "\n";
+  ExpectCappedAndPrintable("suppressions", lines);
+}
+
+TEST(IncludeFiles, BinaryIncludePrintsAtMostElevenPrintableLines) {
+  ExpectCappedAndPrintable("include", RandomBytes(60'000));
 }
 
 // --- the wrapper and programs the shim cannot enter ------------------------------------------

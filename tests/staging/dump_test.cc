@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "scripts/dump_request.h"
 #include "tests/e2e/support.h"
 
 namespace {
@@ -78,7 +79,7 @@ void RunAndDump(DumpedRun& run, const std::string& options, int dumps,
       output);
   EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
   for (int i = 1; i <= dumps; ++i) {
-    kill(pid, SIGUSR2);
+    EXPECT_TRUE(threadleak::RequestDump(pid)) << "dump " << i << " could not be asked for";
     // Each finished dump renames the reporter thread "threadleak/N" (N dumps so far).
     EXPECT_TRUE(WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000)))
         << "dump " << i << " never completed";
@@ -154,13 +155,30 @@ TEST(Dump, DumpSignalNoneLeavesTheSignalAlone) {
   EXPECT_EQ(result.signal, SIGUSR2) << result.Describe();
 }
 
-TEST(Dump, ProgramHandlerForTheDumpSignalWins) {
+TEST(Dump, ProgramHandlerForTheDumpSignalKeepsItAndDumpsStillWork) {
+  // The program's own SIGUSR2 handler sees its SIGUSR2 as without threadleak (and what it
+  // replaced is SIG_DFL), and threadleak's dump requests never reach that handler.
   e2e::TempDir dir;
   e2e::RunResult result = e2e::RunUnderShim(SHIM_PATH, {OWN_HANDLER}, dir);
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
-  EXPECT_NE(result.output.find("installs its own handler for signal"), std::string::npos)
+  EXPECT_EQ(result.output.find("threadleak"), std::string::npos)
+      << "nothing to say about the program's handler\n"
       << result.output;
-  EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << "no dump: the program's handler took it";
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, result.pid), &error);
+  ASSERT_EQ(reports.size(), 1u) << error;
+  EXPECT_EQ(reports[0]["trigger"], "signal");
+}
+
+TEST(Dump, TheDumpSignalFromAnyoneElseHasItsUsualEffect) {
+  // Dumps on (the default), yet a SIGUSR2 sent to the process kills it, as without threadleak.
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram({SERVICE, "1500"}, {{"LD_PRELOAD", SHIM_PATH}}, output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
+  kill(pid, SIGUSR2);
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_EQ(result.signal, SIGUSR2) << result.Describe();
 }
 
 TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
@@ -177,7 +195,7 @@ TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
   int dumps = 0;
   constexpr int kDumps = 6;
   for (int i = 1; i <= kDumps && kill(pid, 0) == 0; ++i) {
-    kill(pid, SIGUSR2);
+    if (!threadleak::RequestDump(pid)) break;
     if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
     ++dumps;
   }

@@ -113,12 +113,14 @@ TEST(Registry, ReusedRecordStartsClean) {
   ThreadRecord* record = AllocateRecord();
   record->tid.store(42);
   record->creation_depth = 5;
-  record->wait.state.store(TL_STATE_COND);
+  record->wait.word.store((uint64_t{7} << 32) | TL_STATE_COND);
   ReleaseRecord(record);
   ThreadRecord* again = AllocateRecord();
   EXPECT_EQ(again->tid.load(), 0);
   EXPECT_EQ(again->creation_depth, 0u);
-  EXPECT_EQ(again->wait.state.load(), kNotWaiting);
+  EXPECT_EQ(again->wait.State(), kNotWaiting);
+  // The sequence goes on: a report unwinding the old thread sees that the slot changed.
+  EXPECT_GT(again->wait.word.load() >> 32, 7u);
   EXPECT_EQ(again->lifecycle.load(), 0u);
   ReleaseRecord(again);
 }

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "scripts/dump_request.h"
+
 namespace {
 
 int g_failures = 0;
@@ -392,7 +394,7 @@ int DumpWhileHoldingTheLoaderLock() {
   usleep(50'000);
   dl_iterate_phdr(
       [](dl_phdr_info*, size_t, void*) -> int {
-        kill(getpid(), SIGUSR2);
+        threadleak::RequestDump(getpid());
         usleep(1'500'000);
         return 1;
       },

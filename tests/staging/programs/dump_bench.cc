@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "scripts/dump_request.h"
+
 namespace {
 
 std::mutex g_mutex;
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto start = std::chrono::steady_clock::now();
-  raise(SIGUSR2);
+  threadleak::RequestDump(getpid());
   while (ReporterName() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto elapsed = std::chrono::steady_clock::now() - start;
   std::printf("dump_threads=%d dump_ms=%lld\n", count,
