@@ -107,17 +107,6 @@ THREADLEAK_EXPORT int pthread_join(pthread_t thread, void** result) {
   return status;
 }
 
-// Marks the target first: the cancellation may unwind through one of our hooks (cancel_requested
-// in thread_record.h).
-THREADLEAK_EXPORT int pthread_cancel(pthread_t thread) {
-  if (!t_in_tool) {
-    if (ThreadRecord* target = RecordOf(thread)) {
-      target->cancel_requested.store(true, std::memory_order_relaxed);
-    }
-  }
-  return Real().pthread_cancel(thread);
-}
-
 THREADLEAK_EXPORT int pthread_tryjoin_np(pthread_t thread, void** result) {
   if (t_in_tool) return Real().pthread_tryjoin_np(thread, result);
   ThreadRecord* target = FindRecord(thread);

@@ -50,7 +50,6 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(pthread_timedjoin_np, "pthread_timedjoin_np", nullptr, decltype(&::pthread_timedjoin_np))    \
   X(pthread_clockjoin_np, "pthread_clockjoin_np", nullptr, decltype(&::pthread_clockjoin_np))    \
   X(pthread_detach, "pthread_detach", nullptr, decltype(&::pthread_detach))                      \
-  X(pthread_cancel, "pthread_cancel", nullptr, decltype(&::pthread_cancel))                      \
   X(pthread_mutex_lock, "pthread_mutex_lock", nullptr, decltype(&::pthread_mutex_lock))          \
   X(pthread_mutex_trylock, "pthread_mutex_trylock", nullptr, decltype(&::pthread_mutex_trylock)) \
   X(pthread_mutex_timedlock, "pthread_mutex_timedlock", nullptr,                                 \

@@ -30,7 +30,7 @@ struct Registry {
 constinit Registry g_registry;
 
 // The registry's lock, held in the tool's scope: a signal handler that interrupts the holder and
-// calls a hooked function (pthread_cancel from a SIGTERM handler, say) passes straight through
+// calls a hooked function (pthread_create from a SIGTERM handler, say) passes straight through
 // instead of spinning on a lock its own thread holds.
 struct RegistryLock {
   ToolScope scope;

@@ -18,7 +18,6 @@
 #include "preload/call_on_stack.h"
 #include "preload/clock.h"
 #include "preload/guard.h"
-#include "preload/process_memory.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/thread_scan.h"

@@ -73,8 +73,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
     out.unwind.word = word;
     out.unwind.frame = record.wait.frame.load(std::memory_order_relaxed);
     out.unwind.callee = record.wait.callee.load(std::memory_order_relaxed);
-    // An I/O wait's system call comes from /proc (ClassifyAndName), for the report to name.
-    if (out.state == TL_STATE_IO) out.syscall_number = kNotClassified;
+    // ClassifyAndName checks the slot against the kernel's view, and names an I/O wait's call.
   } else {
     out.state = TL_STATE_RUNNING;
     out.syscall_number = kNotClassified;
@@ -166,15 +165,29 @@ void ClassifyAndName(ThreadList* list) {
     tl_thread& thread = list->threads[i];
     if (thread.state == TL_STATE_FINISHED) continue;
     if (thread.tid > 0) ReadTaskName(thread.tid, thread.name, TL_NAME_LEN);
-    if (thread.syscall_number != kNotClassified) continue;
-    thread.syscall_number = -1;
-    if (thread.tid <= 0) continue;
+    const bool hooked = thread.unwind.kind == TL_UNWIND_HOOK;
+    if ((!hooked && thread.syscall_number != kNotClassified) || thread.tid <= 0) continue;
     SyscallState kernel = ReadSyscallState(thread.tid);
-    if (!kernel.known || kernel.running || kernel.number < 0) continue;
+    bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
+    if (hooked) {
+      // A hook's frame lies above the stack pointer of anything the thread calls from it. One
+      // below the stack pointer the kernel shows is the stale slot of a hook that a
+      // cancellation or a longjmp left without closing its scope: the thread is elsewhere now.
+      bool stale =
+          kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp;
+      if (!stale) {
+        if (thread.state == TL_STATE_IO && in_syscall) thread.syscall_number = kernel.number;
+        continue;
+      }
+      thread.state = TL_STATE_RUNNING;
+      thread.object = 0;
+      thread.blocked_ns = -1;
+      thread.unwind = tl_unwind_start{};
+    }
+    thread.syscall_number = -1;
+    if (!in_syscall) continue;
     thread.syscall_number = kernel.number;
-    if (thread.unwind.kind == TL_UNWIND_HOOK) continue;  // a hooked I/O wait: state and stack known
     // In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
-    thread.unwind = tl_unwind_start{};
     thread.unwind.kind = TL_UNWIND_SYSCALL;
     thread.unwind.syscall = kernel.number;
     thread.unwind.sp = kernel.sp;
@@ -213,6 +226,9 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
   }
 }
 
+namespace {
+
+// Every thread's stack, interrupting none but the running ones (stack_sampler.h).
 void CaptureStacks(ThreadList* list) {
   tl_thread* threads = list->threads;
   bool unwound = UnwindStacks(threads, list->count);
@@ -228,6 +244,8 @@ void CaptureStacks(ThreadList* list) {
     DropToolFrames(&thread.stack);
   }
 }
+
+}  // namespace
 
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd) {
   ClassifyAndName(list);

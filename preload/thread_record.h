@@ -71,10 +71,6 @@ struct ThreadRecord {
   // The watchdog's memory: since_ns of the wait it last reported (written by the reporter only).
   mutable std::atomic<int64_t> watchdog_reported_since{0};
 
-  // pthread_cancel was called on it: a wait slot it still holds when it enters another hooked
-  // wait is stale (the cancellation unwound through the hook, whose scope never closed: the
-  // shim has no exception tables), not an outer wait.
-  std::atomic<bool> cancel_requested{false};
   // How many times the exit key's destructor ran (runtime.cc).
   uint8_t exit_rounds = 0;
 

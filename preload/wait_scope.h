@@ -39,14 +39,11 @@ class WaitScope {
   }
   ~WaitScope() {
     if (record_ == nullptr) return;
+    // The sequence is read back, not kept across the call: a wait nested in this one (a signal
+    // handler's) has moved it on, and it must never go back.
     WaitSlot& slot = record_->wait;
-    // The sequence is read back rather than remembered: a nested wait may have moved it on.
     uint64_t sequence = slot.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
-    if (__builtin_expect(outer_.word != kNotWaiting, 0)) {
-      Restore(slot, outer_, sequence + (uint64_t{1} << 32));
-    } else {
-      slot.word.store(sequence | kNotWaiting, std::memory_order_release);
-    }
+    slot.word.store(sequence | kNotWaiting, std::memory_order_release);
   }
   WaitScope(const WaitScope&) = delete;
   WaitScope& operator=(const WaitScope&) = delete;
@@ -58,10 +55,10 @@ class WaitScope {
                                             bool timed) {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
     if (record == nullptr) return;
+    // The innermost wait wins: a slot still held is an outer wait (a signal handler blocking
+    // while the thread was in a hooked call: the handler's wait is where the thread is), or the
+    // stale slot of a wait that a cancellation or a longjmp left without closing its scope.
     uint64_t word = record->wait.word.load(std::memory_order_relaxed);
-    // A wait inside a wait: a signal handler that blocks while the thread was in a hooked call.
-    // The inner wait is where the thread is; the outer one is back when the inner one ends.
-    if (__builtin_expect(HeldByOuterWait(record, word), 0)) Save(record->wait, &outer_);
     record_ = record;
     uint64_t sequence = (word | 0xffff'ffffu) + 1;  // the next sequence number, in the high half
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
@@ -74,33 +71,7 @@ class WaitScope {
     record->wait.word.store(sequence | state, std::memory_order_release);
   }
 
-  // The slot holds an outer hooked wait — unless it is the stale slot of a wait a cancellation
-  // unwound through (its scope never closed: the shim has no exception tables).
-  static bool HeldByOuterWait(const ThreadRecord* record, uint64_t word) {
-    return static_cast<uint32_t>(word) != kNotWaiting &&
-           !record->cancel_requested.load(std::memory_order_relaxed);
-  }
-
-  static void Save(const WaitSlot& slot, tl_wait_slot* saved) {
-    saved->object = slot.object.load(std::memory_order_relaxed);
-    saved->since_ns = slot.since_ns.load(std::memory_order_relaxed);
-    saved->frame = slot.frame.load(std::memory_order_relaxed);
-    saved->callee = slot.callee.load(std::memory_order_relaxed);
-    saved->word = slot.word.load(std::memory_order_relaxed);
-  }
-
-  // The outer wait comes back under a new sequence number: a report that saw the inner wait
-  // must not take it for the same wait (one that saw the outer wait before reads it again).
-  static void Restore(WaitSlot& slot, const tl_wait_slot& saved, uint64_t sequence) {
-    slot.object.store(saved.object, std::memory_order_relaxed);
-    slot.since_ns.store(saved.since_ns, std::memory_order_relaxed);
-    slot.frame.store(saved.frame, std::memory_order_relaxed);
-    slot.callee.store(saved.callee, std::memory_order_relaxed);
-    slot.word.store(sequence | static_cast<uint32_t>(saved.word), std::memory_order_release);
-  }
-
   ThreadRecord* record_ = nullptr;
-  tl_wait_slot outer_ = {kNotWaiting, 0, 0, 0, 0};  // the outer wait, when nested
 };
 
 }  // namespace threadleak

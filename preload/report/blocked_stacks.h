@@ -26,10 +26,10 @@
 
 namespace threadleak {
 
-// Fills threads[i].stack for every thread whose unwind.kind is not TL_UNWIND_NONE: kind
-// TL_STACK_RETURNS from a hook (the first pc is the return address into the hook's caller),
-// TL_STACK_INTERRUPTED from a system call (the first pc is the kernel's). Frames of the shim
-// itself are left in; the caller drops them.
+// Fills threads[i].stack for every thread whose unwind.kind is not TL_UNWIND_NONE, kind
+// TL_STACK_INTERRUPTED: from a hook, the first pc is the entry of the libc function the hook
+// called and the rest are return addresses, from the hook's caller up; from a system call, the
+// first pc is the kernel's. Frames of the shim itself are left in; the caller drops them.
 void UnwindBlockedStacks(tl_thread* threads, size_t count);
 
 }  // namespace threadleak
