@@ -109,7 +109,7 @@ void RunExitCheck(int status) {
   EnsureRuntimeInitialized();
   // A vfork child shares its parent's memory: nothing it writes may land in the parent's state
   // (the "checked" flag above all), and the parent's threads are not its own.
-  if (RuntimeInert() || !OwnsToolState()) return;
+  if (RuntimeInert() || !OwnsToolState() || RuntimeSandboxed()) return;
   uint32_t expected = kNotChecked;
   if (!g_exit_check.compare_exchange_strong(expected, kChecking, std::memory_order_acq_rel)) {
     if (expected == kChecking) WaitForTheCheck();

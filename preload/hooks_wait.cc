@@ -5,6 +5,7 @@
 // Everything here runs on the program's hot paths: no locks, no allocation, errno preserved.
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include "preload/guard.h"
 #include "preload/object_touches.h"
 #include "preload/real_functions.h"
+#include "preload/runtime.h"
 #include "preload/wait_scope.h"
 
 #define THREADLEAK_EXPORT extern "C" __attribute__((visibility("default")))
@@ -265,6 +267,11 @@ THREADLEAK_EXPORT long syscall(long number, ...) {
   // Any other system call made through syscall() may block (io_getevents, a raw read): recorded
   // like the I/O hooks' waits, so a report unwinds it from here with the caller's frame pointer.
   if (number == SYS_futex) return real.syscall(number, a1, a2, a3, a4, a5, a6);  // a wake
+  if (number == SYS_seccomp) {
+    long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
+    if (result >= 0 && a1 == SECCOMP_SET_MODE_FILTER && !t_in_tool) NoteSeccompFilter();
+    return result;
+  }
   WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
   return real.syscall(number, a1, a2, a3, a4, a5, a6);
 }

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -35,6 +36,7 @@ using CondTimedWaitFn = int (*)(pthread_cond_t*, pthread_mutex_t*, const timespe
 using CondSignalFn = int (*)(pthread_cond_t*);
 using CxaAtexitFn = int (*)(void (*)(void*), void*, void*);
 using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
+using PrctlFn = int (*)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 using ReadChkFn = ssize_t (*)(int, void*, size_t, size_t);
 using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
 
@@ -129,7 +131,10 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(semtimedop, "semtimedop", nullptr, decltype(&::semtimedop))                                  \
   X(sigaction, "sigaction", nullptr, decltype(&::sigaction))                                     \
   X(sigaltstack, "sigaltstack", nullptr, decltype(&::sigaltstack))                               \
-  X(signal, "signal", nullptr, decltype(&::signal))
+  X(signal, "signal", nullptr, decltype(&::signal))                                              \
+  X(unshare, "unshare", nullptr, decltype(&::unshare))                                           \
+  X(setns, "setns", nullptr, decltype(&::setns))                                                 \
+  X(prctl, "prctl", nullptr, PrctlFn)
 
 struct RealFunctions {
 #define THREADLEAK_DECLARE_MEMBER(member, symbol, version, type) type member;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "preload/registry.h"
 #include "preload/report_lock.h"
 #include "preload/report_output.h"
+#include "preload/runtime.h"
 #include "preload/signal_names.h"
 #include "preload/stack_sampler.h"
 #include "preload/thread_collector.h"
@@ -36,6 +38,29 @@ constinit std::atomic<pid_t> g_reporter_pid{0};       // the process that starte
 constinit std::atomic<bool> g_stop_requested{false};  // the program's last thread is ending
 constinit int g_dump_signal = kNoSignal;              // the reporter's, set before it starts
 constinit int64_t g_start_ns = 0;                     // when the process started, for timeout_ms
+constinit pid_t g_start_pid = 0;                      // the process g_start_ns belongs to
+constinit pthread_t g_reporter_thread = 0;            // joinable: see StopReporterIfProgramIsAlone
+// The time limit while the reporter is stopped (timer_create; 0: none armed).
+constinit timer_t g_time_limit_timer = nullptr;
+constinit bool g_time_limit_timer_armed = false;
+
+// Makes the reporter's wait return, so it sees g_stop_requested: the dump signal to that thread
+// alone, marked (its sigtimedwait), and a change of the futex word (a reporter without a dump
+// signal, or one between two waits).
+void WakeReporter() {
+  int32_t tid = g_reporter_tid.load(std::memory_order_acquire);
+  if (g_dump_signal != kNoSignal && tid != 0) {
+    siginfo_t info = {};
+    info.si_signo = g_dump_signal;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value.sival_ptr = reinterpret_cast<void*>(kStopMarker);
+    Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, g_dump_signal, &info);
+  }
+  g_stop_word.fetch_add(1, std::memory_order_release);
+  Real().syscall(SYS_futex, &g_stop_word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 enum class Wake { kTimeout, kDump, kStop };
 
@@ -231,7 +256,51 @@ int ConfiguredDumpSignal() {
   return configured.load(std::memory_order_acquire);
 }
 
+void DisarmTimeLimitTimer() {
+  if (!g_time_limit_timer_armed) return;
+  timer_delete(g_time_limit_timer);
+  g_time_limit_timer_armed = false;
+}
+
+// While the reporter is stopped, the time limit is a POSIX timer: at the deadline its signal
+// (the sampler's, with kTimeLimitMarker) ends the process with kTimeoutExitCode. A process with
+// no thread of its own but the caller has nothing to dump.
+void ArmTimeLimitTimer() {
+  const int64_t timeout_ms = GlobalOptions().timeout_ms;
+  if (timeout_ms == 0 || !InstallSampleHandler()) return;
+  sigevent event = {};
+  event.sigev_notify = SIGEV_SIGNAL;
+  event.sigev_signo = SampleSignal();
+  event.sigev_value.sival_ptr = reinterpret_cast<void*>(kTimeLimitMarker);
+  if (timer_create(CLOCK_MONOTONIC, &event, &g_time_limit_timer) != 0) return;
+  int64_t deadline = g_start_ns + timeout_ms * 1'000'000;
+  itimerspec when = {};
+  when.it_value = {static_cast<time_t>(deadline / 1'000'000'000),
+                   static_cast<long>(deadline % 1'000'000'000)};
+  if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0) when.it_value.tv_nsec = 1;
+  timer_settime(g_time_limit_timer, TIMER_ABSTIME, &when, nullptr);
+  g_time_limit_timer_armed = true;
+}
+
 }  // namespace
+
+void OnTimeLimitSignal() {
+  WriteDiagnosticLine("threadleak: time limit reached (timeout_ms); ending the process");
+  _exit(kTimeoutExitCode);
+}
+
+void StopReporterIfProgramIsAlone() {
+  pid_t pid = getpid();
+  if (g_reporter_pid.load(std::memory_order_acquire) != pid || ProgramThreadCount() != 1) return;
+  ToolScope scope;
+  // The caller is the program's only thread: nothing else can start or stop the reporter now.
+  g_stop_requested.store(true, std::memory_order_release);
+  WakeReporter();
+  Real().pthread_join(g_reporter_thread, nullptr);
+  g_reporter_tid.store(0, std::memory_order_relaxed);
+  g_reporter_pid.store(0, std::memory_order_release);  // the program's next thread starts it again
+  ArmTimeLimitTimer();
+}
 
 void StartReporterIfNeeded(bool at_start) {
   pid_t pid = getpid();
@@ -248,7 +317,11 @@ void StartReporterIfNeeded(bool at_start) {
   pid_t expected = g_reporter_pid.load(std::memory_order_acquire);
   if (!g_reporter_pid.compare_exchange_strong(expected, pid)) return;  // another thread won
   ToolScope scope;
-  g_start_ns = MonotonicNanos();
+  if (g_start_pid != pid) {  // the time limit counts from the process's start, not a restart's
+    g_start_ns = MonotonicNanos();
+    g_start_pid = pid;
+  }
+  DisarmTimeLimitTimer();
   g_dump_signal = signal;
   g_reporter_tid.store(0, std::memory_order_relaxed);
   g_stop_requested.store(false, std::memory_order_relaxed);  // (a fork child's own reporter)
@@ -260,15 +333,13 @@ void StartReporterIfNeeded(bool at_start) {
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
-  pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attributes, 256 * 1024);
   // Not the policy and priority of whichever program thread happened to start it.
   pthread_attr_setinheritsched(&attributes, PTHREAD_EXPLICIT_SCHED);
   pthread_attr_setschedpolicy(&attributes, SCHED_OTHER);
   sched_param priority = {};
   pthread_attr_setschedparam(&attributes, &priority);
-  pthread_t thread;
-  bool started = Real().pthread_create(&thread, &attributes, ReporterMain, nullptr) == 0;
+  bool started = Real().pthread_create(&g_reporter_thread, &attributes, ReporterMain, nullptr) == 0;
   pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!started) {
@@ -282,20 +353,7 @@ void StartReporterIfNeeded(bool at_start) {
 void StopReporter() {
   if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) return;
   g_stop_requested.store(true, std::memory_order_release);
-  int32_t tid = g_reporter_tid.load(std::memory_order_acquire);
-  if (g_dump_signal != kNoSignal && tid != 0) {
-    // To this thread alone, marked: the reporter's sigtimedwait returns at once.
-    siginfo_t info = {};
-    info.si_signo = g_dump_signal;
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    info.si_value.sival_ptr = reinterpret_cast<void*>(kStopMarker);
-    Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, g_dump_signal, &info);
-  }
-  // A change of the futex word, so a wait that starts after the flag was checked returns.
-  g_stop_word.fetch_add(1, std::memory_order_release);
-  Real().syscall(SYS_futex, &g_stop_word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  WakeReporter();
 }
 
 bool IsToolThread(int32_t tid) {

@@ -26,6 +26,7 @@ inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 // The values a dump request and a stop carry (si_value), so neither is taken for the program's.
 inline constexpr uintptr_t kDumpRequestMarker = 0x746c'6475'6d70;  // "tldump"
 inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;         // "tlstop"
+inline constexpr uintptr_t kTimeLimitMarker = 0x746c'7469'6d65;    // "tltime"
 
 // Starts the thread if dump_signal, watchdog_ms or timeout_ms asks for it. Idempotent per
 // process: after fork, the child starts its own on its first pthread_create.
@@ -34,6 +35,16 @@ void StartReporterIfNeeded(bool at_start = false);
 // Ends the reporter thread (no more dumps, watchdog or time limit): called when the program's
 // last thread ends after main called pthread_exit, so the process ends as it would without us.
 void StopReporter();
+
+// From the unshare and setns hooks: if the caller is the program's only thread, stops the
+// reporter and waits until it has ended, so the process is single-threaded as the program made
+// it (some namespaces cannot be entered otherwise). The program's next thread starts it again;
+// meanwhile a time limit is kept by a timer.
+void StopReporterIfProgramIsAlone();
+
+// The time limit's timer fired while the reporter was stopped (from the sampler's handler):
+// ends the process with kTimeoutExitCode. Async-signal-safe.
+[[noreturn]] void OnTimeLimitSignal();
 
 bool IsToolThread(int32_t tid);
 

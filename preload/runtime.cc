@@ -48,6 +48,7 @@ constinit std::atomic<int> g_init_state{0};       // 0 not started, 1 running, 2
 constinit bool g_inert = false;                   // written once, before g_init_state is 2
 constinit std::atomic<int> g_program_threads{1};  // main counts until it ends (not by exit)
 constinit std::atomic<bool> g_main_exited{false};
+constinit std::atomic<bool> g_sandboxed{false};
 constinit pthread_key_t g_exit_key = 0;
 // The process whose state the tool's memory holds: set at start-up and in fork children; a vfork
 // child sees its parent's.
@@ -181,6 +182,18 @@ void NoteProgramThreadEnded() {
 
 bool RuntimeInert() {
   return g_inert;
+}
+
+int ProgramThreadCount() {
+  return g_program_threads.load(std::memory_order_acquire);
+}
+
+void NoteSeccompFilter() {
+  g_sandboxed.store(true, std::memory_order_release);
+}
+
+bool RuntimeSandboxed() {
+  return g_sandboxed.load(std::memory_order_acquire);
 }
 
 bool OwnsToolState() {

@@ -25,6 +25,15 @@ void NoteProgramThreadStarted();
 void NoteProgramThreadNotStarted();  // pthread_create failed
 void NoteProgramThreadEnded();
 
+// Program threads alive now, main included (1: the caller is alone but for the tool's own).
+int ProgramThreadCount();
+
+// The program installed a seccomp filter (prctl(PR_SET_SECCOMP), the seccomp system call): it
+// may kill the process for any system call a report makes (open, getdents, mmap, ...), so from
+// then on no report is made — not at exit, not in dumps. The program runs as without the tool.
+void NoteSeccompFilter();
+bool RuntimeSandboxed();
+
 // The key whose destructor marks a thread finished (runs on return, pthread_exit and cancel).
 pthread_key_t ThreadExitKey();
 

@@ -20,6 +20,7 @@
 #include "preload/guard.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/reporter.h"
 #include "preload/thread_scan.h"
 #include "preload/unwinder.h"
 
@@ -138,6 +139,10 @@ void ActAsWithoutTool(int signal, siginfo_t* info, void* context) {
 }
 
 void OnSampleSignal(int signal, siginfo_t* info, void* context) {
+  if (info->si_code == SI_TIMER &&
+      reinterpret_cast<uintptr_t>(info->si_value.sival_ptr) == kTimeLimitMarker) {
+    OnTimeLimitSignal();
+  }
   if (!IsSample(info)) {
     ActAsWithoutTool(signal, info, context);
     return;
@@ -178,6 +183,7 @@ void OnSampleSignal(int signal, siginfo_t* info, void* context) {
 
 void InstallHandlerOnce() {
   if (g_handler_installed || g_stepped_aside.load(std::memory_order_acquire)) return;
+  ToolScope scope;
   // Installed for good: a late signal (from a thread that had it blocked) must find a handler,
   // since the default action of a real-time signal kills the process.
   struct sigaction action = {};
@@ -362,6 +368,11 @@ void SampleRunningStacks(tl_thread* threads, size_t count) {
     memcpy(stack.pcs, slots[i].pcs, sizeof(uintptr_t) * stack.depth);
   }
   munmap(memory, bytes);
+}
+
+bool InstallSampleHandler() {
+  InstallHandlerOnce();
+  return g_handler_installed;
 }
 
 const struct sigaction* NoteProgramSignalAction(int signal, bool sets) {

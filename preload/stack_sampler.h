@@ -26,6 +26,10 @@ int SampleSignal();
 // the first sampling that has a thread to sample, and stays (a late signal must find it).
 void SampleRunningStacks(tl_thread* threads, size_t count);
 
+// Installs the handler (once) unless the program owns the signal; returns whether it is ours.
+// The time limit's timer uses it too (reporter.h).
+bool InstallSampleHandler();
+
 // From the sigaction/signal hooks: the program sets (`sets`) or asks for the action of `signal`.
 // If that is the sampling signal, the signal is the program's from then on (no more samples).
 // Returns the action the program would see as the current one without threadleak, or null

@@ -170,6 +170,28 @@ TEST(Dump, ProgramHandlerForTheDumpSignalKeepsItAndDumpsStillWork) {
   EXPECT_EQ(reports[0]["trigger"], "signal");
 }
 
+TEST(Dump, ADumpSignalSetInAnIncludedFileIsTheOneRequestsUse) {
+  // threadleak dump learns the signal from the process, not from its environment.
+  e2e::TempDir dir;
+  std::string include = dir.path() + "/options";
+  std::ofstream(include) << "dump_signal=SIGUSR1\n";
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {SERVICE, "1500"},
+      {{"LD_PRELOAD", SHIM_PATH},
+       {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:include=" + include}},
+      output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  EXPECT_TRUE(threadleak::RequestDump(pid));
+  EXPECT_TRUE(WaitForThreadName(pid, "threadleak/1", milliseconds(10000)));
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  ASSERT_EQ(reports.size(), 1u) << error;
+  EXPECT_EQ(reports[0]["trigger"], "signal");
+}
+
 TEST(Dump, TheDumpSignalFromAnyoneElseHasItsUsualEffect) {
   // Dumps on (the default), yet a SIGUSR2 sent to the process kills it, as without threadleak.
   e2e::TempDir dir;

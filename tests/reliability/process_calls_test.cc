@@ -1,0 +1,72 @@
+// Issue 13: calls that change the whole process see it as the program made it
+// (programs/process_calls.c), and the dump signal keeps its usual effect for anyone but
+// `threadleak dump`. Every scenario runs with and without the shim and must print the same.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/reliability/harness.h"
+
+namespace reliability {
+namespace {
+
+using e2e::TempDir;
+
+// Runs `argv` with and without the shim (extra options for the shim run) and expects the same
+// output and exit status, with no report.
+void ExpectSameWithAndWithout(const std::vector<std::string>& argv,
+                              const std::string& options = "") {
+  TempDir bare_dir;
+  ScenarioRun bare = RunScenario(bare_dir, argv, {.preload = false});
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, argv, {.options = options});
+  ASSERT_FALSE(run.result.timed_out) << run.Describe();
+  EXPECT_EQ(run.result.exited, bare.result.exited) << run.Describe() << bare.Describe();
+  EXPECT_EQ(run.result.exit_status, bare.result.exit_status) << run.Describe() << bare.Describe();
+  EXPECT_EQ(run.result.signal, bare.result.signal) << run.Describe() << bare.Describe();
+  EXPECT_EQ(run.output, bare.output);
+  EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << run.Describe();
+}
+
+TEST(ProcessCalls, UnshareOfAUserNamespaceAfterThreadsWorksAsWithoutTheTool) {
+  ExpectSameWithAndWithout({RELIABILITY_PROCESS_CALLS, "unshare_user"});
+}
+
+TEST(ProcessCalls, UnshareWorksUnderATimeLimitToo) {
+  // The time limit starts threadleak's thread at once; it steps out of the way, and a timer
+  // keeps the limit.
+  ExpectSameWithAndWithout({RELIABILITY_PROCESS_CALLS, "unshare_user"}, ":timeout_ms=60000");
+}
+
+TEST(ProcessCalls, ATimeLimitIsKeptAfterTheToolsThreadSteppedAside) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {"/bin/sh", "-c", std::string("exec unshare -U sleep 5")},
+                                {.options = ":timeout_ms=300"});
+  EXPECT_TRUE(run.ExitedWith(124)) << run.Describe();
+  EXPECT_LT(run.seconds, 4.0) << run.Describe();
+}
+
+TEST(ProcessCalls, SeccompSandboxedProgramIsNotKilledAtExit) {
+  ExpectSameWithAndWithout({RELIABILITY_PROCESS_CALLS, "seccomp"});
+}
+
+TEST(ProcessCalls, AnIgnoredDumpSignalStaysIgnoredForTheProcessAndItsChildren) {
+  ExpectSameWithAndWithout(
+      {"/bin/sh", "-c",
+       std::string("trap '' USR2; exec ") + RELIABILITY_PROCESS_CALLS + " sig_ign"});
+}
+
+TEST(ProcessCalls, TheDumpSignalFromAnyoneElseHasItsDefaultEffect) {
+  // `threadleak -- sh -c 'kill -USR2 $$; echo survived'`: dies of SIGUSR2, as without the tool.
+  ExpectSameWithAndWithout({"/bin/sh", "-c", "kill -USR2 $$; echo survived"});
+}
+
+TEST(ProcessCalls, GoogleTestDeathTestsByTheDumpSignalPass) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_DEATH_TESTS});
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_NE(run.output.find("[  PASSED  ] 2 tests"), std::string::npos) << run.Describe();
+}
+
+}  // namespace
+}  // namespace reliability

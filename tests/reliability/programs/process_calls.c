@@ -1,0 +1,84 @@
+// Calls that change the whole process, run with and without the shim (process_calls_test.cc):
+// each prints what it saw and exits 0 when all went as it would without threadleak.
+//   unshare_user  threads come and go, then unshare(CLONE_NEWUSER), which needs a process with
+//                 one thread; then threads again
+//   seccomp       a thread, then a seccomp filter that kills the process on open/openat, then
+//                 output and a normal exit (no leak)
+//   sig_ign       started with SIGUSR2 ignored: it stays ignored with a thread running, a
+//                 SIGUSR2 to the process changes nothing, and a child exec'd from here sees it
+//                 ignored too
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void* Work(void* argument) {
+  return argument;
+}
+
+static void StartAndJoin(void) {
+  pthread_t thread;
+  pthread_create(&thread, NULL, Work, NULL);
+  pthread_join(thread, NULL);
+}
+
+static int UnshareUser(void) {
+  StartAndJoin();
+  int result = unshare(CLONE_NEWUSER);
+  printf("unshare=%d errno=%s\n", result, result == 0 ? "none" : strerror(errno));
+  StartAndJoin();
+  return 0;
+}
+
+static int Seccomp(void) {
+  StartAndJoin();
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+    printf("seccomp unavailable: %s\n", strerror(errno));
+    return 0;
+  }
+  printf("sandboxed output\n");  // fully buffered into a file: flushed by exit()
+  return 0;
+}
+
+static int IgnoredUsr2(void) {
+  pthread_t thread;
+  pthread_create(&thread, NULL, Work, NULL);
+  struct sigaction action;
+  sigaction(SIGUSR2, NULL, &action);
+  printf("usr2 ignored at start: %s\n", action.sa_handler == SIG_IGN ? "yes" : "no");
+  kill(getpid(), SIGUSR2);
+  usleep(20000);
+  printf("survived SIGUSR2\n");
+  pthread_join(thread, NULL);
+  fflush(stdout);
+  execl("/bin/sh", "sh", "-c", "kill -USR2 $$; echo child survived SIGUSR2", (char*)NULL);
+  return 1;
+}
+
+int main(int argc, char** argv) {
+  const char* scenario = argc > 1 ? argv[1] : "";
+  if (strcmp(scenario, "unshare_user") == 0) return UnshareUser();
+  if (strcmp(scenario, "seccomp") == 0) return Seccomp();
+  if (strcmp(scenario, "sig_ign") == 0) return IgnoredUsr2();
+  fprintf(stderr, "process_calls: unknown scenario '%s'\n", scenario);
+  return 2;
+}
