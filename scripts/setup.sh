@@ -6,8 +6,10 @@ set -eu
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
+# libiberty-dev: the C++ and Rust demanglers. rustc and golang-go only build test programs (Rust
+# names, Go with cgo); the tests that need them are skipped without them.
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
-nlohmann-json3-dev"
+nlohmann-json3-dev libiberty-dev rustc golang-go"
 
 missing=""
 for package in $packages; do

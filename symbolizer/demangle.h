@@ -1,5 +1,7 @@
-// Symbol names as people read them, for the symbolizer. Allocates; never fails: a name it cannot
-// demangle comes back as it is.
+// Symbol names as people read them, for the symbolizer: C++ (Itanium ABI) and Rust (legacy and
+// v0 manglings), demangled with libiberty's demanglers — the ones binutils' c++filt, addr2line and
+// GDB use. Allocates; never fails: a name it cannot demangle comes back as it is (without its
+// symbol version). Thread-safe.
 #ifndef THREADLEAK_SYMBOLIZER_DEMANGLE_H_
 #define THREADLEAK_SYMBOLIZER_DEMANGLE_H_
 
@@ -9,8 +11,14 @@
 namespace threadleak::symbolizer_internal {
 
 // "_ZN7symtest6Writer7processEv" -> "symtest::Writer::process()"; "getpid" -> "getpid".
+// Rust: "_ZN4leak17Consumer$LT$T$GT$3run17h0123456789abcdefE" -> "leak::Consumer<T>::run" (no
+// "$LT$" escapes, no "::h<hash>"); "_RNvMCs3nG5cQELmqU_4leakINtB2_8ConsumerlE3runB2_" ->
+// "<leak::Consumer<i32>>::run" (no crate hashes).
 // Drops an ELF symbol version: glibc's .symtab names "pthread_cond_wait@@GLIBC_2.3.2".
-// GCC's clone suffixes survive as "[clone .cold]".
+// GCC's clone suffixes survive as c++filt shows them, "foo() [clone .cold]"; LLVM's ".llvm.NNNN"
+// (ThinLTO's mark on a promoted local symbol) is dropped. Any other ".suffix" the demanglers
+// reject does not stop demangling either: what precedes it is demangled, the suffix shown as a
+// clone's.
 std::string Demangle(const char* name);
 
 // "pthread_cond_wait@@GLIBC_2.3.2" -> "pthread_cond_wait"; nothing else changes.

@@ -51,6 +51,7 @@ std::unique_ptr<ModuleFile> ModuleFile::Open(const std::string& path, const std:
   if (len > 0) file->build_id_ = HexBuildId(bits, static_cast<size_t>(len));
   if (!build_id.empty() && file->build_id_ != build_id) return nullptr;
   if (dwfl_module_getelf(file->module_, &file->bias_) == nullptr) return nullptr;
+  file->units_ = std::make_unique<CompileUnits>(file->module_);
   // The debuginfo callback reads its search settings from here.
   void** userdata = nullptr;
   dwfl_module_info(file->module_, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
@@ -66,14 +67,22 @@ const std::vector<SourceFrame>& ModuleFile::Lookup(uint64_t address) {
 
 std::vector<SourceFrame> ModuleFile::Resolve(Dwarf_Addr address) {
   std::vector<DwarfScopes::Scope> chain;
-  Dwarf_Addr dwarf_bias = 0;
-  if (Dwarf_Die* cu = dwfl_module_addrdie(module_, address, &dwarf_bias)) {
-    chain = scopes_.Find(cu, address - dwarf_bias, names_);
-  }
   std::string file;
   int line = 0;
-  if (Dwfl_Line* found = dwfl_module_getsrc(module_, address)) {
-    const char* name = dwfl_lineinfo(found, nullptr, &line, nullptr, nullptr, nullptr);
+  // Only a unit whose ranges hold the address says anything about it (compile_units.h).
+  Dwarf_Addr dwarf_bias = 0;
+  bool from_libdwfl = false;
+  if (Dwarf_Die* cu = units_->Find(address, &dwarf_bias, &from_libdwfl)) {
+    chain = scopes_.Find(cu, address - dwarf_bias, names_);
+    const char* name = nullptr;
+    if (from_libdwfl) {
+      if (Dwfl_Line* found = dwfl_module_getsrc(module_, address)) {
+        name = dwfl_lineinfo(found, nullptr, &line, nullptr, nullptr, nullptr);
+      }
+    } else if (Dwarf_Line* found = dwarf_getsrc_die(cu, address - dwarf_bias)) {
+      name = dwarf_linesrc(found, nullptr, nullptr);
+      if (dwarf_lineno(found, &line) != 0) line = 0;
+    }
     if (name != nullptr) {
       file = name;
     } else {

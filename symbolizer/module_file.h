@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "symbolizer/compile_units.h"
 #include "symbolizer/demangle.h"
 #include "symbolizer/dwarf_scopes.h"
 #include "symbolizer/offline_debuginfo.h"
@@ -36,7 +37,8 @@ class ModuleFile {
   // What is at `address` (already minus 1 for a return address), innermost first: one frame per
   // inlined call around it (inlined = true; file:line where the next one calls it, or the
   // address's own line for the first), then the function whose code it is. Fills function,
-  // file, line and inlined only. Never empty: an unknown address gives one frame with no name.
+  // file, line and inlined only; file:line only from a compilation unit whose ranges hold the
+  // address (compile_units.h). Never empty: an unknown address gives one frame with no name.
   // Each address is resolved once.
   const std::vector<SourceFrame>& Lookup(uint64_t address);
 
@@ -56,6 +58,7 @@ class ModuleFile {
   Dwarf_Addr bias_ = 0;  // libdwfl's address for a file address
   std::string build_id_;
   std::unique_ptr<SymbolIndex> symbols_;  // read on the first lookup
+  std::unique_ptr<CompileUnits> units_;
   DwarfScopes scopes_;
   std::unordered_map<uint64_t, std::vector<SourceFrame>> cache_;
 };

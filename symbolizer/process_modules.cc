@@ -2,6 +2,7 @@
 
 #include <link.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,11 +70,38 @@ int Collect(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
-// The program's path. /proc/self/exe is the main thread's: once main has called pthread_exit it
-// is a zombie and the link cannot be read, while this thread's still can.
-std::string SelfExe() {
+// The program's path as it was started: the name execve() was given (AT_EXECFN), when it still
+// names the same file, so that a program started through a symlink is named by the link
+// (Debian's redis-server is a link to redis-check-rdb). Else /proc/self/exe (symlinks resolved),
+// or, once main has called pthread_exit and the main thread is a zombie whose link cannot be
+// read, this thread's.
+std::string ProgramPath() {
+  const char* exe_links[] = {"/proc/self/exe", "/proc/thread-self/exe"};
+  struct stat exe;
+  bool have_exe = false;
+  for (const char* link : exe_links) {
+    if (stat(link, &exe) == 0) {
+      have_exe = true;
+      break;
+    }
+  }
+  const auto* execfn = reinterpret_cast<const char*>(getauxval(AT_EXECFN));
+  if (have_exe && execfn != nullptr && execfn[0] != '\0') {
+    std::string path = execfn;
+    // A relative name is relative to the directory the program started in: taken if the current
+    // one still leads to the same file.
+    char cwd[4096];
+    if (path.front() != '/' && getcwd(cwd, sizeof cwd) != nullptr) {
+      path = std::string(cwd) + "/" + (path.starts_with("./") ? path.substr(2) : path);
+    }
+    struct stat named;
+    if (path.front() == '/' && stat(path.c_str(), &named) == 0 && named.st_dev == exe.st_dev &&
+        named.st_ino == exe.st_ino) {
+      return path;
+    }
+  }
   char buffer[4096];
-  for (const char* link : {"/proc/self/exe", "/proc/thread-self/exe"}) {
+  for (const char* link : exe_links) {
     const ssize_t n = readlink(link, buffer, sizeof buffer - 1);
     if (n > 0) return std::string(buffer, static_cast<size_t>(n));
   }
@@ -101,8 +129,13 @@ bool ProcessModules::Refresh() {
       module.path = "[vdso]";
       module.has_file = false;
     } else if (entry.loader_name.empty()) {
-      module.path = SelfExe();
+      if (program_path_.empty()) program_path_ = ProgramPath();
+      module.path = program_path_;
+    } else if (entry.loader_name.front() == '/') {
+      // The path the loader opened, symlinks kept: what the program asked for.
+      module.path = entry.loader_name;
     } else {
+      // A relative dlopen() path: relative to a directory that may have changed since.
       auto [it, inserted] = real_paths_.try_emplace(entry.loader_name);
       if (inserted) {
         std::unique_ptr<char, decltype(&std::free)> real(

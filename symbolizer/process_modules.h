@@ -16,10 +16,13 @@
 namespace threadleak::symbolizer_internal {
 
 struct LoadedModule {
-  uintptr_t start = 0;   // lowest address of its PT_LOAD segments
-  uintptr_t end = 0;     // one past the highest
-  uintptr_t bias = 0;    // pc - bias is the address in the file
-  std::string path;      // resolved (as /proc/self/maps shows it); "[vdso]" for the vDSO
+  uintptr_t start = 0;  // lowest address of its PT_LOAD segments
+  uintptr_t end = 0;    // one past the highest
+  uintptr_t bias = 0;   // pc - bias is the address in the file
+  // As the process loaded it: the program by the name it was started with, a library by the
+  // path the loader opened (symlinks kept: "libstdc++.so.6", not "libstdc++.so.6.0.30"), a
+  // relative dlopen() path resolved; "[vdso]" for the vDSO.
+  std::string path;
   std::string build_id;  // hex; empty when it has none
   bool has_file = true;  // false for the vDSO, which only lives in memory
 };
@@ -38,7 +41,8 @@ class ProcessModules {
   unsigned long long adds_ = 0;
   unsigned long long subs_ = 0;
   bool read_ = false;
-  std::unordered_map<std::string, std::string> real_paths_;  // as the loader names them -> real
+  std::string program_path_;                                 // found once
+  std::unordered_map<std::string, std::string> real_paths_;  // relative loader names -> real
 };
 
 }  // namespace threadleak::symbolizer_internal

@@ -10,15 +10,39 @@
 namespace threadleak {
 namespace {
 
-constexpr std::array<std::string_view, 8> kRuntimeModules = {
-    "libc.so",     "libpthread.so", "ld-linux", "libstdc++.so",
-    "libgcc_s.so", "libthreadleak", "libm.so",  "[vdso]"};
+// Runtime libraries, by file name: the C and C++ runtimes, the loader, threadleak itself; Rust's
+// std when linked as a shared library (-C prefer-dynamic), gccgo's runtime.
+constexpr std::array<std::string_view, 10> kRuntimeModules = {
+    "libc.so",       "libpthread.so", "ld-linux", "libstdc++.so", "libgcc_s.so",
+    "libthreadleak", "libm.so",       "[vdso]",   "libstd-",      "libgo.so"};
 
-constexpr std::array<std::string_view, 3> kRuntimeNamespaces = {
-    "std::", "__gnu_cxx::", "__cxxabiv1::"};
+// The standard libraries' namespaces: C++'s, and Rust's std, core and alloc, which are linked into
+// every Rust program.
+constexpr std::array<std::string_view, 6> kRuntimeNamespaces = {
+    "std::", "__gnu_cxx::", "__cxxabiv1::", "core::", "alloc::", "panic_unwind::"};
 
-// libstdc++'s wrappers of the pthread calls, inlined into the program's std:: templates.
-constexpr std::array<std::string_view, 1> kRuntimeFunctionPrefixes = {"__gthread_"};
+// libstdc++'s wrappers of the pthread calls, inlined into the program's std:: templates; Rust's
+// runtime entry points (__rust_begin_short_backtrace, __rust_alloc, ...); the Go runtime and its
+// cgo glue, linked into every Go program ("runtime.futex", "runtime/cgo", "_cgo_…", "x_cgo_…",
+// crosscall2).
+constexpr std::array<std::string_view, 7> kRuntimeFunctionPrefixes = {
+    "__gthread_", "__rust_", "runtime.", "runtime/", "_cgo_", "x_cgo_", "crosscall"};
+
+// The type a Rust method belongs to, which its name starts with: "std::sync::mpsc::Receiver<T>>"
+// for "<std::sync::mpsc::Receiver<T>>::recv", "alloc::boxed::Box<F,A> as core::…" for
+// "<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once". The program's own
+// impl of a standard trait ("<leak::Job as core::ops::drop::Drop>::drop") is the program's.
+std::string_view SelfType(std::string_view name) {
+  if (!name.starts_with('<')) return name;
+  name.remove_prefix(1);
+  for (std::string_view pointer : {"&mut ", "&", "*const ", "*mut ", "dyn "}) {
+    if (name.starts_with(pointer)) {
+      name.remove_prefix(pointer.size());
+      break;
+    }
+  }
+  return name;
+}
 
 }  // namespace
 
@@ -61,16 +85,18 @@ const tl_module* DepartedAt(std::span<const tl_module> departed, uintptr_t pc,
   return nullptr;
 }
 
-// The path as /proc/self/maps would have shown it (symlinks resolved), like live modules' paths.
-std::string ResolvedPath(const tl_module& module) {
+// The path as the loader opened it, like live modules' paths (symbolizer/process_modules.h):
+// symlinks kept, a relative dlopen() path resolved.
+std::string LoadedPath(const tl_module& module) {
   std::string path(module.path, strnlen(module.path, sizeof module.path));
+  if (path.starts_with('/')) return path;
   std::unique_ptr<char, decltype(&std::free)> real(realpath(path.c_str(), nullptr), &std::free);
   return real != nullptr ? std::string(real.get()) : path;
 }
 
 std::vector<SourceFrame> FromDeparted(const tl_module& module, uintptr_t pc, bool is_return_address,
                                       Symbolizer& symbolizer, bool symbolize) {
-  ModuleIdentity identity{ResolvedPath(module), HexBuildId(module)};
+  ModuleIdentity identity{LoadedPath(module), HexBuildId(module)};
   const uintptr_t offset = pc - module.bias;
   if (symbolize) return symbolizer.SymbolizeInModule(identity, pc, offset, is_return_address);
   SourceFrame frame;
@@ -139,7 +165,7 @@ bool IsRuntimeFrame(const SourceFrame& frame) {
   for (std::string_view runtime : kRuntimeModules) {
     if (module.starts_with(runtime)) return true;
   }
-  std::string_view name = QualifiedName(frame.function);
+  std::string_view name = SelfType(QualifiedName(frame.function));
   for (std::string_view prefix : kRuntimeNamespaces) {
     if (name.starts_with(prefix)) return true;
   }

@@ -93,9 +93,10 @@ std::vector<SourceFrame> SymbolizeStack(const tl_stack& stack, Symbolizer& symbo
 std::vector<SymbolizedThread> SymbolizeThreads(const tl_snapshot& snapshot, Symbolizer& symbolizer,
                                                const FrameOptions& options = {});
 
-// True for frames of the C and C++ runtimes and of threadleak itself (libc, libstdc++, the
-// loader, std:: templates instantiated or inlined in the program): the eye should land on the
-// first frame that is not one.
+// True for frames of the language runtimes and of threadleak itself: libc, libstdc++, the loader,
+// std:: templates instantiated or inlined in the program; Rust's std, core and alloc (methods of
+// their types too, "<std::sync::mpsc::Receiver<T>>::recv"); the Go runtime and its cgo glue. The
+// eye, and the report's header, should land on the first frame that is not one.
 bool IsRuntimeFrame(const SourceFrame& frame);
 
 // The first frame of the program's own code (an inlined one included), or null if there is none.

@@ -124,5 +124,50 @@ TEST(RuntimeFrames, LibstdcxxWrappersInlinedIntoTheProgramAreRuntime) {
   EXPECT_EQ(TopUserFrame(WaitingStack())->function, "Writer::Wait()");
 }
 
+TEST(RuntimeFrames, RustStandardLibraryIsRuntime) {
+  constexpr char kRustProgram[] = "/srv/leak";
+  // Rust's std, core and alloc are linked into the program: only the names tell them apart.
+  EXPECT_TRUE(IsRuntimeFrame(Frame("std::sys::unix::futex::futex_wait", "", 0, kRustProgram)));
+  EXPECT_TRUE(
+      IsRuntimeFrame(Frame("<std::sync::mpsc::oneshot::Packet<i32>>::recv", "", 0, kRustProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(
+      Frame("<alloc::boxed::Box<F,A> as core::ops::function::FnOnce<Args>>::call_once", "", 0,
+            kRustProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(
+      Frame("core::ops::function::FnOnce::call_once{{vtable.shim}}", "", 0, kRustProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(Frame("__rust_begin_short_backtrace", "", 0, kRustProgram)));
+  EXPECT_FALSE(IsRuntimeFrame(Frame("leak::Consumer<T>::run", "", 0, kRustProgram)));
+  EXPECT_FALSE(IsRuntimeFrame(Frame("<leak::Consumer<i32>>::run", "", 0, kRustProgram)));
+  // The program's own impl of a standard trait is the program's code.
+  EXPECT_FALSE(
+      IsRuntimeFrame(Frame("<leak::Job as core::ops::drop::Drop>::drop", "", 0, kRustProgram)));
+  EXPECT_FALSE(IsRuntimeFrame(Frame("<&leak::Job as core::fmt::Debug>::fmt", "", 0, kRustProgram)));
+}
+
+TEST(RuntimeFrames, TheHeaderNamesTheRustProgramsOwnFunction) {
+  constexpr char kRustProgram[] = "/srv/leak";
+  const std::vector<SourceFrame> stack = {
+      Frame("syscall", "", 0, kLibc),
+      Frame("std::sys::unix::futex::futex_wait", "", 0, kRustProgram, true),
+      Frame("<std::sync::mpsc::oneshot::Packet<i32>>::recv", "", 0, kRustProgram),
+      Frame("<std::sync::mpsc::Receiver<i32>>::recv", "", 0, kRustProgram),
+      Frame("<leak::Consumer<i32>>::run", "/src/leak.rs", 6, kRustProgram),
+      Frame("leak::main::{closure#0}", "/src/leak.rs", 11, kRustProgram, true),
+  };
+  ASSERT_NE(TopUserFrame(stack), nullptr);
+  EXPECT_EQ(TopUserFrame(stack)->function, "<leak::Consumer<i32>>::run");
+}
+
+TEST(RuntimeFrames, GoRuntimeAndCgoGlueAreRuntime) {
+  constexpr char kGoProgram[] = "/srv/server";
+  EXPECT_TRUE(IsRuntimeFrame(Frame("runtime.futex.abi0", "", 0, kGoProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(Frame("runtime.asmcgocall.abi0", "", 0, kGoProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(Frame("_cgo_try_pthread_create", "", 0, kGoProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(Frame("x_cgo_thread_start", "", 0, kGoProgram)));
+  EXPECT_TRUE(IsRuntimeFrame(Frame("crosscall_amd64", "", 0, kGoProgram)));
+  EXPECT_FALSE(IsRuntimeFrame(Frame("main.(*Server).serve", "", 0, kGoProgram)));
+  EXPECT_FALSE(IsRuntimeFrame(Frame("StartLeak", "", 0, kGoProgram)));
+}
+
 }  // namespace
 }  // namespace threadleak

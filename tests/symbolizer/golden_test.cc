@@ -48,12 +48,13 @@ std::vector<std::string> ProgramArgv() {
 }
 
 // Runs the golden program under the shim with `options`; returns the report's text.
-std::string RunGolden(const TempDir& dir, const std::string& options) {
+std::string RunGolden(const TempDir& dir, const std::string& options,
+                      const std::vector<std::string>& argv = ProgramArgv()) {
   const EnvChanges env = {
       {"LD_PRELOAD", SHIM},
       {"THREADLEAK_OPTIONS", options + ":log_path=" + dir.path() + "/report"},
   };
-  const RunResult run = e2e::RunProgram(ProgramArgv(), env, dir.path() + "/output.txt");
+  const RunResult run = e2e::RunProgram(argv, env, dir.path() + "/output.txt");
   EXPECT_FALSE(run.timed_out) << run.output;
   EXPECT_EQ(run.Describe(), "exit " + std::to_string(kLeakExitCode)) << run.output;
   const std::vector<std::string> files = e2e::ReportFiles(dir);
@@ -171,6 +172,31 @@ TEST(GoldenTest, KeepsMangledNamesWhenAsked) {
   const std::string report = RunGolden(dir, "format=text:demangle=0");
   EXPECT_NE(report.find("_ZN6golden4ParkEPKc"), std::string::npos) << report;
   EXPECT_EQ(report.find("golden::Park(char const*)"), std::string::npos) << report;
+}
+
+// A program started through a symlink, and libraries loaded through symlinks, are named by the
+// links, as the process loaded them, not by the files they point to (Debian's redis-server is a
+// link to redis-check-rdb; frames said redis-check-rdb). Their frames are named all the same.
+TEST(GoldenTest, ModulesAreNamedByThePathsTheyWereLoadedBy) {
+  TempDir dir;
+  const std::vector<std::string> links = {dir.path() + "/program-link", dir.path() + "/plugin.so",
+                                          dir.path() + "/departed.so", dir.path() + "/other.so"};
+  const std::vector<std::string> targets = ProgramArgv();
+  for (size_t i = 0; i < links.size(); ++i) fs::create_symlink(targets[i], links[i]);
+  const json report = ParseReport(RunGolden(dir, "format=json", links));
+  std::map<std::string, size_t> named;  // frames with a function, by module
+  for (const json& thread : report["threads"]) {
+    for (const json* stack : {&thread["stack"], &thread["created_by"]["stack"]}) {
+      for (const json& frame : *stack) {
+        const std::string module = frame["module"];
+        for (const std::string& target : targets) EXPECT_NE(module, target) << frame;
+        if (frame["function"] != "??") ++named[module];
+      }
+    }
+  }
+  EXPECT_GT(named[links[0]], 0u) << report.dump(1);
+  EXPECT_GT(named[links[1]], 0u) << report.dump(1);
+  EXPECT_GT(named[links[2]], 0u) << report.dump(1);  // departed: the creation stack
 }
 
 class OfflineTest : public ::testing::Test {

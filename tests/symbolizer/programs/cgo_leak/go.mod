@@ -1,0 +1,3 @@
+module cgo_leak
+
+go 1.19
