@@ -115,6 +115,19 @@ void AfterForkInChild() {
   g_main_exited.store(false, std::memory_order_relaxed);
 }
 
+// A Go program (built with cgo, so the shim is loaded at all) ends through its runtime's raw
+// exit_group: no exit(), no destructor, nothing of the shim runs then. Rather than let a run pass
+// unchecked in silence, say so once; dumps, the watchdog and the time limit still work.
+void SayIfGoDecidesTheExit() {
+  if (dlsym(RTLD_DEFAULT, "_cgo_get_context_function") == nullptr &&
+      dlsym(RTLD_DEFAULT, "crosscall2") == nullptr) {
+    return;
+  }
+  WriteDiagnosticLine(
+      "threadleak: a Go program ends through the Go runtime, not exit(): its threads are not "
+      "checked at exit (dumps, the watchdog and timeout_ms work)");
+}
+
 void Initialize() {
   ToolScope scope;
   ResolveRealFunctions();
@@ -140,6 +153,7 @@ void Initialize() {
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   StartReporterIfNeeded(/*at_start=*/true);
+  SayIfGoDecidesTheExit();
 }
 
 __attribute__((constructor)) void InitializeAtLoad() {

@@ -125,6 +125,23 @@ std::vector<std::string> GoAddr2line(const std::string& binary,
   return lines;
 }
 
+TEST(GoTest, AGoProgramIsDeclaredUncheckedAtExitOnce) {
+  if (std::string(GO_CGO_LEAK).empty()) GTEST_SKIP() << "Go is not installed";
+  TempDir dir;
+  const RunResult bare = e2e::RunProgram({GO_CGO_LEAK, "100ms"}, {}, dir.path() + "/bare.txt");
+  const RunResult run =
+      e2e::RunProgram({GO_CGO_LEAK, "100ms"}, {{"LD_PRELOAD", SHIM}}, dir.path() + "/output.txt");
+  EXPECT_EQ(bare.Describe(), "exit 0") << bare.output;
+  EXPECT_EQ(run.Describe(), bare.Describe()) << run.output;
+  size_t said = 0;
+  for (size_t at = run.output.find("threadleak: "); at != std::string::npos;
+       at = run.output.find("threadleak: ", at + 1)) {
+    ++said;
+  }
+  EXPECT_EQ(said, 1u) << run.output;
+  EXPECT_NE(run.output.find("not checked at exit"), std::string::npos) << run.output;
+}
+
 TEST(GoTest, FramesCarryTheLinesGoToolAddr2lineGives) {
   if (std::string(GO_CGO_LEAK).empty()) GTEST_SKIP() << "Go is not installed";
   TempDir dir;

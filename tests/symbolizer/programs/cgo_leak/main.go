@@ -31,9 +31,20 @@ static void StartLeak(void) {
 */
 import "C"
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
+// The sleep is a minute, or the duration given as the argument (then main returns, leaking the
+// C thread: the Go runtime ends the process).
 func main() {
 	C.StartLeak()
-	time.Sleep(time.Minute)
+	sleep := time.Minute
+	if len(os.Args) > 1 {
+		if given, err := time.ParseDuration(os.Args[1]); err == nil {
+			sleep = given
+		}
+	}
+	time.Sleep(sleep)
 }
