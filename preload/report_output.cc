@@ -134,7 +134,8 @@ bool UnwindStacks(tl_thread* threads, size_t count) {
   return true;
 }
 
-int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd) {
+int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd,
+                int copy_fd) {
   tl_write_report_fn write_report = LoadReportModule();
   tl_module departed[kMaxDepartedModules];
   size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
@@ -152,7 +153,8 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
                           GlobalSuppressions().rules,
                           static_cast<uint32_t>(GlobalSuppressions().count),
                           options.default_suppressions,
-                          options.print_suppressions};
+                          options.print_suppressions,
+                          copy_fd};
   SigpipeBlocked sigpipe_blocked;
   const int plain_result = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
   if (fd >= 0) {  // the program's own descriptor (threadleak_dump): that one, or nothing
@@ -171,6 +173,7 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
       leaks = out >= 0 && WritePlainReport(out, threads, count) ? plain_result : -1;
     } else {
       leaks = write_report(&snapshot, &config);
+      config.copy_fd = -1;  // written once, whichever destination takes the report
     }
     int error = errno;
     if (leaks >= 0) {

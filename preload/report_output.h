@@ -16,11 +16,12 @@ namespace threadleak {
 // signal handlers.
 bool UnwindStacks(tl_thread* threads, size_t count);
 
+// `copy_fd`: the report also goes there, first (a `threadleak dump` that asked for it).
 // Writes one report of `threads` to the log destination (or the next that works, see
 // report_destination.h), or to `fd` when it is >= 0. Returns the number of threads the report
 // counts as leaked (suppressed ones are not). Not for signal handlers.
 int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count,
-                int fd = -1);
+                int fd = -1, int copy_fd = -1);
 
 // In a fork child: closes the descriptor of a report its parent was writing.
 void CloseReportDestinationAfterFork();

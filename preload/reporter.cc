@@ -1,5 +1,6 @@
 #include "preload/reporter.h"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -71,10 +72,17 @@ enum class Taken { kDumpRequest, kStop, kProgramSignal };
 Taken Classify(const siginfo_t& info) {
   if (info.si_code != SI_QUEUE) return Taken::kProgramSignal;
   auto value = reinterpret_cast<uintptr_t>(info.si_value.sival_ptr);
-  if (value == kDumpRequestMarker) return Taken::kDumpRequest;
+  if (IsDumpRequest(value)) return Taken::kDumpRequest;
   if (value == kStopMarker && info.si_pid == getpid()) return Taken::kStop;
   return Taken::kProgramSignal;
 }
+
+// Who asked for the dump being made: the dump is also written to that process's pipe.
+struct Requester {
+  uint32_t pid = 0;
+  uint32_t fd = kNoReplyDescriptor;
+};
+constinit Requester g_requester;
 
 bool PendingIn(const char* field, int signal) {
   return (ReadSignalMask(CurrentTid(), field) >> (signal - 1)) & 1;
@@ -121,8 +129,11 @@ Wake WaitForRequest(int64_t timeout_ns) {
     return g_stop_requested.load(std::memory_order_acquire) ? Wake::kStop : Wake::kTimeout;
   }
   switch (Classify(info)) {
-    case Taken::kDumpRequest:
+    case Taken::kDumpRequest: {
+      auto value = reinterpret_cast<uintptr_t>(info.si_value.sival_ptr);
+      g_requester = {static_cast<uint32_t>(value >> 16), static_cast<uint32_t>(value & 0xffff)};
       return Wake::kDump;
+    }
     case Taken::kStop:
       return Wake::kStop;
     case Taken::kProgramSignal:
@@ -131,12 +142,26 @@ Wake WaitForRequest(int64_t timeout_ns) {
   return GiveBack(info, timeout_ns);
 }
 
+// The requester's pipe, opened through /proc (it named one of its own descriptors): -1 if it
+// named none, or it cannot be opened (it ended, or belongs to someone else).
+int OpenRequesterPipe() {
+  Requester requester = g_requester;
+  g_requester = Requester{};
+  if (requester.pid == 0 || requester.fd == kNoReplyDescriptor) return -1;
+  FixedBuffer<64> path;
+  path.Append("/proc/").AppendInt(requester.pid).Append("/fd/").AppendInt(requester.fd);
+  return open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+}
+
 void Dump() {
   SpinLockGuard guard(g_report_lock);
   ThreadList list;
-  if (!CollectThreads({.include_main_thread = true}, &list)) return;
-  ReportCollected(TL_TRIGGER_SIGNAL, TL_REPORT_DUMP, &list);
-  ReleaseThreadList(&list);
+  int reply = OpenRequesterPipe();
+  if (CollectThreads({.include_main_thread = true}, &list)) {
+    ReportCollected(TL_TRIGGER_SIGNAL, TL_REPORT_DUMP, &list, /*fd=*/-1, reply);
+    ReleaseThreadList(&list);
+  }
+  if (reply >= 0) close(reply);
 }
 
 struct OverdueSearch {

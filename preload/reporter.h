@@ -5,7 +5,7 @@
 // report.
 //
 // A dump request is the dump signal sent to this thread alone (rt_tgsigqueueinfo) with
-// kDumpRequestMarker as its value. The thread takes it with sigtimedwait: threadleak installs no
+// a marked value (EncodeDumpRequest). The thread takes it with sigtimedwait: threadleak installs no
 // handler for it, so the same signal sent to the process by anyone else has exactly the effect
 // it has without threadleak (the program's handler, the default action, or nothing). While
 // waiting, this thread's blocked mask in /proc/PID/task/TID/status lacks the dump signal:
@@ -23,10 +23,20 @@ namespace threadleak {
 
 inline constexpr int kTimeoutExitCode = 124;  // as timeout(1)
 
-// The values a dump request and a stop carry (si_value), so neither is taken for the program's.
-inline constexpr uintptr_t kDumpRequestMarker = 0x746c'6475'6d70;  // "tldump"
-inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;         // "tlstop"
-inline constexpr uintptr_t kTimeLimitMarker = 0x746c'7469'6d65;    // "tltime"
+// The value a dump request carries (si_value): a marker in the top 16 bits, so it is never taken
+// for the program's, then the pid of the process asking and one of its descriptors (a pipe) the
+// dump is written to as well, or kNoReplyDescriptor.
+inline constexpr uintptr_t kDumpRequestMarker = 0x7d0d;
+inline constexpr uint32_t kNoReplyDescriptor = 0xffff;
+inline constexpr uintptr_t EncodeDumpRequest(uint32_t pid, uint32_t reply_fd) {
+  return (kDumpRequestMarker << 48) | (uintptr_t{pid} << 16) | (reply_fd & 0xffff);
+}
+inline constexpr bool IsDumpRequest(uintptr_t value) {
+  return (value >> 48) == kDumpRequestMarker;
+}
+// The value a stop carries (StopReporter), and the time limit's timer.
+inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;       // "tlstop"
+inline constexpr uintptr_t kTimeLimitMarker = 0x746c'7469'6d65;  // "tltime"
 
 // Starts the thread if dump_signal, watchdog_ms or timeout_ms asks for it. Idempotent per
 // process: after fork, the child starts its own on its first pthread_create.

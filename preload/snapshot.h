@@ -190,6 +190,7 @@ struct tl_report_config {
   uint32_t suppression_count;
   uint32_t default_suppressions;  // 1: also the built-in rules for runtimes' own threads
   uint32_t print_suppressions;    // 1: say which rules matched how many threads
+  int copy_fd;  // also written here first (the pipe of a `threadleak dump` that asked), or -1
 };
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".

@@ -297,6 +297,9 @@ void SampleRunningStacks(tl_thread* threads, size_t count) {
   size_t candidates = 0;
   for (size_t i = 0; i < count; ++i) candidates += MaySample(threads[i], self);
   if (candidates == 0 || g_stepped_aside.load(std::memory_order_acquire)) return;
+  // Under a debugger every signal stops the program (gdb kills it in batch mode): a traced
+  // process's running threads are shown without a stack rather than signalled.
+  if (ProcessIsTraced()) return;
   InstallHandlerOnce();
   if (!g_handler_installed) return;
   size_t stacks_bytes = kUnwindStacks * kUnwindStride;

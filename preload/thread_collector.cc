@@ -249,12 +249,12 @@ void CaptureStacks(ThreadList* list) {
 
 }  // namespace
 
-int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd) {
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd) {
   ClassifyAndName(list);
   ReadBlockers(list, CurrentTid());
   CaptureStacks(list);
   ConfirmBlockers(list);
-  return WriteReport(trigger, kind, list->threads, list->count, fd);
+  return WriteReport(trigger, kind, list->threads, list->count, fd, copy_fd);
 }
 
 }  // namespace threadleak

@@ -38,7 +38,8 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
 
 // The rest of a report, after collection: classify, read blockers, sample stacks, write.
 // Returns what WriteReport returns. Call with g_report_lock held.
-int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd = -1);
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd = -1,
+                    int copy_fd = -1);
 
 // Classifies the threads CollectThreads left open, from the kernel's view: io, futex, sleep or
 // running. Also fills in names of live threads.

@@ -158,4 +158,16 @@ uint64_t ReadSignalMask(int32_t tid, std::string_view field) {
   return 0;
 }
 
+bool ProcessIsTraced() {
+  char buffer[4096];
+  ssize_t n = ReadSmallFile("/proc/self/status", buffer, sizeof buffer);
+  if (n <= 0) return false;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  size_t at = text.find("\nTracerPid:");
+  if (at == std::string_view::npos) return false;
+  text.remove_prefix(at + 11);
+  while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.remove_prefix(1);
+  return !text.empty() && text.front() != '0';
+}
+
 }  // namespace threadleak

@@ -31,6 +31,9 @@ SyscallState ReadSyscallState(int32_t tid);
 // the file or the field cannot be read.
 uint64_t ReadSignalMask(int32_t tid, std::string_view field);
 
+// Whether a debugger (or any tracer) is attached to the process (TracerPid in /proc/self/status).
+bool ProcessIsTraced();
+
 // Reads /proc/self/task/TID/comm into name (NUL-terminated, without the newline).
 void ReadTaskName(int32_t tid, char* name, size_t size);
 

@@ -61,20 +61,30 @@ inline int AwaitedSignal(pid_t pid, pid_t tid) {
     uint64_t never_blocked = (uint64_t{1} << (SIGKILL - 1)) | (uint64_t{1} << (SIGSTOP - 1)) |
                              (uint64_t{1} << 31) | (uint64_t{1} << 32);
     uint64_t open = ~blocked & ~never_blocked;
+    // A signal the kernel forces on a thread that blocks it (a debugger's SIGTRAP, a fault)
+    // stays unblocked afterwards: those are not what the thread waits for.
+    uint64_t forced = 0;
+    for (int forced_signal : {SIGTRAP, SIGSEGV, SIGBUS, SIGILL, SIGFPE}) {
+      forced |= uint64_t{1} << (forced_signal - 1);
+    }
+    if ((open & (open - 1)) != 0) open &= ~forced;
     if (open == 0 || (open & (open - 1)) != 0) return 0;
     return __builtin_ctzll(open) + 1;
   }
   return 0;
 }
 
-// Sends the request; false with errno set if it could not be sent.
-inline bool SendDumpRequest(pid_t pid, pid_t tid, int signal) {
+// Sends the request; false with errno set if it could not be sent. With `reply_fd` (a descriptor
+// of this process, a pipe's write end) the dump is written there too.
+inline bool SendDumpRequest(pid_t pid, pid_t tid, int signal,
+                            uint32_t reply_fd = kNoReplyDescriptor) {
   siginfo_t info = {};
   info.si_signo = signal;
   info.si_code = SI_QUEUE;
   info.si_pid = getpid();
   info.si_uid = getuid();
-  info.si_value.sival_ptr = reinterpret_cast<void*>(kDumpRequestMarker);
+  info.si_value.sival_ptr =
+      reinterpret_cast<void*>(EncodeDumpRequest(static_cast<uint32_t>(getpid()), reply_fd));
   return syscall(SYS_rt_tgsigqueueinfo, pid, tid, signal, &info) == 0;
 }
 

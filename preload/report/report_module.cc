@@ -69,6 +69,7 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     }
     if (context.print_suppressions && config->format == TL_FORMAT_TEXT)
       report += threadleak::RenderSuppressionUse(context);
+    if (!report.empty() && config->copy_fd >= 0) threadleak::WriteAll(config->copy_fd, report);
     if (!report.empty()) {
       int fd = config->fd >= 0 ? config->fd : config->open_destination();
       if (!threadleak::WriteAll(fd, report)) return -1;
