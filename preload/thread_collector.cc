@@ -234,6 +234,19 @@ namespace {
 void CaptureStacks(ThreadList* list) {
   tl_thread* threads = list->threads;
   bool unwound = UnwindStacks(threads, list->count);
+  // A thread that left its wait while it was being unwound (a busy event loop) has no stack:
+  // if it runs user code now, that is its state, and the sampler may read where it runs.
+  for (size_t i = 0; unwound && i < list->count; ++i) {
+    tl_thread& thread = threads[i];
+    if (thread.stack.depth > 0 || thread.unwind.kind == TL_UNWIND_NONE || thread.tid <= 0) continue;
+    SyscallState kernel = ReadSyscallState(thread.tid);
+    if (!kernel.known || !kernel.running) continue;
+    thread.state = TL_STATE_RUNNING;
+    thread.object = 0;
+    thread.blocked_ns = -1;
+    thread.syscall_number = -1;
+    thread.unwind = tl_unwind_start{};
+  }
   SampleRunningStacks(threads, list->count);
   for (size_t i = 0; i < list->count; ++i) {
     tl_thread& thread = threads[i];

@@ -11,10 +11,12 @@ namespace threadleak {
 namespace {
 
 // Runtime libraries, by file name: the C and C++ runtimes, the loader, threadleak itself; Rust's
-// std when linked as a shared library (-C prefer-dynamic), gccgo's runtime.
-constexpr std::array<std::string_view, 10> kRuntimeModules = {
-    "libc.so",       "libpthread.so", "ld-linux", "libstdc++.so", "libgcc_s.so",
-    "libthreadleak", "libm.so",       "[vdso]",   "libstd-",      "libgo.so"};
+// std when linked as a shared library (-C prefer-dynamic), gccgo's runtime; the sanitizers'
+// runtimes, whose interceptors stand between a program built with them and libc.
+constexpr std::array<std::string_view, 15> kRuntimeModules = {
+    "libc.so",       "libpthread.so", "ld-linux",    "libstdc++.so", "libgcc_s.so",
+    "libthreadleak", "libm.so",       "[vdso]",      "libstd-",      "libgo.so",
+    "libasan.so",    "libtsan.so",    "libubsan.so", "liblsan.so",   "libclang_rt."};
 
 // The standard libraries' namespaces: C++'s, and Rust's std, core and alloc, which are linked into
 // every Rust program.
