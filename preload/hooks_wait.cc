@@ -3,7 +3,9 @@
 // extra indirect call.
 //
 // Everything here runs on the program's hot paths: no locks, no allocation, errno preserved.
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "preload/guard.h"
+#include "preload/lock_waits.h"
 #include "preload/object_touches.h"
 #include "preload/real_functions.h"
 #include "preload/runtime.h"
@@ -81,6 +84,9 @@ bool IsFutexWait(long op) {
 
 namespace {
 
+// Whether pthread_mutex_lock records its waits (only for the watchdog: SetLockWaitRecording).
+constinit bool g_record_lock_waits = false;
+
 // libc's pthread_mutex_lock, resolved on first use without a flag to test on every call.
 int ResolveAndLock(pthread_mutex_t* mutex);
 using MutexLockFn = int (*)(pthread_mutex_t*);
@@ -104,10 +110,15 @@ __attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
 }  // namespace
 
 THREADLEAK_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) {
-  // While the process has one thread, no report can run during a wait, so there is nothing to
-  // record; glibc's single-thread lock (a plain store) is cheap enough that even a stack frame
-  // of ours shows. The record is kept out of this path (no frame: two loads and a jump).
-  if (__libc_single_threaded) return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
+  // A lock's wait is found without this hook: the waiting thread sleeps in a futex system call
+  // on the mutex, called from libc's pthread_mutex_lock, which the report unwinds from the
+  // kernel's view and recognises (thread_collector.cc). So the lock goes straight to libc
+  // unless the watchdog needs the wait recorded (its start, seen without /proc). While the
+  // process has one thread no report can run during a wait, and glibc's single-thread lock is a
+  // plain store: nothing is recorded either. No frame on this path: two loads and a jump.
+  if (__libc_single_threaded || !g_record_lock_waits) {
+    return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
+  }
   return LockRecorded(mutex);
 }
 
@@ -275,3 +286,34 @@ THREADLEAK_EXPORT long syscall(long number, ...) {
   WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
   return real.syscall(number, a1, a2, a3, a4, a5, a6);
 }
+
+namespace threadleak {
+namespace {
+
+constinit uintptr_t g_mutex_lock_begin = 0;
+constinit uintptr_t g_mutex_lock_end = 0;
+
+}  // namespace
+
+void SetLockWaitRecording(bool record) {
+  g_record_lock_waits = record;
+}
+
+void RememberMutexLockRange() {
+  Dl_info info;
+  ElfW(Sym)* symbol = nullptr;
+  void* lock = reinterpret_cast<void*>(Real().pthread_mutex_lock);
+  if (lock == nullptr ||
+      dladdr1(lock, &info, reinterpret_cast<void**>(&symbol), RTLD_DL_SYMENT) == 0 ||
+      symbol == nullptr || symbol->st_size == 0) {
+    return;
+  }
+  g_mutex_lock_begin = reinterpret_cast<uintptr_t>(info.dli_saddr);
+  g_mutex_lock_end = g_mutex_lock_begin + symbol->st_size;
+}
+
+bool IsInMutexLock(uintptr_t pc) {
+  return pc >= g_mutex_lock_begin && pc < g_mutex_lock_end;
+}
+
+}  // namespace threadleak

@@ -14,6 +14,7 @@
 #include "preload/diagnostics.h"
 #include "preload/exit_check.h"
 #include "preload/guard.h"
+#include "preload/lock_waits.h"
 #include "preload/object_touches.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
@@ -150,6 +151,8 @@ void Initialize() {
   if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);
   pthread_key_create(&g_exit_key, OnThreadExit);
   LoadUnwinder();
+  RememberMutexLockRange();
+  SetLockWaitRecording(GlobalOptions().watchdog_ms > 0);
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   StartReporterIfNeeded(/*at_start=*/true);

@@ -72,6 +72,9 @@ struct tl_wait_slot {
   // stays as it is while the word is unchanged.
   uintptr_t frame;
   uintptr_t callee;  // the libc function the hook called: the stack's innermost frame
+  // The hook's return address, as [frame + 8] held it at the start: a slot left behind by a
+  // cancellation or a longjmp (its scope never closed) no longer matches its frame.
+  uintptr_t return_address;
 };
 
 // Where a report starts to unwind a thread that is not running, from another thread: the
@@ -85,12 +88,13 @@ enum tl_unwind_kind {
 struct tl_unwind_start {
   uint32_t kind;  // tl_unwind_kind
   uint32_t reserved;
-  uintptr_t slot;    // TL_UNWIND_HOOK: address of the thread's tl_wait_slot
-  uint64_t word;     // TL_UNWIND_HOOK: the slot's word when the report saw the wait
-  uintptr_t frame;   // TL_UNWIND_HOOK: the slot's frame then
-  uintptr_t callee;  // TL_UNWIND_HOOK: the slot's callee then
-  int64_t syscall;   // TL_UNWIND_SYSCALL: the system call number,
-  uintptr_t sp;      //   and the stack pointer and pc where it entered the kernel
+  uintptr_t slot;            // TL_UNWIND_HOOK: address of the thread's tl_wait_slot
+  uint64_t word;             // TL_UNWIND_HOOK: the slot's word when the report saw the wait
+  uintptr_t frame;           // TL_UNWIND_HOOK: the slot's frame then
+  uintptr_t callee;          // TL_UNWIND_HOOK: the slot's callee then
+  uintptr_t return_address;  // TL_UNWIND_HOOK: and its return address
+  int64_t syscall;           // TL_UNWIND_SYSCALL: the system call number,
+  uintptr_t sp;              //   and the stack pointer and pc where it entered the kernel
   uintptr_t pc;
 };
 

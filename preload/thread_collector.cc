@@ -10,7 +10,9 @@
 
 #include "preload/blockers.h"
 #include "preload/clock.h"
+#include "preload/lock_waits.h"
 #include "preload/object_touches.h"
+#include "preload/process_memory.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/report_output.h"
@@ -74,6 +76,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
     out.unwind.word = word;
     out.unwind.frame = record.wait.frame.load(std::memory_order_relaxed);
     out.unwind.callee = record.wait.callee.load(std::memory_order_relaxed);
+    out.unwind.return_address = record.wait.return_address.load(std::memory_order_relaxed);
     // ClassifyAndName checks the slot against the kernel's view, and names an I/O wait's call.
   } else {
     out.state = TL_STATE_RUNNING;
@@ -172,11 +175,15 @@ void ClassifyAndName(ThreadList* list) {
     SyscallState kernel = ReadSyscallState(thread.tid);
     bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
     if (hooked) {
-      // A hook's frame lies above the stack pointer of anything the thread calls from it. One
-      // below the stack pointer the kernel shows is the stale slot of a hook that a
-      // cancellation or a longjmp left without closing its scope: the thread is elsewhere now.
+      // A slot that a cancellation or a longjmp left without closing its scope is stale: the
+      // thread is elsewhere now. Its hook's frame then lies below the stack pointer the kernel
+      // shows (anything the thread calls from a hook is deeper), or has been overwritten by
+      // the calls made since (its return address is no longer the hook's).
+      uintptr_t return_address = 0;
       bool stale =
-          kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp;
+          (kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp) ||
+          !ReadProcessMemory(thread.unwind.frame + 8, &return_address) ||
+          return_address != thread.unwind.return_address;
       if (!stale) {
         if (thread.state == TL_STATE_IO && in_syscall) thread.syscall_number = kernel.number;
         continue;
@@ -250,6 +257,15 @@ void CaptureStacks(ThreadList* list) {
   SampleRunningStacks(threads, list->count);
   for (size_t i = 0; i < list->count; ++i) {
     tl_thread& thread = threads[i];
+    // A futex wait called from libc's pthread_mutex_lock is a lock's wait (lock_waits.h).
+    if (thread.state == TL_STATE_FUTEX && thread.unwind.kind == TL_UNWIND_SYSCALL) {
+      for (uint32_t f = 1; f < thread.stack.depth && f < 3; ++f) {
+        if (IsInMutexLock(thread.stack.pcs[f])) thread.state = TL_STATE_MUTEX;
+      }
+    }
+  }
+  for (size_t i = 0; i < list->count; ++i) {
+    tl_thread& thread = threads[i];
     // Without the report module, a thread in a system call shows at least the kernel's pc.
     if (!unwound && thread.stack.depth == 0 && thread.unwind.kind == TL_UNWIND_SYSCALL) {
       thread.stack.kind = TL_STACK_INTERRUPTED;
@@ -264,8 +280,8 @@ void CaptureStacks(ThreadList* list) {
 
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd) {
   ClassifyAndName(list);
+  CaptureStacks(list);  // before the blockers: a lock's wait is known from its stack
   ReadBlockers(list, CurrentTid());
-  CaptureStacks(list);
   ConfirmBlockers(list);
   return WriteReport(trigger, kind, list->threads, list->count, fd, copy_fd);
 }

@@ -24,9 +24,10 @@ inline constexpr int64_t kSinceUnknown = -1;
 struct WaitSlot {
   std::atomic<uint64_t> word{kNotWaiting};  // (sequence << 32) | tl_state, or kNotWaiting
   std::atomic<uintptr_t> object{0};
-  std::atomic<int64_t> since_ns{0};  // CoarseMonotonicNanos() when the wait began
-  std::atomic<uintptr_t> frame{0};   // the hook's frame address
-  std::atomic<uintptr_t> callee{0};  // the libc function the hook called
+  std::atomic<int64_t> since_ns{0};          // CoarseMonotonicNanos() when the wait began
+  std::atomic<uintptr_t> frame{0};           // the hook's frame address
+  std::atomic<uintptr_t> callee{0};          // the libc function the hook called
+  std::atomic<uintptr_t> return_address{0};  // the hook's, to tell a stale slot
 
   uint32_t State() const { return static_cast<uint32_t>(word.load(std::memory_order_acquire)); }
 };
@@ -36,6 +37,7 @@ static_assert(offsetof(WaitSlot, object) == offsetof(tl_wait_slot, object));
 static_assert(offsetof(WaitSlot, since_ns) == offsetof(tl_wait_slot, since_ns));
 static_assert(offsetof(WaitSlot, frame) == offsetof(tl_wait_slot, frame));
 static_assert(offsetof(WaitSlot, callee) == offsetof(tl_wait_slot, callee));
+static_assert(offsetof(WaitSlot, return_address) == offsetof(tl_wait_slot, return_address));
 
 // Lifecycle bits. A record is released once the thread has finished and nobody can ask about it
 // any more: it was joined, or it was detached — and once pthread_create has returned to the

@@ -67,6 +67,8 @@ class WaitScope {
     record->wait.frame.store(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
                              std::memory_order_relaxed);
     record->wait.callee.store(callee, std::memory_order_relaxed);
+    record->wait.return_address.store(reinterpret_cast<uintptr_t>(__builtin_return_address(0)),
+                                      std::memory_order_relaxed);
     // Release: a reader that sees this word sees the fields above as they were stored for it.
     record->wait.word.store(sequence | state, std::memory_order_release);
   }

@@ -165,7 +165,8 @@ void UnwindFromHook(ProcessUnwinder& unwinder, tl_thread* thread) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     uint64_t caller_fp, return_address;
     if (start.frame != 0 && ReadProcessMemory(start.frame, &caller_fp) &&
-        ReadProcessMemory(start.frame + 8, &return_address) && return_address != 0) {
+        ReadProcessMemory(start.frame + 8, &return_address) && return_address != 0 &&
+        return_address == start.return_address) {  // else the frame is gone: a stale slot
       // The caller's own registers at the call: its pc is the call instruction (return address
       // - 1, so the CFI looked up is the call's even when the call ends its function), its sp
       // is just above the return address.
@@ -188,6 +189,7 @@ void UnwindFromHook(ProcessUnwinder& unwinder, tl_thread* thread) {
     start.word = slot.word;
     start.frame = slot.frame;
     start.callee = slot.callee;
+    start.return_address = slot.return_address;
   }
 }
 
