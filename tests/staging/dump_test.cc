@@ -319,4 +319,28 @@ TEST(Watchdog, ReportsALongWaitOnceAndTheProgramGoesOn) {
   EXPECT_EQ(workers_reported, 4u) << "each worker's wait reported exactly once";
 }
 
+TEST(Watchdog, SeesThreadsDeadlockedOnMutexes) {
+  // Lock waits are recorded for the watchdog (without it, a report finds them from the stack).
+  e2e::TempDir dir;
+  e2e::RunResult result = e2e::RunProgram(
+      {DEADLOCK, "1500"},
+      {{"LD_PRELOAD", SHIM_PATH},
+       {"THREADLEAK_OPTIONS", "format=json:watchdog_ms=300:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, result.pid), &error);
+  ASSERT_FALSE(reports.empty()) << error;
+  size_t in_mutex = 0;
+  for (const json& report : reports) {
+    for (const json& thread : report["threads"]) {
+      if (thread["state"] == "mutex" && (e2e::StackHasFunction(thread["stack"], "TakeAThenB") ||
+                                         e2e::StackHasFunction(thread["stack"], "TakeBThenA"))) {
+        ++in_mutex;
+      }
+    }
+  }
+  EXPECT_EQ(in_mutex, 2u) << reports.size() << " watchdog reports";
+}
+
 }  // namespace
