@@ -57,10 +57,12 @@ constinit std::atomic<pid_t> g_process_pid{0};
 
 void OnThreadExit(void* value) {
   auto* record = static_cast<ThreadRecord*>(value);
-  // Other keys' destructors run after this one, in the same round or the next (glibc makes up
-  // to PTHREAD_DESTRUCTOR_ITERATIONS rounds while values are set): a thread blocked in one of
-  // them is alive. Re-armed, this destructor runs in every round; the last one marks the end.
-  if (++record->exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+  // Other keys' destructors run after this one in the same round (keys run in the order they
+  // were made): a thread blocked in one of them is alive. Re-armed once, this destructor runs
+  // again in a second round, after every other key's first-round destructor, and marks the end
+  // then. (Each round costs glibc a scan of every key; a destructor that sets its key again and
+  // blocks in a later round is the rare case left out.)
+  if (++record->exit_rounds < 2) {
     pthread_setspecific(g_exit_key, record);
     return;
   }
