@@ -50,6 +50,17 @@ enum tl_stack_kind {
   TL_STACK_RETURNS,      // every pc is a return address (look up pc - 1)
 };
 
+// Why a live thread has no stack (stack.depth == 0), when the report knows.
+enum tl_stack_missing {
+  TL_MISSING_UNKNOWN,         // nothing said (or a stack was read)
+  TL_MISSING_SIGNAL_BLOCKED,  // running with the sampling signal blocked
+  TL_MISSING_TRACED,          // running under a debugger, which a signal would stop
+  TL_MISSING_SIGNAL_TAKEN,    // running, and the program owns the sampling signal
+  TL_MISSING_ALTSTACK,        // running on an alternate signal stack with no room for a frame
+  TL_MISSING_NO_ANSWER,       // running, and it did not answer the sampling signal in time
+  TL_MISSING_MOVED,           // it left its wait while it was being read
+};
+
 struct tl_stack {
   uint32_t kind;   // tl_stack_kind
   uint32_t depth;  // valid entries in pcs
@@ -117,6 +128,7 @@ struct tl_thread {
   int64_t blocked_ns;             // how long it has waited; -1 when unknown
   int64_t syscall_number;         // the system call the kernel says it is blocked in, or -1
   struct tl_stack stack;          // where it is now
+  uint32_t stack_missing;         // tl_stack_missing: why `stack` is empty
   struct tl_unwind_start unwind;  // how to find `stack` without interrupting it
   int32_t creator_tid;            // -1 when the shim did not see the thread being created
   char creator_name[TL_NAME_LEN];
@@ -199,6 +211,10 @@ struct tl_report_config {
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".
 const char* tl_state_name(uint32_t state);
+
+// Why a stack is missing, as a phrase ("running with threadleak's sampling signal blocked"), or
+// null for TL_MISSING_UNKNOWN.
+const char* tl_stack_missing_phrase(uint32_t missing);
 
 // Implemented by libthreadleak_report.so. Fills threads[i].stack for every thread whose
 // unwind.kind is not TL_UNWIND_NONE, reading its stack from this thread (process_vm_readv of

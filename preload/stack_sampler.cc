@@ -283,10 +283,13 @@ bool MaySample(const tl_thread& thread, int32_t self) {
 // Checked again just before the signal goes: the thread must still be running user code (not
 // in a system call, which the signal could cut short) and must not block the signal (it would
 // stay pending, to be delivered whenever the thread unblocks it).
-bool StillSafeToSignal(int32_t tid) {
-  if ((ReadSignalMask(tid, "SigBlk") >> (SampleSignal() - 1)) & 1) return false;
+// Returns TL_MISSING_UNKNOWN when it is, else why not.
+uint32_t WhyNotSafeToSignal(int32_t tid) {
+  if ((ReadSignalMask(tid, "SigBlk") >> (SampleSignal() - 1)) & 1) {
+    return TL_MISSING_SIGNAL_BLOCKED;
+  }
   SyscallState kernel = ReadSyscallState(tid);
-  return kernel.known && kernel.running;
+  return kernel.known && kernel.running ? TL_MISSING_UNKNOWN : TL_MISSING_MOVED;
 }
 
 }  // namespace
@@ -296,12 +299,18 @@ void SampleRunningStacks(tl_thread* threads, size_t count) {
   const int32_t self = static_cast<int32_t>(gettid());
   size_t candidates = 0;
   for (size_t i = 0; i < count; ++i) candidates += MaySample(threads[i], self);
-  if (candidates == 0 || g_stepped_aside.load(std::memory_order_acquire)) return;
+  if (candidates == 0) return;
+  auto none_sampled = [&](uint32_t why) {
+    for (size_t i = 0; i < count; ++i) {
+      if (MaySample(threads[i], self)) threads[i].stack_missing = why;
+    }
+  };
+  if (g_stepped_aside.load(std::memory_order_acquire)) return none_sampled(TL_MISSING_SIGNAL_TAKEN);
   // Under a debugger every signal stops the program (gdb kills it in batch mode): a traced
   // process's running threads are shown without a stack rather than signalled.
-  if (ProcessIsTraced()) return;
+  if (ProcessIsTraced()) return none_sampled(TL_MISSING_TRACED);
   InstallHandlerOnce();
-  if (!g_handler_installed) return;
+  if (!g_handler_installed) return none_sampled(TL_MISSING_SIGNAL_TAKEN);
   size_t stacks_bytes = kUnwindStacks * kUnwindStride;
   auto whole_pages = [](size_t bytes) { return (bytes + 4095) & ~size_t{4095}; };
   size_t slots_bytes = whole_pages(sizeof(Slot) * (count == 0 ? 1 : count));
@@ -341,9 +350,17 @@ void SampleRunningStacks(tl_thread* threads, size_t count) {
       return sent > answered ? sent - answered : 0;
     };
     for (; next < count && in_flight() < kInFlight; ++next) {
-      const tl_thread& thread = threads[next];
-      if (!MaySample(thread, self) || TooLittleRoomOnAltstack(altstacks, thread.tid)) continue;
-      if (!StillSafeToSignal(thread.tid)) continue;
+      tl_thread& thread = threads[next];
+      if (!MaySample(thread, self)) continue;
+      if (TooLittleRoomOnAltstack(altstacks, thread.tid)) {
+        thread.stack_missing = TL_MISSING_ALTSTACK;
+        continue;
+      }
+      if (uint32_t why = WhyNotSafeToSignal(thread.tid); why != TL_MISSING_UNKNOWN) {
+        thread.stack_missing = why;
+        continue;
+      }
+      thread.stack_missing = TL_MISSING_NO_ANSWER;  // until it answers
       if (SendSample(thread.tid, Encode(batch.generation, next))) ++sent;
     }
     if (next == count && completed + given_up >= sent) break;
@@ -365,6 +382,7 @@ void SampleRunningStacks(tl_thread* threads, size_t count) {
 
   for (size_t i = 0; i < count; ++i) {
     if (!slots[i].done.load(std::memory_order_acquire) || slots[i].depth == 0) continue;
+    threads[i].stack_missing = TL_MISSING_UNKNOWN;
     tl_stack& stack = threads[i].stack;
     stack.kind = TL_STACK_INTERRUPTED;
     stack.depth = std::min<uint32_t>(slots[i].depth, TL_MAX_FRAMES);

@@ -149,6 +149,7 @@ class ProcessUnwinder {
 void StoreStack(tl_thread* thread, uint32_t kind, const Unwind& unwind, uintptr_t first_pc,
                 uintptr_t callee = 0) {
   if (unwind.depth == 0) return;
+  thread->stack_missing = TL_MISSING_UNKNOWN;
   tl_stack& stack = thread->stack;
   stack.kind = kind;
   stack.depth = 0;
@@ -183,6 +184,7 @@ void UnwindFromHook(ProcessUnwinder& unwinder, tl_thread* thread) {
     // It left the wait the report saw. Still in one of the same kind on the same object (a
     // worker around its loop): unwind that one; anything else is not the thread the report
     // describes, so it gets no stack.
+    thread->stack_missing = TL_MISSING_MOVED;  // unless the next attempt reads it
     tl_wait_slot slot;
     if (!ReadProcessMemory(start.slot, &slot)) return;
     if (static_cast<uint32_t>(slot.word) != thread->state || slot.object != thread->object) return;
@@ -245,6 +247,7 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
       StoreStack(thread, TL_STACK_INTERRUPTED, unwind, start.pc);
       return;
     }
+    thread->stack_missing = TL_MISSING_MOVED;
     if (!now.known || now.running || now.number != start.syscall) return;
     start.sp = now.sp;
     start.pc = now.pc;

@@ -134,6 +134,8 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
     out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + rule.source + ")");
   }
   out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
+  const char* missing = raw.stack.depth == 0 ? tl_stack_missing_phrase(raw.stack_missing) : nullptr;
+  out += ",\"stack_missing\":" + (missing != nullptr ? JsonString(missing) : std::string("null"));
   out += ",\"stack\":";
   out += JsonFrames(thread.stack);  // cached per distinct stack: append, never copy twice
   bool creator_known = raw.creator_tid >= 0;

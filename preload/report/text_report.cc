@@ -131,6 +131,10 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
     out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
   }
   if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
+  if (const char* missing = tl_stack_missing_phrase(raw.stack_missing);
+      missing != nullptr && raw.stack.depth == 0) {
+    out += std::string(" no stack: ") + missing + "\n";
+  }
   AppendTextFrames(out, representative.stack);
   if (raw.flags & TL_THREAD_MAIN) {
     out += " the main thread\n";

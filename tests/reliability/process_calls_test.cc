@@ -61,6 +61,20 @@ TEST(ProcessCalls, TheDumpSignalFromAnyoneElseHasItsDefaultEffect) {
   ExpectSameWithAndWithout({"/bin/sh", "-c", "kill -USR2 $$; echo survived"});
 }
 
+TEST(ProcessCalls, ARunningThreadThatBlocksEverySignalIsReportedWithTheReasonItHasNoStack) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_PROCESS_CALLS, "spin_masked"});
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+  json report = OnlyReport(dir, run);
+  ASSERT_EQ(e2e::Field(report, "leaks"), 1) << e2e::Summarize(report);
+  const json& thread = report["threads"][0];
+  EXPECT_EQ(thread["state"], "running");
+  EXPECT_TRUE(thread["stack"].empty());
+  EXPECT_NE(thread["stack_missing"].get<std::string>().find("sampling signal blocked"),
+            std::string::npos)
+      << thread.dump();
+}
+
 TEST(ProcessCalls, GoogleTestDeathTestsByTheDumpSignalPass) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_DEATH_TESTS});

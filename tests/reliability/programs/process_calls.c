@@ -4,6 +4,8 @@
 //                 one thread; then threads again
 //   seccomp       a thread, then a seccomp filter that kills the process on open/openat, then
 //                 output and a normal exit (no leak)
+//   spin_masked   a leaked thread that blocks every signal and spins: reported, and the report
+//                 says why it has no stack
 //   sig_ign       started with SIGUSR2 ignored: it stays ignored with a thread running, a
 //                 SIGUSR2 to the process changes nothing, and a child exec'd from here sees it
 //                 ignored too
@@ -74,11 +76,31 @@ static int IgnoredUsr2(void) {
   return 1;
 }
 
+static volatile int g_spinning;
+
+static void* SpinWithEverySignalBlocked(void* argument) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, NULL);
+  g_spinning = 1;
+  for (;;) {
+  }
+  return argument;
+}
+
+static int SpinMasked(void) {
+  pthread_t thread;
+  pthread_create(&thread, NULL, SpinWithEverySignalBlocked, NULL);
+  while (!g_spinning) usleep(1000);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   if (strcmp(scenario, "unshare_user") == 0) return UnshareUser();
   if (strcmp(scenario, "seccomp") == 0) return Seccomp();
   if (strcmp(scenario, "sig_ign") == 0) return IgnoredUsr2();
+  if (strcmp(scenario, "spin_masked") == 0) return SpinMasked();
   fprintf(stderr, "process_calls: unknown scenario '%s'\n", scenario);
   return 2;
 }
