@@ -57,7 +57,7 @@ WORKLOADS = [
              tsan_div=1, valgrind_div=10),
     Workload("semaphore ping-pong (sem_wait)", "sem_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10),
-    Workload("thread create+join, 12 frames deep", "thread_create_join", 5_000, 1.15,
+    Workload("thread create+join, 12 frames deep", "thread_create_join", 5_000, 1.10,
              tsan_div=5, valgrind_div=10),
     Workload("task queue, 4 workers, 1M tasks", "task_queue", 1_000_000, 1.05,
              tsan_div=5, valgrind_div=50),

@@ -45,7 +45,7 @@ enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG };
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON, TL_FORMAT_DOT };
 
 enum tl_stack_kind {
-  TL_STACK_NONE,         // nothing captured (e.g. the thread blocks every signal)
+  TL_STACK_NONE,         // nothing captured (tl_thread::stack_missing may say why)
   TL_STACK_INTERRUPTED,  // pcs[0] is the exact interrupted pc, the rest are return addresses
   TL_STACK_RETURNS,      // every pc is a return address (look up pc - 1)
 };
