@@ -302,7 +302,11 @@ void SetLockWaitRecording(bool record) {
 void RememberMutexLockRange() {
   Dl_info info;
   ElfW(Sym)* symbol = nullptr;
-  void* lock = reinterpret_cast<void*>(Real().pthread_mutex_lock);
+  // libc's own, not the next definition after the shim: a sanitizer runtime's interceptor may
+  // stand between them, and the futex wait returns into libc's.
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  void* lock = libc != nullptr ? dlsym(libc, "pthread_mutex_lock") : nullptr;
+  if (libc != nullptr) dlclose(libc);
   if (lock == nullptr ||
       dladdr1(lock, &info, reinterpret_cast<void**>(&symbol), RTLD_DL_SYMENT) == 0 ||
       symbol == nullptr || symbol->st_size == 0) {

@@ -41,6 +41,7 @@ constinit int g_dump_signal = kNoSignal;              // the reporter's, set bef
 constinit int64_t g_start_ns = 0;                     // when the process started, for timeout_ms
 constinit pid_t g_start_pid = 0;                      // the process g_start_ns belongs to
 constinit pthread_t g_reporter_thread = 0;            // joinable: see StopReporterIfProgramIsAlone
+constinit std::atomic<bool> g_join_requested{false};  // its stopper joins it; else it detaches
 // The time limit while the reporter is stopped (timer_create; 0: none armed).
 constinit timer_t g_time_limit_timer = nullptr;
 constinit bool g_time_limit_timer_armed = false;
@@ -253,7 +254,9 @@ void* ReporterMain(void*) {
     if (watchdog_ns > 0) CheckWatchdog(watchdog_ns);
   }
   // glibc ends the process when its last thread ends (main having called pthread_exit): that
-  // must not wait for this one. If this is the last, its exit() runs the exit check.
+  // must not wait for this one. If this is the last, its exit() runs the exit check. Nobody
+  // joins it then: it detaches itself (a thread can do so without racing its own end).
+  if (!g_join_requested.load(std::memory_order_acquire)) Real().pthread_detach(pthread_self());
   t_in_tool = false;
   return nullptr;
 }
@@ -319,6 +322,7 @@ void StopReporterIfProgramIsAlone() {
   if (g_reporter_pid.load(std::memory_order_acquire) != pid || ProgramThreadCount() != 1) return;
   ToolScope scope;
   // The caller is the program's only thread: nothing else can start or stop the reporter now.
+  g_join_requested.store(true, std::memory_order_release);
   g_stop_requested.store(true, std::memory_order_release);
   WakeReporter();
   Real().pthread_join(g_reporter_thread, nullptr);
@@ -350,6 +354,7 @@ void StartReporterIfNeeded(bool at_start) {
   g_dump_signal = signal;
   g_reporter_tid.store(0, std::memory_order_relaxed);
   g_stop_requested.store(false, std::memory_order_relaxed);  // (a fork child's own reporter)
+  g_join_requested.store(false, std::memory_order_relaxed);
   g_stop_word.store(0, std::memory_order_relaxed);
   // The thread starts with every signal blocked, and keeps them so: the kernel never runs a
   // handler of the program's on it, and the dump signal is taken with sigtimedwait.

@@ -2,7 +2,9 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <link.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -118,14 +120,36 @@ void AfterForkInChild() {
   g_main_exited.store(false, std::memory_order_relaxed);
 }
 
+// Whether an ELF object carries a note named "Go" (the Go build ID every Go linker writes).
+// Read from the loaded image: no dlsym, whose failure would leave a dlerror buffer behind on
+// this thread.
+int FindGoNote(dl_phdr_info* info, size_t, void* found) {
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_NOTE) continue;
+    auto at = static_cast<uintptr_t>(info->dlpi_addr + segment.p_vaddr);
+    const uintptr_t end = at + segment.p_memsz;
+    while (at + sizeof(ElfW(Nhdr)) <= end) {
+      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(at);
+      const char* name = reinterpret_cast<const char*>(note + 1);
+      // "Go" NUL-terminated, padded to four bytes by the Go linker.
+      if ((note->n_namesz == 3 || note->n_namesz == 4) && memcmp(name, "Go", 3) == 0) {
+        *static_cast<bool*>(found) = true;
+        return 1;
+      }
+      at += sizeof(ElfW(Nhdr)) + ((note->n_namesz + 3) & ~3u) + ((note->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;  // the program is the first object: nothing else to look at
+}
+
 // A Go program (built with cgo, so the shim is loaded at all) ends through its runtime's raw
 // exit_group: no exit(), no destructor, nothing of the shim runs then. Rather than let a run pass
 // unchecked in silence, say so once; dumps, the watchdog and the time limit still work.
 void SayIfGoDecidesTheExit() {
-  if (dlsym(RTLD_DEFAULT, "_cgo_get_context_function") == nullptr &&
-      dlsym(RTLD_DEFAULT, "crosscall2") == nullptr) {
-    return;
-  }
+  bool go = false;
+  dl_iterate_phdr(FindGoNote, &go);
+  if (!go) return;
   WriteDiagnosticLine(
       "threadleak: a Go program ends through the Go runtime, not exit(): its threads are not "
       "checked at exit (dumps, the watchdog and timeout_ms work)");
