@@ -52,12 +52,7 @@ constinit bool g_time_limit_timer_armed = false;
 void WakeReporter() {
   int32_t tid = g_reporter_tid.load(std::memory_order_acquire);
   if (g_dump_signal != kNoSignal && tid != 0) {
-    siginfo_t info = {};
-    info.si_signo = g_dump_signal;
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    info.si_value.sival_ptr = reinterpret_cast<void*>(kStopMarker);
+    siginfo_t info = MarkedSignal(g_dump_signal, kStopMarker);
     Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, g_dump_signal, &info);
   }
   g_stop_word.fetch_add(1, std::memory_order_release);

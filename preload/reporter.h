@@ -16,6 +16,7 @@
 #define THREADLEAK_PRELOAD_REPORTER_H_
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdint>
 
@@ -37,6 +38,18 @@ inline constexpr bool IsDumpRequest(uintptr_t value) {
 // The value a stop carries (StopReporter), and the time limit's timer.
 inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;       // "tlstop"
 inline constexpr uintptr_t kTimeLimitMarker = 0x746c'7469'6d65;  // "tltime"
+
+// The siginfo of a signal threadleak queues to one thread (rt_tgsigqueueinfo): sent by this
+// process, SI_QUEUE, carrying `value` (one of the markers above, or the sampler's payload).
+inline siginfo_t MarkedSignal(int signal, uintptr_t value) {
+  siginfo_t info = {};
+  info.si_signo = signal;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid();
+  info.si_uid = getuid();
+  info.si_value.sival_ptr = reinterpret_cast<void*>(value);
+  return info;
+}
 
 // Starts the thread if dump_signal, watchdog_ms or timeout_ms asks for it. Idempotent per
 // process: after fork, the child starts its own on its first pthread_create.

@@ -195,12 +195,7 @@ void InstallHandlerOnce() {
 }
 
 bool SendSample(int32_t tid, uintptr_t payload) {
-  siginfo_t info = {};
-  info.si_signo = SampleSignal();
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid();
-  info.si_uid = getuid();
-  info.si_value.sival_ptr = reinterpret_cast<void*>(payload);
+  siginfo_t info = MarkedSignal(SampleSignal(), payload);
   return Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SampleSignal(), &info) == 0;
 }
 

@@ -263,9 +263,6 @@ void CaptureStacks(ThreadList* list) {
         if (IsInMutexLock(thread.stack.pcs[f])) thread.state = TL_STATE_MUTEX;
       }
     }
-  }
-  for (size_t i = 0; i < list->count; ++i) {
-    tl_thread& thread = threads[i];
     // Without the report module, a thread in a system call shows at least the kernel's pc.
     if (!unwound && thread.stack.depth == 0 && thread.unwind.kind == TL_UNWIND_SYSCALL) {
       thread.stack.kind = TL_STACK_INTERRUPTED;

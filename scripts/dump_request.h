@@ -78,13 +78,8 @@ inline int AwaitedSignal(pid_t pid, pid_t tid) {
 // of this process, a pipe's write end) the dump is written there too.
 inline bool SendDumpRequest(pid_t pid, pid_t tid, int signal,
                             uint32_t reply_fd = kNoReplyDescriptor) {
-  siginfo_t info = {};
-  info.si_signo = signal;
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid();
-  info.si_uid = getuid();
-  info.si_value.sival_ptr =
-      reinterpret_cast<void*>(EncodeDumpRequest(static_cast<uint32_t>(getpid()), reply_fd));
+  siginfo_t info =
+      MarkedSignal(signal, EncodeDumpRequest(static_cast<uint32_t>(getpid()), reply_fd));
   return syscall(SYS_rt_tgsigqueueinfo, pid, tid, signal, &info) == 0;
 }
 
