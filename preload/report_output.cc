@@ -1,6 +1,5 @@
 #include "preload/report_output.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,34 +10,18 @@
 
 #include <string_view>
 
-#include "preload/departed_modules.h"
 #include "preload/diagnostics.h"
 #include "preload/fixed_buffer.h"
-#include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/report_destination.h"
-#include "preload/suppressions.h"
+#include "preload/report_writer.h"
 
 namespace threadleak {
 namespace {
 
-constinit tl_write_report_fn g_write_report = nullptr;
-constinit tl_unwind_stacks_fn g_unwind_stacks = nullptr;
-constinit bool g_module_tried = false;
-constinit char g_module_error[256] = {};
-
-// The destination of the report being written (the report lock serializes them), opened when
-// the report module has something to write: a log file is not created for a report that says
-// nothing.
-constinit Destination g_destination = Destination::kNone;
+// The destination of the report being written (the report lock serializes them): a child forked
+// meanwhile closes it (CloseReportDescriptorsAfterFork).
 constinit OpenedDestination g_open = {};
-constinit bool g_opened = false;
-
-extern "C" int OpenLogDestination() {
-  g_opened = true;
-  g_open = OpenReportDestination(g_destination);
-  return g_open.fd;
-}
 
 // A write to a pipe nobody reads any more raises SIGPIPE, whose default action ends the
 // process: blocked while a report is written, and taken back if the report raised it.
@@ -69,44 +52,13 @@ class SigpipeBlocked {
   bool was_pending_ = false;
 };
 
-tl_write_report_fn LoadReportModule() {
-  if (g_module_tried) return g_write_report;
-  g_module_tried = true;
-  Dl_info self;
-  if (dladdr(reinterpret_cast<void*>(&LoadReportModule), &self) == 0 || self.dli_fname == nullptr) {
-    FixedBuffer<256> error;
-    error.Append("cannot locate libthreadleak.so");
-    memcpy(g_module_error, error.c_str(), error.size() + 1);
-    return nullptr;
-  }
-  std::string_view shim_path(self.dli_fname);
-  size_t slash = shim_path.rfind('/');
-  FixedBuffer<4096> module_path;
-  if (slash != std::string_view::npos)
-    module_path.Append(std::string_view(shim_path.data(), slash + 1));
-  module_path.Append("libthreadleak_report.so");
-  void* module = dlopen(module_path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (module != nullptr) {
-    g_write_report = reinterpret_cast<tl_write_report_fn>(dlsym(module, "threadleak_write_report"));
-    g_unwind_stacks =
-        reinterpret_cast<tl_unwind_stacks_fn>(dlsym(module, "threadleak_unwind_stacks"));
-  }
-  if (g_write_report == nullptr) {
-    const char* error = dlerror();
-    FixedBuffer<256> message;
-    message.Append(error != nullptr ? error : "threadleak_write_report not found");
-    memcpy(g_module_error, message.c_str(), message.size() + 1);
-  }
-  return g_write_report;
-}
-
-// Without the report module: what the shim knows, with raw addresses. Plain text either way,
+// Without the writer: what the shim knows, with raw addresses. Plain text whatever the format,
 // since nothing can be symbolized. Returns false if a write failed.
-bool WritePlainReport(int fd, const tl_thread* threads, size_t count) {
+bool WritePlainReport(int fd, const char* why, const tl_thread* threads, size_t count) {
   FixedBuffer<512> line;
   line.Append("threadleak: found ").AppendInt(static_cast<int64_t>(count));
   line.Append(count == 1 ? " unexpected thread" : " unexpected threads");
-  line.Append(" (report module unavailable: ").Append(g_module_error).Append(")\n");
+  line.Append(" (report writer unavailable: ").Append(why).Append(")\n");
   bool written = WriteAll(fd, line.view());
   for (size_t i = 0; written && i < count; ++i) {
     const tl_thread& thread = threads[i];
@@ -125,75 +77,60 @@ bool WritePlainReport(int fd, const tl_thread* threads, size_t count) {
   return written;
 }
 
-}  // namespace
+// The report as the writer rendered it, or the plain one.
+struct Rendered {
+  std::string_view text;  // the writer's report; empty for "nothing to say" or a plain report
+  bool plain = false;
+  const char* why = "";
+};
 
-bool UnwindStacks(tl_thread* threads, size_t count) {
-  LoadReportModule();
-  if (g_unwind_stacks == nullptr) return false;
-  g_unwind_stacks(threads, static_cast<uint32_t>(count));
-  return true;
+bool WriteRendered(int fd, const Rendered& report, const tl_thread* threads, size_t count) {
+  return report.plain ? WritePlainReport(fd, report.why, threads, count)
+                      : WriteAll(fd, report.text);
 }
 
-int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count, int fd,
+}  // namespace
+
+bool UnwindStacks(ReportWriter* writer, tl_thread* threads, size_t count) {
+  return writer->Unwind(threads, count);
+}
+
+int WriteReport(ReportWriter* writer, uint32_t kind, const tl_thread* threads, size_t count, int fd,
                 int copy_fd) {
-  tl_write_report_fn write_report = LoadReportModule();
-  tl_module departed[kMaxDepartedModules];
-  size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
-  tl_snapshot snapshot{
-      static_cast<int32_t>(getpid()),        trigger, kind, static_cast<uint32_t>(count), threads,
-      static_cast<uint32_t>(departed_count), departed};
-  const Options& options = GlobalOptions();
-  tl_report_config config{static_cast<uint32_t>(options.format),
-                          fd,
-                          OpenLogDestination,
-                          options.symbolize,
-                          options.demangle,
-                          options.debuginfod,
-                          options.strip_path_prefix,
-                          GlobalSuppressions().rules,
-                          static_cast<uint32_t>(GlobalSuppressions().count),
-                          options.default_suppressions,
-                          options.print_suppressions,
-                          copy_fd};
   SigpipeBlocked sigpipe_blocked;
-  const int plain_result = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
+  Rendered report;
+  int leaks = writer->Render(threads, count);
+  if (leaks >= 0) {
+    report.text = writer->Output();
+    if (report.text.empty()) return leaks;  // every leak suppressed: nothing to write
+  } else {
+    report.plain = true;
+    report.why = writer->Error() != nullptr ? writer->Error() : "it failed";
+    leaks = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
+  }
+  if (copy_fd >= 0) WriteRendered(copy_fd, report, threads, count);
   if (fd >= 0) {  // the program's own descriptor (threadleak_dump): that one, or nothing
-    int leaks = write_report != nullptr ? write_report(&snapshot, &config) : -1;
-    if (leaks >= 0) return leaks;
-    WritePlainReport(fd, threads, count);
-    return plain_result;
+    WriteRendered(fd, report, threads, count);
+    return leaks;
   }
   // The configured destination, then the next that can be opened and written.
-  bool plain = write_report == nullptr;
-  for (g_destination = ConfiguredDestination(); g_destination != Destination::kNone;) {
-    g_opened = false;
-    int leaks = -1;
-    if (plain) {
-      int out = OpenLogDestination();
-      leaks = out >= 0 && WritePlainReport(out, threads, count) ? plain_result : -1;
-    } else {
-      leaks = write_report(&snapshot, &config);
-      config.copy_fd = -1;  // written once, whichever destination takes the report
-    }
-    int error = errno;
-    if (leaks >= 0) {
+  for (Destination where = ConfiguredDestination(); where != Destination::kNone;) {
+    g_open = OpenReportDestination(where);
+    if (g_open.fd < 0) break;  // nothing could be opened (each said why)
+    if (WriteRendered(g_open.fd, report, threads, count)) {
       CloseReportDestination(&g_open);
       return leaks;
     }
-    if (!g_opened) {  // the module failed before it had anything to write
-      plain = true;
-      continue;
-    }
-    if (g_open.fd < 0) break;  // nothing could be opened (each said why)
-    g_destination = AbandonDestination(&g_open, error);
+    where = AbandonDestination(&g_open, errno);
   }
-  return plain_result;
+  return leaks;
 }
 
-void CloseReportDestinationAfterFork() {
-  // A child forked while its parent wrote a report inherits the descriptor: it is not the
+void CloseReportDescriptorsAfterFork() {
+  // A child forked while its parent wrote a report inherits its descriptors: they are not the
   // child's to keep (and the child's reports open their own).
   CloseReportDestination(&g_open);
+  CloseReportWriterAfterFork();
 }
 
 }  // namespace threadleak

@@ -1,7 +1,8 @@
-// Where a report goes and who writes it. The shim opens the destination (log_path, for that
-// report only: report_destination.h) and hands the snapshot to libthreadleak_report.so, loaded
-// from the shim's own directory on the first report; if that module cannot be loaded, a plain
-// report with raw addresses is written instead, so a report is never lost.
+// Where a report goes and who renders it. The report writer, a process of its own
+// (report_writer.h), unwinds the blocked threads and renders the report; the shim opens the
+// destination (log_path, for that report only: report_destination.h) and writes it there. If the
+// writer cannot run, a plain report with raw addresses is written instead, so a report is never
+// lost.
 #ifndef THREADLEAK_PRELOAD_REPORT_OUTPUT_H_
 #define THREADLEAK_PRELOAD_REPORT_OUTPUT_H_
 
@@ -11,20 +12,21 @@
 
 namespace threadleak {
 
-// Fills the stacks of threads that are not running (tl_thread::unwind) by unwinding them from
-// this thread, with the report module. Returns false if the module is unavailable. Not for
-// signal handlers.
-bool UnwindStacks(tl_thread* threads, size_t count);
+class ReportWriter;
 
-// `copy_fd`: the report also goes there, first (a `threadleak dump` that asked for it).
-// Writes one report of `threads` to the log destination (or the next that works, see
-// report_destination.h), or to `fd` when it is >= 0. Returns the number of threads the report
+// Fills the stacks of threads that are not running (tl_thread::unwind) through the writer,
+// interrupting none. Returns false if the writer is unavailable. Not for signal handlers.
+bool UnwindStacks(ReportWriter* writer, tl_thread* threads, size_t count);
+
+// Writes one report of `threads` (a `kind` report) to the log destination (or the next that
+// works, see report_destination.h), or to `fd` when it is >= 0; `copy_fd`, when >= 0, gets it
+// too, first (a `threadleak dump` that asked for it). Returns the number of threads the report
 // counts as leaked (suppressed ones are not). Not for signal handlers.
-int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_t count,
+int WriteReport(ReportWriter* writer, uint32_t kind, const tl_thread* threads, size_t count,
                 int fd = -1, int copy_fd = -1);
 
-// In a fork child: closes the descriptor of a report its parent was writing.
-void CloseReportDestinationAfterFork();
+// In a fork child: closes the descriptors of a report its parent was making.
+void CloseReportDescriptorsAfterFork();
 
 }  // namespace threadleak
 

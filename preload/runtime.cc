@@ -24,6 +24,7 @@
 #include "preload/report_destination.h"
 #include "preload/report_lock.h"
 #include "preload/report_output.h"
+#include "preload/report_writer.h"
 #include "preload/reporter.h"
 #include "preload/suppressions.h"
 #include "preload/unwinder.h"
@@ -108,7 +109,7 @@ void AfterForkInChild() {
   // grace period): that thread is not in the child, and neither is its hold on the lock.
   g_report_lock.ResetAfterFork();
   ResetDepartedModulesAfterFork();
-  CloseReportDestinationAfterFork();
+  CloseReportDescriptorsAfterFork();
   RegistryAfterForkInChild(t_record, static_cast<int32_t>(gettid()));
   if (t_record != nullptr) {
     // The forking thread is the child's main thread now.
@@ -172,6 +173,7 @@ void Initialize() {
   RememberStandardStreams();  // before the first warning: fd 2 as the program got it
   InitGlobalOptions();
   InitReportDestinations();
+  InitReportWriter();
   if (!GlobalOptions().follow_children) DropShimFromChildEnvironment();
   LoadGlobalSuppressions();
   if (GlobalOptions().help) PrintOptionsHelp(STDERR_FILENO);

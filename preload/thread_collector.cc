@@ -16,6 +16,7 @@
 #include "preload/real_functions.h"
 #include "preload/registry.h"
 #include "preload/report_output.h"
+#include "preload/report_writer.h"
 #include "preload/reporter.h"
 #include "preload/runtime.h"
 #include "preload/stack_sampler.h"
@@ -238,9 +239,9 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
 namespace {
 
 // Every thread's stack, interrupting none but the running ones (stack_sampler.h).
-void CaptureStacks(ThreadList* list) {
+void CaptureStacks(ReportWriter* writer, ThreadList* list) {
   tl_thread* threads = list->threads;
-  bool unwound = UnwindStacks(threads, list->count);
+  bool unwound = UnwindStacks(writer, threads, list->count);
   // A thread that left its wait while it was being unwound (a busy event loop) has no stack:
   // if it runs user code now, that is its state, and the sampler may read where it runs.
   for (size_t i = 0; unwound && i < list->count; ++i) {
@@ -263,7 +264,7 @@ void CaptureStacks(ThreadList* list) {
         if (IsInMutexLock(thread.stack.pcs[f])) thread.state = TL_STATE_MUTEX;
       }
     }
-    // Without the report module, a thread in a system call shows at least the kernel's pc.
+    // Without the writer, a thread in a system call shows at least the kernel's pc.
     if (!unwound && thread.stack.depth == 0 && thread.unwind.kind == TL_UNWIND_SYSCALL) {
       thread.stack.kind = TL_STACK_INTERRUPTED;
       thread.stack.depth = 1;
@@ -277,10 +278,12 @@ void CaptureStacks(ThreadList* list) {
 
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd) {
   ClassifyAndName(list);
-  CaptureStacks(list);  // before the blockers: a lock's wait is known from its stack
+  ReportWriter writer;
+  writer.Start(trigger, kind, list->count);  // if it cannot, the report is the plain one
+  CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack
   ReadBlockers(list, CurrentTid());
   ConfirmBlockers(list);
-  return WriteReport(trigger, kind, list->threads, list->count, fd, copy_fd);
+  return WriteReport(&writer, kind, list->threads, list->count, fd, copy_fd);
 }
 
 }  // namespace threadleak

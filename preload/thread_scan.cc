@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "preload/fixed_buffer.h"
+#include "preload/process_memory.h"
 
 namespace threadleak {
 namespace {
@@ -21,9 +22,22 @@ struct LinuxDirent64 {
   char name[];
 };
 
-FixedBuffer<64> TaskPath(int32_t tid, std::string_view file) {
+// /proc/self, or the observed process's directory in the report writer (process_memory.h).
+FixedBuffer<64> ProcessPath(std::string_view file) {
   FixedBuffer<64> path;
-  path.Append("/proc/self/task/").AppendInt(tid).AppendChar('/').Append(file);
+  path.Append("/proc/");
+  if (pid_t target = TargetProcess(); target != 0) {
+    path.AppendInt(target);
+  } else {
+    path.Append("self");
+  }
+  path.AppendChar('/').Append(file);
+  return path;
+}
+
+FixedBuffer<64> TaskPath(int32_t tid, std::string_view file) {
+  FixedBuffer<64> path = ProcessPath("task/");
+  path.AppendInt(tid).AppendChar('/').Append(file);
   return path;
 }
 
@@ -60,7 +74,7 @@ bool ParseNumber(std::string_view& text, uint64_t* value, bool* negative) {
 }  // namespace
 
 size_t ListTasks(int32_t* tids, size_t max) {
-  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = open(ProcessPath("task").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return 0;
   size_t count = 0;
   alignas(8) char buffer[4096];

@@ -1,5 +1,6 @@
-// The ELF objects the dynamic loader has mapped into this process — the program, its libraries,
-// libraries dlopen()ed since, the vDSO — read with dl_iterate_phdr: where each lies, its load
+// The ELF objects the dynamic loader has mapped into a process — the program, its libraries,
+// libraries dlopen()ed since, the vDSO — read with dl_iterate_phdr in this process, from the
+// loader's list through process_vm_readv in another: where each lies, its load
 // bias, its file and its build-id (read from the loaded image, so it names what is mapped even
 // if the file on disk has changed since).
 //
@@ -8,7 +9,10 @@
 #ifndef THREADLEAK_SYMBOLIZER_PROCESS_MODULES_H_
 #define THREADLEAK_SYMBOLIZER_PROCESS_MODULES_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,16 +31,29 @@ struct LoadedModule {
   bool has_file = true;  // false for the vDSO, which only lives in memory
 };
 
+// A module as the loader lists it, before its path is settled.
+struct RawModule {
+  LoadedModule module;
+  std::string loader_name;  // the loader's name for it: "" for the program
+};
+
 class ProcessModules {
  public:
   // Reads the list again if the loader has loaded or unloaded anything since the last read
-  // (glibc's dlpi_adds and dlpi_subs counters). Returns true if it changed.
+  // (glibc's dlpi_adds and dlpi_subs counters). Returns true if it changed. In the report
+  // writer, the list is the observed process's (TargetProcess(), preload/process_memory.h):
+  // its loader's link_map chain read from outside, once.
   bool Refresh();
 
   // The module whose [start, end) holds `address`, or null.
   const LoadedModule* Find(uintptr_t address) const;
 
  private:
+  void ReadOtherProcess(pid_t pid);
+  void SetModules(std::vector<RawModule> raw, uintptr_t vdso,
+                  const std::function<std::string()>& program_path,
+                  const std::function<std::string(const std::string&)>& real_path);
+
   std::vector<LoadedModule> modules_;  // sorted by start
   unsigned long long adds_ = 0;
   unsigned long long subs_ = 0;

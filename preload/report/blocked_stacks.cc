@@ -1,7 +1,6 @@
 #include "preload/report/blocked_stacks.h"
 
 #include <elfutils/libdwfl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/process_memory.h"
@@ -101,9 +100,10 @@ class ProcessUnwinder {
     dwfl_ = dwfl_begin(&callbacks_);
     if (dwfl_ == nullptr) return;
     dwfl_report_begin(dwfl_);
-    bool reported = dwfl_linux_proc_report(dwfl_, getpid()) == 0;
+    const pid_t pid = TargetProcess() != 0 ? TargetProcess() : getpid();
+    bool reported = dwfl_linux_proc_report(dwfl_, pid) == 0;
     if (dwfl_report_end(dwfl_, nullptr, nullptr) != 0 || !reported ||
-        !dwfl_attach_state(dwfl_, nullptr, getpid(), &kThreadCallbacks, &current_)) {
+        !dwfl_attach_state(dwfl_, nullptr, pid, &kThreadCallbacks, &current_)) {
       dwfl_end(dwfl_);
       dwfl_ = nullptr;
     }
@@ -207,9 +207,7 @@ Unwind GuessFramePointer(ProcessUnwinder& unwinder, pid_t tid, const StartRegist
   constexpr int kTries = 4;
   Unwind best = first;
   static thread_local uint64_t words[kWords];
-  iovec local{words, sizeof words};
-  iovec remote{reinterpret_cast<void*>(first.last_sp), sizeof words};
-  ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  ssize_t got = ReadProcessBytes(first.last_sp, words, sizeof words);
   size_t count = got > 0 ? static_cast<size_t>(got) / 8 : 0;
   int tries = 0;
   for (size_t i = 0; i + 1 < count && tries < kTries; ++i) {

@@ -1,0 +1,152 @@
+// threadleak-write-report: the report writer, a process the shim starts for each report
+// (report_request.h says why and how). It reads the program it reports on from outside —
+// memory through process_vm_readv, modules and threads from /proc/PID — so nothing it does can
+// wait for a lock the program holds, and nothing it allocates lands in the program's heap.
+//
+// Not meant to be run by hand: it expects the descriptors report_request.h lists, and exits with
+// status 2 without them.
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "preload/diagnostics.h"
+#include "preload/process_memory.h"
+#include "preload/report/blocked_stacks.h"
+#include "preload/report/json_report.h"
+#include "preload/report/report_context.h"
+#include "preload/report/suppression_rules.h"
+#include "preload/report/text_report.h"
+#include "preload/report_request.h"
+#include "symbolizer/symbolizer.h"
+
+namespace threadleak {
+namespace {
+
+constexpr int kBadInvocation = 2;
+
+// The request, mapped shared with the shim: the threads' stacks are written in place.
+tl_report_request* MapRequest() {
+  struct stat info;
+  if (fstat(TL_REQUEST_FD, &info) != 0 ||
+      info.st_size < static_cast<off_t>(sizeof(tl_report_request)))
+    return nullptr;
+  void* memory = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ | PROT_WRITE,
+                      MAP_SHARED, TL_REQUEST_FD, 0);
+  if (memory == MAP_FAILED) return nullptr;
+  auto* request = static_cast<tl_report_request*>(memory);
+  const uint64_t size = static_cast<uint64_t>(info.st_size);
+  const bool valid =
+      request->magic == TL_REQUEST_MAGIC && request->version == TL_REQUEST_VERSION &&
+      request->struct_size == sizeof(tl_report_request) &&
+      request->thread_size == sizeof(tl_thread) && request->size == size &&
+      request->departed_module_count <= TL_REQUEST_MAX_DEPARTED &&
+      request->threads_offset <= size &&
+      request->thread_count <= (size - request->threads_offset) / sizeof(tl_thread) &&
+      request->suppressions_offset <= size &&
+      request->suppression_count <= (size - request->suppressions_offset) / sizeof(tl_suppression);
+  if (!valid) return nullptr;
+  request->strip_path_prefix[TL_REQUEST_PATH_LEN - 1] = '\0';
+  return request;
+}
+
+tl_thread* Threads(tl_report_request* request) {
+  return reinterpret_cast<tl_thread*>(reinterpret_cast<char*>(request) + request->threads_offset);
+}
+
+// Symbolizes, analyses and renders the report; writes it to TL_OUTPUT_FD. Returns the number of
+// threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1.
+int WriteReport(tl_report_request* request) {
+  const tl_snapshot snapshot{request->pid,
+                             request->trigger,
+                             request->kind,
+                             request->thread_count,
+                             Threads(request),
+                             request->departed_module_count,
+                             request->departed_modules};
+  tl_report_config config{};
+  config.format = request->format;
+  config.fd = TL_OUTPUT_FD;
+  config.symbolize = request->symbolize;
+  config.demangle = request->demangle;
+  config.debuginfod = request->debuginfod;
+  config.strip_path_prefix = request->strip_path_prefix;
+  config.suppressions = reinterpret_cast<const tl_suppression*>(
+      reinterpret_cast<const char*>(request) + request->suppressions_offset);
+  config.suppression_count = request->suppression_count;
+  config.default_suppressions = request->default_suppressions;
+  config.print_suppressions = request->print_suppressions;
+  config.copy_fd = -1;
+  try {
+    FrameOptions options;
+    options.symbolize = config.symbolize != 0;
+    options.strip_path_prefix = config.strip_path_prefix;
+    SymbolizerOptions symbolizer_options;
+    symbolizer_options.demangle = config.demangle != 0;
+    symbolizer_options.debuginfod = config.debuginfod != 0;
+    Symbolizer symbolizer(std::move(symbolizer_options));
+    ReportContext context = MakeReportContext(
+        snapshot, SymbolizeThreads(snapshot, symbolizer, options), ActiveSuppressions(config));
+    const bool leak_report = snapshot.kind == TL_REPORT_LEAKS;
+    const size_t leaks = leak_report ? context.LeakCount() : 0;
+    context.print_suppressions = leak_report && config.print_suppressions;
+    std::string report;
+    // A leak report whose threads are all suppressed is no report — nothing leaked — unless
+    // the user asked to see which rules were used.
+    if (!leak_report || leaks > 0 || context.print_suppressions) {
+      report = config.format == TL_FORMAT_DOT    ? RenderDot(snapshot, context.graph)
+               : config.format == TL_FORMAT_JSON ? RenderJsonReport(context)
+                                                 : RenderTextReport(context);
+    }
+    if (context.print_suppressions && config.format == TL_FORMAT_TEXT)
+      report += RenderSuppressionUse(context);
+    if (!report.empty() && !WriteAll(TL_OUTPUT_FD, report)) return -1;
+    return static_cast<int>(leaks);
+  } catch (const std::exception&) {
+    return -1;  // the shim writes its plain report instead
+  }
+}
+
+int Serve(tl_report_request* request) {
+  SetTargetProcess(request->reader_tid > 0 ? request->reader_tid : request->pid);
+  for (;;) {
+    char command;
+    ssize_t n = read(TL_CONTROL_FD, &command, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1) return 0;  // the shim is done (or gone)
+    char answer = static_cast<char>(command | 0x20);
+    if (command == TL_COMMAND_UNWIND) {
+      try {
+        UnwindBlockedStacks(Threads(request), request->thread_count);
+      } catch (const std::exception&) {
+        // Out of memory: the threads not reached keep no stack; the report still comes.
+      }
+    } else if (command == TL_COMMAND_REPORT) {
+      request->leaks = WriteReport(request);
+    } else {
+      return kBadInvocation;
+    }
+    if (write(TL_CONTROL_FD, &answer, 1) != 1) return 0;
+  }
+}
+
+}  // namespace
+}  // namespace threadleak
+
+int main() {
+  // Nothing of the program's but the three descriptors is ours to hold: a pipe's write end kept
+  // open here would keep its reader from seeing the end of file while the report runs.
+  syscall(SYS_close_range, TL_CONTROL_FD + 1, ~0u, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);  // the shim spawned it with every signal blocked
+  tl_report_request* request = threadleak::MapRequest();
+  if (request == nullptr) return threadleak::kBadInvocation;
+  return threadleak::Serve(request);
+}

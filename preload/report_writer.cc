@@ -1,0 +1,367 @@
+#include "preload/report_writer.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "preload/clock.h"
+#include "preload/departed_modules.h"
+#include "preload/fixed_buffer.h"
+#include "preload/options.h"
+#include "preload/real_functions.h"
+#include "preload/suppressions.h"
+
+extern char** environ;
+
+namespace threadleak {
+namespace {
+
+constexpr char kWriterName[] = "threadleak-write-report";
+// How long the writer may take for one step. Symbolizing a large program with debuginfod
+// downloads can take long; a writer stuck longer is killed and the plain report written.
+constexpr int64_t kExchangeLimitNs = 120'000'000'000;
+constexpr size_t kChildStackBytes = 64 * 1024;
+constexpr size_t kMaxEnvironment = 4096;  // entries passed on; the rest are dropped
+
+constinit char g_writer_path[4096] = {};
+// The writer of the report being made (the report lock serializes them), for a fork child.
+constinit ReportWriter* g_active = nullptr;
+
+long Sys(long number, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
+  return Real().syscall(number, a, b, c, d, e, f);
+}
+
+size_t AlignUp(size_t value, size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+// What the vfork-style children need; they share this memory with the parent until the writer
+// execs.
+struct SpawnArgs {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  int fds[3];          // become TL_REQUEST_FD, TL_OUTPUT_FD, TL_CONTROL_FD
+  char* writer_stack;  // the top of the writer's stack until it execs
+  int exec_errno;      // written by a child when the writer cannot start
+  pid_t writer_pid;    // written by the intermediate child
+};
+
+// The writer is the program's grandchild: the kernel sets the exit signal of any process that
+// execs to SIGCHLD, so a child that execs would send the program a SIGCHLD it never asked for
+// (and a signal thread in sigwaitinfo would see it). The intermediate child, which never execs,
+// has no exit signal; the writer, orphaned as soon as it has exec'd, reports its end to init
+// (or the nearest subreaper), never to the program.
+int WriterMain(void* opaque);
+
+int IntermediateMain(void* opaque) {
+  auto* args = static_cast<SpawnArgs*>(opaque);
+  pid_t pid = clone(WriterMain, args->writer_stack, CLONE_VM | CLONE_VFORK, args);
+  if (pid <= 0 && args->exec_errno == 0) args->exec_errno = errno != 0 ? errno : EAGAIN;
+  args->writer_pid = pid;
+  Sys(SYS_exit, 0);
+  return 0;
+}
+
+// Runs in the writer before its exec, on a stack of its own, sharing the parent's memory (the
+// parent and the intermediate child are suspended until the exec): system calls only. errno is
+// the parent's thread's (same TLS), which the parent saves around the report.
+int WriterMain(void* opaque) {
+  auto* args = static_cast<SpawnArgs*>(opaque);
+  int high[3];
+  // Moved out of the way first: a source may itself be 3, 4 or 5.
+  for (int i = 0; i < 3; ++i) {
+    high[i] = static_cast<int>(Sys(SYS_fcntl, args->fds[i], F_DUPFD, 10));
+    if (high[i] < 0) {
+      args->exec_errno = errno;
+      Sys(SYS_exit, 127);
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (Sys(SYS_dup2, high[i], TL_REQUEST_FD + i) < 0) {
+      args->exec_errno = errno;
+      Sys(SYS_exit, 127);
+    }
+  }
+  Sys(SYS_execve, reinterpret_cast<long>(args->path), reinterpret_cast<long>(args->argv),
+      reinterpret_cast<long>(args->envp));
+  args->exec_errno = errno != 0 ? errno : ENOEXEC;
+  Sys(SYS_exit, 127);
+  return 127;
+}
+
+bool StartsWith(const char* text, const char* prefix) {
+  return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+// Yama's ptrace_scope 1 (Debian's and Ubuntu's default where Yama is built in) lets a process
+// read only its descendants' memory; the writer reads its parent's, so the parent names it.
+bool YamaRestrictsToDescendants() {
+  int fd = static_cast<int>(Sys(SYS_openat, AT_FDCWD,
+                                reinterpret_cast<long>("/proc/sys/kernel/yama/ptrace_scope"),
+                                O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  char value[8] = {};
+  long n = Sys(SYS_read, fd, reinterpret_cast<long>(value), sizeof value - 1);
+  Sys(SYS_close, fd);
+  return n > 0 && value[0] == '1';
+}
+
+}  // namespace
+
+void InitReportWriter() {
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&InitReportWriter), &self) == 0 || self.dli_fname == nullptr)
+    return;
+  const char* slash = strrchr(self.dli_fname, '/');
+  FixedBuffer<sizeof g_writer_path> path;
+  if (slash != nullptr) path.Append(std::string_view(self.dli_fname, slash + 1 - self.dli_fname));
+  path.Append(kWriterName);
+  if (path.size() + 1 < sizeof g_writer_path) memcpy(g_writer_path, path.c_str(), path.size() + 1);
+}
+
+void CloseReportWriterAfterFork() {
+  ReportWriter* writer = g_active;
+  if (writer == nullptr) return;
+  g_active = nullptr;
+  for (int* fd : {&writer->request_fd_, &writer->output_fd_, &writer->control_fd_}) {
+    if (*fd >= 0) Sys(SYS_close, *fd);
+    *fd = -1;
+  }
+  writer->pid_ = -1;
+  writer->ptracer_set_ = false;
+}
+
+void ReportWriter::Fail(const char* why) {
+  error_ = why;
+  if (pid_ > 0) Sys(SYS_kill, pid_, SIGKILL);
+  if (control_fd_ >= 0) Sys(SYS_close, control_fd_);
+  control_fd_ = -1;
+}
+
+bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
+  if (g_writer_path[0] == '\0') {
+    error_ = "cannot locate libthreadleak.so's directory";
+    return false;
+  }
+  const SuppressionTable& suppressions = GlobalSuppressions();
+  const size_t suppressions_offset = AlignUp(sizeof(tl_report_request), 64);
+  const size_t threads_offset =
+      AlignUp(suppressions_offset + sizeof(tl_suppression) * suppressions.count, 64);
+  request_bytes_ = threads_offset + sizeof(tl_thread) * count;
+
+  g_active = this;
+  request_fd_ = static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-request"), MFD_CLOEXEC));
+  output_fd_ = static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-report"), MFD_CLOEXEC));
+  if (request_fd_ < 0 || output_fd_ < 0 ||
+      Sys(SYS_ftruncate, request_fd_, static_cast<long>(request_bytes_)) != 0) {
+    error_ = "cannot create its memory file";
+    return false;
+  }
+  void* memory = mmap(nullptr, request_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, request_fd_, 0);
+  if (memory == MAP_FAILED) {
+    error_ = "cannot map its memory file";
+    return false;
+  }
+  request_ = static_cast<tl_report_request*>(memory);  // zero-filled by ftruncate
+  tl_report_request& request = *request_;
+  request.magic = TL_REQUEST_MAGIC;
+  request.version = TL_REQUEST_VERSION;
+  request.size = request_bytes_;
+  request.struct_size = sizeof(tl_report_request);
+  request.thread_size = sizeof(tl_thread);
+  request.pid = static_cast<int32_t>(getpid());
+  request.reader_tid = static_cast<int32_t>(gettid());
+  request.trigger = trigger;
+  request.kind = kind;
+  request.thread_count = static_cast<uint32_t>(count);
+  request.threads_offset = threads_offset;
+  request.suppressions_offset = suppressions_offset;
+  request.suppression_count = static_cast<uint32_t>(suppressions.count);
+  memcpy(reinterpret_cast<char*>(request_) + suppressions_offset, suppressions.rules,
+         sizeof(tl_suppression) * suppressions.count);
+  request.departed_module_count =
+      static_cast<uint32_t>(CopyDepartedModules(request.departed_modules, TL_REQUEST_MAX_DEPARTED));
+  const Options& options = GlobalOptions();
+  request.format = static_cast<uint32_t>(options.format);
+  request.symbolize = options.symbolize;
+  request.demangle = options.demangle;
+  request.debuginfod = options.debuginfod;
+  request.default_suppressions = options.default_suppressions;
+  request.print_suppressions = options.print_suppressions;
+  memcpy(request.strip_path_prefix, options.strip_path_prefix,
+         strnlen(options.strip_path_prefix, sizeof request.strip_path_prefix - 1));
+  request.leaks = -1;
+
+  int sockets[2];
+  if (Sys(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+          reinterpret_cast<long>(sockets)) != 0) {
+    error_ = "cannot create its socket";
+    return false;
+  }
+  control_fd_ = sockets[0];
+
+  // The child's stack, then its environment: the program's, less what would load anything
+  // into the writer (it must not run the shim itself, nor a preloaded allocator).
+  size_t environment_count = 0;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) ++environment_count;
+  environment_count = std::min(environment_count, kMaxEnvironment);
+  // Two stacks (the intermediate child's, the writer's), then the environment.
+  const size_t spawn_bytes = 2 * kChildStackBytes + sizeof(char*) * (environment_count + 1);
+  void* spawn_memory = mmap(nullptr, spawn_bytes, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (spawn_memory == MAP_FAILED) {
+    Sys(SYS_close, sockets[1]);
+    error_ = "cannot map its stack";
+    return false;
+  }
+  auto* spawn_base = static_cast<char*>(spawn_memory);
+  auto** envp = reinterpret_cast<char**>(spawn_base + 2 * kChildStackBytes);
+  size_t kept = 0;
+  for (size_t i = 0; i < environment_count && environ[i] != nullptr; ++i) {
+    if (StartsWith(environ[i], "LD_PRELOAD=") || StartsWith(environ[i], "LD_AUDIT=")) continue;
+    envp[kept++] = environ[i];
+  }
+  envp[kept] = nullptr;
+  char* argv[] = {const_cast<char*>(kWriterName), nullptr};
+  SpawnArgs args{g_writer_path,
+                 argv,
+                 envp,
+                 {request_fd_, output_fd_, sockets[1]},
+                 spawn_base + 2 * kChildStackBytes,
+                 0,
+                 -1};
+
+  // Every signal blocked until the exec: no handler of the program may run on the child's
+  // stack with the parent's memory. The writer unblocks them itself.
+  sigset_t all, previous;
+  sigfillset(&all);
+  Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all),
+      reinterpret_cast<long>(&previous), _NSIG / 8);
+  // No exit signal for the intermediate child: the program gets no SIGCHLD, and its wait(-1)
+  // cannot take it (only __WCLONE or __WALL waits see it).
+  pid_t intermediate =
+      clone(IntermediateMain, spawn_base + kChildStackBytes, CLONE_VM | CLONE_VFORK, &args);
+  int clone_errno = errno;
+  if (intermediate > 0) {
+    int status;
+    while (Sys(SYS_wait4, intermediate, reinterpret_cast<long>(&status), __WCLONE, 0) < 0 &&
+           errno == EINTR) {
+    }
+  } else {
+    args.exec_errno = clone_errno;
+  }
+  Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&previous), 0, _NSIG / 8);
+  munmap(spawn_memory, spawn_bytes);
+  Sys(SYS_close, sockets[1]);
+  pid_ = args.writer_pid;
+  if (pid_ <= 0) {
+    pid_ = -1;
+    error_ =
+        args.exec_errno == EAGAIN ? "cannot start a process (EAGAIN)" : "cannot start a process";
+    return false;
+  }
+  if (args.exec_errno != 0) {
+    pid_ = -1;  // it has exited already
+    Fail(args.exec_errno == ENOENT ? "threadleak-write-report not found next to libthreadleak.so"
+                                   : "cannot execute threadleak-write-report");
+    return false;
+  }
+  if (YamaRestrictsToDescendants()) {
+    ptracer_set_ = Sys(SYS_prctl, PR_SET_PTRACER, pid_, 0, 0, 0) == 0;
+  }
+  error_ = nullptr;
+  return true;
+}
+
+bool ReportWriter::Exchange(char command) {
+  if (control_fd_ < 0) return false;
+  if (Sys(SYS_sendto, control_fd_, reinterpret_cast<long>(&command), 1, MSG_NOSIGNAL, 0, 0) != 1) {
+    Fail("it ended early");
+    return false;
+  }
+  const int64_t deadline = MonotonicNanos() + kExchangeLimitNs;
+  for (;;) {
+    int64_t left = deadline - MonotonicNanos();
+    if (left <= 0) {
+      Fail("it took too long");
+      return false;
+    }
+    pollfd ready{control_fd_, POLLIN, 0};
+    timespec wait{static_cast<time_t>(left / 1'000'000'000),
+                  static_cast<long>(left % 1'000'000'000)};
+    long n = Sys(SYS_ppoll, reinterpret_cast<long>(&ready), 1, reinterpret_cast<long>(&wait), 0, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) continue;  // timed out: the deadline check ends it
+    char answer = 0;
+    n = Sys(SYS_read, control_fd_, reinterpret_cast<long>(&answer), 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 1 && answer == (command | 0x20)) return true;
+    Fail("it failed");
+    return false;
+  }
+}
+
+bool ReportWriter::Unwind(tl_thread* threads, size_t count) {
+  if (request_ == nullptr || count != request_->thread_count) return false;
+  tl_thread* shared =
+      reinterpret_cast<tl_thread*>(reinterpret_cast<char*>(request_) + request_->threads_offset);
+  memcpy(shared, threads, sizeof(tl_thread) * count);
+  if (!Exchange(TL_COMMAND_UNWIND)) return false;
+  memcpy(threads, shared, sizeof(tl_thread) * count);
+  return true;
+}
+
+int ReportWriter::Render(const tl_thread* threads, size_t count) {
+  if (request_ == nullptr || count != request_->thread_count) return -1;
+  tl_thread* shared =
+      reinterpret_cast<tl_thread*>(reinterpret_cast<char*>(request_) + request_->threads_offset);
+  memcpy(shared, threads, sizeof(tl_thread) * count);
+  if (!Exchange(TL_COMMAND_REPORT)) return -1;
+  const int leaks = request_->leaks;
+  if (leaks < 0) {
+    error_ = "it could not write the report";
+    return -1;
+  }
+  struct stat info;
+  if (Sys(SYS_fstat, output_fd_, reinterpret_cast<long>(&info)) != 0) return -1;
+  if (info.st_size > 0) {
+    void* memory =
+        mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_SHARED, output_fd_, 0);
+    if (memory == MAP_FAILED) return -1;
+    output_ = static_cast<const char*>(memory);
+    output_size_ = static_cast<size_t>(info.st_size);
+  }
+  return leaks;
+}
+
+ReportWriter::~ReportWriter() {
+  const int saved_errno = errno;
+  if (g_active == this) g_active = nullptr;
+  if (output_ != nullptr) munmap(const_cast<char*>(output_), output_size_);
+  // The writer reads the end of file and exits; init (not this process) reaps it.
+  if (control_fd_ >= 0) Sys(SYS_close, control_fd_);
+  if (ptracer_set_) Sys(SYS_prctl, PR_SET_PTRACER, 0, 0, 0, 0);
+  if (request_ != nullptr) munmap(request_, request_bytes_);
+  if (request_fd_ >= 0) Sys(SYS_close, request_fd_);
+  if (output_fd_ >= 0) Sys(SYS_close, output_fd_);
+  errno = saved_errno;
+}
+
+}  // namespace threadleak
