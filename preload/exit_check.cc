@@ -128,20 +128,23 @@ void RunExitCheck(int status) {
     ReleaseThreadList(&list);
   }
   if (leaks == 0) return FinishCheck();  // none, or every thread still alive is suppressed
-  FlushStdioWithoutBlocking();
+  FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
   _exit(status != 0 ? status : static_cast<int>(options.exitcode));
 }
 
 // fflush(NULL) would lock every stream, and a leaked thread blocked in fgets() holds the lock of
-// stdin forever. Like exit() itself, flush only streams with pending output, and skip any whose
-// lock is taken.
-void FlushStdioWithoutBlocking() {
+// stdin forever. Flush as exit() itself does (glibc's _IO_cleanup): only streams with pending
+// output, each under its lock when the lock is free, and without it when a thread that will never
+// give it back holds it — so a line printed before a leaked thread took stdout's lock still
+// appears, as it does without the tool.
+void FlushStdioWithoutBlocking(StreamLockHeld when_held) {
   for (FILE* stream = reinterpret_cast<FILE*>(_IO_list_all); stream != nullptr;
        stream = stream->_chain) {
     if (stream->_IO_write_ptr <= stream->_IO_write_base) continue;
-    if (ftrylockfile(stream) != 0) continue;
+    const bool locked = ftrylockfile(stream) == 0;
+    if (!locked && when_held == StreamLockHeld::kSkip) continue;
     fflush_unlocked(stream);
-    funlockfile(stream);
+    if (locked) funlockfile(stream);
   }
 }
 

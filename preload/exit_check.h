@@ -15,9 +15,15 @@ void RunExitCheck(int status);
 
 void ResetExitCheckAfterFork();
 
-// Flushes stdio streams that have pending output, skipping any whose lock another thread holds
-// (a leaked thread blocked in fgets() holds stdin's forever), as exit() itself does.
-void FlushStdioWithoutBlocking();
+// What to do with a stream whose lock another thread holds: at the exit check, after a leak
+// report, the holder is a leaked thread that will never give it back, and exit() itself flushes
+// without the lock (kFlushAnyway); while the program's threads still run (the time limit), a
+// holder may be writing to it right now (kSkip).
+enum class StreamLockHeld { kFlushAnyway, kSkip };
+
+// Flushes stdio streams that have pending output, never waiting for a stream's lock (a leaked
+// thread blocked in fgets() holds stdin's forever).
+void FlushStdioWithoutBlocking(StreamLockHeld when_held);
 
 }  // namespace threadleak
 

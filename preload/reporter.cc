@@ -210,7 +210,7 @@ void CheckWatchdog(int64_t limit_ns) {
       ReportCollected(TL_TRIGGER_TIMEOUT, TL_REPORT_DUMP, &list);
     }
   }
-  FlushStdioWithoutBlocking();
+  FlushStdioWithoutBlocking(StreamLockHeld::kSkip);
   _exit(kTimeoutExitCode);
 }
 

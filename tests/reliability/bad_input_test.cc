@@ -389,13 +389,13 @@ TEST(Wrapper, HelpDocumentsTheExitStatuses) {
 
 // --- preloaded twice -------------------------------------------------------------------------
 
-// A second copy of the shim and its report module, in a directory of their own.
+// A second copy of the shim and its report writer, in a directory of their own.
 std::string SecondCopy(const TempDir& dir) {
   const std::string copy_dir = dir.path() + "/copy";
   fs::create_directory(copy_dir);
   fs::copy_file(RELIABILITY_SHIM, copy_dir + "/libthreadleak.so");
-  fs::copy_file(RELIABILITY_REPORT_MODULE,
-                copy_dir + "/" + fs::path(RELIABILITY_REPORT_MODULE).filename().string());
+  fs::copy_file(RELIABILITY_REPORT_WRITER,
+                copy_dir + "/" + fs::path(RELIABILITY_REPORT_WRITER).filename().string());
   return copy_dir + "/libthreadleak.so";
 }
 
