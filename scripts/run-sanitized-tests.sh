@@ -20,7 +20,7 @@ cmake --build "$build_dir" -j "$(nproc)"
 # The plain shim is preloaded ahead of the instrumented programs' ASan runtime: allow that
 # order (the shim's hooks then call into ASan's interceptors). Any sanitizer report fails the
 # test whose process made it. intercept_tls_get_addr=0: GCC 12's LeakSanitizer misreads the
-# dynamic TLS of modules loaded with dlopen (libunwind, the report writer is a process of its own now) on glibc 2.36 and its
+# dynamic TLS of modules loaded with dlopen (libunwind) on glibc 2.36 and its
 # tracer crashes at exit ("Tracer caught signal 11") — with or without threadleak's own code.
 ASAN_OPTIONS="verify_asan_link_order=0:intercept_tls_get_addr=0:halt_on_error=1:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
