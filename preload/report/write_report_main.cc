@@ -5,6 +5,7 @@
 //
 // Not meant to be run by hand: it expects the descriptors report_request.h lists, and exits with
 // status 2 without them.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -143,6 +144,13 @@ int main() {
   // Nothing of the program's but the three descriptors is ours to hold: a pipe's write end kept
   // open here would keep its reader from seeing the end of file while the report runs.
   syscall(SYS_close_range, TL_CONTROL_FD + 1, ~0u, 0);
+  // Its standard streams are the program's: anything a library says here (libdw, debuginfod's
+  // progress, a sanitizer's summary in a sanitized build) would land in the program's output.
+  // What the writer has to say is in the report.
+  if (int null = open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0) {
+    for (int fd = 0; fd <= 2; ++fd) dup2(null, fd);
+    close(null);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);  // the shim spawned it with every signal blocked
