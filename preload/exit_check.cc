@@ -18,6 +18,7 @@
 #include "preload/registry.h"
 #include "preload/report_lock.h"
 #include "preload/report_output.h"
+#include "preload/reporter.h"
 #include "preload/runtime.h"
 #include "preload/stack_sampler.h"
 #include "preload/thread_collector.h"
@@ -30,23 +31,42 @@ extern "C" FILE* _IO_list_all;
 namespace threadleak {
 namespace {
 
-// The check runs once per process, in whichever thread gets there first; a thread that calls
-// exit() while it runs waits for its outcome (the report, or the exit going on), as glibc's
-// exit() makes a second caller wait, and is no leak itself.
-enum ExitCheckState : uint32_t { kNotChecked, kChecking, kChecked };
+// The exit runs once per process, in whichever thread gets there first: exit() or main's return
+// marks it begun (kExiting); the check itself runs at its very end, after the atexit handlers,
+// the static destructors and every library's finalizer (RunExitCheck, from the loader's
+// finalizer wrapped below). A second thread calling exit() meanwhile waits for the outcome (the
+// report, or the exit going on), as glibc 2.38 and later make it wait, and is no leak itself.
+enum ExitCheckState : uint32_t { kNotChecked, kExiting, kChecking, kChecked };
 constinit std::atomic<uint32_t> g_exit_check{kNotChecked};  // a futex word
 constinit std::atomic<int32_t> g_waiting_tids[32] = {};     // threads waiting for the check
+constinit std::atomic<int32_t> g_exiting_tid{0};            // the thread whose exit runs
+constinit int g_exit_status = 0;
 constinit MainFn g_program_main = nullptr;
+using LoaderFiniFn = void (*)();
+constinit LoaderFiniFn g_loader_fini = nullptr;  // ld.so's _dl_fini, as __libc_start_main got it
+// A vfork child called exit() and ran the exit handlers in the memory it shares with its parent:
+// the parent's own exit will find them gone, this one included (glibc marks each as run), so its
+// check runs where its exit begins.
+constinit std::atomic<bool> g_exit_handlers_lost{false};
 
 int MainWrapper(int argc, char** argv, char** envp) {
   if (GlobalOptions().ignore_existing) MarkExistingThreads();
   int status = g_program_main(argc, argv, envp);
-  RunExitCheck(status);
+  // glibc calls exit(status) next, from inside libc: not through the exit() hook.
+  BeginExit(status);
   return status;
 }
 
-// Waits until the check another thread runs is over. If it reported leaks the process ends
-// there, and this never returns.
+// Runs last of the exit handlers (the loader registered it first): every destructor, then the
+// check.
+void LoaderFiniThenCheck() {
+  if (!OwnsToolState()) g_exit_handlers_lost.store(true, std::memory_order_release);
+  g_loader_fini();
+  RunExitCheck(g_exit_status);
+}
+
+// Waits until the exit another thread runs is over. If it reported leaks the process ends there,
+// and this never returns.
 void WaitForTheCheck() {
   const auto tid = static_cast<int32_t>(gettid());
   std::atomic<int32_t>* slot = nullptr;
@@ -57,17 +77,10 @@ void WaitForTheCheck() {
       break;
     }
   }
-  while (g_exit_check.load(std::memory_order_acquire) == kChecking) {
-    Real().syscall(SYS_futex, &g_exit_check, FUTEX_WAIT_PRIVATE, kChecking, nullptr, nullptr, 0);
+  for (uint32_t state; (state = g_exit_check.load(std::memory_order_acquire)) != kChecked;) {
+    Real().syscall(SYS_futex, &g_exit_check, FUTEX_WAIT_PRIVATE, state, nullptr, nullptr, 0);
   }
   if (slot != nullptr) slot->store(0, std::memory_order_relaxed);
-}
-
-bool WaitsForTheCheck(int32_t tid) {
-  for (const std::atomic<int32_t>& waiting : g_waiting_tids) {
-    if (waiting.load(std::memory_order_relaxed) == tid) return true;
-  }
-  return false;
 }
 
 // Leaves out the threads that are themselves in exit(), waiting for this check.
@@ -102,19 +115,67 @@ void FinishCheck() {
   Real().syscall(SYS_futex, &g_exit_check, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
 }
 
-}  // namespace
+// With leaks: stdio flushed, and the process ends at once with the program's status, or the
+// leak status for a program that ended well.
+[[noreturn]] void EndAfterLeakReport(int status) {
+  FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
+  _exit(status != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
+}
 
-void RunExitCheck(int status) {
-  if (t_in_tool) return;
+bool MayCheck() {
+  if (t_in_tool) return false;
   EnsureRuntimeInitialized();
   // A vfork child shares its parent's memory: nothing it writes may land in the parent's state
   // (the "checked" flag above all), and the parent's threads are not its own.
-  if (RuntimeInert() || !OwnsToolState() || RuntimeSandboxed()) return;
+  return !RuntimeInert() && OwnsToolState() && !RuntimeSandboxed();
+}
+
+}  // namespace
+
+bool WaitsForTheCheck(int32_t tid) {
+  for (const std::atomic<int32_t>& waiting : g_waiting_tids) {
+    if (waiting.load(std::memory_order_relaxed) == tid) return true;
+  }
+  return false;
+}
+
+void BeginExit(int status) {
+  if (!MayCheck()) return;
+  const auto self = static_cast<int32_t>(gettid());
   uint32_t expected = kNotChecked;
-  if (!g_exit_check.compare_exchange_strong(expected, kChecking, std::memory_order_acq_rel)) {
-    if (expected == kChecking) WaitForTheCheck();
+  if (g_exit_check.compare_exchange_strong(expected, kExiting, std::memory_order_acq_rel)) {
+    g_exit_status = status;
+    g_exiting_tid.store(self, std::memory_order_release);
+    if (g_exit_handlers_lost.load(std::memory_order_acquire)) return RunExitCheck(status);
+    NoteExitBegan();  // the reporter watches that the exit does not hang (reporter.h)
     return;
   }
+  if (expected == kChecked) return;
+  if (g_exiting_tid.load(std::memory_order_acquire) == self) return;  // exit() after main's return
+  WaitForTheCheck();
+}
+
+bool CheckFollowsTheLoadersFinalizer() {
+  return g_loader_fini != nullptr;
+}
+
+int32_t ExitingThread() {
+  return g_exit_check.load(std::memory_order_acquire) == kExiting
+             ? g_exiting_tid.load(std::memory_order_acquire)
+             : 0;
+}
+
+void RunExitCheck(int status) {
+  if (!MayCheck()) return;
+  uint32_t expected = g_exit_check.load(std::memory_order_acquire);
+  do {
+    if (expected == kChecking || expected == kChecked) {
+      // Another thread checks (or a hang report is being made): its outcome ends this one.
+      if (expected == kChecking) WaitForTheCheck();
+      return;
+    }
+  } while (!g_exit_check.compare_exchange_weak(expected, kChecking, std::memory_order_acq_rel));
+  if (expected == kNotChecked) g_exit_status = status;  // the exit began where no hook saw it
   ToolScope scope;
   const Options& options = GlobalOptions();
   int leaks = 0;
@@ -128,8 +189,42 @@ void RunExitCheck(int status) {
     ReleaseThreadList(&list);
   }
   if (leaks == 0) return FinishCheck();  // none, or every thread still alive is suppressed
-  FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
-  _exit(status != 0 ? status : static_cast<int>(options.exitcode));
+  EndAfterLeakReport(g_exit_status);
+}
+
+void ReportExitHang(int32_t exiting_tid) {
+  // From the reporter thread: the exit that began has stopped for good (reporter.cc says when).
+  uint32_t expected = kExiting;
+  if (!g_exit_check.compare_exchange_strong(expected, kChecking, std::memory_order_acq_rel)) {
+    return;  // the check came after all
+  }
+  ToolScope scope;
+  const Options& options = GlobalOptions();
+  int leaks = 0;
+  {
+    SpinLockGuard guard(g_report_lock);
+    ThreadList list;
+    CollectFilter filter{.include_main_thread = true, .exclude_existing = options.ignore_existing};
+    if (CollectThreads(filter, &list)) {
+      size_t kept = 0;
+      for (size_t i = 0; i < list.count; ++i) {
+        tl_thread& thread = list.threads[i];
+        if (thread.tid == exiting_tid) {
+          thread.flags |= TL_THREAD_EXITING;
+        } else if (WaitsForTheCheck(thread.tid) || (thread.flags & TL_THREAD_MAIN)) {
+          continue;  // as at every exit check: main and threads in exit() are no leaks
+        }
+        list.threads[kept++] = thread;
+      }
+      list.count = kept;
+      leaks = ReportCollected(TL_TRIGGER_EXIT, TL_REPORT_LEAKS, &list);
+    }
+    ReleaseThreadList(&list);
+  }
+  // The exit cannot finish: the process ends here, with the leak status even if every thread
+  // left was suppressed (the program's own exit was going to hang).
+  (void)leaks;
+  EndAfterLeakReport(g_exit_status);
 }
 
 // fflush(NULL) would lock every stream, and a leaked thread blocked in fgets() holds the lock of
@@ -151,6 +246,8 @@ void FlushStdioWithoutBlocking(StreamLockHeld when_held) {
 void ResetExitCheckAfterFork() {
   // The child's only thread is the one that forked: none of its parent's threads waits in it.
   g_exit_check.store(kNotChecked, std::memory_order_relaxed);
+  g_exit_handlers_lost.store(false, std::memory_order_relaxed);
+  g_exiting_tid.store(0, std::memory_order_relaxed);
   for (std::atomic<int32_t>& waiting : g_waiting_tids) waiting.store(0, std::memory_order_relaxed);
 }
 
@@ -165,11 +262,15 @@ THREADLEAK_EXPORT int __libc_start_main(MainFn main, int argc, char** argv, void
     return Real().libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
   }
   g_program_main = main;
-  return Real().libc_start_main(MainWrapper, argc, argv, init, fini, rtld_fini, stack_end);
+  // The loader's finalizer runs last of all exit handlers (it was registered first): the check
+  // runs right after it, when every destructor of the program and its libraries is done.
+  g_loader_fini = rtld_fini;
+  return Real().libc_start_main(MainWrapper, argc, argv, init, fini,
+                                rtld_fini != nullptr ? LoaderFiniThenCheck : nullptr, stack_end);
 }
 
 THREADLEAK_EXPORT void exit(int status) {
-  RunExitCheck(status);
+  BeginExit(status);
   Real().exit(status);
   __builtin_unreachable();
 }

@@ -15,6 +15,7 @@
 #include "preload/clock.h"
 #include "preload/diagnostics.h"
 #include "preload/exit_check.h"
+#include "preload/exit_watch.h"
 #include "preload/fixed_buffer.h"
 #include "preload/guard.h"
 #include "preload/object_touches.h"
@@ -33,6 +34,7 @@
 namespace threadleak {
 namespace {
 
+constexpr int64_t kExitWatchPeriodNs = 100'000'000;  // how often a running exit is looked at
 constinit std::atomic<uint32_t> g_stop_word{0};  // a futex word, for a reporter without a signal
 constinit std::atomic<int32_t> g_reporter_tid{0};
 constinit std::atomic<pid_t> g_reporter_pid{0};       // the process that started it (fork)
@@ -49,27 +51,28 @@ constinit bool g_time_limit_timer_armed = false;
 // Makes the reporter's wait return, so it sees g_stop_requested: the dump signal to that thread
 // alone, marked (its sigtimedwait), and a change of the futex word (a reporter without a dump
 // signal, or one between two waits).
-void WakeReporter() {
+void WakeReporter(uintptr_t marker = kStopMarker) {
   int32_t tid = g_reporter_tid.load(std::memory_order_acquire);
   if (g_dump_signal != kNoSignal && tid != 0) {
-    siginfo_t info = MarkedSignal(g_dump_signal, kStopMarker);
+    siginfo_t info = MarkedSignal(g_dump_signal, marker);
     Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, g_dump_signal, &info);
   }
   g_stop_word.fetch_add(1, std::memory_order_release);
   Real().syscall(SYS_futex, &g_stop_word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
-enum class Wake { kTimeout, kDump, kStop };
+enum class Wake { kTimeout, kDump, kStop, kExit };
 
 // What the reporter makes of a dump signal it took: a request from `threadleak dump`, or a stop
 // from StopReporter, carries its marker; anything else was the program's, sent to the process.
-enum class Taken { kDumpRequest, kStop, kProgramSignal };
+enum class Taken { kDumpRequest, kStop, kExit, kProgramSignal };
 
 Taken Classify(const siginfo_t& info) {
   if (info.si_code != SI_QUEUE) return Taken::kProgramSignal;
   auto value = reinterpret_cast<uintptr_t>(info.si_value.sival_ptr);
   if (IsDumpRequest(value)) return Taken::kDumpRequest;
   if (value == kStopMarker && info.si_pid == getpid()) return Taken::kStop;
+  if (value == kExitMarker && info.si_pid == getpid()) return Taken::kExit;
   return Taken::kProgramSignal;
 }
 
@@ -132,6 +135,8 @@ Wake WaitForRequest(int64_t timeout_ns) {
     }
     case Taken::kStop:
       return Wake::kStop;
+    case Taken::kExit:
+      return Wake::kExit;
     case Taken::kProgramSignal:
       break;
   }
@@ -233,11 +238,15 @@ void* ReporterMain(void*) {
       GlobalOptions().timeout_ms > 0 ? g_start_ns + GlobalOptions().timeout_ms * 1'000'000 : -1;
   uint32_t dumps = 0;
   NameReporter(dumps);
+  ExitWatch exit_watch;
   while (!g_stop_requested.load(std::memory_order_acquire)) {
     int64_t period_ns = watchdog_period_ns;
     if (deadline_ns >= 0) {
       int64_t left = std::max<int64_t>(0, deadline_ns - MonotonicNanos());
       period_ns = period_ns < 0 ? left : std::min(period_ns, left);
+    }
+    if (ExitingThread() != 0) {
+      period_ns = period_ns < 0 ? kExitWatchPeriodNs : std::min(period_ns, kExitWatchPeriodNs);
     }
     Wake wake = WaitForRequest(period_ns);
     if (wake == Wake::kStop || g_stop_requested.load(std::memory_order_acquire)) break;
@@ -247,6 +256,10 @@ void* ReporterMain(void*) {
       NameReporter(++dumps);
     }
     if (watchdog_ns > 0) CheckWatchdog(watchdog_ns);
+    if (int32_t exiting = ExitingThread();
+        exiting != 0 && exit_watch.Stopped(exiting, MonotonicNanos())) {
+      ReportExitHang(exiting);  // ends the process, unless the check began meanwhile
+    }
   }
   // glibc ends the process when its last thread ends (main having called pthread_exit): that
   // must not wait for this one. If this is the last, its exit() runs the exit check. Nobody
@@ -312,6 +325,11 @@ void OnTimeLimitSignal() {
   _exit(kTimeoutExitCode);
 }
 
+void NoteExitBegan() {
+  if (g_reporter_pid.load(std::memory_order_acquire) != getpid()) return;
+  WakeReporter(kExitMarker);
+}
+
 void StopReporterIfProgramIsAlone() {
   pid_t pid = getpid();
   if (g_reporter_pid.load(std::memory_order_acquire) != pid || ProgramThreadCount() != 1) return;
@@ -337,7 +355,6 @@ void StartReporterIfNeeded(bool at_start) {
   // the watchdog need the thread from the start; dumps wait for the program's first thread (a
   // lone main thread is nothing to dump).
   if (at_start && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
-  if (signal == kNoSignal && options.watchdog_ms == 0 && options.timeout_ms == 0) return;
   pid_t expected = g_reporter_pid.load(std::memory_order_acquire);
   if (!g_reporter_pid.compare_exchange_strong(expected, pid)) return;  // another thread won
   ToolScope scope;

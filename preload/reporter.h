@@ -38,6 +38,8 @@ inline constexpr bool IsDumpRequest(uintptr_t value) {
 // The value a stop carries (StopReporter), and the time limit's timer.
 inline constexpr uintptr_t kStopMarker = 0x746c'7374'6f70;       // "tlstop"
 inline constexpr uintptr_t kTimeLimitMarker = 0x746c'7469'6d65;  // "tltime"
+// The value that tells the reporter an exit began (NoteExitBegan).
+inline constexpr uintptr_t kExitMarker = 0x746c'6578'6974;  // "tlexit"
 
 // The siginfo of a signal threadleak queues to one thread (rt_tgsigqueueinfo): sent by this
 // process, SI_QUEUE, carrying `value` (one of the markers above, or the sampler's payload).
@@ -51,9 +53,15 @@ inline siginfo_t MarkedSignal(int signal, uintptr_t value) {
   return info;
 }
 
-// Starts the thread if dump_signal, watchdog_ms or timeout_ms asks for it. Idempotent per
-// process: after fork, the child starts its own on its first pthread_create.
+// Starts the thread: with the program's first thread of its own (it serves dumps and watches the
+// exit), or at start-up for watchdog_ms or timeout_ms. Idempotent per process: after fork, the
+// child starts its own on its first pthread_create.
 void StartReporterIfNeeded(bool at_start = false);
+
+// An exit began (exit_check.h, BeginExit): the reporter watches it until the leak check begins,
+// and if it stops for good (exit_watch.h), reports where (ReportExitHang) and ends the process.
+// Without a reporter (the program never had a second thread) there is nothing to hang on.
+void NoteExitBegan();
 
 // Ends the reporter thread (no more dumps, watchdog or time limit): called when the program's
 // last thread ends after main called pthread_exit, so the process ends as it would without us.

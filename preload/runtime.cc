@@ -192,9 +192,10 @@ __attribute__((constructor)) void InitializeAtLoad() {
 }
 
 __attribute__((destructor)) void CheckAtUnload() {
-  // Reached only when main's return and exit() were never seen (e.g. the last thread called
-  // pthread_exit from main): still better late than never.
-  RunExitCheck(0);
+  // The shim's own finalizer, inside the loader's: the check runs after that one returns
+  // (exit_check.h), unless the shim never saw __libc_start_main (loaded by dlopen, or a program
+  // started without it): then here, still better late than never.
+  if (!CheckFollowsTheLoadersFinalizer()) RunExitCheck(0);
 }
 
 }  // namespace

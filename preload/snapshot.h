@@ -116,7 +116,8 @@ enum tl_object_flags {
 };
 
 enum tl_thread_flags {
-  TL_THREAD_MAIN = 1u << 0,  // the process's main thread
+  TL_THREAD_MAIN = 1u << 0,     // the process's main thread
+  TL_THREAD_EXITING = 1u << 1,  // it called exit(), and its exit cannot finish: no leak itself
 };
 
 struct tl_thread {

@@ -131,6 +131,7 @@ SyscallState ReadSyscallState(int32_t tid) {
   if (count == 0) return state;
   state.number = static_cast<long>(fields[0]);
   state.first_argument = count > 1 ? fields[1] : 0;
+  state.fourth_argument = count > 4 ? fields[4] : 0;
   state.sp = count == 9 ? fields[7] : 0;
   state.pc = count == 9 ? fields[8] : 0;
   return state;

@@ -19,6 +19,7 @@ struct SyscallState {
   bool running = false;  // on a CPU or runnable, not in a system call
   long number = -1;      // the system call it is in, or -1 (blocked outside one)
   uintptr_t first_argument = 0;
+  uintptr_t fourth_argument = 0;  // a futex wait's timeout
   uintptr_t sp = 0;  // user-space stack pointer where it entered the kernel
   uintptr_t pc = 0;  // user-space pc where it entered the kernel
 };

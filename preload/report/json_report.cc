@@ -112,6 +112,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
+  if (raw.flags & TL_THREAD_EXITING) out += ",\"exiting\":true";
   const ThreadAnalysis& analysis = context.AnalysisOf(thread);
   const char* verdict = notes.suppressed_by >= 0 ? "ignored"
                         : analysis.deadlocked    ? "deadlocked"

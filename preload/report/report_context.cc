@@ -8,7 +8,11 @@ namespace threadleak {
 
 size_t ReportContext::LeakCount() const {
   size_t count = 0;
-  for (const ThreadNotes& note : notes) count += note.suppressed_by < 0;
+  for (size_t i = 0; i < notes.size(); ++i) {
+    // The thread whose exit cannot finish is where the exit stopped, not a leak.
+    const bool exiting = threads[i].raw->flags & TL_THREAD_EXITING;
+    count += notes[i].suppressed_by < 0 && !exiting;
+  }
   return count;
 }
 

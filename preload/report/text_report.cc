@@ -127,7 +127,11 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
   // Who it waits for and whether anything can still wake it (wait_graph.h). Dumps list live
   // threads: they say "leaked" only of a deadlock.
   if (!analysis.waiting_for.empty()) out += " " + analysis.waiting_for + "\n";
-  if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
+  if (raw.flags & TL_THREAD_EXITING) {
+    out +=
+        " this thread called exit(), and its exit cannot finish: it waits here, in a "
+        "destructor or exit handler, for what no thread will ever do\n";
+  } else if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
     out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
   }
   if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
@@ -188,7 +192,17 @@ std::string RenderTextReport(const ReportContext& context) {
     group_keys.push_back(key_ids.try_emplace(key, static_cast<int>(key_ids.size())).first->second);
   }
   size_t suppressed = context.threads.size() - threads.size();
-  std::string out = Header(snapshot, threads.size()) + "\n";
+  // The thread whose exit cannot finish is listed (where it waits is the news) but not counted.
+  const int32_t* exiting = nullptr;
+  for (const SymbolizedThread& thread : threads) {
+    if (thread.raw->flags & TL_THREAD_EXITING) exiting = &thread.raw->tid;
+  }
+  const size_t leaked = threads.size() - (exiting != nullptr);
+  std::string out = Header(snapshot, leaked);
+  if (exiting != nullptr) {
+    out += "; the exit of thread " + std::to_string(*exiting) + " cannot finish";
+  }
+  out += "\n";
   out += RenderDeadlockText(snapshot, context.graph);
   std::map<std::string, int> per_state;
   for (const ThreadGroup& group : GroupThreads(threads, group_keys)) {
@@ -198,9 +212,11 @@ std::string RenderTextReport(const ReportContext& context) {
     size_t context_index = static_cast<size_t>(representative.raw - snapshot.threads);
     AppendGroup(out, representative, members, context.notes[context_index].test,
                 context.AnalysisOf(representative), snapshot.kind);
-    per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
+    if (!(members.front()->flags & TL_THREAD_EXITING)) {
+      per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
+    }
   }
-  out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.kind, threads.size());
+  out += "SUMMARY: threadleak: " + SummaryNoun(snapshot.kind, leaked);
   if (!per_state.empty()) {
     out += " (";
     bool first = true;
@@ -213,8 +229,10 @@ std::string RenderTextReport(const ReportContext& context) {
   if (snapshot.kind == TL_REPORT_LEAKS && !threads.empty()) {
     // How many of the threads shown are deadlocked, definitely or possibly leaked.
     std::map<std::string, int> verdicts;
-    for (const SymbolizedThread& thread : threads)
-      ++verdicts[VerdictPhrase(context.AnalysisOf(thread))];
+    for (const SymbolizedThread& thread : threads) {
+      if (!(thread.raw->flags & TL_THREAD_EXITING))
+        ++verdicts[VerdictPhrase(context.AnalysisOf(thread))];
+    }
     std::string counts;
     for (const char* phrase : {"deadlocked", "definitely leaked", "possibly leaked"}) {
       if (int n = verdicts[phrase]; n > 0) {

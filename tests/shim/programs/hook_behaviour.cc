@@ -219,7 +219,79 @@ int CancelAndPthreadExit() {
   return failures == 0 ? 0 : 1;
 }
 
+// --- Threads joined late in the exit: correct programs, never leaks (the check runs after every
+// destructor). Each prints a line when its thread is joined.
+
+// A worker that waits until told to stop.
+class Worker {
+ public:
+  void Start() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stop_; });
+    });
+  }
+  void StopAndJoin(const char* said) {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    std::printf("%s\n", said);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// A global std::jthread: its destructor asks it to stop and joins it.
+std::jthread g_jthread;
+
+int GlobalJthread() {
+  g_jthread = std::jthread([](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    wake.wait(lock, stop, [] { return false; });
+    std::printf("jthread stopped\n");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return 0;
+}
+
+Worker g_atexit_worker;
+
+int AtexitJoin() {
+  g_atexit_worker.Start();
+  std::atexit([] { g_atexit_worker.StopAndJoin("joined in an atexit handler"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return 0;
+}
+
+// A static thread pool whose destructor stops and joins its workers.
+struct Pool {
+  Worker workers[3];
+  Pool() {
+    for (Worker& worker : workers) worker.Start();
+  }
+  ~Pool() {
+    for (Worker& worker : workers) worker.StopAndJoin("pool worker joined in a destructor");
+  }
+};
+
+int StaticPool() {
+  static Pool pool;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return 0;
+}
+
 }  // namespace
+
+extern "C" void late_join_library_start();  // tests/shim/programs/late_join_library.c
 
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOFBF, 4096);
@@ -231,6 +303,13 @@ int main(int argc, char** argv) {
   if (scenario == "churn") return Churn();
   if (scenario == "fork_child_leaks") return ForkChildLeaks();
   if (scenario == "cancel_and_exit") return CancelAndPthreadExit();
+  if (scenario == "global_jthread") return GlobalJthread();
+  if (scenario == "atexit_join") return AtexitJoin();
+  if (scenario == "static_pool") return StaticPool();
+  if (scenario == "library_pool") {
+    late_join_library_start();
+    return 0;
+  }
   std::fprintf(stderr, "hook_behaviour: unknown scenario '%s'\n", scenario.c_str());
   return 2;
 }
