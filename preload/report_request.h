@@ -12,8 +12,8 @@
 //      threads (offsets below); both processes map it shared, and the writer fills the threads'
 //      stacks in place
 //   4  the output: a memfd the writer writes the finished report into, for the shim to deliver
-//   5  the control socket: the shim sends a command byte, the writer answers with its lowercase
-//      when done; end of file on either side ends the exchange
+//   5  the control socket: the writer says it is ready, then the shim sends a command byte and
+//      the writer answers with its lowercase when done; end of file on either side ends it
 #ifndef THREADLEAK_PRELOAD_REPORT_REQUEST_H_
 #define THREADLEAK_PRELOAD_REPORT_REQUEST_H_
 
@@ -37,8 +37,10 @@ enum {
   TL_REQUEST_PATH_LEN = 4096,
 };
 
-// Command bytes on the control socket.
+// Command bytes on the control socket. The writer first sends TL_WRITER_READY once it has read
+// the request and the program's modules.
 enum {
+  TL_WRITER_READY = '+',
   TL_COMMAND_UNWIND = 'U',  // fill the stacks of threads whose unwind.kind is set
   TL_COMMAND_REPORT = 'R',  // symbolize, analyse and write the report to TL_OUTPUT_FD
 };

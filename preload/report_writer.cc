@@ -286,6 +286,7 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
   if (YamaRestrictsToDescendants()) {
     ptracer_set_ = Sys(SYS_prctl, PR_SET_PTRACER, pid_, 0, 0, 0) == 0;
   }
+  if (!AwaitAnswer(TL_WRITER_READY)) return false;
   error_ = nullptr;
   return true;
 }
@@ -296,6 +297,10 @@ bool ReportWriter::Exchange(char command) {
     Fail("it ended early");
     return false;
   }
+  return AwaitAnswer(command | 0x20);
+}
+
+bool ReportWriter::AwaitAnswer(char expected) {
   const int64_t deadline = MonotonicNanos() + kExchangeLimitNs;
   for (;;) {
     int64_t left = deadline - MonotonicNanos();
@@ -312,7 +317,7 @@ bool ReportWriter::Exchange(char command) {
     char answer = 0;
     n = Sys(SYS_read, control_fd_, reinterpret_cast<long>(&answer), 1);
     if (n < 0 && errno == EINTR) continue;
-    if (n == 1 && answer == (command | 0x20)) return true;
+    if (n == 1 && answer == expected) return true;
     Fail("it failed");
     return false;
   }

@@ -62,6 +62,7 @@ class ReportWriter {
  private:
   friend void CloseReportWriterAfterFork();
   bool Exchange(char command);
+  bool AwaitAnswer(char expected);
   void Fail(const char* why);
 
   tl_report_request* request_ = nullptr;

@@ -29,6 +29,7 @@ namespace threadleak {
 namespace {
 
 constexpr int64_t kNotClassified = -2;
+constexpr int64_t kMovedThreadsWaitNs = 50'000'000;  // see ReadyToUnwindAgain
 
 struct CopyContext {
   tl_thread* threads;
@@ -127,6 +128,24 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
   return true;
 }
 
+// In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
+void ClassifyBySyscall(tl_thread* thread, const SyscallState& kernel) {
+  thread->syscall_number = kernel.number;
+  thread->unwind.kind = TL_UNWIND_SYSCALL;
+  thread->unwind.syscall = kernel.number;
+  thread->unwind.sp = kernel.sp;
+  thread->unwind.pc = kernel.pc;
+  thread->object = 0;
+  if (kernel.number == SYS_futex || kernel.number == SYS_futex_waitv) {
+    thread->state = TL_STATE_FUTEX;
+    thread->object = kernel.first_argument;
+  } else if (kernel.number == SYS_nanosleep || kernel.number == SYS_clock_nanosleep) {
+    thread->state = TL_STATE_SLEEP;
+  } else {
+    thread->state = TL_STATE_IO;
+  }
+}
+
 }  // namespace
 
 bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
@@ -195,21 +214,7 @@ void ClassifyAndName(ThreadList* list) {
       thread.unwind = tl_unwind_start{};
     }
     thread.syscall_number = -1;
-    if (!in_syscall) continue;
-    thread.syscall_number = kernel.number;
-    // In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
-    thread.unwind.kind = TL_UNWIND_SYSCALL;
-    thread.unwind.syscall = kernel.number;
-    thread.unwind.sp = kernel.sp;
-    thread.unwind.pc = kernel.pc;
-    if (kernel.number == SYS_futex || kernel.number == SYS_futex_waitv) {
-      thread.state = TL_STATE_FUTEX;
-      thread.object = kernel.first_argument;
-    } else if (kernel.number == SYS_nanosleep || kernel.number == SYS_clock_nanosleep) {
-      thread.state = TL_STATE_SLEEP;
-    } else {
-      thread.state = TL_STATE_IO;
-    }
+    if (in_syscall) ClassifyBySyscall(&thread, kernel);
   }
 }
 
@@ -238,24 +243,130 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
 
 namespace {
 
-// Every thread's stack, interrupting none but the running ones (stack_sampler.h).
+// A thread the writer found gone from its wait may be back in one of the same kind (a loop of
+// short sleeps, a worker around its queue): then it is unwound again from where it waits now.
+// `deadline_ns`: how long, in all, the report waits for such threads to be back in a wait (one
+// between two waits may be runnable but not yet scheduled on a loaded machine).
+bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
+  if (thread->stack.depth > 0 || thread->tid <= 0 || thread->stack_missing != TL_MISSING_MOVED) {
+    return false;
+  }
+  tl_unwind_start& start = thread->unwind;
+  if (start.kind == TL_UNWIND_SYSCALL) {
+    // Caught between two waits, it is usually back in the next soon.
+    SyscallState kernel = ReadSyscallState(thread->tid);
+    while (kernel.known && kernel.running && MonotonicNanos() < deadline_ns) {
+      SleepNanos(200'000);
+      kernel = ReadSyscallState(thread->tid);
+    }
+    if (!kernel.known || kernel.running || kernel.number != start.syscall) return false;
+    start.sp = kernel.sp;
+    start.pc = kernel.pc;
+  } else if (start.kind == TL_UNWIND_HOOK) {
+    tl_wait_slot slot;
+    if (!ReadProcessMemory(start.slot, &slot) ||
+        static_cast<uint32_t>(slot.word) != thread->state || slot.object != thread->object) {
+      return false;
+    }
+    start.word = slot.word;
+    start.frame = slot.frame;
+    start.callee = slot.callee;
+    start.return_address = slot.return_address;
+  } else {
+    return false;
+  }
+  thread->stack_missing = TL_MISSING_UNKNOWN;
+  return true;
+}
+
+// A thread found running between two waits: marked so (unwind.reserved, unused while it runs),
+// with its wait slot kept, so that if the sampler does not catch it running it is unwound where
+// it waits by then.
+void NoteRunning(tl_thread* thread) {
+  const uintptr_t slot = thread->unwind.kind == TL_UNWIND_HOOK ? thread->unwind.slot : 0;
+  thread->unwind = tl_unwind_start{};
+  thread->unwind.reserved = 1;
+  thread->unwind.slot = slot;
+  thread->state = TL_STATE_RUNNING;
+  thread->object = 0;
+  thread->blocked_ns = -1;
+  thread->syscall_number = -1;
+}
+
+// The other way round: a thread NoteRunning saw that the sampler did not catch running, because
+// it waits again (a worker around a short wait, on a loaded machine): in a hooked wait, or in a
+// system call.
+bool WaitsAgain(tl_thread* thread) {
+  if (thread->stack.depth > 0 || thread->state != TL_STATE_RUNNING || thread->unwind.reserved == 0)
+    return false;
+  tl_wait_slot slot;
+  if (thread->unwind.slot != 0 && ReadProcessMemory(thread->unwind.slot, &slot) &&
+      static_cast<uint32_t>(slot.word) != kNotWaiting) {
+    thread->state = static_cast<uint32_t>(slot.word);
+    thread->object = slot.object;
+    const uintptr_t slot_address = thread->unwind.slot;
+    thread->unwind = tl_unwind_start{};
+    thread->unwind.kind = TL_UNWIND_HOOK;
+    thread->unwind.slot = slot_address;
+    thread->unwind.word = slot.word;
+    thread->unwind.frame = slot.frame;
+    thread->unwind.callee = slot.callee;
+    thread->unwind.return_address = slot.return_address;
+  } else if (SyscallState kernel = ReadSyscallState(thread->tid);
+             kernel.known && !kernel.running && kernel.number >= 0) {
+    thread->unwind = tl_unwind_start{};
+    ClassifyBySyscall(thread, kernel);
+  } else {
+    return false;
+  }
+  thread->stack_missing = TL_MISSING_UNKNOWN;
+  return true;
+}
+
+// Every thread's stack, interrupting none but the running ones (stack_sampler.h): blocked ones
+// are unwound by the writer, running ones sampled. A thread caught between two waits is looked at
+// again, a few passes at most, so a worker around a short wait is seen in one or the other.
 void CaptureStacks(ReportWriter* writer, ThreadList* list) {
   tl_thread* threads = list->threads;
   bool unwound = UnwindStacks(writer, threads, list->count);
-  // A thread that left its wait while it was being unwound (a busy event loop) has no stack:
-  // if it runs user code now, that is its state, and the sampler may read where it runs.
-  for (size_t i = 0; unwound && i < list->count; ++i) {
-    tl_thread& thread = threads[i];
-    if (thread.stack.depth > 0 || thread.unwind.kind == TL_UNWIND_NONE || thread.tid <= 0) continue;
-    SyscallState kernel = ReadSyscallState(thread.tid);
-    if (!kernel.known || !kernel.running) continue;
-    thread.state = TL_STATE_RUNNING;
-    thread.object = 0;
-    thread.blocked_ns = -1;
-    thread.syscall_number = -1;
-    thread.unwind = tl_unwind_start{};
+  const int64_t retry_deadline_ns = MonotonicNanos() + kMovedThreadsWaitNs;
+  for (int pass = 0; pass < 8; ++pass) {
+    bool again = false;
+    for (size_t i = 0; unwound && i < list->count; ++i) {
+      tl_thread& thread = threads[i];
+      if (thread.stack.depth > 0 || thread.unwind.kind == TL_UNWIND_NONE || thread.tid <= 0) {
+        continue;
+      }
+      if (ReadyToUnwindAgain(&thread, retry_deadline_ns)) {
+        again = true;
+        continue;
+      }
+      // It left its wait while it was being unwound (a busy event loop): if it runs user code
+      // now, that is its state, and the sampler may read where it runs.
+      SyscallState kernel = ReadSyscallState(thread.tid);
+      if (kernel.known && kernel.running) NoteRunning(&thread);
+    }
+    SampleRunningStacks(threads, list->count);
+    bool between = false;  // threads seen neither running by the sampler nor waiting
+    for (size_t i = 0; unwound && i < list->count; ++i) {
+      tl_thread& thread = threads[i];
+      if (WaitsAgain(&thread)) {
+        again = true;
+      } else if (thread.unwind.reserved != 0 && thread.stack.depth == 0) {
+        between = true;
+      }
+    }
+    if (again) {
+      UnwindStacks(writer, threads, list->count);
+    } else if (!between || MonotonicNanos() >= retry_deadline_ns) {
+      break;
+    } else {
+      SleepNanos(1'000'000);  // a runnable thread the machine has not given a CPU yet
+    }
   }
-  SampleRunningStacks(threads, list->count);
+  for (size_t i = 0; i < list->count; ++i) {
+    if (threads[i].unwind.reserved != 0) threads[i].unwind = tl_unwind_start{};
+  }
   for (size_t i = 0; i < list->count; ++i) {
     tl_thread& thread = threads[i];
     // A futex wait called from libc's pthread_mutex_lock is a lock's wait (lock_waits.h).
@@ -277,9 +388,11 @@ void CaptureStacks(ReportWriter* writer, ThreadList* list) {
 }  // namespace
 
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd) {
-  ClassifyAndName(list);
+  // The writer first: it starts up while nothing has been read yet, so the look at /proc that
+  // ClassifyAndName takes is followed at once by the unwind it guides.
   ReportWriter writer;
   writer.Start(trigger, kind, list->count);  // if it cannot, the report is the plain one
+  ClassifyAndName(list);
   CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack
   ReadBlockers(list, CurrentTid());
   ConfirmBlockers(list);

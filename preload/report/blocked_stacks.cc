@@ -254,26 +254,35 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
 
 }  // namespace
 
-void UnwindBlockedStacks(tl_thread* threads, size_t count) {
-  bool any = false;
-  for (size_t i = 0; i < count && !any; ++i) any = threads[i].unwind.kind != TL_UNWIND_NONE;
-  if (!any) return;
-  ProcessUnwinder unwinder;
-  if (!unwinder.ok()) return;
+class BlockedStackUnwinder::Process : public ProcessUnwinder {};
+
+BlockedStackUnwinder::BlockedStackUnwinder() : process_(std::make_unique<Process>()) {}
+
+BlockedStackUnwinder::~BlockedStackUnwinder() = default;
+
+void BlockedStackUnwinder::Unwind(tl_thread* threads, size_t count) {
+  if (!process_->ok()) return;
   for (size_t i = 0; i < count; ++i) {
     tl_thread& thread = threads[i];
     if (thread.tid <= 0 || thread.stack.depth > 0) continue;
     switch (thread.unwind.kind) {
       case TL_UNWIND_HOOK:
-        UnwindFromHook(unwinder, &thread);
+        UnwindFromHook(*process_, &thread);
         break;
       case TL_UNWIND_SYSCALL:
-        UnwindFromSyscall(unwinder, &thread);
+        UnwindFromSyscall(*process_, &thread);
         break;
       default:
         break;
     }
   }
+}
+
+void UnwindBlockedStacks(tl_thread* threads, size_t count) {
+  bool any = false;
+  for (size_t i = 0; i < count && !any; ++i) any = threads[i].unwind.kind != TL_UNWIND_NONE;
+  if (!any) return;
+  BlockedStackUnwinder().Unwind(threads, count);
 }
 
 }  // namespace threadleak

@@ -21,6 +21,7 @@
 #define THREADLEAK_PRELOAD_REPORT_BLOCKED_STACKS_H_
 
 #include <cstddef>
+#include <memory>
 
 #include "preload/snapshot.h"
 
@@ -31,6 +32,23 @@ namespace threadleak {
 // called and the rest are return addresses, from the hook's caller up; from a system call, the
 // first pc is the kernel's. Frames of the shim itself are left in; the caller drops them.
 void UnwindBlockedStacks(tl_thread* threads, size_t count);
+
+// The same, with the process's modules read once, when it is made: the report writer makes one
+// as it starts, so the unwind follows the shim's look at /proc as closely as it can (a thread
+// that moves between the two is read again or shown without a stack).
+class BlockedStackUnwinder {
+ public:
+  BlockedStackUnwinder();
+  ~BlockedStackUnwinder();
+  BlockedStackUnwinder(const BlockedStackUnwinder&) = delete;
+  BlockedStackUnwinder& operator=(const BlockedStackUnwinder&) = delete;
+
+  void Unwind(tl_thread* threads, size_t count);
+
+ private:
+  class Process;
+  std::unique_ptr<Process> process_;
+};
 
 }  // namespace threadleak
 

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "preload/diagnostics.h"
@@ -116,6 +117,14 @@ int WriteReport(tl_report_request* request) {
 
 int Serve(tl_report_request* request) {
   SetTargetProcess(request->reader_tid > 0 ? request->reader_tid : request->pid);
+  // Ready before the shim asks: its look at the threads is then as fresh as it can be.
+  std::unique_ptr<BlockedStackUnwinder> unwinder;
+  try {
+    unwinder = std::make_unique<BlockedStackUnwinder>();
+  } catch (const std::exception&) {
+  }
+  const char ready = TL_WRITER_READY;
+  if (write(TL_CONTROL_FD, &ready, 1) != 1) return 0;
   for (;;) {
     char command;
     ssize_t n = read(TL_CONTROL_FD, &command, 1);
@@ -124,7 +133,7 @@ int Serve(tl_report_request* request) {
     char answer = static_cast<char>(command | 0x20);
     if (command == TL_COMMAND_UNWIND) {
       try {
-        UnwindBlockedStacks(Threads(request), request->thread_count);
+        if (unwinder != nullptr) unwinder->Unwind(Threads(request), request->thread_count);
       } catch (const std::exception&) {
         // Out of memory: the threads not reached keep no stack; the report still comes.
       }
