@@ -103,5 +103,22 @@ TEST(Exits, ChildrenForkedWhileDumpsAreWrittenExitNormally) {
   EXPECT_EQ(LinesStartingWith(bare.output, "children_normal=1").size(), 40u) << bare.Describe();
 }
 
+TEST(Exits, ChildrenForkedWhileTheWatchdogReportsExitNormally) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXITS, "fork_during_watchdog", "40"},
+                                {.options = "watchdog_ms=1", .timeout = std::chrono::seconds(90)});
+  ASSERT_FALSE(run.result.timed_out) << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_EQ(LinesStartingWith(run.output, "children_normal=1").size(), 40u) << run.Describe();
+  // The watchdog did report meanwhile (the parent's log), and no child wrote one of its own.
+  ASSERT_EQ(e2e::ReportFiles(dir).size(), 1u) << run.Describe();
+
+  TempDir bare_dir;
+  ScenarioRun bare =
+      RunScenario(bare_dir, {RELIABILITY_EXITS, "fork_during_watchdog", "40"}, {.preload = false});
+  EXPECT_TRUE(bare.ExitedWith(0)) << bare.Describe();
+  EXPECT_EQ(LinesStartingWith(bare.output, "children_normal=1").size(), 40u) << bare.Describe();
+}
+
 }  // namespace
 }  // namespace reliability

@@ -9,6 +9,8 @@
                                        period the leaked thread forks N children that exit(0)
           exits fork_during_dumps N    N children forked while another thread writes dumps
                                        back to back (threadleak_dump); no leak
+          exits fork_during_watchdog N N children forked while the watchdog reports waits of
+                                       5 ms back to back (run with watchdog_ms=1); no leak
    Prints "pid=N" first, and what it saw as KEY=VALUE lines. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -190,6 +192,37 @@ static int fork_during_dumps(int count) {
   return 0;
 }
 
+/* --- children forked while the watchdog reports ------------------------------------------------ */
+
+static atomic_int g_stop_waiting;
+
+/* Waits of 5 ms each, back to back: with watchdog_ms=1, each is a new report. */
+static void* overdue_waits(void* unused) {
+  (void)unused;
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+  pthread_mutex_lock(&mutex);
+  while (!atomic_load(&g_stop_waiting)) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 5000000;
+    if (until.tv_nsec >= 1000000000) until.tv_sec += 1, until.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&never, &mutex, &until);
+  }
+  pthread_mutex_unlock(&mutex);
+  return NULL;
+}
+
+static int fork_during_watchdog(int count) {
+  pthread_t waiter, forker;
+  if (pthread_create(&waiter, NULL, overdue_waits, NULL) != 0) return 1;
+  if (pthread_create(&forker, NULL, fork_during_dumps_thread, &count) != 0) return 1;
+  pthread_join(forker, NULL);
+  atomic_store(&g_stop_waiting, 1);
+  pthread_join(waiter, NULL);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   int count = argc > 2 ? atoi(argv[2]) : 0;
@@ -200,6 +233,7 @@ int main(int argc, char** argv) {
   if (strcmp(scenario, "fork_child_exit") == 0) return fork_child_exit(count);
   if (strcmp(scenario, "fork_in_grace") == 0) return fork_in_grace(count);
   if (strcmp(scenario, "fork_during_dumps") == 0) return fork_during_dumps(count);
+  if (strcmp(scenario, "fork_during_watchdog") == 0) return fork_during_watchdog(count);
   fprintf(stderr, "exits: unknown scenario '%s'\n", scenario);
   return 2;
 }
