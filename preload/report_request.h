@@ -29,7 +29,7 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 1,
+  TL_REQUEST_VERSION = 2,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,
@@ -59,6 +59,7 @@ struct tl_report_request {
   int32_t reader_tid;
   uint32_t trigger;
   uint32_t kind;
+  int32_t fatal_signal;  // tl_snapshot::fatal_signal
   uint32_t thread_count;
   uint64_t threads_offset;  // from the start of the request
   uint32_t suppression_count;

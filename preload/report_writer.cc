@@ -153,7 +153,7 @@ void ReportWriter::Fail(const char* why) {
   control_fd_ = -1;
 }
 
-bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
+bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, int fatal_signal) {
   if (g_writer_path[0] == '\0') {
     error_ = "cannot locate libthreadleak.so's directory";
     return false;
@@ -190,6 +190,7 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
   request.reader_tid = static_cast<int32_t>(gettid());
   request.trigger = trigger;
   request.kind = kind;
+  request.fatal_signal = fatal_signal;
   request.thread_count = static_cast<uint32_t>(count);
   request.threads_offset = threads_offset;
   request.suppressions_offset = suppressions_offset;

@@ -45,7 +45,7 @@ class ReportWriter {
 
   // Starts the writer for a report of `count` threads. False (and why, in Error()) if it cannot
   // start: then the report is the shim's plain one.
-  bool Start(uint32_t trigger, uint32_t kind, size_t count);
+  bool Start(uint32_t trigger, uint32_t kind, size_t count, int fatal_signal = 0);
 
   // Fills the stacks of threads that are not running (tl_thread::unwind). False if the writer
   // is not running or failed.

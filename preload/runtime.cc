@@ -23,6 +23,7 @@
 #include "preload/registry.h"
 #include "preload/report_destination.h"
 #include "preload/report_lock.h"
+#include "preload/fatal_signals.h"
 #include "preload/report_output.h"
 #include "preload/report_writer.h"
 #include "preload/reporter.h"
@@ -183,6 +184,7 @@ void Initialize() {
   SetLockWaitRecording(GlobalOptions().watchdog_ms > 0);
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
+  if (GlobalOptions().dump_on_fatal) InstallFatalSignalDumps();
   StartReporterIfNeeded(/*at_start=*/true);
   SayIfGoDecidesTheExit();
 }

@@ -36,7 +36,8 @@ enum tl_trigger {
   TL_TRIGGER_SIGNAL,
   TL_TRIGGER_API,
   TL_TRIGGER_TIMEOUT,
-  TL_TRIGGER_WATCHDOG
+  TL_TRIGGER_WATCHDOG,
+  TL_TRIGGER_FATAL_SIGNAL,  // dump_on_fatal: the process is about to die of a signal
 };
 
 // What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long.
@@ -94,6 +95,9 @@ enum tl_unwind_kind {
   TL_UNWIND_NONE,     // running, finished, or nothing known
   TL_UNWIND_HOOK,     // in a hooked wait: from the hook's frame in its wait slot
   TL_UNWIND_SYSCALL,  // in a system call no hook saw: from the kernel's sp and pc
+  // Its registers where a signal interrupted it, from its own signal handler, which waits
+  // meanwhile (dump_on_fatal): sp, pc, and the frame pointer in `frame`.
+  TL_UNWIND_REGISTERS,
 };
 
 struct tl_unwind_start {
@@ -118,6 +122,7 @@ enum tl_object_flags {
 enum tl_thread_flags {
   TL_THREAD_MAIN = 1u << 0,     // the process's main thread
   TL_THREAD_EXITING = 1u << 1,  // it called exit(), and its exit cannot finish: no leak itself
+  TL_THREAD_DYING = 1u << 2,    // it took the fatal signal the process dies of
 };
 
 struct tl_thread {
@@ -174,6 +179,7 @@ struct tl_snapshot {
   const struct tl_thread* threads;
   uint32_t departed_module_count;  // most recent last; older ones may have been dropped
   const struct tl_module* departed_modules;
+  int32_t fatal_signal;  // TL_TRIGGER_FATAL_SIGNAL: the signal the process dies of; else 0
 };
 
 // One suppression rule (preload/suppressions.h).

@@ -22,6 +22,7 @@ class SpinLock {
       }
     }
   }
+  bool TryLock() { return !locked_.exchange(true, std::memory_order_acquire); }
   void Unlock() { locked_.store(false, std::memory_order_release); }
   // After fork the child has one thread; whoever held the lock in the parent is gone.
   void ResetAfterFork() { locked_.store(false, std::memory_order_relaxed); }

@@ -163,8 +163,12 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
     size_t bytes = thread_bytes + scratch_bytes;
     void* memory = MapBytes(bytes);
     if (memory == nullptr) return false;
-    CopyContext context{static_cast<tl_thread*>(memory), capacity, 0,
-                        static_cast<int32_t>(gettid()),  &filter,  MonotonicNanos()};
+    CopyContext context{static_cast<tl_thread*>(memory),
+                        capacity,
+                        0,
+                        filter.include_self ? -1 : static_cast<int32_t>(gettid()),
+                        &filter,
+                        MonotonicNanos()};
     ForEachRecord(CopyRecord, &context);
     auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
     size_t listed = ListTasks(tids, task_count);
@@ -190,6 +194,7 @@ void ClassifyAndName(ThreadList* list) {
     tl_thread& thread = list->threads[i];
     if (thread.state == TL_STATE_FINISHED) continue;
     if (thread.tid > 0) ReadTaskName(thread.tid, thread.name, TL_NAME_LEN);
+    if (thread.unwind.kind == TL_UNWIND_REGISTERS) continue;  // its own handler said where
     const bool hooked = thread.unwind.kind == TL_UNWIND_HOOK;
     if ((!hooked && thread.syscall_number != kNotClassified) || thread.tid <= 0) continue;
     SyscallState kernel = ReadSyscallState(thread.tid);
@@ -387,11 +392,12 @@ void CaptureStacks(ReportWriter* writer, ThreadList* list) {
 
 }  // namespace
 
-int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd) {
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd,
+                    int fatal_signal) {
   // The writer first: it starts up while nothing has been read yet, so the look at /proc that
   // ClassifyAndName takes is followed at once by the unwind it guides.
   ReportWriter writer;
-  writer.Start(trigger, kind, list->count);  // if it cannot, the report is the plain one
+  writer.Start(trigger, kind, list->count, fatal_signal);  // else the report is the plain one
   ClassifyAndName(list);
   CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack
   ReadBlockers(list, CurrentTid());

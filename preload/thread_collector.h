@@ -24,6 +24,7 @@ struct CollectFilter {
   bool since_mark = false;           // only threads created after `mark` (API checks)
   uint64_t mark = 0;
   bool exclude_existing = false;  // leave out threads that existed when main started
+  bool include_self = false;      // the calling thread too (a dump before death names it)
 };
 
 // Fills `list` with state, wait object, blocked time and creation details. Threads outside a
@@ -39,7 +40,7 @@ bool CollectWithGrace(const CollectFilter& filter, int64_t grace_ns, ThreadList*
 // The rest of a report, after collection: classify, read blockers, sample stacks, write.
 // Returns what WriteReport returns. Call with g_report_lock held.
 int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd = -1,
-                    int copy_fd = -1);
+                    int copy_fd = -1, int fatal_signal = 0);
 
 // Classifies the threads CollectThreads left open, from the kernel's view: io, futex, sleep or
 // running. Also fills in names of live threads.

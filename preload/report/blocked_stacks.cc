@@ -252,6 +252,16 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
   }
 }
 
+// A thread stopped in its own signal handler (dump_on_fatal), from the registers the signal
+// interrupted: it does not move until the report is written.
+void UnwindFromRegisters(ProcessUnwinder& unwinder, tl_thread* thread) {
+  const tl_unwind_start& start = thread->unwind;
+  if (start.pc == 0 || start.sp == 0) return;
+  StartRegisters registers{start.pc, start.sp, start.frame, true};
+  const Unwind& unwind = unwinder.Run(thread->tid, registers);
+  StoreStack(thread, TL_STACK_INTERRUPTED, unwind, start.pc);
+}
+
 }  // namespace
 
 class BlockedStackUnwinder::Process : public ProcessUnwinder {};
@@ -271,6 +281,9 @@ void BlockedStackUnwinder::Unwind(tl_thread* threads, size_t count) {
         break;
       case TL_UNWIND_SYSCALL:
         UnwindFromSyscall(*process_, &thread);
+        break;
+      case TL_UNWIND_REGISTERS:
+        UnwindFromRegisters(*process_, &thread);
         break;
       default:
         break;

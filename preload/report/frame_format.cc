@@ -1,5 +1,7 @@
 #include "preload/report/frame_format.h"
 
+#include <string.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <string_view>
@@ -60,6 +62,11 @@ void AppendCollapsed(std::string& out, const std::vector<SourceFrame>& frames, s
 }
 
 }  // namespace
+
+std::string FatalSignalName(int signal) {
+  const char* name = sigabbrev_np(signal);
+  return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal);
+}
 
 std::string HexAddress(uintptr_t value) {
   char buffer[24];

@@ -16,6 +16,9 @@ namespace threadleak {
 // "0x7f12ab".
 std::string HexAddress(uintptr_t value);
 
+// "SIGSEGV", or "signal 70" for a number glibc has no name for.
+std::string FatalSignalName(int signal);
+
 // One line per frame, numbered from #0 innermost:
 //   "    #N FUNCTION at FILE:LINE"             with a file
 //   "    #N FUNCTION (MODULE+0xOFFSET)"        without one

@@ -28,6 +28,8 @@ const char* TriggerName(uint32_t trigger) {
       return "timeout";
     case TL_TRIGGER_WATCHDOG:
       return "watchdog";
+    case TL_TRIGGER_FATAL_SIGNAL:
+      return "fatal_signal";
   }
   return "unknown";
 }
@@ -113,6 +115,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
   if (raw.flags & TL_THREAD_EXITING) out += ",\"exiting\":true";
+  if (raw.flags & TL_THREAD_DYING) out += ",\"dying\":true";
   const ThreadAnalysis& analysis = context.AnalysisOf(thread);
   const char* verdict = notes.suppressed_by >= 0 ? "ignored"
                         : analysis.deadlocked    ? "deadlocked"
@@ -161,6 +164,9 @@ std::string RenderJsonReport(const ReportContext& context) {
   std::string out = "{\"tool\":\"threadleak\",\"version\":\"" THREADLEAK_VERSION "\"";
   out += ",\"pid\":" + std::to_string(snapshot.pid);
   out += ",\"trigger\":\"" + std::string(TriggerName(snapshot.trigger)) + "\"";
+  if (snapshot.trigger == TL_TRIGGER_FATAL_SIGNAL) {
+    out += ",\"signal\":\"" + FatalSignalName(snapshot.fatal_signal) + "\"";
+  }
   bool lists_leaks = snapshot.kind == TL_REPORT_LEAKS;
   out += ",\"leaks\":" + std::to_string(lists_leaks ? context.LeakCount() : 0);
   out += ",\"threads\":[";

@@ -24,9 +24,12 @@ std::string Header(const tl_snapshot& snapshot, size_t count) {
   std::string process = " of process " + std::to_string(snapshot.pid);
   switch (snapshot.kind) {
     case TL_REPORT_DUMP: {
-      const char* why = snapshot.trigger == TL_TRIGGER_SIGNAL    ? " (on signal)"
+      std::string why = snapshot.trigger == TL_TRIGGER_SIGNAL    ? " (on signal)"
                         : snapshot.trigger == TL_TRIGGER_TIMEOUT ? " at the time limit"
                                                                  : " (on request)";
+      if (snapshot.trigger == TL_TRIGGER_FATAL_SIGNAL) {
+        why = ", which dies of " + FatalSignalName(snapshot.fatal_signal);
+      }
       return "threadleak: dump of " + Plural(count, "thread", "threads") + process + why;
     }
     case TL_REPORT_WATCHDOG:
@@ -127,6 +130,11 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
   // Who it waits for and whether anything can still wake it (wait_graph.h). Dumps list live
   // threads: they say "leaked" only of a deadlock.
   if (!analysis.waiting_for.empty()) out += " " + analysis.waiting_for + "\n";
+  if (raw.flags & TL_THREAD_DYING) {
+    out +=
+        " this thread took the signal the process dies of: its stack below is where the "
+        "signal found it\n";
+  }
   if (raw.flags & TL_THREAD_EXITING) {
     out +=
         " this thread called exit(), and its exit cannot finish: it waits here, in a "

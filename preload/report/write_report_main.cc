@@ -71,7 +71,8 @@ int WriteReport(tl_report_request* request) {
                              request->thread_count,
                              Threads(request),
                              request->departed_module_count,
-                             request->departed_modules};
+                             request->departed_modules,
+                             request->fatal_signal};
   tl_report_config config{};
   config.format = request->format;
   config.fd = TL_OUTPUT_FD;

@@ -132,7 +132,10 @@ RunResult WaitProgram(pid_t pid, const std::string& output_path,
   if (!result.timed_out) {
     result.exited = WIFEXITED(status);
     if (result.exited) result.exit_status = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    if (WIFSIGNALED(status)) {
+      result.signal = WTERMSIG(status);
+      result.core_dumped = WCOREDUMP(status);
+    }
   }
   result.output = ReadFile(output_path);
   return result;

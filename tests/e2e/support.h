@@ -40,8 +40,9 @@ struct RunResult {
   bool timed_out = false;  // killed (with its process group) after the deadline
   bool exited = false;     // ended through exit; exit_status is valid
   int exit_status = -1;
-  int signal = 0;      // the signal that ended it, when it did not exit
-  std::string output;  // its stdout and stderr, interleaved
+  int signal = 0;            // the signal that ended it, when it did not exit
+  bool core_dumped = false;  // and the kernel wrote a core dump then
+  std::string output;        // its stdout and stderr, interleaved
 
   // "exit 66", "signal 6", "timed out", for messages.
   std::string Describe() const;
