@@ -9,6 +9,7 @@
 #include "preload/diagnostics.h"
 #include "preload/report/blocked_stacks.h"
 #include "preload/report/json_report.h"
+#include "preload/report/pprof_report.h"
 #include "preload/report/report_context.h"
 #include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
@@ -63,9 +64,10 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     // A leak report whose threads are all suppressed is no report — nothing leaked — unless
     // the user asked to see which rules were used.
     if (!leak_report || leaks > 0 || context.print_suppressions) {
-      report = config->format == TL_FORMAT_DOT ? threadleak::RenderDot(*snapshot, context.graph)
-               : json                          ? threadleak::RenderJsonReport(context)
-                                               : threadleak::RenderTextReport(context);
+      report = config->format == TL_FORMAT_DOT     ? threadleak::RenderDot(*snapshot, context.graph)
+               : config->format == TL_FORMAT_PPROF ? threadleak::RenderPprofReport(context)
+               : json                              ? threadleak::RenderJsonReport(context)
+                                                   : threadleak::RenderTextReport(context);
     }
     if (context.print_suppressions && config->format == TL_FORMAT_TEXT)
       report += threadleak::RenderSuppressionUse(context);
