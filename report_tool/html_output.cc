@@ -44,7 +44,11 @@ std::string Dot(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
-    out += c == '\n' ? ' ' : c;
+    if (c == '\n') {
+      out += "\\n";  // a line break in a Graphviz label
+      continue;
+    }
+    out += c;
   }
   return out + "\"";
 }
@@ -199,7 +203,8 @@ std::string RenderHtml(const Analysis& analysis, const OutputOptions& options) {
   out += std::to_string(analysis.processes) +
          (analysis.processes == 1 ? " process, " : " processes, ");
   out += std::to_string(analysis.leaked_threads) +
-         (analysis.leaked_threads == 1 ? " leaked thread, " : " leaked threads, ");
+         (analysis.leaked_threads == 1 ? " leaked thread" : " leaked threads") +
+         Html(Deadlocked(analysis)) + ", ";
   out += std::to_string(analysis.leak_groups) +
          (analysis.leak_groups == 1 ? " distinct leak" : " distinct leaks");
   out += "; " + std::to_string(analysis.threads) + " threads listed in " +

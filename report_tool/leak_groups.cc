@@ -273,6 +273,7 @@ Analysis Analyze(std::vector<ProcessReport> reports, bool everything) {
     group.leak = group.leak || IsLeak(thread);
     ++analysis.threads;
     if (IsLeak(thread)) ++analysis.leaked_threads;
+    if (thread.verdict == "deadlocked") ++analysis.deadlocked_threads;
   }
   std::stable_sort(analysis.groups.begin(), analysis.groups.end(),
                    [](const ThreadGroup& a, const ThreadGroup& b) {

@@ -51,6 +51,7 @@ struct Analysis {
   size_t processes = 0;             // distinct pids among the reports
   size_t threads = 0;               // threads in the groups
   size_t leaked_threads = 0;        // of which leaked or deadlocked
+  size_t deadlocked_threads = 0;    // of which deadlocked
   size_t leak_groups = 0;           // groups with a leak
 };
 

@@ -17,6 +17,9 @@ struct OutputOptions {
   std::string dot_program = "dot";
 };
 
+// " (2 deadlocked)" after a count of leaked threads, or "" when none is.
+std::string Deadlocked(const Analysis& analysis);
+
 // goleak-style, grouped across processes: "threadleak: 3 processes, 41 threads, 2 distinct
 // leaks", one block per group, a SUMMARY line.
 std::string RenderText(const Analysis& analysis);

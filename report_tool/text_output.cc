@@ -11,9 +11,15 @@ std::string Count(size_t n, const char* one, const char* many) {
 
 }  // namespace
 
+std::string Deadlocked(const Analysis& analysis) {
+  if (analysis.deadlocked_threads == 0) return "";
+  return " (" + std::to_string(analysis.deadlocked_threads) + " deadlocked)";
+}
+
 std::string RenderText(const Analysis& analysis) {
   std::string out = "threadleak: " + Count(analysis.processes, "process", "processes") + ", " +
-                    Count(analysis.leaked_threads, "leaked thread", "leaked threads") + ", " +
+                    Count(analysis.leaked_threads, "leaked thread", "leaked threads") +
+                    Deadlocked(analysis) + ", " +
                     Count(analysis.leak_groups, "distinct leak", "distinct leaks");
   if (analysis.threads > analysis.leaked_threads) {
     out += " (" + Count(analysis.threads, "thread", "threads") + " listed)";
