@@ -1,5 +1,6 @@
 #include "report_tool/report_input.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -114,14 +115,37 @@ bool ParseReportLine(const std::string& line, ProcessReport* report, std::string
   return true;
 }
 
-ReadResult ReadReportFiles(const std::vector<std::string>& paths) {
-  ReadResult result;
+namespace {
+
+// The files to read: each path, or the regular files of a directory (not its subdirectories),
+// sorted — a CI step can name its reports folder, which is empty when nothing leaked.
+std::vector<std::string> ExpandDirectories(const std::vector<std::string>& paths,
+                                           std::vector<std::string>* errors) {
+  std::vector<std::string> files;
   for (const std::string& path : paths) {
-    std::error_code ignored;
-    if (std::filesystem::is_directory(path, ignored)) {
-      result.errors.push_back(path + ": is a directory");
+    std::error_code error;
+    if (!std::filesystem::is_directory(path, error)) {
+      files.push_back(path);
       continue;
     }
+    std::vector<std::string> inside;
+    for (auto it = std::filesystem::directory_iterator(path, error);
+         !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+      std::error_code ignored;
+      if (it->is_regular_file(ignored)) inside.push_back(it->path().string());
+    }
+    if (error) errors->push_back(path + ": cannot list it: " + error.message());
+    std::sort(inside.begin(), inside.end());
+    files.insert(files.end(), inside.begin(), inside.end());
+  }
+  return files;
+}
+
+}  // namespace
+
+ReadResult ReadReportFiles(const std::vector<std::string>& paths) {
+  ReadResult result;
+  for (const std::string& path : ExpandDirectories(paths, &result.errors)) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       result.errors.push_back(path + ": cannot read it");

@@ -68,7 +68,8 @@ struct ReadResult {
   std::vector<std::string> errors;  // one line each: "FILE:LINE: what is wrong"
 };
 
-// Reads every report of every file, in order. A file that cannot be read, a line that is not a
+// Reads every report of every file, in order; a directory stands for its regular files. A file
+// that cannot be read, a line that is not a
 // threadleak JSON report (a text report in the same log, a torn line) gives one error and is
 // skipped; the rest is read.
 ReadResult ReadReportFiles(const std::vector<std::string>& paths);

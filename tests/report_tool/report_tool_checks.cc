@@ -27,8 +27,7 @@ e2e::RunResult RunTool(const std::vector<std::string>& argv, const e2e::TempDir&
                        const std::string& log_name, std::chrono::milliseconds timeout) {
   std::vector<std::string> resolved = argv;
   if (std::optional<std::string> found = Which(argv[0])) resolved[0] = *found;
-  const e2e::EnvChanges env = {{"LD_PRELOAD", std::nullopt},
-                               {"THREADLEAK_OPTIONS", std::nullopt}};
+  const e2e::EnvChanges env = {{"LD_PRELOAD", std::nullopt}, {"THREADLEAK_OPTIONS", std::nullopt}};
   return e2e::RunProgram(resolved, env, dir.path() + "/" + log_name, timeout);
 }
 

@@ -21,6 +21,8 @@ TEST(Hang, WaitsForever) {
   worker.join();
 }
 
-TEST(Hang, Passes) { EXPECT_EQ(1 + 1, 2); }
+TEST(Hang, Passes) {
+  EXPECT_EQ(1 + 1, 2);
+}
 
 }  // namespace
