@@ -397,6 +397,59 @@ TEST(NoLeak, ExitsZeroAndSaysSoInEveryFormat) {
   EXPECT_EQ(github.output, "");
 }
 
+// Names are the program's: a thread name or a function may hold anything. Every format must stay
+// well-formed: XML without raw control characters, HTML escaped, one GitHub command a line.
+TEST(HostileNames, EveryFormatStaysWellFormed) {
+  TempDir dir;
+  std::string hostile = dir.path() + "/hostile";
+  const std::string frame =
+      "{\"function\":\"Evil<b>&\\\"quote\\u0001,colon:percent%\\nline\",\"file\":\"" +
+      std::string(RT_SOURCE_DIR) + "/a,b:c%d.cc\",\"line\":7,\"module\":\"/bin/evil\"}";
+  WriteFile(hostile,
+            "{\"tool\":\"threadleak\",\"pid\":9,\"trigger\":\"exit\",\"leaks\":1,\"threads\":[{"
+            "\"tid\":10,\"name\":\"<script>\\u0007\",\"state\":\"cond\",\"verdict\":\"leaked\","
+            "\"reason\":\"</td>&amp;\",\"stack\":[" +
+                frame + "],\"created_by\":{\"tid\":9,\"stack\":[" + frame + "]}}]}\n");
+  std::string xml = dir.path() + "/hostile.xml";
+  RunResult junit = RunReport({"--format", "junit", "-o", xml, hostile}, dir);
+  ASSERT_TRUE(junit.exited && junit.exit_status == 1) << junit.Describe() << junit.output;
+  std::string xml_text = ReadFile(xml);
+  EXPECT_EQ(xml_text.find('\x01'), std::string::npos);
+  EXPECT_EQ(xml_text.find('\x07'), std::string::npos);
+  if (std::optional<std::string> xmllint = Which("xmllint")) {
+    RunResult check = RunTool(
+        {*xmllint, "--noout", "--schema", std::string(RT_SCHEMA_DIR) + "/junit-10.xsd", xml}, dir,
+        "xmllint.txt");
+    EXPECT_TRUE(check.exited && check.exit_status == 0) << check.output << xml_text;
+  }
+  std::string html_path = dir.path() + "/hostile.html";
+  RunResult html = RunReport({"--format", "html", "--no-graph", "-o", html_path, hostile}, dir);
+  ASSERT_TRUE(html.exited && html.exit_status == 1) << html.output;
+  std::string page = ReadFile(html_path);
+  EXPECT_EQ(page.find("<script>"), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  EXPECT_EQ(page.find("</td>&amp;"), std::string::npos);
+  EXPECT_NE(page.find("&lt;script&gt;"), std::string::npos);
+  RunResult github =
+      RunReport({"--format", "github", "--source-root", RT_SOURCE_DIR, hostile}, dir);
+  ASSERT_TRUE(github.exited && github.exit_status == 1) << github.output;
+  std::vector<std::string> lines = Lines(github.output);
+  ASSERT_EQ(lines.size(), 1u) << github.output;
+  EXPECT_NE(lines[0].find("::error file=a%2Cb%3Ac%25d.cc,line=7,title="), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("percent%25%0Aline"), std::string::npos) << lines[0];
+  std::string sarif_path = dir.path() + "/hostile.sarif";
+  RunResult sarif = RunReport({"--format", "sarif", "-o", sarif_path, hostile}, dir);
+  ASSERT_TRUE(sarif.exited && sarif.exit_status == 1) << sarif.output;
+  json parsed = json::parse(ReadFile(sarif_path));
+  EXPECT_EQ(parsed["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+                  ["uri"],
+            "a%2Cb%3Ac%25d.cc");
+  if (std::optional<RunResult> check = ValidateSarif(sarif_path, dir)) {
+    EXPECT_TRUE(check->exited && check->exit_status == 0) << check->output;
+  }
+}
+
 // A CTest project whose tests hang (ctest_hang/), with TIMEOUT 5, built and run with the CMake
 // on this machine: each hung test fails with a dump of its threads, before CTest's timeout.
 TEST(CtestTimeouts, HungTestsDumpTheirThreadsBeforeCtestKillsThem) {
