@@ -15,8 +15,8 @@
 #
 # Hung tests: each test with a CTest TIMEOUT (its TIMEOUT property when CMake has read the
 # directory, else DART_TESTING_TIMEOUT when the CTest module set one) also gets
-# timeout_ms a margin below it — a tenth of the timeout, at least 1 s and at most 30 s, never
-# more than half — so a test that hangs dumps every thread (where each one waits) into its
+# timeout_ms a margin below it — a tenth of the timeout, at least 2 s (time for the dump on a
+# loaded machine) and at most 30 s, never more than half — so a test that hangs dumps every thread (where each one waits) into its
 # output and ends with status 124 before CTest kills it. threadleak_discovered_tests cannot read
 # the properties gtest_discover_tests gives its tests: pass the same TIMEOUT to it, and it sets
 # both. A timeout_ms in OPTIONS or in the caller's THREADLEAK_OPTIONS wins.
@@ -62,8 +62,8 @@ function(_threadleak_timeout_ms out_var seconds)
     math(EXPR total "${CMAKE_MATCH_1} * 1000 + 1${fraction} - 1000")
     if(total GREATER 0)
       math(EXPR margin "${total} / 10")
-      if(margin LESS 1000)
-        set(margin 1000)
+      if(margin LESS 2000)
+        set(margin 2000)
       elseif(margin GREATER 30000)
         set(margin 30000)
       endif()

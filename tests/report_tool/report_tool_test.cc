@@ -439,7 +439,8 @@ TEST(HostileNames, EveryFormatStaysWellFormed) {
       << lines[0];
   EXPECT_NE(lines[0].find("percent%25%0Aline"), std::string::npos) << lines[0];
   std::string sarif_path = dir.path() + "/hostile.sarif";
-  RunResult sarif = RunReport({"--format", "sarif", "-o", sarif_path, hostile}, dir);
+  RunResult sarif = RunReport(
+      {"--format", "sarif", "--source-root", RT_SOURCE_DIR, "-o", sarif_path, hostile}, dir);
   ASSERT_TRUE(sarif.exited && sarif.exit_status == 1) << sarif.output;
   json parsed = json::parse(ReadFile(sarif_path));
   EXPECT_EQ(parsed["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]

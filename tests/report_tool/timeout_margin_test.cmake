@@ -1,9 +1,10 @@
 # cmake -DFUNCTIONS=<threadleak-functions.cmake> -P timeout_margin_test.cmake
 # The time limit threadleak gives a test with a CTest timeout (threadleak-functions.cmake): a tenth
-# below it, at least 1 s and at most 30 s, never more than half; nothing for no timeout.
+# below it, at least 2 s and at most 30 s, never more than half; nothing for no timeout.
 include("${FUNCTIONS}")
 set(cases
-  "5=4000" "1=500" "0.5=250" "1.5=750" "2=1000" "10=9000" "60=54000" "1500=1470000"
+  "5=3000" "1=500" "0.5=250" "1.5=750" "4=2000" "10=8000" "30=27000" "60=54000"
+  "1500=1470000"
   "0=" "=" "abc=" "-3=" "5s=")
 set(failures 0)
 foreach(case IN LISTS cases)
