@@ -6,11 +6,20 @@
 #       Every test of a directory. Without DIRECTORY: the current one, applied when CMake has
 #       read the whole directory, so tests added after the call are included too. With DIRECTORY
 #       (CMake 3.28 or later): the tests that directory has when called.
-#   threadleak_discovered_tests(<target> [TEST_LIST <var>] [OPTIONS <key=value>...])
+#   threadleak_discovered_tests(<target> [TEST_LIST <var>] [TIMEOUT <seconds>]
+#                               [OPTIONS <key=value>...])
 #       The tests gtest_discover_tests(<target>) finds when CTest runs; call it after that.
 #   threadleak_environment_modification(<var> [OPTIONS <key=value>...])
 #       Sets <var> to a value for the ENVIRONMENT_MODIFICATION test property, for tests made
 #       some other way.
+#
+# Hung tests: each test with a CTest TIMEOUT (its TIMEOUT property when CMake has read the
+# directory, else DART_TESTING_TIMEOUT when the CTest module set one) also gets
+# timeout_ms a margin below it — a tenth of the timeout, at least 2 s (time for the dump on a
+# loaded machine) and at most 30 s, never more than half — so a test that hangs dumps every thread (where each one waits) into its
+# output and ends with status 124 before CTest kills it. threadleak_discovered_tests cannot read
+# the properties gtest_discover_tests gives its tests: pass the same TIMEOUT to it, and it sets
+# both. A timeout_ms in OPTIONS or in the caller's THREADLEAK_OPTIONS wins.
 #
 # OPTIONS are THREADLEAK_OPTIONS pairs, given as separate arguments or joined with ':' — e.g.
 # OPTIONS "suppressions=${CMAKE_CURRENT_SOURCE_DIR}/threadleak.supp" linger_ms=200. A value
@@ -44,11 +53,72 @@ function(threadleak_environment_modification out_var)
   set(${out_var} "${modification}" PARENT_SCOPE)
 endfunction()
 
+# The timeout_ms for a CTest timeout of `seconds` (see "Hung tests" above), or "" for none.
+function(_threadleak_timeout_ms out_var seconds)
+  set(ms "")
+  if(seconds MATCHES "^([0-9]+)(\\.([0-9]+))?$")
+    set(fraction "${CMAKE_MATCH_3}000")
+    string(SUBSTRING "${fraction}" 0 3 fraction)
+    math(EXPR total "${CMAKE_MATCH_1} * 1000 + 1${fraction} - 1000")
+    if(total GREATER 0)
+      math(EXPR margin "${total} / 10")
+      if(margin LESS 2000)
+        set(margin 2000)
+      elseif(margin GREATER 30000)
+        set(margin 30000)
+      endif()
+      math(EXPR half "${total} / 2")
+      if(margin GREATER half)
+        set(margin ${half})
+      endif()
+      math(EXPR ms "${total} - ${margin}")
+    endif()
+  endif()
+  set(${out_var} "${ms}" PARENT_SCOPE)
+endfunction()
+
+# Gives each test (of `directory`) a timeout_ms below its CTest timeout. Runs when the directory
+# has been read, so a TIMEOUT set after threadleak_test counts.
+function(_threadleak_test_timeouts directory)
+  foreach(test IN LISTS ARGN)
+    # TEST properties of another directory need CMake 3.28 (threadleak_directory_tests checks).
+    set(scope TEST "${test}")
+    if(NOT directory STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+      list(APPEND scope DIRECTORY "${directory}")
+    endif()
+    get_property(seconds ${scope} PROPERTY TIMEOUT)
+    if(NOT seconds AND DEFINED DART_TESTING_TIMEOUT)
+      set(seconds "${DART_TESTING_TIMEOUT}")
+    endif()
+    _threadleak_timeout_ms(ms "${seconds}")
+    if(ms)
+      set_property(${scope} APPEND PROPERTY ENVIRONMENT_MODIFICATION
+                   "THREADLEAK_OPTIONS=string_prepend:timeout_ms=${ms}:")
+    endif()
+  endforeach()
+endfunction()
+
+# cmake_language(DEFER) of _threadleak_test_timeouts for these tests of the current directory.
+function(_threadleak_defer_test_timeouts)
+  set(call "_threadleak_test_timeouts [==[${CMAKE_CURRENT_SOURCE_DIR}]==]")
+  foreach(test IN LISTS ARGN)
+    string(APPEND call " [==[${test}]==]")
+  endforeach()
+  cmake_language(EVAL CODE "cmake_language(DEFER CALL ${call})")
+endfunction()
+
 function(threadleak_test)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "" "OPTIONS")
   if(NOT arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "threadleak_test: name at least one test")
   endif()
+  _threadleak_test_now(${arg_UNPARSED_ARGUMENTS} OPTIONS ${arg_OPTIONS})
+  _threadleak_defer_test_timeouts(${arg_UNPARSED_ARGUMENTS})
+endfunction()
+
+# threadleak_test without the timeouts, which its callers add when the directory is read.
+function(_threadleak_test_now)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "" "OPTIONS")
   threadleak_environment_modification(modification OPTIONS ${arg_OPTIONS})
   foreach(test IN LISTS arg_UNPARSED_ARGUMENTS)
     if(NOT TEST "${test}")
@@ -63,7 +133,8 @@ endfunction()
 function(_threadleak_directory_tests_now)
   get_property(tests DIRECTORY PROPERTY TESTS)
   if(tests)
-    threadleak_test(${tests} OPTIONS ${ARGN})
+    _threadleak_test_now(${tests} OPTIONS ${ARGN})
+    _threadleak_test_timeouts("${CMAKE_CURRENT_SOURCE_DIR}" ${tests})
   endif()
 endfunction()
 
@@ -92,6 +163,7 @@ function(threadleak_directory_tests)
     set_property(TEST "${test}" DIRECTORY "${arg_DIRECTORY}"
                  APPEND PROPERTY ENVIRONMENT_MODIFICATION ${modification})
   endforeach()
+  _threadleak_test_timeouts("${arg_DIRECTORY}" ${tests})
 endfunction()
 
 # gtest_discover_tests creates its tests when CTest runs, and its PROPERTIES cannot carry a list
@@ -100,7 +172,7 @@ endfunction()
 # the list gtest_discover_tests leaves for CTest. It replaces any ENVIRONMENT_MODIFICATION those
 # tests were given through PROPERTIES.
 function(threadleak_discovered_tests target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TEST_LIST" "OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TEST_LIST;TIMEOUT" "OPTIONS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "threadleak_discovered_tests: unexpected arguments: "
                         "${arg_UNPARSED_ARGUMENTS}")
@@ -109,11 +181,21 @@ function(threadleak_discovered_tests target)
     set(arg_TEST_LIST "${target}_TESTS")
   endif()
   threadleak_environment_modification(modification OPTIONS ${arg_OPTIONS})
+  set(timeout_properties "")
+  if(DEFINED arg_TIMEOUT)
+    _threadleak_timeout_ms(ms "${arg_TIMEOUT}")
+    if(NOT ms)
+      message(FATAL_ERROR "threadleak_discovered_tests: TIMEOUT takes a number of seconds, not "
+                          "'${arg_TIMEOUT}'")
+    endif()
+    list(APPEND modification "THREADLEAK_OPTIONS=string_prepend:timeout_ms=${ms}:")
+    set(timeout_properties " TIMEOUT ${arg_TIMEOUT}")
+  endif()
   set(script "${CMAKE_CURRENT_BINARY_DIR}/threadleak_${arg_TEST_LIST}.cmake")
   file(WRITE "${script}"
        "# Written by threadleak_discovered_tests(${target}): run its tests under threadleak.\n"
        "if(${arg_TEST_LIST})\n"
-       "  set_tests_properties(\${${arg_TEST_LIST}} PROPERTIES\n"
+       "  set_tests_properties(\${${arg_TEST_LIST}} PROPERTIES${timeout_properties}\n"
        "                       ENVIRONMENT_MODIFICATION [==[${modification}]==])\n"
        "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${script}")

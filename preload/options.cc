@@ -19,8 +19,10 @@ struct EnumValue {
   unsigned value;
 };
 
-constexpr EnumValue kFormatValues[] = {
-    {"text", TL_FORMAT_TEXT}, {"json", TL_FORMAT_JSON}, {"dot", TL_FORMAT_DOT}};
+constexpr EnumValue kFormatValues[] = {{"text", TL_FORMAT_TEXT},
+                                       {"json", TL_FORMAT_JSON},
+                                       {"dot", TL_FORMAT_DOT},
+                                       {"pprof", TL_FORMAT_PPROF}};
 
 constexpr int kMaxIncludeDepth = 4;
 constexpr size_t kMaxIncludeBytes = 64 * 1024;

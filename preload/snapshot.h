@@ -43,7 +43,7 @@ enum tl_trigger {
 // What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long.
 enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG };
 
-enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON, TL_FORMAT_DOT };
+enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON, TL_FORMAT_DOT, TL_FORMAT_PPROF };
 
 enum tl_stack_kind {
   TL_STACK_NONE,         // nothing captured (tl_thread::stack_missing may say why)

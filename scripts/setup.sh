@@ -8,8 +8,14 @@ build_dir=${1:-build}
 
 # libiberty-dev: the C++ and Rust demanglers. rustc and golang-go only build test programs (Rust
 # names, Go with cgo); the tests that need them are skipped without them.
+# libxml2-dev: JUnit XML. protobuf-c-compiler, libprotobuf-c-dev, zlib1g-dev: pprof profiles
+# (format=pprof, `threadleak report --format pprof`). graphviz draws the HTML report's wait-for
+# graph. For the report tool's tests only: libxml2-utils (xmllint, the JUnit schema check),
+# python3-jsonschema (the SARIF schema check), chromium (a screenshot of the HTML report);
+# golang-go's `go tool pprof`.
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
-nlohmann-json3-dev libiberty-dev rustc golang-go"
+nlohmann-json3-dev libiberty-dev rustc golang-go protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
+graphviz libxml2-dev libxml2-utils python3-jsonschema chromium"
 
 missing=""
 for package in $packages; do

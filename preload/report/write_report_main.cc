@@ -22,6 +22,7 @@
 #include "preload/process_memory.h"
 #include "preload/report/blocked_stacks.h"
 #include "preload/report/json_report.h"
+#include "preload/report/pprof_report.h"
 #include "preload/report/report_context.h"
 #include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
@@ -103,9 +104,10 @@ int WriteReport(tl_report_request* request) {
     // A leak report whose threads are all suppressed is no report — nothing leaked — unless
     // the user asked to see which rules were used.
     if (!leak_report || leaks > 0 || context.print_suppressions) {
-      report = config.format == TL_FORMAT_DOT    ? RenderDot(snapshot, context.graph)
-               : config.format == TL_FORMAT_JSON ? RenderJsonReport(context)
-                                                 : RenderTextReport(context);
+      report = config.format == TL_FORMAT_DOT     ? RenderDot(snapshot, context.graph)
+               : config.format == TL_FORMAT_PPROF ? RenderPprofReport(context)
+               : config.format == TL_FORMAT_JSON  ? RenderJsonReport(context)
+                                                  : RenderTextReport(context);
     }
     if (context.print_suppressions && config.format == TL_FORMAT_TEXT)
       report += RenderSuppressionUse(context);
