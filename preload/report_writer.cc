@@ -104,6 +104,15 @@ int WriterMain(void* opaque) {
   return 127;
 }
 
+// A program that closed its standard streams gets EBADF writing to them; a descriptor of ours
+// there would take its writes (and hand its reads our data) while the report is made.
+int AboveStandardStreams(int fd) {
+  if (fd < 0 || fd > STDERR_FILENO) return fd;
+  const int moved = static_cast<int>(Sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1));
+  Sys(SYS_close, fd);
+  return moved;
+}
+
 bool StartsWith(const char* text, const char* prefix) {
   return strncmp(text, prefix, strlen(prefix)) == 0;
 }
@@ -165,10 +174,10 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
   request_bytes_ = threads_offset + sizeof(tl_thread) * count;
 
   g_active = this;
-  request_fd_ = static_cast<int>(
-      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-request"), MFD_CLOEXEC));
-  output_fd_ = static_cast<int>(
-      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-report"), MFD_CLOEXEC));
+  request_fd_ = AboveStandardStreams(static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-request"), MFD_CLOEXEC)));
+  output_fd_ = AboveStandardStreams(static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-report"), MFD_CLOEXEC)));
   if (request_fd_ < 0 || output_fd_ < 0 ||
       Sys(SYS_ftruncate, request_fd_, static_cast<long>(request_bytes_)) != 0) {
     error_ = "cannot create its memory file";
@@ -212,6 +221,14 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
   int sockets[2];
   if (Sys(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
           reinterpret_cast<long>(sockets)) != 0) {
+    error_ = "cannot create its socket";
+    return false;
+  }
+  sockets[0] = AboveStandardStreams(sockets[0]);
+  sockets[1] = AboveStandardStreams(sockets[1]);
+  if (sockets[0] < 0 || sockets[1] < 0) {
+    if (sockets[0] >= 0) Sys(SYS_close, sockets[0]);
+    if (sockets[1] >= 0) Sys(SYS_close, sockets[1]);
     error_ = "cannot create its socket";
     return false;
   }

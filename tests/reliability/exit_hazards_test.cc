@@ -1,0 +1,82 @@
+// Exits and descriptors the report machinery must leave as they are (programs/exit_hazards.cc),
+// each run with and without the shim:
+//  - exit() called again from an atexit handler: the process ends with that last status, as
+//    glibc makes it, not the leak status (the shim kept the first one);
+//  - an exit that waits for something outside the program (a child process, a slow pipe reader)
+//    or for an alarm is not an exit that "cannot finish": it finishes (the exit watch killed it
+//    after a second with the leak status and a report);
+//  - a program that closed its standard streams: a dump's descriptors must not take their
+//    numbers (its writes to the closed stdout landed in the writer's memory file).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "tests/reliability/harness.h"
+
+namespace reliability {
+namespace {
+
+using e2e::TempDir;
+
+TEST(ExitHazards, ExitAgainFromAnAtexitHandlerKeepsItsStatus) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, "exit_again"});
+  EXPECT_TRUE(run.ExitedWith(5)) << run.Describe();
+  EXPECT_EQ(e2e::ReportFiles(dir).size(), 1u) << run.Describe();  // the leak is still reported
+
+  TempDir bare_dir;
+  ScenarioRun bare =
+      RunScenario(bare_dir, {RELIABILITY_EXIT_HAZARDS, "exit_again"}, {.preload = false});
+  EXPECT_TRUE(bare.ExitedWith(5)) << bare.Describe();
+}
+
+class ExitWaitingOutside : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(ExitWaitingOutside, FinishesAsWithoutTheTool) {
+  const auto [scenario, said] = GetParam();
+  for (const bool preload : {true, false}) {
+    TempDir dir;
+    ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, scenario},
+                                  {.preload = preload, .timeout = std::chrono::seconds(30)});
+    EXPECT_TRUE(run.ExitedWith(0)) << (preload ? "with" : "without") << " the shim\n"
+                                   << run.Describe();
+    EXPECT_NE(run.output.find(said), std::string::npos) << run.Describe();
+    EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << run.Describe();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Waits, ExitWaitingOutside,
+                         ::testing::Values(std::pair{"child_in_exit", "joined"},
+                                           std::pair{"slow_reader_in_exit", "joined"},
+                                           std::pair{"alarm_in_exit", "posted"}),
+                         [](const auto& info) { return std::string(info.param.first); });
+
+// Any open() in the process — a library's, the shim's own reads of /proc — takes a closed low
+// descriptor for the microseconds it is open, so a few probes may land there by chance; the
+// writer's memory files and socket held them for the whole dump (about 40 writes landed in
+// them per dump).
+TEST(ExitHazards, DumpsLeaveTheClosedStandardStreamsClosed) {
+  constexpr int kByChance = 10;
+  for (const bool preload : {true, false}) {
+    TempDir dir;
+    ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, "closed_stdout"},
+                                  {.preload = preload, .timeout = std::chrono::seconds(30)});
+    EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+    const std::string writes = PrintedValue(run.output, "closed_stdout_writes");
+    const std::string reads = PrintedValue(run.output, "closed_stdin_reads");
+    ASSERT_FALSE(writes.empty() || reads.empty()) << run.Describe();
+    EXPECT_LE(std::stoi(writes), preload ? kByChance : 0) << run.Describe();
+    EXPECT_LE(std::stoi(reads), preload ? kByChance : 0) << run.Describe();
+    if (preload) {  // the three dumps, one JSON line each
+      const std::vector<std::string> files = e2e::ReportFiles(dir);
+      ASSERT_EQ(files.size(), 1u) << run.Describe();
+      const std::string lines = ReadWholeFile(files[0]);
+      EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 3) << run.Describe();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace reliability
