@@ -97,6 +97,16 @@ int WriterMain(void* opaque) {
       Sys(SYS_exit, 127);
     }
   }
+  // The standard streams on /dev/null before the exec: what the loader says when it cannot
+  // load the writer (a library of the program's LD_LIBRARY_PATH that does not fit it, LD_DEBUG)
+  // must not land in the program's output.
+  const long null = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/dev/null"), O_RDWR);
+  if (null >= 0) {
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+      if (fd != null) Sys(SYS_dup2, null, fd);
+    }
+    if (null > STDERR_FILENO) Sys(SYS_close, null);
+  }
   Sys(SYS_execve, reinterpret_cast<long>(args->path), reinterpret_cast<long>(args->argv),
       reinterpret_cast<long>(args->envp));
   args->exec_errno = errno != 0 ? errno : ENOEXEC;

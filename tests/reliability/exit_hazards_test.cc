@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,25 @@ TEST(ExitHazards, ExitAgainFromAnAtexitHandlerKeepsItsStatus) {
   ScenarioRun bare =
       RunScenario(bare_dir, {RELIABILITY_EXIT_HAZARDS, "exit_again"}, {.preload = false});
   EXPECT_TRUE(bare.ExitedWith(5)) << bare.Describe();
+}
+
+// The program's LD_LIBRARY_PATH holds a library the writer cannot load (a bundled libstdc++ or
+// libdw of another version): the loader's complaint went to the program's stderr. The report
+// falls back to the shim's plain one; the program's output is its own.
+TEST(ExitHazards, AWriterThatCannotLoadSaysNothingInTheProgramsOutput) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/libs");
+  std::ofstream(dir.path() + "/libs/libdw.so.1");  // empty: "file too short"
+  const e2e::EnvChanges env{{"LD_LIBRARY_PATH", dir.path() + "/libs"}};
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, "exit_again"}, {.env = env});
+  EXPECT_TRUE(run.ExitedWith(5)) << run.Describe();
+  EXPECT_EQ(run.output.find("threadleak-write-report"), std::string::npos) << run.Describe();
+  EXPECT_EQ(run.output, "handler calls exit(5)\n") << run.Describe();
+
+  TempDir bare_dir;
+  ScenarioRun bare = RunScenario(bare_dir, {RELIABILITY_EXIT_HAZARDS, "exit_again"},
+                                 {.preload = false, .env = env});
+  EXPECT_EQ(bare.output, "handler calls exit(5)\n") << bare.Describe();
 }
 
 class ExitWaitingOutside : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
