@@ -120,7 +120,8 @@ void FinishCheck() {
 // leak status for a program that ended well.
 [[noreturn]] void EndAfterLeakReport(int status) {
   FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
-  _exit(status != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
+  // The status the parent sees is its low byte: exit(256) is a success, and gets the leak status.
+  _exit((status & 0xff) != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
 }
 
 bool MayCheck() {

@@ -34,6 +34,19 @@ TEST(ExitHazards, ExitAgainFromAnAtexitHandlerKeepsItsStatus) {
   EXPECT_TRUE(bare.ExitedWith(5)) << bare.Describe();
 }
 
+// exit(256) ends with 0 (the low byte): with a leak that is a program that ended well, and the
+// leak status is due (the shim passed 256 on, and the parent saw 0).
+TEST(ExitHazards, ExitWithAStatusWhoseLowByteIsZeroGetsTheLeakStatus) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, "exit_256"});
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+
+  TempDir bare_dir;
+  ScenarioRun bare =
+      RunScenario(bare_dir, {RELIABILITY_EXIT_HAZARDS, "exit_256"}, {.preload = false});
+  EXPECT_TRUE(bare.ExitedWith(0)) << bare.Describe();
+}
+
 // The program's LD_LIBRARY_PATH holds a library the writer cannot load (a bundled libstdc++ or
 // libdw of another version): the loader's complaint went to the program's stderr. The report
 // falls back to the shim's plain one; the program's output is its own.

@@ -3,6 +3,7 @@
 //
 // Usage: exit_hazards exit_again          a leaked thread; main returns 0 and an atexit handler
 //                                         calls exit(5): the process ends with 5
+//        exit_hazards exit_256            a leaked thread; exit(256), which the parent sees as 0
 //        exit_hazards child_in_exit       a static destructor joins a thread that waits for a
 //                                         child process running 2 s: prints "joined", ends with 0
 //        exit_hazards slow_reader_in_exit an atexit handler joins a thread writing 256 KiB to a
@@ -59,6 +60,13 @@ int RunExitAgain() {
   std::atexit(ExitAgain);
   SleepMs(50);
   return 0;
+}
+
+// --- exit_256
+int RunExit256() {
+  StartLeakedThread();
+  SleepMs(50);
+  std::exit(256);
 }
 
 // --- child_in_exit
@@ -196,6 +204,7 @@ int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOFBF, 4096);
   const std::string scenario = argc > 1 ? argv[1] : "";
   if (scenario == "exit_again") return RunExitAgain();
+  if (scenario == "exit_256") return RunExit256();
   if (scenario == "child_in_exit") return RunChildInExit();
   if (scenario == "slow_reader_in_exit") return RunSlowReaderInExit();
   if (scenario == "alarm_in_exit") return RunAlarmInExit();
