@@ -87,6 +87,26 @@ INSTANTIATE_TEST_SUITE_P(Waits, ExitWaitingOutside,
                                            std::pair{"alarm_in_exit", "posted"}),
                          [](const auto& info) { return std::string(info.param.first); });
 
+// A program that is a subreaper (a supervisor; a container's init is one too) adopts its orphaned
+// descendants: the writer, orphaned as soon as it had exec'd, came back to it, and its end was a
+// SIGCHLD and a child in wait(-1) the program never made.
+TEST(ExitHazards, ASubreapersDumpsLeaveItNoChildAndNoSigchld) {
+  for (const bool preload : {true, false}) {
+    TempDir dir;
+    ScenarioRun run = RunScenario(dir, {RELIABILITY_EXIT_HAZARDS, "subreaper_dump"},
+                                  {.preload = preload, .timeout = std::chrono::seconds(30)});
+    EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+    EXPECT_EQ(PrintedValue(run.output, "sigchld"), "0") << run.Describe();
+    EXPECT_EQ(PrintedValue(run.output, "children"), "none") << run.Describe();
+    if (preload) {  // the two dumps
+      const std::vector<std::string> files = e2e::ReportFiles(dir);
+      ASSERT_EQ(files.size(), 1u) << run.Describe();
+      const std::string lines = ReadWholeFile(files[0]);
+      EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 2) << run.Describe();
+    }
+  }
+}
+
 // Any open() in the process — a library's, the shim's own reads of /proc — takes a closed low
 // descriptor for the microseconds it is open, so a few probes may land there by chance; the
 // writer's memory files and socket held them for the whole dump (about 40 writes landed in

@@ -11,14 +11,19 @@
 //                                         prints "joined", ends with 0
 //        exit_hazards alarm_in_exit       an atexit handler waits on a semaphore that a SIGALRM
 //                                         handler posts 2 s later: prints "posted", ends with 0
+//        exit_hazards subreaper_dump      a subreaper (a supervisor, a container's init) with
+//                                         SIGCHLD blocked; two dumps are made (under the shim);
+//                                         prints sigchld=0|1 and children=none|some (wait(-1))
 //        exit_hazards closed_stdout       closes 0-2, a thread keeps trying to write to fd 1 and
 //                                         read fd 0 while three dumps are made (under the shim);
 //                                         prints how many of those calls worked
 //                                         (closed_stdout_writes=N, closed_stdin_reads=N)
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,6 +169,29 @@ int RunAlarmInExit() {
   return 0;
 }
 
+// --- subreaper_dump
+int RunSubreaperDump() {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return 3;
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &child, nullptr);
+  StartLeakedThread();
+  SleepMs(50);
+  for (int i = 0; i < 2; ++i) {
+    threadleak::RequestDump(getpid());  // false without the shim: nothing to ask
+    SleepMs(500);
+  }
+  sigset_t pending;
+  sigpending(&pending);
+  int status = 0;
+  const pid_t waited = waitpid(-1, &status, WNOHANG);
+  std::printf("sigchld=%d\nchildren=%s\n", sigismember(&pending, SIGCHLD),
+              waited == -1 && errno == ECHILD ? "none" : "some");
+  std::fflush(stdout);
+  _exit(0);  // (the leaked thread is not what this asks about)
+}
+
 // --- closed_stdout
 std::atomic<int> g_writes_worked{0};
 std::atomic<int> g_reads_worked{0};
@@ -208,6 +236,7 @@ int main(int argc, char** argv) {
   if (scenario == "child_in_exit") return RunChildInExit();
   if (scenario == "slow_reader_in_exit") return RunSlowReaderInExit();
   if (scenario == "alarm_in_exit") return RunAlarmInExit();
+  if (scenario == "subreaper_dump") return RunSubreaperDump();
   if (scenario == "closed_stdout") return RunClosedStdout();
   std::fprintf(stderr, "exit_hazards: unknown scenario '%s'\n", scenario.c_str());
   return 2;
