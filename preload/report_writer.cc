@@ -64,6 +64,7 @@ struct SpawnArgs {
   char* writer_stack;  // the top of the writer's stack until it execs
   int exec_errno;      // written by a child when the writer cannot start
   pid_t writer_pid;    // written by the intermediate child
+  pid_t program_pid;   // the intermediate child's parent
   // The intermediate child's progress (a futex word): kSpawning, then kWriterStarted once the
   // writer has exec'd (or failed to), then kWriterEnded once it has ended — not yet reaped, so
   // its pid stays its own and the shim may still kill it.
@@ -104,6 +105,11 @@ void Publish(std::atomic<uint32_t>* word, uint32_t value) {
 
 int IntermediateMain(void* opaque) {
   auto* args = static_cast<SpawnArgs*>(opaque);
+  // The program killed in the middle of a report takes this child with it (it would wait for
+  // the shim's word for good, keeping the program's memory): the death of the thread that
+  // started it kills it.
+  Sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (Sys(SYS_getppid) != args->program_pid) Sys(SYS_exit, 0);
   const pid_t pid = clone(WriterMain, args->writer_stack, CLONE_VM | CLONE_VFORK, args);
   if (pid <= 0 && args->exec_errno == 0) args->exec_errno = EAGAIN;
   args->writer_pid = pid;
@@ -359,6 +365,7 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count) {
   args->fds[2] = sockets[1];
   args->writer_stack = spawn_memory_ + 2 * kChildStackBytes;
   args->writer_pid = -1;
+  args->program_pid = getpid();
   spawn_args_ = args;
 
   // Every signal blocked in the children: no handler of the program may run on their stacks
