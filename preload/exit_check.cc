@@ -40,7 +40,8 @@ enum ExitCheckState : uint32_t { kNotChecked, kExiting, kChecking, kChecked };
 constinit std::atomic<uint32_t> g_exit_check{kNotChecked};  // a futex word
 constinit std::atomic<int32_t> g_waiting_tids[32] = {};     // threads waiting for the check
 constinit std::atomic<int32_t> g_exiting_tid{0};            // the thread whose exit runs
-constinit int g_exit_status = 0;
+// Written by the exiting thread (again by a nested exit()), read by the reporter on a hang.
+constinit std::atomic<int> g_exit_status{0};
 constinit MainFn g_program_main = nullptr;
 using LoaderFiniFn = void (*)();
 constinit LoaderFiniFn g_loader_fini = nullptr;  // ld.so's _dl_fini, as __libc_start_main got it
@@ -62,7 +63,7 @@ int MainWrapper(int argc, char** argv, char** envp) {
 void LoaderFiniThenCheck() {
   if (!OwnsToolState()) g_exit_handlers_lost.store(true, std::memory_order_release);
   g_loader_fini();
-  RunExitCheck(g_exit_status);
+  RunExitCheck(g_exit_status.load(std::memory_order_relaxed));
 }
 
 // Waits until the exit another thread runs is over. If it reported leaks the process ends there,
@@ -119,7 +120,8 @@ void FinishCheck() {
 // leak status for a program that ended well.
 [[noreturn]] void EndAfterLeakReport(int status) {
   FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
-  _exit(status != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
+  // The status the parent sees is its low byte: exit(256) is a success, and gets the leak status.
+  _exit((status & 0xff) != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
 }
 
 bool MayCheck() {
@@ -144,14 +146,19 @@ void BeginExit(int status) {
   const auto self = static_cast<int32_t>(gettid());
   uint32_t expected = kNotChecked;
   if (g_exit_check.compare_exchange_strong(expected, kExiting, std::memory_order_acq_rel)) {
-    g_exit_status = status;
+    g_exit_status.store(status, std::memory_order_relaxed);
     g_exiting_tid.store(self, std::memory_order_release);
     if (g_exit_handlers_lost.load(std::memory_order_acquire)) return RunExitCheck(status);
     NoteExitBegan();  // the reporter watches that the exit does not hang (reporter.h)
     return;
   }
   if (expected == kChecked) return;
-  if (g_exiting_tid.load(std::memory_order_acquire) == self) return;  // exit() after main's return
+  if (g_exiting_tid.load(std::memory_order_acquire) == self) {
+    // exit() after main's return, or exit() again from an atexit handler or a signal handler of
+    // the exiting thread: glibc ends the process with this last status, and so does the check.
+    if (expected == kExiting) g_exit_status.store(status, std::memory_order_relaxed);
+    return;
+  }
   WaitForTheCheck();
 }
 
@@ -175,7 +182,8 @@ void RunExitCheck(int status) {
       return;
     }
   } while (!g_exit_check.compare_exchange_weak(expected, kChecking, std::memory_order_acq_rel));
-  if (expected == kNotChecked) g_exit_status = status;  // the exit began where no hook saw it
+  if (expected == kNotChecked)
+    g_exit_status.store(status, std::memory_order_relaxed);  // the exit began where no hook saw it
   ToolScope scope;
   const Options& options = GlobalOptions();
   int leaks = 0;
@@ -189,7 +197,7 @@ void RunExitCheck(int status) {
     ReleaseThreadList(&list);
   }
   if (leaks == 0) return FinishCheck();  // none, or every thread still alive is suppressed
-  EndAfterLeakReport(g_exit_status);
+  EndAfterLeakReport(g_exit_status.load(std::memory_order_relaxed));
 }
 
 void ReportExitHang(int32_t exiting_tid) {
@@ -224,7 +232,7 @@ void ReportExitHang(int32_t exiting_tid) {
   // The exit cannot finish: the process ends here, with the leak status even if every thread
   // left was suppressed (the program's own exit was going to hang).
   (void)leaks;
-  EndAfterLeakReport(g_exit_status);
+  EndAfterLeakReport(g_exit_status.load(std::memory_order_relaxed));
 }
 
 // fflush(NULL) would lock every stream, and a leaked thread blocked in fgets() holds the lock of

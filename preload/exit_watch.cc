@@ -2,10 +2,12 @@
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 
 #include <algorithm>
 
 #include "preload/options.h"
+#include "preload/real_functions.h"
 #include "preload/reporter.h"
 #include "preload/thread_scan.h"
 
@@ -20,26 +22,43 @@ bool IsFutexWait(long number) {
   return number == SYS_futex || number == SYS_futex_waitv;
 }
 
-// A wait that may end by itself: a sleep, a futex wait with a timeout, a poll family call
-// (whose timeout /proc does not show).
+// A wait that may end by itself: a sleep, a futex wait with a timeout, a signal wait (whose
+// timeout /proc does not show).
 bool MayWakeByItself(const SyscallState& state) {
   switch (state.number) {
     case SYS_nanosleep:
     case SYS_clock_nanosleep:
-    case SYS_poll:
-    case SYS_ppoll:
-    case SYS_select:
-    case SYS_pselect6:
-    case SYS_epoll_wait:
-    case SYS_epoll_pwait:
-    case SYS_epoll_pwait2:
     case SYS_rt_sigtimedwait:
       return true;
     case SYS_futex:
+    case SYS_futex_waitv:
       return state.fourth_argument != 0;
     default:
       return false;
   }
+}
+
+// A wait that only the program's own threads (or a signal) end: a futex wait, pause.
+bool EndedOnlyFromWithin(const SyscallState& state) {
+  return IsFutexWait(state.number) || state.number == SYS_pause ||
+         state.number == SYS_rt_sigsuspend;
+}
+
+// Any other system call waits on the world outside the program, which ends it in its own time:
+// a descriptor (a pipe whose reader is slow, a socket, a terminal, the poll family), a child
+// process (wait4), a file lock. An exit that waits for such a thread has not stopped for good,
+// however long it lasts: without the tool it would finish.
+bool OutsideMayEnd(const SyscallState& state) {
+  return !state.running && state.number >= 0 && !EndedOnlyFromWithin(state) &&
+         !MayWakeByItself(state);
+}
+
+// An alarm (ITIMER_REAL, alarm()) may run a handler that ends the wait. The other two interval
+// timers count CPU time, which a process whose threads all wait does not use.
+bool AlarmArmed() {
+  itimerval timer{};
+  return Real().syscall(SYS_getitimer, ITIMER_REAL, &timer) == 0 &&
+         (timer.it_value.tv_sec != 0 || timer.it_value.tv_usec != 0);
 }
 
 uint64_t Mix(uint64_t hash, uint64_t value) {
@@ -63,7 +82,7 @@ bool ExitWatch::Stopped(int32_t exiting_tid, int64_t now_ns) {
     return false;
   }
   uint64_t view = Mix(0, exiting_tid, exiting);
-  bool some_could_wake = false;
+  bool some_could_wake = AlarmArmed();
   // The task list, in memory of its own (this runs in the reporter thread; no malloc).
   const size_t bytes = sizeof(int32_t) * kMaxTasks;
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -76,7 +95,7 @@ bool ExitWatch::Stopped(int32_t exiting_tid, int64_t now_ns) {
     if (tid == exiting_tid || IsToolThread(tid)) continue;
     const SyscallState state = ReadSyscallState(tid);
     if (!state.known) continue;  // ended meanwhile
-    if (state.running) moving = true;
+    if (state.running || OutsideMayEnd(state)) moving = true;
     some_could_wake = some_could_wake || MayWakeByItself(state);
     view = Mix(view, tid, state);
   }

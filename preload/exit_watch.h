@@ -6,9 +6,11 @@
 // Stopped for good: the exiting thread sits in a futex wait (a lock, a condition variable, a
 // join, the loader's lock — the waits a destructor hangs in) and neither it nor any other thread
 // of the program has moved or run since. How long that must last: the grace period (linger_ms,
-// at least 1 s) when every other thread waits without a time limit too (futex waits without a
-// timeout, pause, reads — nothing wakes them but another thread or the outside); 10 s when some
-// thread could wake by itself (a sleep, a timed wait, a poll with a timeout).
+// at least 1 s) when every other thread waits without a time limit too, in a wait only another
+// thread of the program or a signal ends (a futex wait without a timeout, pause); 10 s when some
+// thread could wake by itself (a sleep, a timed wait) or an alarm is armed. Never while some
+// thread waits on the world outside (a descriptor, the poll family, a child process, a file
+// lock): a slow pipe reader or a long child ends that wait in its own time, and the exit with it.
 #ifndef THREADLEAK_PRELOAD_EXIT_WATCH_H_
 #define THREADLEAK_PRELOAD_EXIT_WATCH_H_
 

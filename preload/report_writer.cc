@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <new>
 
 #include "preload/clock.h"
 #include "preload/departed_modules.h"
@@ -49,8 +52,10 @@ size_t AlignUp(size_t value, size_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
 }
 
-// What the vfork-style children need; they share this memory with the parent until the writer
-// execs.
+}  // namespace
+
+// What the children need, in memory of its own (the spawn memory, which also holds their
+// stacks): the intermediate child shares it with the program until the shim has reaped it.
 struct SpawnArgs {
   const char* path;
   char* const* argv;
@@ -59,27 +64,81 @@ struct SpawnArgs {
   char* writer_stack;  // the top of the writer's stack until it execs
   int exec_errno;      // written by a child when the writer cannot start
   pid_t writer_pid;    // written by the intermediate child
+  pid_t program_pid;   // the intermediate child's parent
+  // The intermediate child's progress (a futex word): kSpawning, then kWriterStarted once the
+  // writer has exec'd (or failed to), then kWriterEnded once it has ended — not yet reaped, so
+  // its pid stays its own and the shim may still kill it.
+  std::atomic<uint32_t> progress;
+  std::atomic<uint32_t> reap;  // a futex word: 1 when the shim lets the intermediate child reap
 };
+
+namespace {
+
+enum : uint32_t { kSpawning, kWriterStarted, kWriterEnded };
 
 // The writer is the program's grandchild: the kernel sets the exit signal of any process that
 // execs to SIGCHLD, so a child that execs would send the program a SIGCHLD it never asked for
 // (and a signal thread in sigwaitinfo would see it). The intermediate child, which never execs,
-// has no exit signal; the writer, orphaned as soon as it has exec'd, reports its end to init
-// (or the nearest subreaper), never to the program.
+// has no exit signal, and it stays the writer's parent until the shim has reaped it: an orphaned
+// writer would go to the nearest subreaper, which may be the program itself (a supervisor, a
+// container's init) — its SIGCHLD and its wait(-1) would see the writer end.
+//
+// The intermediate child shares the program's memory and the thread-local storage of the thread
+// making the report (no TLS of its own): system calls only, which write errno only when they
+// fail, and its signals stay blocked.
 int WriterMain(void* opaque);
+
+void WaitWhile(std::atomic<uint32_t>* word, uint32_t value, const timespec* timeout) {
+  while (word->load(std::memory_order_acquire) == value) {
+    if (Sys(SYS_futex, reinterpret_cast<long>(word), FUTEX_WAIT, value,
+            reinterpret_cast<long>(timeout)) != 0 &&
+        timeout != nullptr && errno == ETIMEDOUT) {
+      return;
+    }
+  }
+}
+
+void Publish(std::atomic<uint32_t>* word, uint32_t value) {
+  word->store(value, std::memory_order_release);
+  Sys(SYS_futex, reinterpret_cast<long>(word), FUTEX_WAKE, INT32_MAX);
+}
 
 int IntermediateMain(void* opaque) {
   auto* args = static_cast<SpawnArgs*>(opaque);
-  pid_t pid = clone(WriterMain, args->writer_stack, CLONE_VM | CLONE_VFORK, args);
-  if (pid <= 0 && args->exec_errno == 0) args->exec_errno = errno != 0 ? errno : EAGAIN;
+  // The program killed in the middle of a report takes this child with it (it would wait for
+  // the shim's word for good, keeping the program's memory): the death of the thread that
+  // started it kills it.
+  Sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (Sys(SYS_getppid) != args->program_pid) Sys(SYS_exit, 0);
+  const pid_t pid = clone(WriterMain, args->writer_stack, CLONE_VM | CLONE_VFORK, args);
+  if (pid <= 0 && args->exec_errno == 0) args->exec_errno = EAGAIN;
   args->writer_pid = pid;
+  // Nothing of the program's is this child's to hold (a pipe's write end would keep its reader
+  // waiting), and the writer must see the end of file when the shim closes its socket.
+  if (Sys(SYS_close_range, 0, ~0u, 0) != 0) {
+    for (int fd : args->fds) Sys(SYS_close, fd);
+  }
+  Publish(&args->progress, kWriterStarted);
+  if (pid > 0) {
+    siginfo_t info;
+    while (Sys(SYS_waitid, P_PID, pid, reinterpret_cast<long>(&info), WEXITED | WNOWAIT | __WALL,
+               0) != 0 &&
+           errno == EINTR) {
+    }
+  }
+  Publish(&args->progress, kWriterEnded);
+  WaitWhile(&args->reap, 0, nullptr);
+  if (pid > 0) {
+    int status;
+    Sys(SYS_wait4, pid, reinterpret_cast<long>(&status), __WALL, 0);
+  }
   Sys(SYS_exit, 0);
   return 0;
 }
 
-// Runs in the writer before its exec, on a stack of its own, sharing the parent's memory (the
-// parent and the intermediate child are suspended until the exec): system calls only. errno is
-// the parent's thread's (same TLS), which the parent saves around the report.
+// Runs in the writer before its exec, on a stack of its own, sharing the program's memory (the
+// intermediate child is suspended until the exec): system calls only. errno is that of the
+// thread making the report (same TLS).
 int WriterMain(void* opaque) {
   auto* args = static_cast<SpawnArgs*>(opaque);
   int high[3];
@@ -97,11 +156,30 @@ int WriterMain(void* opaque) {
       Sys(SYS_exit, 127);
     }
   }
+  // The standard streams on /dev/null before the exec: what the loader says when it cannot
+  // load the writer (a library of the program's LD_LIBRARY_PATH that does not fit it, LD_DEBUG)
+  // must not land in the program's output.
+  const long null = Sys(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/dev/null"), O_RDWR);
+  if (null >= 0) {
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+      if (fd != null) Sys(SYS_dup2, null, fd);
+    }
+    if (null > STDERR_FILENO) Sys(SYS_close, null);
+  }
   Sys(SYS_execve, reinterpret_cast<long>(args->path), reinterpret_cast<long>(args->argv),
       reinterpret_cast<long>(args->envp));
   args->exec_errno = errno != 0 ? errno : ENOEXEC;
   Sys(SYS_exit, 127);
   return 127;
+}
+
+// A program that closed its standard streams gets EBADF writing to them; a descriptor of ours
+// there would take its writes (and hand its reads our data) while the report is made.
+int AboveStandardStreams(int fd) {
+  if (fd < 0 || fd > STDERR_FILENO) return fd;
+  const int moved = static_cast<int>(Sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1));
+  Sys(SYS_close, fd);
+  return moved;
 }
 
 bool StartsWith(const char* text, const char* prefix) {
@@ -144,6 +222,34 @@ void CloseReportWriterAfterFork() {
   }
   writer->pid_ = -1;
   writer->ptracer_set_ = false;
+  // The intermediate child is the parent's, and so is its memory's use.
+  writer->intermediate_ = -1;
+  writer->spawn_memory_ = nullptr;
+  writer->spawn_args_ = nullptr;
+}
+
+void ReportWriter::ReapChildren() {
+  if (intermediate_ > 0) {
+    SpawnArgs* args = spawn_args_;
+    // A writer that does not end within a second of the end of file (stopped, or stuck) is
+    // killed: it is not reaped before the release below, so its pid is still its own.
+    const timespec second{1, 0};
+    WaitWhile(&args->progress, kWriterStarted, &second);
+    if (args->progress.load(std::memory_order_acquire) != kWriterEnded && pid_ > 0) {
+      Sys(SYS_kill, pid_, SIGKILL);
+      WaitWhile(&args->progress, kWriterStarted, nullptr);
+    }
+    Publish(&args->reap, 1);
+    int status;
+    while (Sys(SYS_wait4, intermediate_, reinterpret_cast<long>(&status), __WCLONE, 0) < 0 &&
+           errno == EINTR) {
+    }
+    intermediate_ = -1;
+  }
+  pid_ = -1;
+  if (spawn_memory_ != nullptr) munmap(spawn_memory_, spawn_bytes_);
+  spawn_memory_ = nullptr;
+  spawn_args_ = nullptr;
 }
 
 void ReportWriter::Fail(const char* why) {
@@ -165,10 +271,10 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, int fata
   request_bytes_ = threads_offset + sizeof(tl_thread) * count;
 
   g_active = this;
-  request_fd_ = static_cast<int>(
-      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-request"), MFD_CLOEXEC));
-  output_fd_ = static_cast<int>(
-      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-report"), MFD_CLOEXEC));
+  request_fd_ = AboveStandardStreams(static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-request"), MFD_CLOEXEC)));
+  output_fd_ = AboveStandardStreams(static_cast<int>(
+      Sys(SYS_memfd_create, reinterpret_cast<long>("threadleak-report"), MFD_CLOEXEC)));
   if (request_fd_ < 0 || output_fd_ < 0 ||
       Sys(SYS_ftruncate, request_fd_, static_cast<long>(request_bytes_)) != 0) {
     error_ = "cannot create its memory file";
@@ -216,72 +322,92 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, int fata
     error_ = "cannot create its socket";
     return false;
   }
+  sockets[0] = AboveStandardStreams(sockets[0]);
+  sockets[1] = AboveStandardStreams(sockets[1]);
+  if (sockets[0] < 0 || sockets[1] < 0) {
+    if (sockets[0] >= 0) Sys(SYS_close, sockets[0]);
+    if (sockets[1] >= 0) Sys(SYS_close, sockets[1]);
+    error_ = "cannot create its socket";
+    return false;
+  }
   control_fd_ = sockets[0];
 
-  // The child's stack, then its environment: the program's, less what would load anything
-  // into the writer (it must not run the shim itself, nor a preloaded allocator).
+  // The children's stacks and arguments, then the writer's environment: the program's, less
+  // what would load anything into the writer (it must not run the shim itself, nor a preloaded
+  // allocator).
   size_t environment_count = 0;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) ++environment_count;
   environment_count = std::min(environment_count, kMaxEnvironment);
-  // Two stacks (the intermediate child's, the writer's), then the environment.
-  const size_t spawn_bytes = 2 * kChildStackBytes + sizeof(char*) * (environment_count + 1);
-  void* spawn_memory = mmap(nullptr, spawn_bytes, PROT_READ | PROT_WRITE,
+  const size_t args_offset = 2 * kChildStackBytes;
+  const size_t envp_offset = args_offset + AlignUp(sizeof(SpawnArgs), 64);
+  spawn_bytes_ = envp_offset + sizeof(char*) * (environment_count + 1);
+  void* spawn_memory = mmap(nullptr, spawn_bytes_, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (spawn_memory == MAP_FAILED) {
     Sys(SYS_close, sockets[1]);
     error_ = "cannot map its stack";
     return false;
   }
-  auto* spawn_base = static_cast<char*>(spawn_memory);
-  auto** envp = reinterpret_cast<char**>(spawn_base + 2 * kChildStackBytes);
+  spawn_memory_ = static_cast<char*>(spawn_memory);
+  auto** envp = reinterpret_cast<char**>(spawn_memory_ + envp_offset);
   size_t kept = 0;
   for (size_t i = 0; i < environment_count && environ[i] != nullptr; ++i) {
     if (StartsWith(environ[i], "LD_PRELOAD=") || StartsWith(environ[i], "LD_AUDIT=")) continue;
     envp[kept++] = environ[i];
   }
   envp[kept] = nullptr;
-  char* argv[] = {const_cast<char*>(kWriterName), nullptr};
-  SpawnArgs args{g_writer_path,
-                 argv,
-                 envp,
-                 {request_fd_, output_fd_, sockets[1]},
-                 spawn_base + 2 * kChildStackBytes,
-                 0,
-                 -1};
+  static char* const argv[] = {const_cast<char*>(kWriterName), nullptr};
+  auto* args = new (spawn_memory_ + args_offset) SpawnArgs{};
+  args->path = g_writer_path;
+  args->argv = argv;
+  args->envp = envp;
+  args->fds[0] = request_fd_;
+  args->fds[1] = output_fd_;
+  args->fds[2] = sockets[1];
+  args->writer_stack = spawn_memory_ + 2 * kChildStackBytes;
+  args->writer_pid = -1;
+  args->program_pid = getpid();
+  spawn_args_ = args;
 
-  // Every signal blocked until the exec: no handler of the program may run on the child's
-  // stack with the parent's memory. The writer unblocks them itself.
+  // Every signal blocked in the children: no handler of the program may run on their stacks
+  // with the program's memory. The writer unblocks them itself after its exec.
   sigset_t all, previous;
   sigfillset(&all);
   Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&all),
       reinterpret_cast<long>(&previous), _NSIG / 8);
   // No exit signal for the intermediate child: the program gets no SIGCHLD, and its wait(-1)
   // cannot take it (only __WCLONE or __WALL waits see it).
-  pid_t intermediate =
-      clone(IntermediateMain, spawn_base + kChildStackBytes, CLONE_VM | CLONE_VFORK, &args);
-  int clone_errno = errno;
-  if (intermediate > 0) {
-    int status;
-    while (Sys(SYS_wait4, intermediate, reinterpret_cast<long>(&status), __WCLONE, 0) < 0 &&
-           errno == EINTR) {
-    }
-  } else {
-    args.exec_errno = clone_errno;
-  }
+  intermediate_ = clone(IntermediateMain, spawn_memory_ + kChildStackBytes, CLONE_VM, args);
   Sys(SYS_rt_sigprocmask, SIG_SETMASK, reinterpret_cast<long>(&previous), 0, _NSIG / 8);
-  munmap(spawn_memory, spawn_bytes);
   Sys(SYS_close, sockets[1]);
-  pid_ = args.writer_pid;
+  if (intermediate_ <= 0) {
+    intermediate_ = -1;
+    error_ = "cannot start a process";
+    return false;
+  }
+  // Until the writer has exec'd; a child killed meanwhile (the OOM killer) ends the wait.
+  const timespec tick{0, 100'000'000};
+  while (args->progress.load(std::memory_order_acquire) == kSpawning) {
+    WaitWhile(&args->progress, kSpawning, &tick);
+    int status;
+    if (args->progress.load(std::memory_order_acquire) == kSpawning &&
+        Sys(SYS_wait4, intermediate_, reinterpret_cast<long>(&status), __WCLONE | WNOHANG, 0) ==
+            intermediate_) {
+      intermediate_ = -1;
+      error_ = "cannot start a process";
+      return false;
+    }
+  }
+  pid_ = args->writer_pid;
   if (pid_ <= 0) {
     pid_ = -1;
     error_ =
-        args.exec_errno == EAGAIN ? "cannot start a process (EAGAIN)" : "cannot start a process";
+        args->exec_errno == EAGAIN ? "cannot start a process (EAGAIN)" : "cannot start a process";
     return false;
   }
-  if (args.exec_errno != 0) {
-    pid_ = -1;  // it has exited already
-    Fail(args.exec_errno == ENOENT ? "threadleak-write-report not found next to libthreadleak.so"
-                                   : "cannot execute threadleak-write-report");
+  if (args->exec_errno != 0) {
+    Fail(args->exec_errno == ENOENT ? "threadleak-write-report not found next to libthreadleak.so"
+                                    : "cannot execute threadleak-write-report");
     return false;
   }
   if (YamaRestrictsToDescendants()) {
@@ -361,8 +487,11 @@ ReportWriter::~ReportWriter() {
   const int saved_errno = errno;
   if (g_active == this) g_active = nullptr;
   if (output_ != nullptr) munmap(const_cast<char*>(output_), output_size_);
-  // The writer reads the end of file and exits; init (not this process) reaps it.
+  // The writer reads the end of file and exits; its parent, the intermediate child, reaps it
+  // once told, and this process reaps that one.
   if (control_fd_ >= 0) Sys(SYS_close, control_fd_);
+  control_fd_ = -1;
+  ReapChildren();
   if (ptracer_set_) Sys(SYS_prctl, PR_SET_PTRACER, 0, 0, 0, 0);
   if (request_ != nullptr) munmap(request_, request_bytes_);
   if (request_fd_ >= 0) Sys(SYS_close, request_fd_);

@@ -8,9 +8,10 @@
 //   writer.Render(threads, count);             // the finished report, in Output()
 //
 // Everything here takes no lock and allocates nothing the program shares: memfd_create, mmap,
-// socketpair, clone(CLONE_VM | CLONE_VFORK) on a stack of its own, execve, read and write on
-// the socket, wait4 — system calls only. So a report can be made while a leaked thread holds
-// malloc's lock, the loader's lock or stdio's.
+// socketpair, clone(CLONE_VM) of an intermediate child on a stack of its own that starts the
+// writer with clone(CLONE_VM | CLONE_VFORK) and execve and stays its parent until it ends, read
+// and write on the socket, futex, wait4 — system calls only. So a report can be made while a leaked
+// thread holds malloc's lock, the loader's lock or stdio's.
 //
 // The writer is started with every signal blocked and no exit signal (so the program gets no
 // SIGCHLD and its wait(-1) never sees it), with the program's environment less LD_PRELOAD and
@@ -27,6 +28,8 @@
 #include "preload/report_request.h"
 
 namespace threadleak {
+
+struct SpawnArgs;  // report_writer.cc
 
 // Finds the writer next to the shim, at start-up (dladdr takes the loader's lock, which a
 // report must never wait for).
@@ -62,6 +65,7 @@ class ReportWriter {
  private:
   friend void CloseReportWriterAfterFork();
   bool Exchange(char command);
+  void ReapChildren();
   bool AwaitAnswer(char expected);
   void Fail(const char* why);
 
@@ -71,6 +75,10 @@ class ReportWriter {
   int output_fd_ = -1;
   int control_fd_ = -1;
   pid_t pid_ = -1;
+  pid_t intermediate_ = -1;       // the writer's parent, this process's child (no exit signal)
+  char* spawn_memory_ = nullptr;  // the children's stacks and arguments, until both are reaped
+  size_t spawn_bytes_ = 0;
+  SpawnArgs* spawn_args_ = nullptr;
   bool ptracer_set_ = false;
   const char* output_ = nullptr;
   size_t output_size_ = 0;

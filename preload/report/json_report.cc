@@ -117,9 +117,11 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   if (raw.flags & TL_THREAD_EXITING) out += ",\"exiting\":true";
   if (raw.flags & TL_THREAD_DYING) out += ",\"dying\":true";
   const ThreadAnalysis& analysis = context.AnalysisOf(thread);
-  const char* verdict = notes.suppressed_by >= 0 ? "ignored"
-                        : analysis.deadlocked    ? "deadlocked"
-                                                 : Verdict(context.snapshot->kind);
+  // The thread whose exit cannot finish is where the exit stopped, not a leak.
+  const char* verdict = notes.suppressed_by >= 0          ? "ignored"
+                        : (raw.flags & TL_THREAD_EXITING) ? "exiting"
+                        : analysis.deadlocked             ? "deadlocked"
+                                                          : Verdict(context.snapshot->kind);
   out += ",\"verdict\":" + JsonString(verdict);
   out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));
   out += ",\"reason\":" + JsonString(analysis.reason);
