@@ -202,8 +202,12 @@ TEST_F(ReportTool, PprofProfileShowsEveryThreadWithItsStateInGoToolPprof) {
   if (!go) GTEST_SKIP() << "no go (Debian: golang-go) to read the profile";
   RunResult traces = RunTool({*go, "tool", "pprof", "-traces", profile}, dir_, "traces.txt");
   ASSERT_TRUE(traces.exited && traces.exit_status == 0) << traces.output;
-  // One sample a thread, each between separator lines.
-  EXPECT_EQ(Count(traces.output, "-----------+"), 4u + 1) << traces.output;
+  // One sample a thread, each between separator lines: the 4 leaks, and gtest_leak's main
+  // thread when its exit stopped in the destructor of the static condition variable its leaked
+  // thread waits on (listed as "exiting", not a leak; whether glibc's pthread_cond_destroy waits
+  // there depends on whether the waiter was counted in yet).
+  const size_t samples = Count(traces.output, "-----------+") - 1;
+  EXPECT_TRUE(samples == 4u || samples == 5u) << traces.output;
   EXPECT_EQ(Count(traces.output, "state:  cond"), 4u) << traces.output;
   EXPECT_NE(traces.output.find("test:  Cache.RefreshesInTheBackground"), std::string::npos)
       << traces.output;
