@@ -129,6 +129,10 @@ void RunExitCheck(int status) {
   }
   if (leaks == 0) return FinishCheck();  // none, or every thread still alive is suppressed
   FlushStdioWithoutBlocking();
+  // Staging mode keeps the program's own status: the report is what the user wanted, and a
+  // service stopped with SIGTERM must end as it would without the tool. The process still
+  // ends here, as in the test-run mode, so no destructor can hang on a leaked thread.
+  if (options.staging) _exit(status);
   _exit(status != 0 ? status : static_cast<int>(options.exitcode));
 }
 
