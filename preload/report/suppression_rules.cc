@@ -47,7 +47,7 @@ bool ConditionHolds(uint32_t kind, const std::string& pattern, const SymbolizedT
 }
 
 bool Matches(const SuppressionRule& rule, const SymbolizedThread& thread) {
-  bool first = rule.runtime_thread ? IsRuntimeThread(thread, rule.pattern)
+  bool first = rule.runtime_thread ? IsRuntimeThread(thread, rule.pattern, rule.spawn_functions)
                                    : ConditionHolds(rule.kind, rule.pattern, thread);
   if (!first) return false;
   for (const SuppressionCondition& condition : rule.also) {
@@ -69,15 +69,28 @@ bool ModuleIn(std::string_view module, std::string_view globs) {
   return false;
 }
 
+// Whether the frame's function matches one of the ','-separated globs.
+bool FunctionIn(const SourceFrame& frame, std::string_view globs) {
+  while (!globs.empty()) {
+    size_t comma = globs.find(',');
+    if (FunctionMatches(std::string(globs.substr(0, comma)), frame)) return true;
+    if (comma == std::string_view::npos) break;
+    globs.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 // The C and C++ runtime every thread passes through (start_thread, clone3, waits, std::thread's
 // trampoline): frames there say nothing about whose thread it is.
 bool IsCommonRuntime(std::string_view module) {
   return ModuleIn(module, "libc.so*,ld-linux*.so*,libpthread.so*,libstdc++.so*,libgcc_s.so*");
 }
 
-SuppressionRule RuntimeRule(const char* modules, const char* why) {
+SuppressionRule RuntimeRule(const char* modules, const char* why,
+                            const char* spawn_functions = "") {
   SuppressionRule rule{TL_SUPPRESS_MODULE, modules, std::string("built-in: ") + why};
   rule.runtime_thread = true;
+  rule.spawn_functions = spawn_functions;
   return rule;
 }
 
@@ -101,13 +114,19 @@ std::vector<SuppressionRule> MakeDefaultSuppressions() {
        "built-in: OpenBLAS keeps its worker threads until exit"},
       RuntimeRule("libgomp.so*", "GNU OpenMP (libgomp) keeps its worker pool until exit"),
       RuntimeRule("libopenblas*.so*", "OpenBLAS keeps its worker threads until exit"),
-      RuntimeRule("libtbb*.so*", "oneTBB's scheduler keeps its worker threads until exit"),
+      RuntimeRule("libtbb*.so*", "oneTBB's scheduler keeps its worker threads until exit",
+                  "tbb::*thread*"),
       RuntimeRule("libglib-2.0.so*,libgio-2.0.so*",
                   "GLib's own threads (gmain, gdbus, pool-spawner, idle thread-pool workers) "
-                  "live until exit"),
+                  "live until exit",
+                  "g_thread_new,g_thread_try_new,g_thread_create*"),
       RuntimeRule("libjemalloc.so*",
                   "jemalloc's background threads (background_thread:true) live until exit"),
-      RuntimeRule("libuv.so*", "libuv's thread pool is joined only when the library unloads"),
+      // Debian's node: libnode and a shared libuv (the inspector thread, the pool).
+      RuntimeRule("libuv.so*,libnode.so*",
+                  "libuv's thread pool is joined only when the library unloads; node's inspector "
+                  "thread waits for SIGUSR1 until exit",
+                  "uv_thread_create,uv_thread_create_ex"),
   };
   // libuv linked into the program (node): the pool's workers, started by the pool's lazy
   // initialisation, which only libuv's threadpool.c does.
@@ -125,8 +144,13 @@ std::vector<SuppressionRule> MakeDefaultSuppressions() {
 
 }  // namespace
 
-bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules) {
-  if (thread.creation.empty() || !ModuleIn(thread.creation[0].module, modules)) return false;
+bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules,
+                     std::string_view spawn_functions) {
+  const Frames& creation = thread.creation;
+  if (creation.empty() || !ModuleIn(creation[0].module, modules)) return false;
+  size_t entry = 0;  // the runtime function the program's code (or anything else) called
+  while (entry + 1 < creation.size() && ModuleIn(creation[entry + 1].module, modules)) ++entry;
+  if (!spawn_functions.empty() && FunctionIn(creation[entry], spawn_functions)) return false;
   bool in_runtime = false;
   for (const SourceFrame& frame : thread.stack) {
     if (ModuleIn(frame.module, modules)) {

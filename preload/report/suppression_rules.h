@@ -30,15 +30,23 @@ struct SuppressionRule {
   // Built-in rules only: a runtime's own thread (IsRuntimeThread), `pattern` being the runtime's
   // modules as globs separated by ','.
   bool runtime_thread = false;
+  // For a runtime rule: the runtime's functions that start a thread running what the caller
+  // passes (g_thread_new, uv_thread_create), as globs separated by ','.
+  std::string spawn_functions;
 };
 
-// Whether `thread` is a thread a runtime made for itself: the call that created it is the
-// runtime's own (the innermost creation frame lies in one of `modules`), and every frame where
-// it is now lies in those modules or in the C/C++ runtime (libc, the loader, libstdc++,
-// libgcc_s), with at least one in `modules`. A thread the program started runs the program's
-// start routine, whose frame is in the program, and a thread the program created itself has the
-// program's call (or libstdc++'s std::thread) as innermost creation frame: neither matches.
-bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules);
+// Whether `thread` is a thread a runtime made for itself:
+// - the call that created it is the runtime's own (the innermost creation frame lies in one of
+//   `modules`), and the runtime's function the program called to get there (the last frame of
+//   that innermost run of runtime frames) is not one of `spawn_functions`, which run whatever
+//   their caller passes (g_thread_new(..., g_main_loop_run, ...) is the program's thread);
+// - every frame where it is now lies in those modules or in the C/C++ runtime (libc, the loader,
+//   libstdc++, libgcc_s), with at least one in `modules`.
+// A thread the program started runs the program's start routine, whose frame is in the program,
+// and a thread the program created itself has the program's call (or libstdc++'s std::thread)
+// as innermost creation frame: neither matches.
+bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules,
+                     std::string_view spawn_functions = {});
 
 // The built-in rules, each with the reason it exists (README lists them too).
 const std::vector<SuppressionRule>& DefaultSuppressions();
