@@ -71,12 +71,13 @@ extern "C" __attribute__((visibility("hidden"), used)) void* threadleak_rtld_nex
   // The shim's own lookups (real_functions.cc) must find libc's.
   if (IsToolAddress(reinterpret_cast<uintptr_t>(caller))) return nullptr;
   ToolScope scope;
-  EnsureRuntimeInitialized();
-  if (RuntimeInert()) return nullptr;
   // The shim's pthread_create ends in the next definition after the shim. Only when that is
   // libc's own is handing it out the same as what the caller would get, plus the record; with
-  // another interposer in between (a sanitizer runtime), the caller keeps libc's answer.
+  // another interposer in between (a sanitizer runtime, whose own start-up makes this lookup),
+  // the caller keeps libc's answer, and nothing of the shim is set up from inside it.
   if (!IsLibcFunction(reinterpret_cast<const void*>(Real().pthread_create))) return nullptr;
+  EnsureRuntimeInitialized();
+  if (RuntimeInert()) return nullptr;
   return reinterpret_cast<void*>(&PthreadCreateForRtldNext);
 }
 

@@ -41,9 +41,10 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 # - a seccomp filter that kills on open: LeakSanitizer's exit-time check opens /proc;
 # - how soon a process whose main called pthread_exit ends, against the same without the tool:
 #   a timing check, which ASan's slower thread exits on a loaded machine outgrow (the plain
-#   build checks it).
+#   build checks it);
+# - jemalloc and tcmalloc preloaded into an instrumented program: they replace ASan's allocator.
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -LE 'scale|bench' \
-  -E 'NearItsStackLimit|SmallAltstack|ForkWhileOtherThreadsAreInsideTheTool|DumpsDuringHeavyThreadChurn|VforkChildCallingExit|SeccompSandboxed|ChildForkedFromAWorker|ExitFromMainEndsWhenTheLastThreadDoes'
+  -E 'NearItsStackLimit|SmallAltstack|ForkWhileOtherThreadsAreInsideTheTool|DumpsDuringHeavyThreadChurn|VforkChildCallingExit|SeccompSandboxed|ChildForkedFromAWorker|ExitFromMainEndsWhenTheLastThreadDoes|RuntimeRules.*/(Jemalloc|Tcmalloc)'
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   if command -v clang++ >/dev/null 2>&1; then

@@ -8,8 +8,12 @@ build_dir=${1:-build}
 
 # libiberty-dev: the C++ and Rust demanglers. rustc and golang-go only build test programs (Rust
 # names, Go with cgo); the tests that need them are skipped without them.
+# The runtimes whose threads the built-in rules name, and the services of the staging-mode tests
+# (tests/runtimes; each test is skipped without its package, none takes more than a few seconds).
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
-nlohmann-json3-dev libiberty-dev rustc golang-go"
+nlohmann-json3-dev libiberty-dev rustc golang-go
+libjemalloc2 libgoogle-perftools4 libopenblas-dev libtbb-dev libglib2.0-dev python3 nodejs
+redis-server memcached"
 
 missing=""
 for package in $packages; do
