@@ -78,6 +78,8 @@ extern "C" __attribute__((visibility("hidden"), used)) void* threadleak_rtld_nex
   if (!IsLibcFunction(reinterpret_cast<const void*>(Real().pthread_create))) return nullptr;
   EnsureRuntimeInitialized();
   if (RuntimeInert()) return nullptr;
+  // A lookup that succeeds clears the error a failed one left for dlerror(); so does this.
+  dlerror();
   return reinterpret_cast<void*>(&PthreadCreateForRtldNext);
 }
 

@@ -169,6 +169,8 @@ TEST(RtldNext, LibraryThreadsAreSeenAndOtherLookupsKeepTheirMeaning) {
   EXPECT_EQ(plain.exit_status, 0) << plain.output;
   // RTLD_NEXT from the upper library still finds the lower one's function, not its own.
   EXPECT_NE(plain.output.find("next after upper: lower"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("dlerror after a found lookup: cleared"), std::string::npos)
+      << plain.output;
   EXPECT_EQ(outcome.run.exit_status, plain.exit_status) << outcome.run.output;
   EXPECT_EQ(outcome.run.output, plain.output);
   EXPECT_FALSE(outcome.report) << e2e::Summarize(*outcome.report);

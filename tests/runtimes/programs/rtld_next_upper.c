@@ -17,6 +17,14 @@ const char* next_layered_name(void) {
   return next != NULL ? next() : "(none)";
 }
 
+// What dlerror() says after a failed lookup followed by a successful RTLD_NEXT one.
+const char* dlerror_after_found_lookup(void) {
+  dlsym(RTLD_DEFAULT, "threadleak_no_such_symbol");
+  void* found = dlsym(RTLD_NEXT, "pthread_create");
+  const char* error = dlerror();
+  return found == NULL ? "not found" : error == NULL ? "cleared" : "kept";
+}
+
 static int g_pipe[2];
 
 static void* ReadForever(void* argument) {
