@@ -2,6 +2,8 @@
 // hooks must give them the same records, states, owners, deadlocks and verdicts.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "runtimes_support.h"
 
 namespace runtimes {
@@ -86,6 +88,25 @@ TEST(C11Threads, ThrdJoinOnAHungThreadIsAJoinWait) {
   EXPECT_EQ(StringField(*joiner, "certainty"), "definite") << StringField(*joiner, "reason");
   ASSERT_EQ(Field(*joiner, "blocked_by").size(), 1u) << joiner->dump();
   EXPECT_EQ(Field(*joiner, "blocked_by")[0], Field(*waiter, "tid")) << joiner->dump();
+}
+
+// With the watchdog on, lock waits are recorded by the lock hooks (their start is needed):
+// mtx_lock's too.
+TEST(C11Threads, WatchdogSeesMtxLockWaits) {
+  e2e::TempDir dir;
+  Outcome outcome = RunUnderShim({C11_THREADS, "deadlock"}, dir, "watchdog_ms=30");
+  EXPECT_EQ(outcome.run.exit_status, 66) << outcome.run.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, outcome.run.pid), &error);
+  ASSERT_FALSE(reports.empty()) << error;
+  std::set<std::string> watched;
+  for (const json& report : reports) {
+    if (StringField(report, "trigger") != "watchdog") continue;
+    for (const json& thread : Field(report, "threads")) {
+      if (StringField(thread, "state") == "mutex") watched.insert(StringField(thread, "name"));
+    }
+  }
+  EXPECT_EQ(watched, (std::set<std::string>{"c11-locker-a", "c11-locker-b"}));
 }
 
 }  // namespace
