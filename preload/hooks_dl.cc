@@ -6,7 +6,6 @@
 //   sees; it gets the shim's instead, when libc's is what it would have found.
 #include <dlfcn.h>
 #include <pthread.h>
-#include <string.h>
 
 #include "preload/departed_modules.h"
 #include "preload/guard.h"
@@ -49,6 +48,25 @@ int PthreadCreateForRtldNext(pthread_t* thread, const pthread_attr_t* attr,
   return CreateRecordedThread(thread, attr, start_routine, argument, ThreadKind::kPosix);
 }
 
+// String comparisons of our own: this runs inside other runtimes' start-up (AddressSanitizer
+// looks up every function it intercepts with dlsym(RTLD_NEXT) before its own strcmp
+// interceptor can call libc's), so it calls no string function a runtime may intercept.
+bool SameString(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
+const char* BaseName(const char* path) {
+  const char* base = path;
+  for (const char* p = path; *p != '\0'; ++p) {
+    if (*p == '/') base = p + 1;
+  }
+  return base;
+}
+
 // Whether `function` lies in libc itself (not in an interposer such as a sanitizer runtime).
 // dladdr neither allocates nor calls back into the program.
 bool IsLibcFunction(const void* function) {
@@ -56,8 +74,7 @@ bool IsLibcFunction(const void* function) {
   if (function == nullptr || dladdr(function, &info) == 0 || info.dli_fname == nullptr) {
     return false;
   }
-  const char* slash = strrchr(info.dli_fname, '/');
-  return strcmp(slash != nullptr ? slash + 1 : info.dli_fname, "libc.so.6") == 0;
+  return SameString(BaseName(info.dli_fname), "libc.so.6");
 }
 
 }  // namespace
@@ -67,7 +84,7 @@ bool IsLibcFunction(const void* function) {
 // malloc, perhaps before the shim's constructor): no allocation, no dlopen.
 extern "C" __attribute__((visibility("hidden"), used)) void* threadleak_rtld_next_replacement(
     const char* name, const void* caller) {
-  if (t_in_tool || name == nullptr || strcmp(name, "pthread_create") != 0) return nullptr;
+  if (t_in_tool || name == nullptr || !SameString(name, "pthread_create")) return nullptr;
   // The shim's own lookups (real_functions.cc) must find libc's.
   if (IsToolAddress(reinterpret_cast<uintptr_t>(caller))) return nullptr;
   ToolScope scope;

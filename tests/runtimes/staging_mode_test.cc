@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -54,7 +55,15 @@ INSTANTIATE_TEST_SUITE_P(
                       StagingCase{"exit", "0", "staging=1", 0},
                       StagingCase{"exit", "7", "staging=1", 7},
                       StagingCase{"exit", "7", "", 7},  // a failing status is kept in both
-                      StagingCase{"exit", "0", "staging=1:exitcode=3", 0}));
+                      StagingCase{"exit", "0", "staging=1:exitcode=3", 0}),
+    [](const auto& info) {
+      std::string name = std::string(info.param.how) + info.param.status + "_" +
+                         (*info.param.options ? info.param.options : "default");
+      for (char& c : name) {
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
 
 // A program stopped with SIGTERM whose handler calls exit(), as memcached's does.
 TEST(StagingMode, SigtermHandlerCallingExitKeepsItsStatus) {
