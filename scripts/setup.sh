@@ -12,7 +12,7 @@ build_dir=${1:-build}
 # (tests/runtimes; each test is skipped without its package, none takes more than a few seconds).
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
 nlohmann-json3-dev libiberty-dev rustc golang-go
-libjemalloc2 libgoogle-perftools4 libopenblas-dev libtbb-dev libglib2.0-dev python3 nodejs
+libjemalloc2 libgoogle-perftools4 libopenblas-dev libtbb-dev libglib2.0-dev libgrpc-dev python3 nodejs
 redis-server memcached"
 
 missing=""

@@ -79,6 +79,13 @@ std::vector<RuntimeCase> Cases() {
   cases.push_back(program("TBB", TBB_POOL, "libtbb-dev"));
   cases.push_back(program("GLib", GLIB_WORKERS, "libglib2.0-dev"));
 
+  // gRPC stops its threads in grpc_shutdown, the documented end of a gRPC program: no rule.
+  RuntimeCase grpc = program("GrpcShutdown", GRPC_CHANNEL, "libgrpc-dev");
+  grpc.clean = {GRPC_CHANNEL, "shutdown"};
+  grpc.leak = {GRPC_CHANNEL, "shutdown", "leak"};
+  grpc.has_own_threads = false;
+  cases.push_back(grpc);
+
   std::string node = FindInPath("node");
   for (bool pool : {false, true}) {
     RuntimeCase c;
@@ -159,6 +166,22 @@ TEST_P(RuntimeRules, OneRealLeakOfTheProgramIsReportedAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Debian, RuntimeRules, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
+
+// Without grpc_shutdown, gRPC's executor and timer threads are alive at exit: the program's
+// missing clean-up, which no built-in rule hides.
+TEST(Grpc, ThreadsLeftByAMissingShutdownAreReported) {
+  if (*GRPC_CHANNEL == '\0') GTEST_SKIP() << "libgrpc-dev is not installed (no headers at build)";
+  e2e::TempDir dir;
+  Outcome outcome = RunUnderShim({GRPC_CHANNEL}, dir, "linger_ms=100");
+  EXPECT_EQ(outcome.run.exit_status, 66) << outcome.run.output;
+  ASSERT_TRUE(outcome.report) << outcome.run.output;
+  std::vector<json> leaked = Leaked(*outcome.report);
+  ASSERT_FALSE(leaked.empty());
+  for (const json& thread : leaked) {
+    EXPECT_TRUE(e2e::StackHasFunction(Field(Field(thread, "created_by"), "stack"), "grpc"))
+        << e2e::Summarize(*outcome.report);
+  }
+}
 
 // --- dlsym(RTLD_NEXT, "pthread_create") --------------------------------------------------------
 
