@@ -26,13 +26,13 @@ struct SuppressionRule {
   // (libc starts them without going through pthread_create's public symbol).
   bool only_unseen_creator = false;
   // Built-in rules only: further conditions, all of which must hold as well.
-  std::vector<SuppressionCondition> also;
+  std::vector<SuppressionCondition> also = {};
   // Built-in rules only: a runtime's own thread (IsRuntimeThread), `pattern` being the runtime's
   // modules as globs separated by ','.
   bool runtime_thread = false;
   // For a runtime rule: the runtime's functions that start a thread running what the caller
   // passes (g_thread_new, uv_thread_create), as globs separated by ','.
-  std::string spawn_functions;
+  std::string spawn_functions = {};
 };
 
 // Whether `thread` is a thread a runtime made for itself:
