@@ -120,6 +120,10 @@ void FinishCheck() {
 // leak status for a program that ended well.
 [[noreturn]] void EndAfterLeakReport(int status) {
   FlushStdioWithoutBlocking(StreamLockHeld::kFlushAnyway);
+  // Staging mode keeps the program's own status: the report is what the user wanted, and a
+  // service stopped with SIGTERM must end as it would without the tool. The process still ends
+  // here, as in the test-run mode.
+  if (GlobalOptions().staging) _exit(status);
   // The status the parent sees is its low byte: exit(256) is a success, and gets the leak status.
   _exit((status & 0xff) != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
 }

@@ -1,8 +1,10 @@
-// Hooks for the thread lifecycle: creation through a start trampoline, join, detach.
+// Hooks for the thread lifecycle: creation through a start trampoline, join, detach. The C11
+// entries (hooks_c11_threads.cc) share the creation and join bookkeeping (thread_creation.h).
 // Thin extern "C" entries; what they record lives in registry.cc.
 #include <errno.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include "preload/guard.h"
@@ -11,6 +13,7 @@
 #include "preload/registry.h"
 #include "preload/reporter.h"
 #include "preload/runtime.h"
+#include "preload/thread_creation.h"
 #include "preload/unwinder.h"
 #include "preload/wait_scope.h"
 
@@ -19,16 +22,30 @@
 namespace threadleak {
 namespace {
 
-// The child's first code: the record is complete before the user's start routine runs.
-void* StartTrampoline(void* argument) {
-  auto* record = static_cast<ThreadRecord*>(argument);
+// The child's first code, before the user's start routine: publishes what only the child knows.
+void BeginChild(ThreadRecord* record) {
   record->tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
   t_record = record;
   // Published by the creator too, when pthread_create returns; this covers a join or detach
   // that races with that return.
   PublishHandle(record, pthread_self());
   pthread_setspecific(ThreadExitKey(), record);
+}
+
+// The record is complete before the user's start routine runs.
+void* StartTrampoline(void* argument) {
+  auto* record = static_cast<ThreadRecord*>(argument);
+  BeginChild(record);
   return record->start_routine(record->start_arg);
+}
+
+// The same for a C11 thread, whose start routine returns an int (thrd_start_t): created through
+// libc's thrd_create, so glibc keeps its own C11 bookkeeping (the int result thrd_join reads).
+int C11StartTrampoline(void* argument) {
+  auto* record = static_cast<ThreadRecord*>(argument);
+  BeginChild(record);
+  auto start = reinterpret_cast<thrd_start_t>(reinterpret_cast<void (*)()>(record->start_routine));
+  return start(record->start_arg);
 }
 
 void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
@@ -45,6 +62,8 @@ void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
     record->lifecycle.fetch_or(kDetached, std::memory_order_relaxed);
   }
 }
+
+}  // namespace
 
 // The record of `thread` for a join that succeeded. Looked up before the join when possible: a
 // pthread_t may be reused by a new thread as soon as the join returns.
@@ -64,25 +83,33 @@ ThreadRecord* RecordOf(pthread_t thread) {
   return FindRecord(thread);
 }
 
-}  // namespace
-}  // namespace threadleak
-
-using namespace threadleak;
-
-THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
-                                     void* (*start_routine)(void*), void* argument) {
-  if (t_in_tool) return Real().pthread_create(thread, attr, start_routine, argument);
+// One path for pthread_create and thrd_create: the record (creation stack, creator, detach
+// state) exists before the child runs, and the child starts in the matching trampoline.
+int CreateRecordedThread(pthread_t* thread, const pthread_attr_t* attr,
+                         void* (*start_routine)(void*), void* argument, ThreadKind kind) {
+  const RealFunctions& real = Real();
+  auto create_untracked = [&] {
+    if (kind == ThreadKind::kC11) {
+      auto start = reinterpret_cast<thrd_start_t>(reinterpret_cast<void (*)()>(start_routine));
+      return real.thrd_create(thread, start, argument);
+    }
+    return real.pthread_create(thread, attr, start_routine, argument);
+  };
+  if (t_in_tool) return create_untracked();
   EnsureRuntimeInitialized();
-  if (RuntimeInert()) return Real().pthread_create(thread, attr, start_routine, argument);
+  if (RuntimeInert()) return create_untracked();
   StartReporterIfNeeded();  // after fork the child starts its own on its first new thread
   ThreadRecord* record = AllocateRecord();
-  if (record == nullptr) return Real().pthread_create(thread, attr, start_routine, argument);
+  if (record == nullptr) return create_untracked();
   record->creation_sequence = g_creation_sequence.fetch_add(1, std::memory_order_relaxed) + 1;
   record->start_routine = start_routine;
   record->start_arg = argument;
   RecordCreation(record, attr);
   NoteProgramThreadStarted();  // before it runs: it may end before this call returns
-  int result = Real().pthread_create(thread, attr, StartTrampoline, record);
+  // Both report failure as non-zero (an errno value; thrd_error or thrd_nomem).
+  int result = kind == ThreadKind::kC11
+                   ? real.thrd_create(thread, C11StartTrampoline, record)
+                   : real.pthread_create(thread, attr, StartTrampoline, record);
   if (result != 0) {
     NoteProgramThreadNotStarted();
     ReleaseRecord(record);
@@ -93,6 +120,15 @@ THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* at
   PublishHandle(record, *thread);
   MarkLifecycle(record, kCreatorReturned);
   return result;
+}
+
+}  // namespace threadleak
+
+using namespace threadleak;
+
+THREADLEAK_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                                     void* (*start_routine)(void*), void* argument) {
+  return CreateRecordedThread(thread, attr, start_routine, argument, ThreadKind::kPosix);
 }
 
 THREADLEAK_EXPORT int pthread_join(pthread_t thread, void** result) {

@@ -299,6 +299,10 @@ void SetLockWaitRecording(bool record) {
   g_record_lock_waits = record;
 }
 
+bool LockWaitRecording() {
+  return g_record_lock_waits;
+}
+
 void RememberMutexLockRange() {
   Dl_info info;
   ElfW(Sym)* symbol = nullptr;

@@ -14,6 +14,9 @@ namespace threadleak {
 // that (the start of each wait, checked without /proc). Set once at start-up.
 void SetLockWaitRecording(bool record);
 
+// Whether lock hooks record their waits (SetLockWaitRecording). One load.
+bool LockWaitRecording();
+
 // Looks up where libc's pthread_mutex_lock lies. At start-up: dladdr1 takes the loader's lock.
 void RememberMutexLockRange();
 

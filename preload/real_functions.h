@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,15 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(pthread_timedjoin_np, "pthread_timedjoin_np", nullptr, decltype(&::pthread_timedjoin_np))    \
   X(pthread_clockjoin_np, "pthread_clockjoin_np", nullptr, decltype(&::pthread_clockjoin_np))    \
   X(pthread_detach, "pthread_detach", nullptr, decltype(&::pthread_detach))                      \
+  X(thrd_create, "thrd_create", nullptr, decltype(&::thrd_create))                               \
+  X(thrd_join, "thrd_join", nullptr, decltype(&::thrd_join))                                     \
+  X(thrd_detach, "thrd_detach", nullptr, decltype(&::thrd_detach))                               \
+  X(mtx_lock, "mtx_lock", nullptr, decltype(&::mtx_lock))                                        \
+  X(mtx_timedlock, "mtx_timedlock", nullptr, decltype(&::mtx_timedlock))                         \
+  X(cnd_wait, "cnd_wait", nullptr, decltype(&::cnd_wait))                                        \
+  X(cnd_timedwait, "cnd_timedwait", nullptr, decltype(&::cnd_timedwait))                         \
+  X(cnd_signal, "cnd_signal", nullptr, decltype(&::cnd_signal))                                  \
+  X(cnd_broadcast, "cnd_broadcast", nullptr, decltype(&::cnd_broadcast))                         \
   X(pthread_mutex_lock, "pthread_mutex_lock", nullptr, decltype(&::pthread_mutex_lock))          \
   X(pthread_mutex_trylock, "pthread_mutex_trylock", nullptr, decltype(&::pthread_mutex_trylock)) \
   X(pthread_mutex_timedlock, "pthread_mutex_timedlock", nullptr,                                 \

@@ -13,9 +13,13 @@ build_dir=${1:-build}
 # graph. For the report tool's tests only: libxml2-utils (xmllint, the JUnit schema check),
 # python3-jsonschema (the SARIF schema check), chromium (a screenshot of the HTML report);
 # golang-go's `go tool pprof`.
+# The runtimes whose threads the built-in rules name, and the services of the staging-mode tests
+# (tests/runtimes; each test is skipped without its package, none takes more than a few seconds).
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
 nlohmann-json3-dev libiberty-dev rustc golang-go protobuf-c-compiler libprotobuf-c-dev zlib1g-dev
-graphviz libxml2-dev libxml2-utils python3-jsonschema chromium"
+graphviz libxml2-dev libxml2-utils python3-jsonschema chromium
+libjemalloc2 libgoogle-perftools4 libopenblas-dev libtbb-dev libglib2.0-dev libgrpc-dev python3 nodejs
+redis-server memcached"
 
 missing=""
 for package in $packages; do

@@ -112,6 +112,78 @@ TEST(SuppressionMatching, BuiltInLibcRulesTakeOnlyThreadsTheShimDidNotSeeCreated
   EXPECT_EQ(MatchSuppression(DefaultSuppressions(), seen), -1);
 }
 
+// The built-in runtime rules take a thread only when the runtime created it AND runs only its
+// own code there: a thread the program started always has a frame of the program.
+TEST(SuppressionMatching, RuntimeRulesTakeOnlyTheRuntimesOwnThreads) {
+  tl_thread raw{};
+  raw.creator_tid = 7;
+  const std::string gomp = "/usr/lib/x86_64-linux-gnu/libgomp.so.1";
+  const std::string libc = "/lib/x86_64-linux-gnu/libc.so.6";
+  auto matched_by_defaults = [&](Frames stack, Frames creation) {
+    SymbolizedThread thread{&raw, std::move(stack), std::move(creation)};
+    int rule = MatchSuppression(DefaultSuppressions(), thread);
+    return rule >= 0 ? RuleText(DefaultSuppressions()[rule]) : std::string();
+  };
+  // libgomp's pool thread, stripped library: no names, only modules.
+  EXPECT_EQ(
+      matched_by_defaults(
+          Frames({Frame("", libc), Frame("", gomp), Frame("", gomp), Frame("start_thread", libc)}),
+          Frames({Frame("", gomp), Frame("GOMP_parallel", gomp), Frame("main")})),
+      "runtime:libgomp.so*");
+  // The program's own thread, blocked inside an OpenMP region it runs.
+  EXPECT_EQ(matched_by_defaults(Frames({Frame("", libc), Frame("", gomp), Frame("Worker"),
+                                        Frame("start_thread", libc)}),
+                                Frames({Frame("main")})),
+            "");
+  // Created by the program, running only libgomp's code (a start routine taken from libgomp).
+  EXPECT_EQ(matched_by_defaults(Frames({Frame("", gomp)}), Frames({Frame("main")})), "");
+  // Created by libgomp, but running the program's code: not the runtime's own.
+  EXPECT_EQ(
+      matched_by_defaults(Frames({Frame("", gomp), Frame("Task")}), Frames({Frame("", gomp)})), "");
+  // No stack at all (a thread that blocks the sampling signal): nothing proves it is libgomp's.
+  EXPECT_EQ(matched_by_defaults(Frames(), Frames({Frame("", gomp)})), "");
+  // A GLib thread the program started with g_thread_new: GLib created it, the program runs there.
+  const std::string glib = "/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0";
+  EXPECT_EQ(matched_by_defaults(Frames({Frame("g_cond_wait", glib), Frame("ProgramLoop"),
+                                        Frame("g_thread_proxy", glib)}),
+                                Frames({Frame("g_thread_new", glib), Frame("main")})),
+            "");
+  // GLib's thread-pool worker: created by GLib for g_thread_pool_push, running GLib's code.
+  EXPECT_EQ(matched_by_defaults(Frames({Frame("g_cond_wait", glib), Frame("", glib),
+                                        Frame("g_thread_proxy", glib)}),
+                                Frames({Frame("g_thread_new", glib),
+                                        Frame("g_thread_pool_push", glib), Frame("main")})),
+            "runtime:libglib-2.0.so*,libgio-2.0.so*");
+  // g_thread_new(..., g_main_loop_run, ...) from the program: only GLib's code runs there, but the
+  // program asked for this thread to run what it passed.
+  EXPECT_EQ(
+      matched_by_defaults(Frames({Frame("g_main_loop_run", glib), Frame("g_thread_proxy", glib)}),
+                          Frames({Frame("", glib), Frame("g_thread_new", glib), Frame("main")})),
+      "");
+}
+
+// libuv's pool linked into node: the three conditions must all hold.
+TEST(SuppressionMatching, LinkedInLibuvPoolNeedsEveryCondition) {
+  tl_thread raw{};
+  raw.creator_tid = 7;
+  auto matched = [&](Frames stack, Frames creation) {
+    SymbolizedThread thread{&raw, std::move(stack), std::move(creation)};
+    return MatchSuppression(DefaultSuppressions(), thread) >= 0;
+  };
+  Frames pool_creation({Frame("uv_thread_create_ex", "/usr/bin/node"),
+                        Frame("init_once", "/usr/bin/node"), Frame("main", "/usr/bin/node")});
+  EXPECT_TRUE(
+      matched(Frames({Frame("uv_cond_wait", "/usr/bin/node"), Frame("worker", "/usr/bin/node")}),
+              pool_creation));
+  // A thread of an addon started with uv_thread_create: another start routine.
+  EXPECT_FALSE(matched(
+      Frames({Frame("uv_cond_wait", "/usr/bin/node"), Frame("AddonLoop", "/usr/lib/addon.node")}),
+      Frames({Frame("uv_thread_create_ex", "/usr/bin/node"),
+              Frame("StartAddon", "/usr/lib/addon.node")})));
+  // A program's own "worker" function, created elsewhere.
+  EXPECT_FALSE(matched(Frames({Frame("worker")}), Frames({Frame("main")})));
+}
+
 TEST(TestAttribution, NamesTheGoogleTestOfATestBody) {
   EXPECT_EQ(TestOfFunction("Cache_RefreshesInTheBackground_Test::TestBody()"),
             "Cache.RefreshesInTheBackground");
