@@ -16,6 +16,7 @@
 #include "preload/fixed_buffer.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
+#include "preload/registry.h"
 #include "preload/report_destination.h"
 #include "preload/suppressions.h"
 
@@ -142,6 +143,19 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
   tl_snapshot snapshot{
       static_cast<int32_t>(getpid()),        trigger, kind, static_cast<uint32_t>(count), threads,
       static_cast<uint32_t>(departed_count), departed};
+  // What the reachability scan must know of threadleak itself: its memory (the registry's
+  // chunks, the collected threads) and the frames of the report on this thread's stack.
+  constexpr size_t kToolRanges = 512;
+  static tl_range tool_memory[kToolRanges];  // under the report lock
+  size_t chunks = 0;
+  bool complete = ListRegistryChunks(tool_memory, kToolRanges - 1, &chunks);
+  const auto list_start = reinterpret_cast<uintptr_t>(threads);
+  tool_memory[chunks++] = {list_start, (list_start + sizeof(tl_thread) * count + 4095) & ~4095ul};
+  snapshot.reporting_tid = static_cast<int32_t>(gettid());
+  snapshot.tool_memory_count = static_cast<uint32_t>(chunks);
+  snapshot.tool_memory = tool_memory;
+  snapshot.tool_memory_complete = complete ? 1 : 0;
+  snapshot.reporting_stack_from = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   const Options& options = GlobalOptions();
   tl_report_config config{static_cast<uint32_t>(options.format),
                           fd,
@@ -154,7 +168,9 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
                           static_cast<uint32_t>(GlobalSuppressions().count),
                           options.default_suppressions,
                           options.print_suppressions,
-                          copy_fd};
+                          copy_fd,
+                          options.leak_scan,
+                          static_cast<uint32_t>(options.leak_scan_max_mb)};
   SigpipeBlocked sigpipe_blocked;
   const int plain_result = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
   if (fd >= 0) {  // the program's own descriptor (threadleak_dump): that one, or nothing

@@ -118,6 +118,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
                                                  : Verdict(context.snapshot->kind);
   out += ",\"verdict\":" + JsonString(verdict);
   out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));
+  out += ",\"basis\":" + JsonString(BasisName(analysis.basis));
   out += ",\"reason\":" + JsonString(analysis.reason);
   out += ",\"blocked_by\":[";
   for (size_t i = 0; i < analysis.blocked_by.size(); ++i) {

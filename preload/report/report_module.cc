@@ -4,11 +4,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "preload/diagnostics.h"
 #include "preload/report/blocked_stacks.h"
 #include "preload/report/json_report.h"
+#include "preload/report/reachability.h"
 #include "preload/report/report_context.h"
 #include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
@@ -35,6 +37,60 @@ threadleak::Symbolizer& SymbolizerFor(const tl_report_config& config) {
   return *symbolizer;
 }
 
+// Whether any thread waits on something only another thread can release: else there is
+// nothing to prove, and a program without leaks pays nothing.
+bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
+  for (uint32_t i = 0; i < snapshot.thread_count; ++i) {
+    switch (snapshot.threads[i].state) {
+      case TL_STATE_MUTEX:
+      case TL_STATE_COND:
+      case TL_STATE_RWLOCK:
+      case TL_STATE_SEM:
+      case TL_STATE_BARRIER:
+      case TL_STATE_JOIN:
+      case TL_STATE_FUTEX:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+// The reachability scan (reachability.h), when the report is one that proves: exit and API
+// reports, dumps and watchdog reports with leak_scan=1. `report_frame`: the report's outermost
+// frame on this thread's stack; what lies above it is the program's (or the shim's).
+std::optional<threadleak::Reachability> ScanIfAsked(const tl_snapshot& snapshot,
+                                                    const tl_report_config& config,
+                                                    threadleak::Symbolizer& symbolizer,
+                                                    uintptr_t report_frame) {
+  const bool leaks = snapshot.kind == TL_REPORT_LEAKS;
+  if (config.leak_scan_max_mb == 0 || (!leaks && !config.leak_scan)) return std::nullopt;
+  if (!AnyoneWaitsForOthers(snapshot)) return std::nullopt;
+  threadleak::ReachabilityRequest request;
+  request.pid = snapshot.pid;
+  request.threads = snapshot.threads;
+  request.count = snapshot.thread_count;
+  request.reporting_tid = snapshot.reporting_tid;
+  request.reporting_role = snapshot.trigger == TL_TRIGGER_EXIT ? threadleak::ReportingRole::kExiting
+                           : snapshot.trigger == TL_TRIGGER_API
+                               ? threadleak::ReportingRole::kContinuing
+                               : threadleak::ReportingRole::kTool;
+  request.reporting_stack_from =
+      snapshot.reporting_stack_from != 0 ? snapshot.reporting_stack_from : report_frame;
+  request.tool_memory = snapshot.tool_memory;
+  request.tool_memory_count = snapshot.tool_memory_count;
+  request.max_bytes = size_t{config.leak_scan_max_mb} << 20;
+  request.name_global = [&symbolizer](uintptr_t address) -> std::string {
+    std::vector<threadleak::SourceFrame> frames = symbolizer.SymbolizeInline(address, false);
+    return frames.empty() ? std::string() : frames.back().function;
+  };
+  // Registry chunks it could not list count as the program's memory: their wait slots can
+  // only keep more alive, so the proofs stand.
+  threadleak::Reachability reach = threadleak::ScanReachability(request);
+  return reach;
+}
+
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) void threadleak_unwind_stacks(tl_thread* threads,
@@ -52,9 +108,14 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     threadleak::FrameOptions options;
     options.symbolize = config->symbolize != 0;
     if (config->strip_path_prefix != nullptr) options.strip_path_prefix = config->strip_path_prefix;
+    std::vector<threadleak::SymbolizedThread> threads =
+        threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
+    std::optional<threadleak::Reachability> reach =
+        ScanIfAsked(*snapshot, *config, SymbolizerFor(*config),
+                    reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
     threadleak::ReportContext context = threadleak::MakeReportContext(
-        *snapshot, threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options),
-        threadleak::ActiveSuppressions(*config));
+        *snapshot, std::move(threads), threadleak::ActiveSuppressions(*config),
+        reach ? &*reach : nullptr);
     bool leak_report = snapshot->kind == TL_REPORT_LEAKS;
     size_t leaks = leak_report ? context.LeakCount() : 0;
     context.print_suppressions = leak_report && config->print_suppressions;

@@ -1,0 +1,279 @@
+#include "preload/report/malloc_heap.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+namespace threadleak {
+namespace {
+
+constexpr uintptr_t kPage = 4096;
+constexpr uintptr_t kHeapMax = 64u << 20;  // HEAP_MAX_SIZE: 2 * DEFAULT_MMAP_THRESHOLD_MAX
+constexpr uintptr_t kHeapInfoSize = 48;
+constexpr uintptr_t kMallocStateSize = 2200;
+constexpr uintptr_t kTopOffset = 96;  // malloc_state.top: after mutex, flags, have_fastchunks
+                                      // (16 bytes) and 10 fastbin heads
+constexpr uint64_t kPrevInUse = 1, kMmapped = 2, kFlags = 7;
+constexpr uint64_t kMinChunk = 32;
+
+std::string Hex(uintptr_t value) {
+  char buffer[24];
+  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
+  return buffer;
+}
+
+uintptr_t AlignUp(uintptr_t value, uintptr_t alignment) {
+  return (value + alignment - 1) & ~(alignment - 1);
+}
+
+// Sequential reads of one region through a buffer: chunk headers are read by the million, a
+// system call each would cost more than the scan itself.
+class Window {
+ public:
+  Window(const TargetMemory& memory, uintptr_t region_end)
+      : memory_(memory), region_end_(region_end) {}
+
+  // The `count` words at `address` (8-aligned), or nullptr if they cannot be read.
+  const uint64_t* Words(uintptr_t address, size_t count) {
+    const uintptr_t end = address + count * 8;
+    if (address < start_ || end > start_ + filled_) {
+      start_ = address;
+      size_t want = std::min<uintptr_t>(kBuffer * 8,
+                                        region_end_ > address ? region_end_ - address : count * 8);
+      want = std::max<size_t>(want, count * 8);
+      filled_ = memory_.ReadPrefix(address, buffer_.begin(), want);
+      if (end > start_ + filled_) return nullptr;
+    }
+    return buffer_.begin() + (address - start_) / 8;
+  }
+
+ private:
+  static constexpr size_t kBuffer = 1 << 17;  // words: 1 MiB
+  const TargetMemory& memory_;
+  uintptr_t region_end_;
+  MappedArray<uint64_t> buffer_{kBuffer};  // not malloc's: the heap being walked must not move
+  uintptr_t start_ = 0;
+  size_t filled_ = 0;
+};
+
+class Walker {
+ public:
+  Walker(const TargetMemory& memory, MallocHeap* out, size_t max_bytes)
+      : memory_(memory), out_(out), max_bytes_(max_bytes) {}
+
+  bool Fail(std::string why) {
+    if (out_->failure.empty()) out_->failure = std::move(why);
+    return false;
+  }
+
+  bool AddBlock(uintptr_t start, uintptr_t end) {
+    out_->block_bytes += end - start;
+    if (out_->block_bytes > max_bytes_) {
+      return Fail("the heap holds more than " + std::to_string(max_bytes_ >> 20) +
+                  " MB of blocks (leak_scan_max_mb)");
+    }
+    if (!out_->blocks.push_back({start, end})) return Fail("too many heap blocks to scan");
+    return true;
+  }
+
+  // The chunks of one arena heap, [from, end). `top`: the arena's top chunk, where the walk must
+  // stop, or 0 when it is the chunk that reaches `end` (the main arena). `fenceposts`: a heap
+  // that is not its arena's last, which ends with fenceposts instead of a top chunk.
+  bool WalkArenaHeap(uintptr_t from, uintptr_t end, uintptr_t top, bool fenceposts,
+                     const char* what) {
+    Window window(memory_, end);
+    const std::string where = std::string(what) + " at " + Hex(from);
+    uintptr_t p = from;
+    for (;;) {
+      if (p % 16 != 0 || p + 16 > end) return Fail("malloc's " + where + " does not end cleanly");
+      const uint64_t* header = window.Words(p, 2);
+      if (header == nullptr) return Fail("malloc's " + where + " cannot be read");
+      const uint64_t field = header[1];
+      const uint64_t size = field & ~kFlags;
+      if (top != 0 && p == top) {
+        if (p + size != end) return Fail("the top chunk of malloc's " + where + " is not its end");
+        return true;
+      }
+      if (fenceposts && size == 0) {
+        if (field != kPrevInUse || end - p > 64) {
+          return Fail("malloc's " + where + " ends in a chunk of size 0 at " + Hex(p));
+        }
+        return true;
+      }
+      if (fenceposts && size == 16) {  // the first of the two fenceposts
+        p += 16;
+        continue;
+      }
+      if ((field & kMmapped) != 0 || size < kMinChunk || size % 16 != 0 || p + size > end) {
+        return Fail("malloc's " + where + " has a damaged chunk header at " + Hex(p));
+      }
+      if (p + size == end) {
+        if (top == 0 && !fenceposts) return true;  // the main arena's top chunk
+        return Fail("malloc's " + where + " ends before its top chunk");
+      }
+      const uint64_t* next = window.Words(p + size, 2);
+      if (next == nullptr) return Fail("malloc's " + where + " cannot be read");
+      if ((next[1] & kPrevInUse) != 0 && !AddBlock(p + 16, p + size + 8)) return false;
+      p += size;
+    }
+  }
+
+  bool WalkMainArena(const std::vector<Mapping>& mappings) {
+    for (const Mapping& m : mappings) {
+      if (m.path != "[heap]") continue;
+      out_->heaps.push_back({m.start, m.end});
+      return WalkArenaHeap(AlignUp(m.start, 16), m.end, 0, false, "main heap");
+    }
+    return true;  // nothing allocated with brk
+  }
+
+  // An arena heap whose heap_info is at `at`, inside the anonymous range `range`: walked, and
+  // its memory added to out_->heaps. False with no failure when `at` holds no heap_info.
+  bool TryArenaHeap(uintptr_t at, const AddressRange& range, bool* found) {
+    *found = false;
+    uint64_t info[5];  // ar_ptr, prev, size, mprotect_size, pagesize
+    if (!memory_.Read(at, info, sizeof info)) return true;
+    const uint64_t arena = info[0], prev = info[1], size = info[2], mprotected = info[3];
+    if (arena == 0 || arena % 16 != 0 || size < kPage || size % kPage != 0 || size > kHeapMax ||
+        at + size > range.end || mprotected < size || mprotected > kHeapMax || info[4] != kPage ||
+        prev % kHeapMax != 0 || (prev == 0 && arena != at + kHeapInfoSize)) {
+      return true;
+    }
+    *found = true;
+    uintptr_t first = at + kHeapInfoSize;
+    if (prev == 0) {
+      // glibc places the first chunk so that its user pointer (chunk + 16) is 16-aligned.
+      first = AlignUp(at + kHeapInfoSize + kMallocStateSize + 16, 16) - 16;
+    }
+    uint64_t top = 0;
+    if (!memory_.Read(arena + kTopOffset, &top)) return Fail("an arena's state cannot be read");
+    const bool has_top = top >= at && top < at + size;
+    out_->heaps.push_back({at, std::min<uintptr_t>(at + mprotected, range.end)});
+    return WalkArenaHeap(first, at + size, has_top ? top : 0, !has_top, "arena heap");
+  }
+
+  // The mmapped chunks in `piece`; what is not one goes to `leftover`.
+  bool WalkMmapped(const AddressRange& piece, std::vector<AddressRange>* leftover) {
+    Window window(memory_, piece.end);
+    uintptr_t unclaimed = piece.start;  // start of memory not yet accounted for
+    for (uintptr_t x = piece.start; x + kPage <= piece.end;) {
+      const uint64_t* w = window.Words(x, kPage / 8);
+      if (w == nullptr) {
+        x += kPage;
+        continue;
+      }
+      size_t k = 0;
+      while (k < kPage / 8 && w[k] == 0) ++k;
+      uintptr_t chunk = 0, prev = 0, field = 0;
+      if (k == 1) {  // prev_size 0, then the size: a chunk at the mapping's start
+        chunk = x;
+        field = w[1];
+      } else if (k + 1 < kPage / 8 && k > 0) {  // an aligned allocation: prev_size, then the size
+        chunk = x + k * 8;
+        prev = w[k];
+        field = w[k + 1];
+      }
+      const uintptr_t size = field & ~kFlags;
+      const uintptr_t mapped = chunk - prev;
+      if (chunk == 0 || chunk % 16 != 0 || (field & kFlags) != kMmapped || size < kPage / 2 ||
+          mapped % kPage != 0 || mapped < unclaimed || (prev + size) % kPage != 0 ||
+          mapped + prev + size > piece.end || mapped + prev + size <= x) {
+        x += kPage;
+        continue;
+      }
+      if (mapped > unclaimed) leftover->push_back({unclaimed, mapped});
+      if (!AddBlock(chunk + 16, mapped + prev + size)) return false;
+      out_->heaps.push_back({mapped, mapped + prev + size});
+      unclaimed = x = mapped + prev + size;
+    }
+    if (unclaimed < piece.end) leftover->push_back({unclaimed, piece.end});
+    return true;
+  }
+
+ private:
+  const TargetMemory& memory_;
+  MallocHeap* out_;
+  size_t max_bytes_;
+};
+
+std::vector<AddressRange> Subtract(const std::vector<AddressRange>& from,
+                                   std::vector<AddressRange> holes) {
+  std::sort(holes.begin(), holes.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  std::vector<AddressRange> out;
+  for (const AddressRange& r : from) {
+    uintptr_t at = r.start;
+    for (const AddressRange& h : holes) {
+      if (h.end <= at || h.start >= r.end) continue;
+      if (h.start > at) out.push_back({at, h.start});
+      at = std::max(at, h.end);
+    }
+    if (at < r.end) out.push_back({at, r.end});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ForeignAllocator(const std::vector<Mapping>& mappings) {
+  static const char* const kAllocators[] = {"jemalloc",  "tcmalloc", "mimalloc", "hoard",
+                                            "tbbmalloc", "snmalloc", "rpmalloc"};
+  for (const Mapping& m : mappings) {
+    const std::string base = m.path.substr(m.path.rfind('/') + 1);
+    for (const char* name : kAllocators) {
+      if (base.find(name) != std::string::npos) return base;
+    }
+  }
+  return "";
+}
+
+MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>& mappings,
+                          const std::vector<AddressRange>& anonymous, size_t max_bytes) {
+  MallocHeap heap;
+  heap.heaps.reserve(4096);  // grown before the walk, not during it
+  if (std::string other = ForeignAllocator(mappings); !other.empty()) {
+    heap.failure = "the process uses another allocator (" + other + "), not glibc malloc";
+    return heap;
+  }
+  bool glibc = std::any_of(mappings.begin(), mappings.end(), [](const Mapping& m) {
+    return m.path.size() >= 10 && m.path.compare(m.path.size() - 10, 10, "/libc.so.6") == 0;
+  });
+  if (!glibc) {
+    heap.failure = "glibc's libc.so.6 is not loaded (a static or non-glibc program)";
+    return heap;
+  }
+  size_t span = 0;
+  for (const Mapping& m : mappings) {
+    if (m.writable && m.anonymous()) span += m.end - m.start;
+  }
+  // At most one block per 32 bytes of memory that can hold chunks.
+  if (!heap.blocks.Reserve(span / 32 + 1024)) {
+    heap.failure = "no memory for the table of heap blocks";
+    return heap;
+  }
+  Walker walker(memory, &heap, max_bytes);
+  if (!walker.WalkMainArena(mappings)) return heap;
+  for (const AddressRange& range : anonymous) {
+    for (uintptr_t at = AlignUp(range.start, kHeapMax); at + kPage <= range.end; at += kHeapMax) {
+      bool found = false;
+      if (!walker.TryArenaHeap(at, range, &found)) return heap;
+    }
+  }
+  std::vector<AddressRange> leftover;
+  leftover.reserve(4096);
+  for (const AddressRange& piece : Subtract(anonymous, heap.heaps)) {
+    if (!walker.WalkMmapped(piece, &leftover)) return heap;
+  }
+  std::sort(heap.blocks.begin(), heap.blocks.end(),
+            [](const HeapBlock& a, const HeapBlock& b) { return a.start < b.start; });
+  for (size_t i = 1; i < heap.blocks.size(); ++i) {
+    if (heap.blocks[i].start < heap.blocks[i - 1].end - 8) {
+      heap.failure = "two heap blocks overlap at " + Hex(heap.blocks[i].start);
+      return heap;
+    }
+  }
+  heap.ok = true;
+  return heap;
+}
+
+}  // namespace threadleak

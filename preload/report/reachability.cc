@@ -1,0 +1,734 @@
+#include "preload/report/reachability.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_map>
+
+#include "preload/report/malloc_heap.h"
+#include "preload/report/mapped_array.h"
+#include "preload/report/target_memory.h"
+#include "preload/report/wait_graph_phrases.h"
+
+namespace threadleak {
+namespace {
+
+constexpr uintptr_t kPage = 4096;
+// struct pthread on glibc 2.36 x86-64: `header.tcb` (+0) and `header.self` (+16) hold its own
+// address, `tid` is at +720; it sits at the top of a thread's stack mapping, below it the
+// static TLS. Checked at each scan against the threads of the report (TrustTcbLayout).
+constexpr uintptr_t kTcbSelfOffset = 16;
+constexpr uintptr_t kTcbTidOffset = 720;
+constexpr uintptr_t kTcbSearch = 64 << 10;  // how far below a stack's top its TCB may be
+// A word at most this far below an object kept on a stack (not in a malloc block, whose
+// bounds are known) may point to the structure that holds it.
+constexpr uintptr_t kObjectWindow = 1024;
+constexpr size_t kReadBytes = 1 << 20;
+
+std::string Hex(uintptr_t value) {
+  char buffer[24];
+  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
+  return buffer;
+}
+
+std::string Basename(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+// An untimed wait the thread cannot leave by itself: it relies on another thread.
+bool WaitsForOthers(uint32_t state) {
+  switch (state) {
+    case TL_STATE_MUTEX:
+    case TL_STATE_COND:
+    case TL_STATE_RWLOCK:
+    case TL_STATE_SEM:
+    case TL_STATE_BARRIER:
+    case TL_STATE_JOIN:
+    case TL_STATE_FUTEX:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// In a futex wait with no time limit, as the kernel shows it (every blocked state above ends
+// in one: condvars, semaphores, barriers, joins and contended locks all sleep on a futex).
+bool InUntimedFutexWait(const TaskSyscall& kernel) {
+  if (!kernel.known || kernel.running) return false;
+  if (kernel.number == SYS_futex_waitv) return kernel.args[3] == 0;
+  if (kernel.number != SYS_futex) return false;
+  switch (kernel.args[1] & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI:
+      return kernel.args[3] == 0;  // the timeout pointer
+    default:
+      return false;
+  }
+}
+
+enum class RootKind { kGlobal, kUnknown, kStack, kReporter };
+
+struct Root {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  RootKind kind = RootKind::kGlobal;
+  pid_t tid = 0;       // kStack, kReporter
+  std::string module;  // kGlobal
+  bool woken = false;  // kStack: a blocked thread the fixed point found can be woken
+};
+
+// Where a marked block was reached from: a block (>= 0) or a root (-1 - index), and the address
+// of the word that pointed to it.
+struct Link {
+  int64_t from = 0;
+  uintptr_t at = 0;
+};
+constexpr int64_t kNoLink = INT64_MIN;
+
+// One thread of the report, as the scan sees it.
+struct Place {
+  TaskSyscall kernel;
+  bool relied_blocked = false;  // blocked on something only another thread can release
+  bool can_run = true;
+  bool running_code = false;
+  uintptr_t sp = 0;  // the lowest live stack address known, or 0
+  int stack = -1;    // index into mappings
+  // Where its object is: in a heap block (index), in root memory, or in a window on a stack.
+  int64_t object_block = -1;
+  bool object_in_root = false;
+  std::string object_place;  // for the explanation when object_in_root
+  bool windowed = false;
+  Link window_hit{kNoLink, 0};
+  std::string woken_by;     // why it can run, when the fixed point found it can
+  std::string free_reason;  // why a thread in a waiting state can run by itself
+};
+
+int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address) {
+  auto it = std::upper_bound(mappings.begin(), mappings.end(), address,
+                             [](uintptr_t a, const Mapping& m) { return a < m.start; });
+  if (it == mappings.begin()) return -1;
+  --it;
+  return address < it->end ? static_cast<int>(it - mappings.begin()) : -1;
+}
+
+bool Overlaps(uintptr_t a_start, uintptr_t a_end, uintptr_t b_start, uintptr_t b_end) {
+  return a_start < b_end && b_start < a_end;
+}
+
+// The TCB (struct pthread) near the top of [start, end), or 0.
+uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
+  const uintptr_t from = end - std::min(end - start, kTcbSearch);
+  std::vector<uint64_t> words((end - from) / 8);
+  const size_t got = memory.ReadPrefix(from, words.data(), end - from) / 8;
+  for (size_t i = 0; i + 2 < got; i += 8) {  // 64-byte aligned
+    const uintptr_t at = from + i * 8;
+    if (words[i] == at && words[i + kTcbSelfOffset / 8] == at) return at;
+  }
+  return 0;
+}
+
+class Scan {
+ public:
+  Scan(const ReachabilityRequest& request, const TargetMemory& memory)
+      : request_(request), memory_(memory) {}
+
+  // One attempt. `moved`: a thread it relied on moved meanwhile (try again).
+  Reachability Run(bool* moved);
+
+ private:
+  Reachability Fail(std::string why) {
+    Reachability r;
+    r.failure = std::move(why);
+    return r;
+  }
+  bool IsTool(uintptr_t start, uintptr_t end) const;
+  void Hit(uint64_t value, Link link);
+  void ScanMemory(uintptr_t start, uintptr_t end, int64_t from);
+  void Drain();
+  void AddRoot(Root root);
+  int64_t BlockOf(uintptr_t address) const;
+  std::string RootPhrase(size_t root) const;
+  std::string PathTo(int64_t block, uintptr_t object) const;
+  std::string ObjectName(size_t i) const;
+  bool StackRefers(uintptr_t start, uintptr_t end, size_t i) const;
+  std::string WhyAbandoned(size_t i) const;
+  std::string WhyReachable(size_t i) const;
+
+  const ReachabilityRequest& request_;
+  const TargetMemory& memory_;
+  std::vector<Mapping> mappings_;
+  std::vector<Place> places_;
+  MallocHeap heap_;
+  MappedArray<uint8_t> marked_;
+  MappedArray<Link> parent_;
+  MappedArray<uint32_t> queue_;
+  size_t queue_head_ = 0;
+  std::vector<Root> roots_;
+  MappedArray<uint64_t> buffer_;
+  uintptr_t blocks_low_ = 0, blocks_high_ = 0;
+  uintptr_t windows_low_ = UINTPTR_MAX, windows_high_ = 0;
+  std::vector<size_t> windowed_;  // threads whose object is found by its window
+  size_t scanned_bytes_ = 0;
+};
+
+bool Scan::IsTool(uintptr_t start, uintptr_t end) const {
+  for (size_t i = 0; i < request_.tool_memory_count; ++i) {
+    if (Overlaps(start, end, request_.tool_memory[i].start, request_.tool_memory[i].end)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int64_t Scan::BlockOf(uintptr_t address) const {
+  if (address < blocks_low_ || address >= blocks_high_) return -1;
+  const HeapBlock* begin = heap_.blocks.begin();
+  const HeapBlock* end = heap_.blocks.end();
+  const HeapBlock* it = std::upper_bound(
+      begin, end, address, [](uintptr_t a, const HeapBlock& b) { return a < b.start; });
+  if (it == begin) return -1;
+  --it;
+  return address < it->end ? it - begin : -1;
+}
+
+void Scan::Hit(uint64_t value, Link link) {
+  if (value >= blocks_low_ && value < blocks_high_) {
+    int64_t b = BlockOf(value);
+    if (b >= 0 && !marked_[b]) {
+      marked_[b] = 1;
+      parent_[b] = link;
+      queue_.push_back(static_cast<uint32_t>(b));
+    }
+  }
+  if (value >= windows_low_ && value <= windows_high_) {
+    for (size_t i : windowed_) {
+      Place& p = places_[i];
+      const uintptr_t object = request_.threads[i].object;
+      if (p.window_hit.from == kNoLink && value + kObjectWindow >= object && value <= object + 8) {
+        p.window_hit = link;
+      }
+    }
+  }
+}
+
+void Scan::ScanMemory(uintptr_t start, uintptr_t end, int64_t from) {
+  start = (start + 7) & ~uintptr_t{7};
+  for (uintptr_t at = start; at < end;) {
+    const size_t want = std::min<uintptr_t>(end - at, kReadBytes);
+    size_t got = memory_.ReadPrefix(at, buffer_.begin(), want);
+    scanned_bytes_ += got;
+    for (size_t k = 0; k < got / 8; ++k) Hit(buffer_[k], Link{from, at + k * 8});
+    // An unreadable page (a hole in a region, a guard) is skipped, not the rest.
+    at += got == want ? want : (got / kPage + 1) * kPage;
+    if (got != want) at &= ~(kPage - 1);
+  }
+}
+
+void Scan::Drain() {
+  // Blocks in batches: one process_vm_readv for up to 1024 small blocks.
+  constexpr size_t kBatch = 1024;
+  iovec local[kBatch], remote[kBatch];
+  uint32_t batch[kBatch];
+  while (queue_head_ < queue_.size()) {
+    size_t n = 0, bytes = 0;
+    while (queue_head_ < queue_.size() && n < kBatch) {
+      const HeapBlock& b = heap_.blocks[queue_[queue_head_]];
+      const size_t size = b.end - b.start;
+      if (size > kReadBytes / 4) {
+        if (n > 0) break;
+        ++queue_head_;
+        ScanMemory(b.start, b.end, queue_[queue_head_ - 1]);
+        continue;
+      }
+      if (bytes + size > kReadBytes) break;
+      batch[n] = queue_[queue_head_++];
+      local[n] = {reinterpret_cast<char*>(buffer_.begin()) + bytes, size};
+      remote[n] = {reinterpret_cast<void*>(b.start), size};
+      bytes += size;
+      ++n;
+    }
+    if (n == 0) continue;
+    ssize_t got = process_vm_readv(request_.pid, local, n, remote, n, 0);
+    if (got != static_cast<ssize_t>(bytes)) {
+      // A block that cannot be read whole (freed and unmapped meanwhile): one by one.
+      std::vector<uint32_t> again(batch, batch + n);
+      for (uint32_t b : again) ScanMemory(heap_.blocks[b].start, heap_.blocks[b].end, b);
+      continue;
+    }
+    scanned_bytes_ += bytes;
+    // Hit() may append to the queue but never touches the buffer. Block sizes are multiples of
+    // 8, so each block's words start where the previous block's end.
+    size_t offset = 0;
+    for (size_t k = 0; k < n; ++k) {
+      const HeapBlock& b = heap_.blocks[batch[k]];
+      const size_t count = (b.end - b.start) / 8;
+      for (size_t w = 0; w < count; ++w) {
+        Hit(buffer_[offset / 8 + w], Link{batch[k], b.start + w * 8});
+      }
+      offset += b.end - b.start;
+    }
+  }
+}
+
+void Scan::AddRoot(Root root) {
+  if (root.end <= root.start) return;
+  roots_.push_back(std::move(root));
+  const Root& r = roots_.back();
+  ScanMemory(r.start, r.end, -1 - static_cast<int64_t>(roots_.size() - 1));
+}
+
+Reachability Scan::Run(bool* moved) {
+  *moved = false;
+  const pid_t pid = request_.pid;
+  mappings_ = ReadMappings(pid);
+  if (mappings_.empty()) return Fail("/proc/" + std::to_string(pid) + "/maps cannot be read");
+  const std::vector<pid_t> tasks = ListTaskIds(pid);
+  auto alive = [&](pid_t tid) { return std::binary_search(tasks.begin(), tasks.end(), tid); };
+  const size_t n = request_.count;
+  std::unordered_map<int32_t, int> index_of;  // tid -> place in the report
+  for (size_t i = 0; i < n; ++i) index_of.emplace(request_.threads[i].tid, static_cast<int>(i));
+  places_.assign(n, Place{});
+
+  // Which mapping is whose stack; who can run.
+  std::vector<pid_t> stack_owner(mappings_.size(), 0);
+  std::vector<bool> known(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const tl_thread& t = request_.threads[i];
+    Place& p = places_[i];
+    p.kernel = ReadTaskSyscall(pid, t.tid);
+    if (t.state == TL_STATE_FINISHED || !alive(t.tid)) {
+      p.can_run = false;
+      continue;
+    }
+    const bool in_slot = t.unwind.kind == TL_UNWIND_HOOK;
+    uint64_t word = 0;
+    const bool still_waiting =
+        !in_slot || (memory_.Read(t.unwind.slot, &word) && word == t.unwind.word);
+    p.relied_blocked = WaitsForOthers(t.state) && still_waiting && InUntimedFutexWait(p.kernel);
+    if (WaitsForOthers(t.state) && !p.relied_blocked) {
+      const bool timed = p.kernel.known && !p.kernel.running &&
+                         (p.kernel.number == SYS_futex || p.kernel.number == SYS_futex_waitv);
+      p.free_reason = !still_waiting ? "it has left the wait the report shows and runs again"
+                      : timed        ? "its wait has a time limit, so it wakes up by itself"
+                              : "the kernel does not show it asleep in that wait (it may be on "
+                                "its way in or out)";
+    }
+    p.can_run = !p.relied_blocked;
+    p.running_code = p.kernel.known && p.kernel.running;
+    if (p.kernel.known && !p.kernel.running) p.sp = p.kernel.sp;
+    uintptr_t anchor = p.sp != 0 ? p.sp : in_slot ? t.unwind.frame : t.unwind.sp;
+    if (anchor != 0) p.stack = FindMapping(mappings_, anchor);
+    if (p.stack < 0 && (t.flags & TL_THREAD_MAIN)) {
+      for (size_t m = 0; m < mappings_.size(); ++m) {
+        if (mappings_[m].path == "[stack]") p.stack = static_cast<int>(m);
+      }
+    }
+    if (p.stack >= 0) stack_owner[p.stack] = t.tid;
+    if (p.sp == 0 || p.running_code) p.sp = 0;  // not known: the whole mapping
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (places_[i].running_code) {
+      return Fail("thread " + std::to_string(request_.threads[i].tid) +
+                  " was running during the scan (what it holds in its registers cannot be read)");
+    }
+  }
+
+  // Tasks the report does not list: the reporting thread, threadleak's own, and the rest (which
+  // count as able to run).
+  std::vector<std::pair<pid_t, TaskSyscall>> others;
+  int reporting_stack = request_.reporting_stack_from != 0
+                            ? FindMapping(mappings_, request_.reporting_stack_from)
+                            : -1;
+  for (pid_t tid : tasks) {
+    if (index_of.count(tid) != 0 || tid == request_.reporting_tid) continue;
+    TaskSyscall kernel = ReadTaskSyscall(pid, tid);
+    int stack = kernel.known && !kernel.running ? FindMapping(mappings_, kernel.sp) : -1;
+    if (TaskName(pid, tid).rfind("threadleak", 0) == 0) {
+      if (stack >= 0) stack_owner[stack] = -1;  // threadleak's thread: never a root
+      continue;
+    }
+    if (kernel.known && kernel.running) {
+      return Fail("thread " + std::to_string(tid) +
+                  " was running during the scan (what it holds in its registers cannot be read)");
+    }
+    if (stack >= 0) stack_owner[stack] = tid;
+    others.push_back({tid, kernel});
+  }
+  if (reporting_stack >= 0) stack_owner[reporting_stack] = -2;
+
+  // Memory: the tool's, stacks, global data, and anonymous memory for the heap walk.
+  std::vector<Root> globals;
+  std::vector<AddressRange> anonymous;
+  bool after_tool_file = false;
+  for (size_t m = 0; m < mappings_.size(); ++m) {
+    const Mapping& map = mappings_[m];
+    const bool tool_file = Basename(map.path).rfind("libthreadleak", 0) == 0;
+    const bool continuation = map.anonymous() && map.path.empty() && m > 0 &&
+                              mappings_[m - 1].end == map.start && !mappings_[m - 1].anonymous();
+    const bool skip_tool = tool_file || (continuation && after_tool_file);
+    after_tool_file = tool_file;
+    if (!map.readable || !map.writable || skip_tool || IsTool(map.start, map.end)) continue;
+    if (stack_owner[m] != 0 || map.path == "[heap]") continue;
+    if (map.path == "[stack]") {
+      // The main thread's stack, the main thread not being in the report: it may run.
+      if (alive(pid) && pid != request_.reporting_tid) {
+        globals.push_back({map.start, map.end, RootKind::kStack, pid, "", false});
+      }
+      continue;
+    }
+    if (!map.anonymous()) {
+      globals.push_back({map.start, map.end, RootKind::kGlobal, 0, map.path, false});
+    } else if (continuation) {
+      globals.push_back({map.start, map.end, RootKind::kGlobal, 0, mappings_[m - 1].path, false});
+    } else if (map.path.empty() || map.path.rfind("[anon", 0) == 0) {
+      anonymous.push_back({map.start, map.end});
+    }
+  }
+
+  heap_ = WalkMallocHeap(memory_, mappings_, anonymous, request_.max_bytes);
+  if (!heap_.ok) return Fail(heap_.failure);
+  if (!heap_.blocks.empty()) {
+    blocks_low_ = heap_.blocks[0].start;
+    blocks_high_ = heap_.blocks[heap_.blocks.size() - 1].end;
+  }
+
+  // What the heap walk left of anonymous memory: the stacks of threads that ended (kept by
+  // glibc for reuse; their TCB names no live thread) are nobody's; the rest counts as a root.
+  bool trust_tcb = true;
+  for (size_t i = 0; i < n; ++i) {
+    const Place& p = places_[i];
+    if (p.stack < 0 || (request_.threads[i].flags & TL_THREAD_MAIN)) continue;
+    const Mapping& map = mappings_[p.stack];
+    uintptr_t tcb = FindTcb(memory_, map.start, map.end);
+    int32_t tid = 0;
+    if (tcb != 0 && (!memory_.Read(tcb + kTcbTidOffset, &tid) || tid != request_.threads[i].tid)) {
+      trust_tcb = false;
+    }
+  }
+  std::vector<AddressRange> unclaimed;
+  {
+    std::vector<AddressRange> sorted_heaps = heap_.heaps;
+    std::sort(sorted_heaps.begin(), sorted_heaps.end(),
+              [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+    for (const AddressRange& r : anonymous) {
+      uintptr_t at = r.start;
+      for (const AddressRange& h : sorted_heaps) {
+        if (h.end <= at || h.start >= r.end) continue;
+        if (h.start > at) unclaimed.push_back({at, h.start});
+        at = std::max(at, h.end);
+      }
+      if (at < r.end) unclaimed.push_back({at, r.end});
+    }
+  }
+  for (const AddressRange& r : unclaimed) {
+    int m = FindMapping(mappings_, r.start);
+    if (trust_tcb && m > 0 && r.end == mappings_[m].end && !mappings_[m - 1].readable &&
+        mappings_[m - 1].end == mappings_[m].start) {
+      uintptr_t tcb = FindTcb(memory_, r.start, r.end);
+      int32_t tid = 0;
+      if (tcb != 0 && memory_.Read(tcb + kTcbTidOffset, &tid) && (tid <= 0 || !alive(tid))) {
+        continue;  // a stack glibc keeps for its next thread
+      }
+    }
+    globals.push_back({r.start, r.end, RootKind::kUnknown, 0, "", false});
+  }
+
+  // Where each blocked thread's object lies.
+  auto stack_root_of = [&](size_t i) -> AddressRange {
+    const Place& p = places_[i];
+    if (p.stack < 0) return {};
+    const Mapping& map = mappings_[p.stack];
+    return {p.sp != 0 ? std::max(p.sp, map.start) : map.start, map.end};
+  };
+  for (size_t i = 0; i < n; ++i) {
+    Place& p = places_[i];
+    if (!p.relied_blocked) continue;
+    const uintptr_t object = request_.threads[i].object;
+    p.object_block = BlockOf(object);
+    if (p.object_block >= 0) continue;
+    for (const Root& g : globals) {
+      if (object >= g.start && object < g.end) {
+        p.object_in_root = true;
+        p.object_place = g.kind == RootKind::kGlobal ? "global data of " + Basename(g.module)
+                         : g.kind == RootKind::kStack
+                             ? "the stack of thread " + std::to_string(g.tid)
+                             : "anonymous memory threadleak cannot attribute";
+      }
+    }
+    if (!p.object_in_root) {
+      p.windowed = true;
+      windowed_.push_back(i);
+      windows_low_ = std::min(windows_low_, object - kObjectWindow);
+      windows_high_ = std::max(windows_high_, object + 8);
+    }
+  }
+
+  // Mark from the roots, then the fixed point: threads that can be woken become roots too.
+  if (!buffer_.Reserve(kReadBytes / 8)) return Fail("no memory for the scan's buffer");
+  buffer_.resize(kReadBytes / 8);
+  const size_t blocks = heap_.blocks.size();
+  if (!marked_.Reserve(blocks) || !parent_.Reserve(blocks) || !queue_.Reserve(blocks)) {
+    return Fail("no memory for the scan's tables");
+  }
+  marked_.resize(blocks);
+  parent_.resize(blocks);
+  for (Root& g : globals) AddRoot(std::move(g));
+  for (const auto& [tid, kernel] : others) {
+    int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
+    if (m >= 0) {
+      AddRoot({std::max(kernel.sp, mappings_[m].start), mappings_[m].end, RootKind::kStack, tid, "",
+               false});
+    }
+  }
+  if (reporting_stack >= 0 && request_.reporting_role != ReportingRole::kTool &&
+      request_.reporting_role != ReportingRole::kNone) {
+    const Mapping& map = mappings_[reporting_stack];
+    uintptr_t from = request_.reporting_stack_from;
+    if (request_.reporting_role == ReportingRole::kExiting) {
+      // Only its thread-local storage lives on (destructors of thread_local objects run in
+      // exit); the main thread's lies elsewhere and was counted above.
+      uintptr_t tcb = map.path == "[stack]" ? 0 : FindTcb(memory_, map.start, map.end);
+      from = tcb == 0 ? map.end : std::max(from, tcb > kTcbSearch ? tcb - kTcbSearch : 0);
+    }
+    AddRoot({std::max(from, map.start), map.end, RootKind::kReporter, request_.reporting_tid, "",
+             false});
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!places_[i].can_run) continue;
+    AddressRange r = stack_root_of(i);
+    AddRoot({r.start, r.end, RootKind::kStack, request_.threads[i].tid, "", false});
+  }
+  size_t rounds = 0;
+  auto find_index = [&](int32_t tid) -> int {
+    auto it = index_of.find(tid);
+    return it == index_of.end() ? -1 : it->second;
+  };
+  for (bool changed = true; changed;) {
+    ++rounds;
+    Drain();
+    changed = false;
+    for (size_t i = 0; i < n; ++i) {
+      Place& p = places_[i];
+      if (p.can_run || !p.relied_blocked) continue;
+      const tl_thread& t = request_.threads[i];
+      bool reached = p.object_in_root || (p.object_block >= 0 && marked_[p.object_block]) ||
+                     p.window_hit.from != kNoLink;
+      // A lock released or a thread ended by a thread that can run.
+      int32_t blocker = t.blocker_tid == t.blocker_tid_second_read ? t.blocker_tid : 0;
+      if (!reached && blocker != 0 && blocker != t.tid && !t.blocker_exited &&
+          (t.state == TL_STATE_MUTEX || t.state == TL_STATE_RWLOCK || t.state == TL_STATE_JOIN)) {
+        int b = find_index(blocker);
+        if ((b >= 0 && places_[b].can_run) || (b < 0 && alive(blocker))) {
+          reached = true;
+          p.woken_by = "thread " + std::to_string(blocker) +
+                       (t.state == TL_STATE_JOIN ? ", which it joins, can still end"
+                                                 : ", which holds the lock, can still run");
+        }
+      }
+      if (!reached && t.state == TL_STATE_JOIN) {
+        // The joined thread is the one whose stack holds its descriptor (the object).
+        int m = FindMapping(mappings_, t.object);
+        pid_t owner = m >= 0 ? stack_owner[m] : 0;
+        int b = owner > 0 ? find_index(owner) : -1;
+        if (owner == 0 || (b >= 0 && places_[b].can_run) || (b < 0 && owner > 0)) {
+          reached = true;
+          p.woken_by = "the thread it joins can still end";
+        }
+      }
+      if (!reached) continue;
+      p.can_run = true;
+      changed = true;
+      AddressRange r = stack_root_of(i);
+      AddRoot({r.start, r.end, RootKind::kStack, t.tid, "", true});
+    }
+  }
+
+  // The threads relied on must still be where the scan saw them.
+  for (size_t i = 0; i < n; ++i) {
+    const Place& p = places_[i];
+    if (p.can_run || !p.relied_blocked) continue;
+    const tl_thread& t = request_.threads[i];
+    uint64_t word = 0;
+    TaskSyscall now = ReadTaskSyscall(pid, t.tid);
+    bool same = now.known && !now.running && now.number == p.kernel.number && now.sp == p.kernel.sp;
+    if (t.unwind.kind == TL_UNWIND_HOOK) {
+      same = same && memory_.Read(t.unwind.slot, &word) && word == t.unwind.word;
+    }
+    if (!same) {
+      *moved = true;
+      return Fail("thread " + std::to_string(t.tid) + " moved during the scan");
+    }
+  }
+
+  Reachability result;
+  result.ok = true;
+  result.threads.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Place& p = places_[i];
+    ThreadReach& out = result.threads[i];
+    if (!p.relied_blocked) {
+      out.explanation = p.free_reason;
+      continue;
+    }
+    if (!p.can_run) {
+      out.fate = ThreadFate::kAbandoned;
+      out.explanation = WhyAbandoned(i);
+    } else {
+      out.fate = ThreadFate::kReachable;
+      out.explanation = WhyReachable(i);
+    }
+  }
+  result.stats.heap_block_count = heap_.blocks.size();
+  result.stats.heap_bytes = heap_.block_bytes;
+  result.stats.scanned_bytes = scanned_bytes_;
+  result.stats.rounds = rounds;
+  return result;
+}
+
+std::string Scan::ObjectName(size_t i) const {
+  const tl_thread& t = request_.threads[i];
+  return ObjectPhrase(t.state, t.object);
+}
+
+std::string Scan::RootPhrase(size_t index) const {
+  const Root& root = roots_[index];
+  switch (root.kind) {
+    case RootKind::kGlobal:
+      return "global data of " + Basename(root.module);
+    case RootKind::kUnknown:
+      return "anonymous memory at " + Hex(root.start) + " that threadleak cannot attribute";
+    case RootKind::kReporter:
+      return "the stack of thread " + std::to_string(root.tid) + " (the one making the report)";
+    case RootKind::kStack:
+      return "the stack of thread " + std::to_string(root.tid) +
+             (root.woken ? " (which can itself be woken)" : "");
+  }
+  return "";
+}
+
+// "from thread 4250's stack through global `g_queue` → heap block 0x…+16 → heap block 0x…+8".
+std::string Scan::PathTo(int64_t block, uintptr_t object) const {
+  std::vector<std::pair<int64_t, uintptr_t>> chain;  // (block, offset in it), object end first
+  uintptr_t into = object;
+  int64_t b = block;
+  int64_t root = -1;
+  while (b >= 0 && chain.size() < 10000) {
+    chain.push_back({b, into - heap_.blocks[b].start});
+    const Link& link = parent_[b];
+    into = link.at;
+    if (link.from < 0) {
+      root = -1 - link.from;
+      break;
+    }
+    b = link.from;
+  }
+  std::string out = "reachable from ";
+  if (root >= 0) {
+    const Root& r = roots_[root];
+    out += RootPhrase(static_cast<size_t>(root));
+    if (r.kind == RootKind::kGlobal && request_.name_global) {
+      std::string name = request_.name_global(into);
+      if (!name.empty()) out = "reachable from global `" + name + "` in " + Basename(r.module);
+    }
+  }
+  constexpr size_t kShown = 4;
+  for (size_t k = chain.size(); k-- > 0;) {
+    const size_t from_end = chain.size() - 1 - k;
+    if (chain.size() > kShown && from_end == kShown / 2) {
+      out += " → … (" + std::to_string(chain.size() - kShown) + " more blocks)";
+    }
+    if (chain.size() > kShown && from_end >= kShown / 2 && k >= kShown / 2) continue;
+    out += " → heap block " + Hex(heap_.blocks[chain[k].first].start) + "+" +
+           std::to_string(chain[k].second);
+  }
+  return out;
+}
+
+bool Scan::StackRefers(uintptr_t start, uintptr_t end, size_t i) const {
+  const Place& p = places_[i];
+  const uintptr_t object = request_.threads[i].object;
+  uintptr_t low = object - kObjectWindow, high = object + 8;
+  if (p.object_block >= 0) {
+    low = heap_.blocks[p.object_block].start;
+    high = heap_.blocks[p.object_block].end - 1;
+  }
+  std::vector<uint64_t> words(kReadBytes / 8);
+  for (uintptr_t at = start & ~uintptr_t{7}; at < end;) {
+    size_t got = memory_.ReadPrefix(at, words.data(), std::min<uintptr_t>(end - at, kReadBytes));
+    for (size_t k = 0; k < got / 8; ++k) {
+      if (words[k] >= low && words[k] <= high) return true;
+    }
+    if (got == 0) break;
+    at += got;
+  }
+  return false;
+}
+
+std::string Scan::WhyAbandoned(size_t i) const {
+  const Place& p = places_[i];
+  std::string out = "no thread that can still run can reach " + ObjectName(i);
+  if (p.stack >= 0) {
+    const Mapping& map = mappings_[p.stack];
+    if (StackRefers(p.sp != 0 ? p.sp : map.start, map.end, i)) {
+      return out + ": the only references are on this thread's own stack";
+    }
+  }
+  for (size_t k = 0; k < places_.size(); ++k) {
+    const Place& other = places_[k];
+    if (k == i || other.can_run || other.stack < 0) continue;
+    const Mapping& map = mappings_[other.stack];
+    if (StackRefers(other.sp != 0 ? other.sp : map.start, map.end, i)) {
+      return out + ": it is referred to only by threads that cannot run either (thread " +
+             std::to_string(request_.threads[k].tid) + ")";
+    }
+  }
+  return out + ": nothing that can run refers to it any more";
+}
+
+std::string Scan::WhyReachable(size_t i) const {
+  const Place& p = places_[i];
+  if (!p.woken_by.empty()) return p.woken_by;
+  if (p.object_in_root) return ObjectName(i) + " lies in " + p.object_place;
+  if (p.object_block >= 0 && marked_[p.object_block]) {
+    return ObjectName(i) + " is " + PathTo(p.object_block, request_.threads[i].object);
+  }
+  if (p.window_hit.from != kNoLink) {
+    const Link& link = p.window_hit;
+    if (link.from < 0) {
+      return ObjectName(i) + " is reachable from " +
+             RootPhrase(static_cast<size_t>(-1 - link.from));
+    }
+    return ObjectName(i) + " is " + PathTo(link.from, link.at) + " (a pointer next to it)";
+  }
+  return ObjectName(i) + " is reachable";
+}
+
+}  // namespace
+
+Reachability ScanReachability(const ReachabilityRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  TargetMemory memory(request.pid);
+  Reachability result;
+  int attempt = 0;
+  for (; attempt < std::max(1, request.attempts); ++attempt) {
+    bool moved = false;
+    Scan scan(request, memory);
+    result = scan.Run(&moved);
+    if (!moved) break;
+  }
+  result.stats.attempts = std::min(attempt + 1, std::max(1, request.attempts));
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!result.ok && result.failure.empty()) result.failure = "the scan did not finish";
+  return result;
+}
+
+}  // namespace threadleak

@@ -1,0 +1,221 @@
+// The reachability corpus (programs/corpus.cc), judged at exit and in a live dump: each case's
+// named threads must get the certainty and basis below. The README's precision and recall come
+// from this table: a thread expected "definite" is a true abandoned one; a "definite" verdict on
+// any other thread would be a false proof, which must never happen.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "scripts/dump_request.h"
+#include "tests/e2e/support.h"
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+struct Expected {
+  const char* thread;     // its name
+  const char* certainty;  // "definite" or "possible"
+  const char* basis;      // "unreachable", "reachable", "state", ...
+  const char* reason;     // a piece of the reason
+};
+
+struct Case {
+  const char* name;
+  std::vector<Expected> threads;
+};
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
+const char* const kUnreachable = "no thread that can still run can reach";
+
+const std::vector<Case>& Cases() {
+  static const std::vector<Case> cases = {
+      {"forgotten_sender", {{"receiver", "definite", "unreachable", kUnreachable}}},
+      {"slow_sender", {{"receiver", "possible", "reachable", "the stack of thread"}}},
+      {"forgotten_receiver", {{"sender", "definite", "unreachable", kUnreachable}}},
+      {"receiver_in_io", {{"sender", "possible", "reachable", "the stack of thread"}}},
+      {"premature_return", {{"waiter", "definite", "unreachable", kUnreachable}}},
+      {"owner_still_in_frame", {{"waiter", "possible", "reachable", "the stack of thread"}}},
+      {"timeout", {{"timed", "possible", "state", "time limit"}}},
+      {"dropped_worker", {{"worker", "definite", "unreachable", kUnreachable}}},
+      {"pool_in_global",
+       {{"pool-1", "possible", "reachable", "g_pool"},
+        {"pool-2", "possible", "reachable", "g_pool"}}},
+      {"signalled_slow_consumer", {{"consumer", "possible", "reachable", "reachable from"}}},
+      {"shared_ptr_cycle", {{"cycle-waiter", "definite", "unreachable", kUnreachable}}},
+      {"shared_ptr_held", {{"cycle-waiter", "possible", "reachable", "reachable from"}}},
+      {"through_function", {{"fn-waiter", "possible", "reachable", "reachable from"}}},
+      {"function_only_in_waiter", {{"fn-waiter", "definite", "unreachable", kUnreachable}}},
+      {"through_thread_local", {{"tls-waiter", "possible", "reachable", "reachable from"}}},
+      {"own_thread_local", {{"tls-waiter", "definite", "unreachable", kUnreachable}}},
+      {"lock_held_by_abandoned",
+       {{"holder", "definite", "unreachable", kUnreachable},
+        {"locker", "definite", "unreachable", kUnreachable}}},
+      {"atomic_wait", {{"atomic-waiter", "definite", "unreachable", kUnreachable}}},
+      {"lonely_barrier", {{"barrier", "definite", "unreachable", kUnreachable}}},
+      {"join_abandoned",
+       {{"joined", "definite", "unreachable", kUnreachable},
+        {"joiner", "definite", "unreachable", kUnreachable}}},
+  };
+  return cases;
+}
+
+const json* ThreadNamed(const json& report, const std::string& name) {
+  for (const json& thread : report["threads"]) {
+    if (e2e::StringField(thread, "name") == name) return &thread;
+  }
+  return nullptr;
+}
+
+std::string Describe(const json& thread) {
+  return e2e::StringField(thread, "certainty") + "/" + e2e::StringField(thread, "basis") + ": " +
+         e2e::StringField(thread, "reason");
+}
+
+void Check(const Case& c, const json& report) {
+  for (const Expected& e : c.threads) {
+    const json* thread = ThreadNamed(report, e.thread);
+    ASSERT_NE(thread, nullptr) << e.thread << " not in the report:\n" << e2e::Summarize(report);
+    EXPECT_EQ(e2e::StringField(*thread, "certainty"), e.certainty)
+        << e.thread << ": " << Describe(*thread);
+    EXPECT_EQ(e2e::StringField(*thread, "basis"), e.basis) << e.thread << ": " << Describe(*thread);
+    EXPECT_NE(e2e::StringField(*thread, "reason").find(e.reason), std::string::npos)
+        << e.thread << ": " << Describe(*thread);
+  }
+  // No other thread of the case is proven abandoned (its look-alikes and helpers run).
+  for (const json& thread : report["threads"]) {
+    if (e2e::StringField(thread, "basis") != "unreachable") continue;
+    bool expected = false;
+    for (const Expected& e : c.threads) {
+      expected = expected || (e2e::StringField(thread, "name") == e.thread &&
+                              std::string(e.certainty) == "definite");
+    }
+    EXPECT_TRUE(expected) << "false proof: " << e2e::StringField(thread, "name") << ": "
+                          << Describe(thread);
+  }
+}
+
+class Corpus : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Corpus, AtExit) {
+  const Case& c = GetParam();
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, c.name},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  EXPECT_EQ(run.exit_status, 66) << run.output;
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error << "\n" << run.output;
+  Check(c, *report);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool WaitFor(const std::function<bool()>& done, milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return false;
+}
+
+TEST_P(Corpus, InALiveDump) {
+  const Case& c = GetParam();
+  e2e::TempDir dir;
+  const std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {REACHABILITY_CORPUS, c.name, "--wait"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:leak_scan=1:log_path=" + dir.path() + "/report"}},
+      output);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
+                      milliseconds(20000)))
+      << Slurp(output);
+  ASSERT_TRUE(threadleak::RequestDump(pid));
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  bool dumped = WaitFor(
+      [&] {
+        std::error_code ec;
+        for (const auto& t : std::filesystem::directory_iterator(task, ec)) {
+          if (Slurp(t.path().string() + "/comm") == "threadleak/1\n") return true;
+        }
+        return false;
+      },
+      milliseconds(20000));
+  kill(pid, SIGKILL);
+  e2e::WaitProgram(pid, output);
+  ASSERT_TRUE(dumped);
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  ASSERT_EQ(reports.size(), 1u) << error;
+  Check(c, reports[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reachability, Corpus, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.name);
+                         });
+
+// jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.
+TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {
+  const char* jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+  if (!std::filesystem::exists(jemalloc)) GTEST_SKIP() << "libjemalloc2 is not installed";
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, "forgotten_sender"},
+      {{"LD_PRELOAD", std::string(REACHABILITY_SHIM) + ":" + jemalloc},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error << "\n" << run.output;
+  const json* receiver = ThreadNamed(*report, "receiver");
+  ASSERT_NE(receiver, nullptr) << e2e::Summarize(*report);
+  EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+  EXPECT_NE(e2e::StringField(*receiver, "reason").find("libjemalloc.so.2"), std::string::npos)
+      << Describe(*receiver);
+}
+
+// leak_scan_max_mb=0: no scan at all, the history's verdicts as before.
+TEST(Reachability, ScanCanBeTurnedOff) {
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, "slow_sender"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS",
+        "format=json:linger_ms=0:leak_scan_max_mb=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe();
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error;
+  const json* receiver = ThreadNamed(*report, "receiver");
+  ASSERT_NE(receiver, nullptr);
+  EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+}
+
+}  // namespace
