@@ -33,6 +33,8 @@ class Window {
   Window(const TargetMemory& memory, uintptr_t region_end)
       : memory_(memory), region_end_(region_end) {}
 
+  void ExtendTo(uintptr_t region_end) { region_end_ = region_end; }
+
   // The `count` words at `address` (8-aligned), or nullptr if they cannot be read.
   const uint64_t* Words(uintptr_t address, size_t count) {
     const uintptr_t end = address + count * 8;
@@ -82,40 +84,70 @@ class Walker {
   bool WalkArenaHeap(uintptr_t from, uintptr_t end, uintptr_t top, bool fenceposts,
                      const char* what) {
     Window window(memory_, end);
-    const std::string where = std::string(what) + " at " + Hex(from);
+    // Built only on failure: the walk allocates nothing (in the process it reads, that would
+    // move the chunks under it).
+    auto fail = [&](const char* problem, uintptr_t at) {
+      return Fail("malloc's " + std::string(what) + " at " + Hex(from) + " " + problem +
+                  (at != 0 ? " at " + Hex(at) : std::string()));
+    };
     uintptr_t p = from;
     for (;;) {
-      if (p % 16 != 0 || p + 16 > end) return Fail("malloc's " + where + " does not end cleanly");
+      if (p % 16 != 0 || p + 16 > end) return fail("does not end cleanly", p);
       const uint64_t* header = window.Words(p, 2);
-      if (header == nullptr) return Fail("malloc's " + where + " cannot be read");
+      if (header == nullptr) return fail("cannot be read", p);
       const uint64_t field = header[1];
       const uint64_t size = field & ~kFlags;
       if (top != 0 && p == top) {
-        if (p + size != end) return Fail("the top chunk of malloc's " + where + " is not its end");
+        if (p + size != end) return fail("does not end with its top chunk", p);
+        out_->free_headers.push_back(p);
         return true;
       }
       if (fenceposts && size == 0) {
-        if (field != kPrevInUse || end - p > 64) {
-          return Fail("malloc's " + where + " ends in a chunk of size 0 at " + Hex(p));
-        }
+        if (field != kPrevInUse || end - p > 64) return fail("ends in a chunk of size 0", p);
         return true;
       }
       if (fenceposts && size == 16) {  // the first of the two fenceposts
         p += 16;
         continue;
       }
+      if (top == 0 && !fenceposts && (field & kMmapped) == 0 && size >= kMinChunk &&
+          size % 16 == 0 && p + size > end) {
+        // The main arena grew (sbrk) since the mappings were read — in-process, the report's own
+        // allocations do that: the walk goes on to where [heap] ends now.
+        uintptr_t now = HeapEndNow();
+        if (now >= p + size) {
+          end = now;
+          window.ExtendTo(end);
+          if (!out_->heaps.empty()) out_->heaps.front().end = end;
+        }
+      }
       if ((field & kMmapped) != 0 || size < kMinChunk || size % 16 != 0 || p + size > end) {
-        return Fail("malloc's " + where + " has a damaged chunk header at " + Hex(p));
+        return fail("has a damaged chunk header", p);
       }
       if (p + size == end) {
-        if (top == 0 && !fenceposts) return true;  // the main arena's top chunk
-        return Fail("malloc's " + where + " ends before its top chunk");
+        if (top == 0 && !fenceposts) {  // the main arena's top chunk
+          out_->free_headers.push_back(p);
+          return true;
+        }
+        return fail("ends before its top chunk", p);
       }
       const uint64_t* next = window.Words(p + size, 2);
-      if (next == nullptr) return Fail("malloc's " + where + " cannot be read");
-      if ((next[1] & kPrevInUse) != 0 && !AddBlock(p + 16, p + size + 8)) return false;
+      if (next == nullptr) return fail("cannot be read", p + size);
+      if ((next[1] & kPrevInUse) != 0) {
+        if (!AddBlock(p + 16, p + size + 8)) return false;
+      } else if (!out_->free_headers.push_back(p)) {
+        return Fail("too many free chunks to list");
+      }
       p += size;
     }
+  }
+
+  // Where [heap] ends now, or 0.
+  uintptr_t HeapEndNow() const {
+    for (const Mapping& m : ReadMappings(memory_.pid())) {
+      if (m.path == "[heap]") return m.end;
+    }
+    return 0;
   }
 
   bool WalkMainArena(const std::vector<Mapping>& mappings) {
@@ -134,8 +166,10 @@ class Walker {
     uint64_t info[5];  // ar_ptr, prev, size, mprotect_size, pagesize
     if (!memory_.Read(at, info, sizeof info)) return true;
     const uint64_t arena = info[0], prev = info[1], size = info[2], mprotected = info[3];
+    // A heap may have grown past `range` since the mappings were read (in-process, the
+    // report's own allocations do that): its heap_info is what counts.
     if (arena == 0 || arena % 16 != 0 || size < kPage || size % kPage != 0 || size > kHeapMax ||
-        at + size > range.end || mprotected < size || mprotected > kHeapMax || info[4] != kPage ||
+        mprotected < size || mprotected > kHeapMax || info[4] != kPage ||
         prev % kHeapMax != 0 || (prev == 0 && arena != at + kHeapInfoSize)) {
       return true;
     }
@@ -148,7 +182,7 @@ class Walker {
     uint64_t top = 0;
     if (!memory_.Read(arena + kTopOffset, &top)) return Fail("an arena's state cannot be read");
     const bool has_top = top >= at && top < at + size;
-    out_->heaps.push_back({at, std::min<uintptr_t>(at + mprotected, range.end)});
+    out_->heaps.push_back({at, at + mprotected});
     return WalkArenaHeap(first, at + size, has_top ? top : 0, !has_top, "arena heap");
   }
 
@@ -247,7 +281,7 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
     if (m.writable && m.anonymous()) span += m.end - m.start;
   }
   // At most one block per 32 bytes of memory that can hold chunks.
-  if (!heap.blocks.Reserve(span / 32 + 1024)) {
+  if (!heap.blocks.Reserve(span / 32 + 1024) || !heap.free_headers.Reserve(span / 32 + 1024)) {
     heap.failure = "no memory for the table of heap blocks";
     return heap;
   }
@@ -264,6 +298,7 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   for (const AddressRange& piece : Subtract(anonymous, heap.heaps)) {
     if (!walker.WalkMmapped(piece, &leftover)) return heap;
   }
+  std::sort(heap.free_headers.begin(), heap.free_headers.end());
   std::sort(heap.blocks.begin(), heap.blocks.end(),
             [](const HeapBlock& a, const HeapBlock& b) { return a.start < b.start; });
   for (size_t i = 1; i < heap.blocks.size(); ++i) {

@@ -45,6 +45,11 @@ struct MallocHeap {
   bool ok = false;
   std::string failure;              // why not, one sentence, when !ok
   MappedArray<HeapBlock> blocks;    // in use, sorted by start, not overlapping
+  // The headers of free chunks (and top chunks), sorted. An in-use block's last 8 bytes are the
+  // next chunk's prev_size, so a pointer to a free chunk's header — what malloc's own bins
+  // hold — falls inside the block before it; callers skip such values, or every bin would keep
+  // a block alive.
+  MappedArray<uintptr_t> free_headers;
   std::vector<AddressRange> heaps;  // memory the walk accounted for (arenas, mmapped chunks)
   size_t block_bytes = 0;           // the blocks' bytes together
 };

@@ -202,6 +202,11 @@ int64_t Scan::BlockOf(uintptr_t address) const {
 void Scan::Hit(uint64_t value, Link link) {
   if (value >= blocks_low_ && value < blocks_high_) {
     int64_t b = BlockOf(value);
+    // A free chunk's header, as malloc's bins point to it: not a reference to the block before.
+    if (b >= 0 && value + 8 >= heap_.blocks[b].end &&
+        std::binary_search(heap_.free_headers.begin(), heap_.free_headers.end(), value)) {
+      b = -1;
+    }
     if (b >= 0 && !marked_[b]) {
       marked_[b] = 1;
       parent_[b] = link;
@@ -370,7 +375,10 @@ Reachability Scan::Run(bool* moved) {
   bool after_tool_file = false;
   for (size_t m = 0; m < mappings_.size(); ++m) {
     const Mapping& map = mappings_[m];
-    const bool tool_file = Basename(map.path).rfind("libthreadleak", 0) == 0;
+    // threadleak's own modules, and libunwind, which the shim loads for creation stacks: its
+    // caches hold stack addresses of the threads it unwound, which are no program's references.
+    const std::string base = Basename(map.path);
+    const bool tool_file = base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0;
     const bool continuation = map.anonymous() && map.path.empty() && m > 0 &&
                               mappings_[m - 1].end == map.start && !mappings_[m - 1].anonymous();
     const bool skip_tool = tool_file || (continuation && after_tool_file);
@@ -393,7 +401,12 @@ Reachability Scan::Run(bool* moved) {
     }
   }
 
-  heap_ = WalkMallocHeap(memory_, mappings_, anonymous, request_.max_bytes);
+  // A heap that changed under the walk (a thread that freed or allocated: the one making the
+  // report, in-process) is walked again.
+  for (int walk = 0; walk < 3; ++walk) {
+    heap_ = WalkMallocHeap(memory_, mappings_, anonymous, request_.max_bytes);
+    if (heap_.ok || heap_.failure.find("damaged") == std::string::npos) break;
+  }
   if (!heap_.ok) return Fail(heap_.failure);
   if (!heap_.blocks.empty()) {
     blocks_low_ = heap_.blocks[0].start;
@@ -634,9 +647,11 @@ std::string Scan::PathTo(int64_t block, uintptr_t object) const {
   if (root >= 0) {
     const Root& r = roots_[root];
     out += RootPhrase(static_cast<size_t>(root));
-    if (r.kind == RootKind::kGlobal && request_.name_global) {
-      std::string name = request_.name_global(into);
-      if (!name.empty()) out = "reachable from global `" + name + "` in " + Basename(r.module);
+    if (r.kind == RootKind::kGlobal) {
+      std::string name = request_.name_global ? request_.name_global(into) : "";
+      out = name.empty() ? "reachable from global data of " + Basename(r.module) + " at " +
+                               Hex(into)
+                         : "reachable from global `" + name + "` in " + Basename(r.module);
     }
   }
   constexpr size_t kShown = 4;

@@ -1,5 +1,9 @@
 // libthreadleak_report.so: loaded by the shim (RTLD_LOCAL) when it makes its first report, so
 // libdw, libstdc++ and their dependencies cost nothing to a program until then.
+#include <cxxabi.h>
+#include <elfutils/libdwfl.h>
+
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <memory>
@@ -37,6 +41,64 @@ threadleak::Symbolizer& SymbolizerFor(const tl_report_config& config) {
   return *symbolizer;
 }
 
+// Names of global variables for the paths a scan reports ("g_queue"), from the modules' symbol
+// tables (objects included, which the symbolizer's function index leaves out). Set up on the
+// first name asked for: a scan that proves everything never pays for it.
+class GlobalNames {
+  // The modules' own symbol tables only: no separate debug files, never debuginfod.
+  static int NoDebugFiles(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*,
+                          const char*, GElf_Word, char**) {
+    return -1;
+  }
+
+ public:
+  explicit GlobalNames(pid_t pid) : pid_(pid) {}
+  ~GlobalNames() {
+    if (dwfl_ != nullptr) dwfl_end(dwfl_);
+  }
+  GlobalNames(const GlobalNames&) = delete;
+  GlobalNames& operator=(const GlobalNames&) = delete;
+
+  // "(anonymous namespace)::g_pool", "g_table+16", or "" when no symbol covers `address`.
+  std::string Name(uintptr_t address) {
+    if (dwfl_ == nullptr && !tried_) {
+      tried_ = true;
+      callbacks_.find_elf = dwfl_linux_proc_find_elf;
+      callbacks_.find_debuginfo = NoDebugFiles;
+      dwfl_ = dwfl_begin(&callbacks_);
+      if (dwfl_ != nullptr) {
+        dwfl_report_begin(dwfl_);
+        int failed = dwfl_linux_proc_report(dwfl_, pid_);
+        dwfl_report_end(dwfl_, nullptr, nullptr);
+        if (failed != 0) {
+          dwfl_end(dwfl_);
+          dwfl_ = nullptr;
+        }
+      }
+    }
+    if (dwfl_ == nullptr) return "";
+    Dwfl_Module* module = dwfl_addrmodule(dwfl_, address);
+    if (module == nullptr) return "";
+    GElf_Off offset = 0;
+    GElf_Sym symbol;
+    const char* name =
+        dwfl_module_addrinfo(module, address, &offset, &symbol, nullptr, nullptr, nullptr);
+    if (name == nullptr || (symbol.st_size != 0 && offset >= symbol.st_size)) return "";
+    int status = -1;
+    char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    std::string out = status == 0 && demangled != nullptr ? demangled : name;
+    free(demangled);
+    if (offset != 0) out += "+" + std::to_string(offset);
+    return out;
+  }
+
+ private:
+  pid_t pid_;
+  bool tried_ = false;
+  Dwfl_Callbacks callbacks_ = {};
+  Dwfl* dwfl_ = nullptr;
+};
+
 // Whether any thread waits on something only another thread can release: else there is
 // nothing to prove, and a program without leaks pays nothing.
 bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
@@ -62,7 +124,6 @@ bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
 // frame on this thread's stack; what lies above it is the program's (or the shim's).
 std::optional<threadleak::Reachability> ScanIfAsked(const tl_snapshot& snapshot,
                                                     const tl_report_config& config,
-                                                    threadleak::Symbolizer& symbolizer,
                                                     uintptr_t report_frame) {
   const bool leaks = snapshot.kind == TL_REPORT_LEAKS;
   if (config.leak_scan_max_mb == 0 || (!leaks && !config.leak_scan)) return std::nullopt;
@@ -81,10 +142,8 @@ std::optional<threadleak::Reachability> ScanIfAsked(const tl_snapshot& snapshot,
   request.tool_memory = snapshot.tool_memory;
   request.tool_memory_count = snapshot.tool_memory_count;
   request.max_bytes = size_t{config.leak_scan_max_mb} << 20;
-  request.name_global = [&symbolizer](uintptr_t address) -> std::string {
-    std::vector<threadleak::SourceFrame> frames = symbolizer.SymbolizeInline(address, false);
-    return frames.empty() ? std::string() : frames.back().function;
-  };
+  GlobalNames names(snapshot.pid);
+  request.name_global = [&names](uintptr_t address) { return names.Name(address); };
   // Registry chunks it could not list count as the program's memory: their wait slots can
   // only keep more alive, so the proofs stand.
   threadleak::Reachability reach = threadleak::ScanReachability(request);
@@ -111,7 +170,7 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     std::vector<threadleak::SymbolizedThread> threads =
         threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
     std::optional<threadleak::Reachability> reach =
-        ScanIfAsked(*snapshot, *config, SymbolizerFor(*config),
+        ScanIfAsked(*snapshot, *config,
                     reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
     threadleak::ReportContext context = threadleak::MakeReportContext(
         *snapshot, std::move(threads), threadleak::ActiveSuppressions(*config),

@@ -33,6 +33,10 @@ struct Expected {
 struct Case {
   const char* name;
   std::vector<Expected> threads;
+  // Dumps come from threadleak's own thread, which starts with the first pthread_create the
+  // shim sees; a program of C11 threads alone (thrd_create calls glibc's pthread_create from
+  // inside libc) has none yet.
+  bool dumped = true;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
@@ -54,7 +58,9 @@ const std::vector<Case>& Cases() {
       {"pool_in_global",
        {{"pool-1", "possible", "reachable", "g_pool"},
         {"pool-2", "possible", "reachable", "g_pool"}}},
-      {"signalled_slow_consumer", {{"consumer", "possible", "reachable", "reachable from"}}},
+      {"signalled_slow_consumer",
+       {{"consumer", "possible", "reachable", "reachable from"}},
+       /*dumped=*/false},
       {"shared_ptr_cycle", {{"cycle-waiter", "definite", "unreachable", kUnreachable}}},
       {"shared_ptr_held", {{"cycle-waiter", "possible", "reachable", "reachable from"}}},
       {"through_function", {{"fn-waiter", "possible", "reachable", "reachable from"}}},
@@ -144,6 +150,7 @@ bool WaitFor(const std::function<bool()>& done, milliseconds limit) {
 
 TEST_P(Corpus, InALiveDump) {
   const Case& c = GetParam();
+  if (!c.dumped) GTEST_SKIP() << "threadleak's thread does not run in a program of C11 threads";
   e2e::TempDir dir;
   const std::string output = dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram(

@@ -155,12 +155,31 @@ NOINLINE void WaitForHandshake(Handshake* handshake) {
   handshake->done.wait(lock, [&] { return handshake->finished; });
 }
 
+// C style, as such code is: a std::condition_variable's destructor would wait for its waiter
+// (pthread_cond_destroy does), and the early return would hang instead of leaking.
+struct RawHandshake {
+  pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t done = PTHREAD_COND_INITIALIZER;
+  bool finished = false;
+};
+
+NOINLINE void WaitForRawHandshake(RawHandshake* handshake) {
+  pthread_mutex_lock(&handshake->mutex);
+  while (!handshake->finished) pthread_cond_wait(&handshake->done, &handshake->mutex);
+  pthread_mutex_unlock(&handshake->mutex);
+}
+
+void* RawWaiter(void* arg) {
+  Name("waiter");
+  WaitForRawHandshake(static_cast<RawHandshake*>(arg));
+  return nullptr;
+}
+
 NOINLINE bool StartAndReturnEarly() {
-  Handshake handshake;  // on this frame's stack
-  std::thread([&handshake] {
-    Name("waiter");
-    WaitForHandshake(&handshake);
-  }).detach();
+  RawHandshake handshake;  // on this frame's stack
+  pthread_t waiter;
+  pthread_create(&waiter, nullptr, RawWaiter, &handshake);
+  pthread_detach(waiter);
   AwaitSleeping("waiter");
   return false;  // an error path: never signals, and the frame is gone
 }
