@@ -1,5 +1,6 @@
 #include "preload/report/reachability.h"
 
+#include <elf.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 
 #include "preload/report/malloc_heap.h"
@@ -133,6 +135,48 @@ uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
     if (words[i] == at && words[i + kTcbSelfOffset / 8] == at) return at;
   }
   return 0;
+}
+
+// The writable segments (.data, .bss and the rest of each PT_LOAD with PF_W) of every ELF
+// module mapped, from its program headers as loaded: exactly the modules' global data. The
+// kernel merges a module's .bss with anonymous mappings placed right after it (a malloc arena,
+// say), so the mappings alone cannot tell where .bss ends.
+struct ModuleData {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  std::string path;
+};
+
+std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
+                                       const std::vector<Mapping>& mappings) {
+  std::vector<ModuleData> out;
+  for (const Mapping& m : mappings) {
+    if (m.offset != 0 || m.anonymous() || !m.readable) continue;
+    Elf64_Ehdr header;
+    if (!memory.Read(m.start, &header) || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+        header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_phentsize != sizeof(Elf64_Phdr) ||
+        header.e_phnum == 0 || header.e_phnum > 256) {
+      continue;
+    }
+    std::vector<Elf64_Phdr> segments(header.e_phnum);
+    if (!memory.Read(m.start + header.e_phoff, segments.data(),
+                     sizeof(Elf64_Phdr) * segments.size())) {
+      continue;
+    }
+    uintptr_t first = UINTPTR_MAX;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type == PT_LOAD) first = std::min<uintptr_t>(first, s.p_vaddr & ~(kPage - 1));
+    }
+    if (first == UINTPTR_MAX) continue;
+    const uintptr_t bias = m.start - first;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type != PT_LOAD || (s.p_flags & PF_W) == 0 || s.p_memsz == 0) continue;
+      out.push_back({bias + s.p_vaddr, bias + s.p_vaddr + s.p_memsz, m.path});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ModuleData& a, const ModuleData& b) { return a.start < b.start; });
+  return out;
 }
 
 class Scan {
@@ -372,18 +416,26 @@ Reachability Scan::Run(bool* moved) {
   // Memory: the tool's, stacks, global data, and anonymous memory for the heap walk.
   std::vector<Root> globals;
   std::vector<AddressRange> anonymous;
-  bool after_tool_file = false;
+  // threadleak's own modules, and libunwind and libdw, which threadleak loads to unwind: their
+  // caches hold stack addresses of the threads they unwound, which are no program's references.
+  auto tool_module = [](const std::string& path) {
+    const std::string base = Basename(path);
+    return base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0 ||
+           base.rfind("libdw", 0) == 0 || base.rfind("libelf", 0) == 0;
+  };
+  const std::vector<ModuleData> modules = ReadModuleData(memory_, mappings_);
+  for (const ModuleData& d : modules) {
+    if (tool_module(d.path) || IsTool(d.start, d.end)) continue;
+    // Only what is mapped writable now (RELRO turned part of it read-only).
+    for (const Mapping& map : mappings_) {
+      if (!map.writable || !map.readable || map.end <= d.start || map.start >= d.end) continue;
+      globals.push_back({std::max(map.start, d.start), std::min(map.end, d.end), RootKind::kGlobal,
+                         0, d.path, false});
+    }
+  }
   for (size_t m = 0; m < mappings_.size(); ++m) {
     const Mapping& map = mappings_[m];
-    // threadleak's own modules, and libunwind, which the shim loads for creation stacks: its
-    // caches hold stack addresses of the threads it unwound, which are no program's references.
-    const std::string base = Basename(map.path);
-    const bool tool_file = base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0;
-    const bool continuation = map.anonymous() && map.path.empty() && m > 0 &&
-                              mappings_[m - 1].end == map.start && !mappings_[m - 1].anonymous();
-    const bool skip_tool = tool_file || (continuation && after_tool_file);
-    after_tool_file = tool_file;
-    if (!map.readable || !map.writable || skip_tool || IsTool(map.start, map.end)) continue;
+    if (!map.readable || !map.writable || IsTool(map.start, map.end)) continue;
     if (stack_owner[m] != 0 || map.path == "[heap]") continue;
     if (map.path == "[stack]") {
       // The main thread's stack, the main thread not being in the report: it may run.
@@ -392,12 +444,28 @@ Reachability Scan::Run(bool* moved) {
       }
       continue;
     }
-    if (!map.anonymous()) {
-      globals.push_back({map.start, map.end, RootKind::kGlobal, 0, map.path, false});
-    } else if (continuation) {
-      globals.push_back({map.start, map.end, RootKind::kGlobal, 0, mappings_[m - 1].path, false});
-    } else if (map.path.empty() || map.path.rfind("[anon", 0) == 0) {
-      anonymous.push_back({map.start, map.end});
+    // What of the mapping no module's data covers.
+    std::vector<AddressRange> rest{{map.start, map.end}};
+    for (const ModuleData& d : modules) {
+      std::vector<AddressRange> next;
+      for (const AddressRange& r : rest) {
+        if (d.end <= r.start || d.start >= r.end) {
+          next.push_back(r);
+          continue;
+        }
+        if (d.start > r.start) next.push_back({r.start, d.start});
+        if (d.end < r.end) next.push_back({d.end, r.end});
+      }
+      rest = std::move(next);
+    }
+    for (const AddressRange& r : rest) {
+      if (!map.anonymous()) {
+        if (!tool_module(map.path)) {  // a file mapped writable: the program's data
+          globals.push_back({r.start, r.end, RootKind::kGlobal, 0, map.path, false});
+        }
+      } else if (map.path.empty() || map.path.rfind("[anon", 0) == 0) {
+        anonymous.push_back(r);
+      }
     }
   }
 
