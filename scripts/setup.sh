@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 # libiberty-dev: the C++ and Rust demanglers. rustc and golang-go only build test programs (Rust
-# names, Go with cgo); the tests that need them are skipped without them.
+# names, Go with cgo); the tests that need them are skipped without them. libjemalloc2: the
+# reachability test's run under another allocator (skipped without it).
 packages="g++ cmake make pkg-config binutils libunwind-dev libdw-dev libelf-dev libgtest-dev
-nlohmann-json3-dev libiberty-dev rustc golang-go"
+nlohmann-json3-dev libiberty-dev rustc golang-go libjemalloc2"
 
 missing=""
 for package in $packages; do

@@ -113,8 +113,12 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");
   const ThreadAnalysis& analysis = context.AnalysisOf(thread);
+  // A dump or watchdog report with leak_scan=1 says which of the live threads are abandoned.
+  const bool abandoned = context.snapshot->kind != TL_REPORT_LEAKS &&
+                         analysis.basis == ThreadAnalysis::Basis::kUnreachable;
   const char* verdict = notes.suppressed_by >= 0 ? "ignored"
                         : analysis.deadlocked    ? "deadlocked"
+                        : abandoned              ? "abandoned"
                                                  : Verdict(context.snapshot->kind);
   out += ",\"verdict\":" + JsonString(verdict);
   out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));

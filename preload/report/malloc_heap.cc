@@ -61,7 +61,9 @@ class Window {
 class Walker {
  public:
   Walker(const TargetMemory& memory, MallocHeap* out, size_t max_bytes)
-      : memory_(memory), out_(out), max_bytes_(max_bytes) {}
+      : memory_(memory), out_(out), max_bytes_(max_bytes) {
+    arenas_.reserve(1024);  // grown before the walk, not during it
+  }
 
   bool Fail(std::string why) {
     if (out_->failure.empty()) out_->failure = std::move(why);
@@ -169,8 +171,8 @@ class Walker {
     // A heap may have grown past `range` since the mappings were read (in-process, the
     // report's own allocations do that): its heap_info is what counts.
     if (arena == 0 || arena % 16 != 0 || size < kPage || size % kPage != 0 || size > kHeapMax ||
-        mprotected < size || mprotected > kHeapMax || info[4] != kPage ||
-        prev % kHeapMax != 0 || (prev == 0 && arena != at + kHeapInfoSize)) {
+        mprotected < size || mprotected > kHeapMax || info[4] != kPage || prev % kHeapMax != 0 ||
+        (prev == 0 && arena != at + kHeapInfoSize)) {
       return true;
     }
     *found = true;
@@ -182,6 +184,10 @@ class Walker {
     uint64_t top = 0;
     if (!memory_.Read(arena + kTopOffset, &top)) return Fail("an arena's state cannot be read");
     const bool has_top = top >= at && top < at + size;
+    if (std::find(arenas_.begin(), arenas_.end(), arena) == arenas_.end() &&
+        arenas_.size() < arenas_.capacity()) {
+      arenas_.push_back(arena);
+    }
     out_->heaps.push_back({at, at + mprotected});
     return WalkArenaHeap(first, at + size, has_top ? top : 0, !has_top, "arena heap");
   }
@@ -224,10 +230,105 @@ class Walker {
     return true;
   }
 
+  const std::vector<uintptr_t>& arenas() const { return arenas_; }
+
  private:
   const TargetMemory& memory_;
   MallocHeap* out_;
   size_t max_bytes_;
+  std::vector<uintptr_t> arenas_;  // the non-main arenas' malloc_states
+};
+
+// Chunks that are free though their neighbours say "in use": those in a thread's tcache or an
+// arena's fastbins. Their stale contents would keep whatever they last pointed to alive.
+// tcache_perthread_struct (glibc 2.36): uint16_t counts[64], then tcache_entry* entries[64], in
+// a chunk of 0x290 bytes; an entry is a chunk's user pointer whose first word is the next entry,
+// mangled as PROTECT_PTR (next ^ (address of the word >> 12)), and whose second word is the
+// process's tcache key. Entry i holds chunks of 32 + 16 * i bytes. Fastbin i (malloc_state at
+// offset 16, ten heads) holds chunk headers of 32 + 16 * i bytes, linked through the mangled
+// word at chunk + 16. A list that does not check out in every step frees nothing.
+class FreeLists {
+ public:
+  FreeLists(const TargetMemory& memory, MallocHeap* heap) : memory_(memory), heap_(heap) {}
+
+  // The index of the block that starts at `start` with a chunk of `chunk_size`, or -1.
+  int64_t BlockAt(uintptr_t start, uint64_t chunk_size) const {
+    const HeapBlock* begin = heap_->blocks.begin();
+    const HeapBlock* end = heap_->blocks.end();
+    const HeapBlock* it = std::lower_bound(
+        begin, end, start, [](const HeapBlock& b, uintptr_t a) { return b.start < a; });
+    if (it == end || it->start != start || it->end - it->start != chunk_size - 8) return -1;
+    return it - begin;
+  }
+
+  // Follows one list from `first` (a user pointer, or a header when `headers`), adding the
+  // blocks it holds to `out`. False if any step fails.
+  bool Follow(uintptr_t first, uint64_t chunk_size, bool headers, size_t limit,
+              std::vector<int64_t>* out) const {
+    uintptr_t entry = headers ? first + 16 : first;
+    for (size_t k = 0; entry != 0; ++k) {
+      if (k >= limit || entry % 16 != 0) return false;
+      const int64_t block = BlockAt(entry, chunk_size);
+      if (block < 0) return false;
+      out->push_back(block);
+      uint64_t stored = 0;
+      if (!memory_.Read(entry, &stored)) return false;
+      const uintptr_t next = stored ^ (entry >> 12);
+      entry = next == 0 ? 0 : (headers ? next + 16 : next);
+    }
+    return true;
+  }
+
+  void FindTcaches(std::vector<int64_t>* freed) const {
+    constexpr uint64_t kTcacheChunk = 0x290;
+    for (size_t b = 0; b < heap_->blocks.size(); ++b) {
+      const HeapBlock& block = heap_->blocks[b];
+      if (block.end - block.start != kTcacheChunk - 8) continue;
+      struct {
+        uint16_t counts[64];
+        uint64_t entries[64];
+      } tcache;
+      if (!memory_.Read(block.start, &tcache)) continue;
+      std::vector<int64_t> found;
+      bool valid = true;
+      for (int i = 0; i < 64 && valid; ++i) {
+        if (tcache.entries[i] == 0) continue;
+        valid = tcache.counts[i] > 0 &&
+                Follow(tcache.entries[i], 32 + 16 * i, false, tcache.counts[i], &found);
+      }
+      if (valid) freed->insert(freed->end(), found.begin(), found.end());
+    }
+  }
+
+  // The arenas' malloc_states: each non-main arena's (ar_ptr of its heaps), and through their
+  // `next` links the main arena's.
+  void FindFastbins(const std::vector<uintptr_t>& arenas, std::vector<int64_t>* freed) const {
+    constexpr uintptr_t kNextOffset = 2160;  // malloc_state.next
+    std::vector<uintptr_t> all = arenas;
+    for (uintptr_t arena : arenas) {
+      uintptr_t next = 0;
+      for (int hops = 0; hops < 1024 && memory_.Read(arena + kNextOffset, &next) && next != 0 &&
+                         std::find(all.begin(), all.end(), next) == all.end();
+           ++hops) {
+        all.push_back(next);
+        arena = next;
+      }
+    }
+    for (uintptr_t arena : all) {
+      uint64_t heads[10];
+      if (!memory_.Read(arena + 16, &heads)) continue;
+      std::vector<int64_t> found;
+      bool valid = true;
+      for (int i = 0; i < 10 && valid; ++i) {
+        if (heads[i] != 0) valid = Follow(heads[i], 32 + 16 * i, true, 1 << 20, &found);
+      }
+      if (valid) freed->insert(freed->end(), found.begin(), found.end());
+    }
+  }
+
+ private:
+  const TargetMemory& memory_;
+  MallocHeap* heap_;
 };
 
 std::vector<AddressRange> Subtract(const std::vector<AddressRange>& from,
@@ -301,6 +402,27 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   std::sort(heap.free_headers.begin(), heap.free_headers.end());
   std::sort(heap.blocks.begin(), heap.blocks.end(),
             [](const HeapBlock& a, const HeapBlock& b) { return a.start < b.start; });
+  // Free chunks that look in use: out of the blocks, their headers into free_headers.
+  FreeLists lists(memory, &heap);
+  std::vector<int64_t> freed;
+  lists.FindTcaches(&freed);
+  lists.FindFastbins(walker.arenas(), &freed);
+  if (!freed.empty()) {
+    std::sort(freed.begin(), freed.end());
+    freed.erase(std::unique(freed.begin(), freed.end()), freed.end());
+    size_t kept = 0, f = 0;
+    for (size_t i = 0; i < heap.blocks.size(); ++i) {
+      if (f < freed.size() && freed[f] == static_cast<int64_t>(i)) {
+        ++f;
+        heap.block_bytes -= heap.blocks[i].end - heap.blocks[i].start;
+        heap.free_headers.push_back(heap.blocks[i].start - 16);
+        continue;
+      }
+      heap.blocks[kept++] = heap.blocks[i];
+    }
+    heap.blocks.resize(kept);
+    std::sort(heap.free_headers.begin(), heap.free_headers.end());
+  }
   for (size_t i = 1; i < heap.blocks.size(); ++i) {
     if (heap.blocks[i].start < heap.blocks[i - 1].end - 8) {
       heap.failure = "two heap blocks overlap at " + Hex(heap.blocks[i].start);

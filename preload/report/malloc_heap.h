@@ -43,8 +43,8 @@ struct HeapBlock {
 
 struct MallocHeap {
   bool ok = false;
-  std::string failure;              // why not, one sentence, when !ok
-  MappedArray<HeapBlock> blocks;    // in use, sorted by start, not overlapping
+  std::string failure;            // why not, one sentence, when !ok
+  MappedArray<HeapBlock> blocks;  // in use, sorted by start, not overlapping
   // The headers of free chunks (and top chunks), sorted. An in-use block's last 8 bytes are the
   // next chunk's prev_size, so a pointer to a free chunk's header — what malloc's own bins
   // hold — falls inside the block before it; callers skip such values, or every bin would keep

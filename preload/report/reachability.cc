@@ -717,9 +717,9 @@ std::string Scan::PathTo(int64_t block, uintptr_t object) const {
     out += RootPhrase(static_cast<size_t>(root));
     if (r.kind == RootKind::kGlobal) {
       std::string name = request_.name_global ? request_.name_global(into) : "";
-      out = name.empty() ? "reachable from global data of " + Basename(r.module) + " at " +
-                               Hex(into)
-                         : "reachable from global `" + name + "` in " + Basename(r.module);
+      out = name.empty()
+                ? "reachable from global data of " + Basename(r.module) + " at " + Hex(into)
+                : "reachable from global `" + name + "` in " + Basename(r.module);
     }
   }
   constexpr size_t kShown = 4;

@@ -46,8 +46,8 @@ threadleak::Symbolizer& SymbolizerFor(const tl_report_config& config) {
 // first name asked for: a scan that proves everything never pays for it.
 class GlobalNames {
   // The modules' own symbol tables only: no separate debug files, never debuginfod.
-  static int NoDebugFiles(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*,
-                          const char*, GElf_Word, char**) {
+  static int NoDebugFiles(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*,
+                          GElf_Word, char**) {
     return -1;
   }
 
@@ -170,8 +170,7 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     std::vector<threadleak::SymbolizedThread> threads =
         threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
     std::optional<threadleak::Reachability> reach =
-        ScanIfAsked(*snapshot, *config,
-                    reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+        ScanIfAsked(*snapshot, *config, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
     threadleak::ReportContext context = threadleak::MakeReportContext(
         *snapshot, std::move(threads), threadleak::ActiveSuppressions(*config),
         reach ? &*reach : nullptr);

@@ -129,6 +129,8 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
   if (!analysis.waiting_for.empty()) out += " " + analysis.waiting_for + "\n";
   if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
     out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
+  } else if (analysis.basis == ThreadAnalysis::Basis::kUnreachable) {
+    out += " abandoned: " + analysis.reason + "\n";  // a dump or watchdog with leak_scan=1
   }
   if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
   if (const char* missing = tl_stack_missing_phrase(raw.stack_missing);
@@ -222,6 +224,13 @@ std::string RenderTextReport(const ReportContext& context) {
       }
     }
     if (!counts.empty()) out += ": " + counts;
+  }
+  if (snapshot.kind != TL_REPORT_LEAKS) {
+    size_t abandoned = 0;
+    for (const SymbolizedThread& thread : threads) {
+      abandoned += context.AnalysisOf(thread).basis == ThreadAnalysis::Basis::kUnreachable;
+    }
+    if (abandoned > 0) out += ": " + std::to_string(abandoned) + " abandoned";
   }
   if (suppressed > 0) out += "; " + std::to_string(suppressed) + " suppressed";
   out += "\n";
