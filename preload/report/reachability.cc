@@ -169,6 +169,18 @@ std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
     }
     if (first == UINTPTR_MAX) continue;
     const uintptr_t bias = m.start - first;
+    // Loaded, not merely mapped as a file (libelf maps ELF files rw-p to read them): the
+    // file's code is mapped executable within the span of its segments.
+    uintptr_t span_end = 0;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type == PT_LOAD)
+        span_end = std::max<uintptr_t>(span_end, bias + s.p_vaddr + s.p_memsz);
+    }
+    const bool loaded = std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& other) {
+      return other.inode == m.inode && other.path == m.path && other.executable &&
+             other.start >= m.start && other.start < span_end;
+    });
+    if (!loaded) continue;
     for (const Elf64_Phdr& s : segments) {
       if (s.p_type != PT_LOAD || (s.p_flags & PF_W) == 0 || s.p_memsz == 0) continue;
       out.push_back({bias + s.p_vaddr, bias + s.p_vaddr + s.p_memsz, m.path});

@@ -60,6 +60,7 @@ std::vector<Mapping> ReadMappings(pid_t pid) {
     m.end = end;
     m.readable = perms[0] == 'r';
     m.writable = perms[1] == 'w';
+    m.executable = perms[2] == 'x';
     m.shared = perms[3] == 's';
     m.offset = offset;
     m.inode = inode;

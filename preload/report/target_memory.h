@@ -39,6 +39,7 @@ struct Mapping {
   uintptr_t end = 0;
   bool readable = false;
   bool writable = false;
+  bool executable = false;
   bool shared = false;
   uint64_t offset = 0;
   uint64_t inode = 0;
