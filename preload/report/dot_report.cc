@@ -85,8 +85,8 @@ std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
   } else {
     out += "style=\"filled\", fillcolor=\"yellow\"";
   }
-  out += ", tooltip=\"" + std::string(VerdictPhrase(analysis)) + " (" + BasisName(analysis.basis) +
-         "): " + DotEscape(analysis.reason) + "\"];\n";
+  out += ", tooltip=\"" + std::string(VerdictPhrase(analysis)) + ": " + DotEscape(analysis.reason) +
+         " (basis: " + BasisName(analysis.basis) + ")\"];\n";
   return out;
 }
 

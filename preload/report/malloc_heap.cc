@@ -145,20 +145,28 @@ class Walker {
   }
 
   // Where [heap] ends now, or 0.
-  uintptr_t HeapEndNow() const {
-    for (const Mapping& m : ReadMappings(memory_.pid())) {
-      if (m.path == "[heap]") return m.end;
+  uintptr_t HeapEndNow() const { return MainHeap(ReadMappings(memory_.pid())).end; }
+
+  // [heap], which the kernel may show as several adjacent mappings (a forked child's heap
+  // grows in a mapping of its own next to the part it shares with its parent).
+  static AddressRange MainHeap(const std::vector<Mapping>& mappings) {
+    AddressRange heap;
+    for (const Mapping& m : mappings) {
+      if (m.path != "[heap]") continue;
+      if (heap.end == 0) {
+        heap = {m.start, m.end};
+      } else if (m.start == heap.end) {
+        heap.end = m.end;
+      }
     }
-    return 0;
+    return heap;
   }
 
   bool WalkMainArena(const std::vector<Mapping>& mappings) {
-    for (const Mapping& m : mappings) {
-      if (m.path != "[heap]") continue;
-      out_->heaps.push_back({m.start, m.end});
-      return WalkArenaHeap(AlignUp(m.start, 16), m.end, 0, false, "main heap");
-    }
-    return true;  // nothing allocated with brk
+    const AddressRange heap = MainHeap(mappings);
+    if (heap.end == 0) return true;  // nothing allocated with brk
+    out_->heaps.push_back(heap);
+    return WalkArenaHeap(AlignUp(heap.start, 16), heap.end, 0, false, "main heap");
   }
 
   // An arena heap whose heap_info is at `at`, inside the anonymous range `range`: walked, and

@@ -14,6 +14,7 @@
 
 #include "preload/report/malloc_heap.h"
 #include "preload/report/mapped_array.h"
+#include "preload/report/process_layout.h"
 #include "preload/report/target_memory.h"
 #include "preload/report/wait_graph_phrases.h"
 
@@ -21,12 +22,6 @@ namespace threadleak {
 namespace {
 
 constexpr uintptr_t kPage = 4096;
-// struct pthread on glibc 2.36 x86-64: `header.tcb` (+0) and `header.self` (+16) hold its own
-// address, `tid` is at +720; it sits at the top of a thread's stack mapping, below it the
-// static TLS. Checked at each scan against the threads of the report (TrustTcbLayout).
-constexpr uintptr_t kTcbSelfOffset = 16;
-constexpr uintptr_t kTcbTidOffset = 720;
-constexpr uintptr_t kTcbSearch = 64 << 10;  // how far below a stack's top its TCB may be
 // A word at most this far below an object kept on a stack (not in a malloc block, whose
 // bounds are known) may point to the structure that holds it.
 constexpr uintptr_t kObjectWindow = 1024;
@@ -40,40 +35,6 @@ std::string Hex(uintptr_t value) {
 
 std::string Basename(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
-}
-
-// An untimed wait the thread cannot leave by itself: it relies on another thread.
-bool WaitsForOthers(uint32_t state) {
-  switch (state) {
-    case TL_STATE_MUTEX:
-    case TL_STATE_COND:
-    case TL_STATE_RWLOCK:
-    case TL_STATE_SEM:
-    case TL_STATE_BARRIER:
-    case TL_STATE_JOIN:
-    case TL_STATE_FUTEX:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// In a futex wait with no time limit, as the kernel shows it (every blocked state above ends
-// in one: condvars, semaphores, barriers, joins and contended locks all sleep on a futex).
-bool InUntimedFutexWait(const TaskSyscall& kernel) {
-  if (!kernel.known || kernel.running) return false;
-  if (kernel.number == SYS_futex_waitv) return kernel.args[3] == 0;
-  if (kernel.number != SYS_futex) return false;
-  switch (kernel.args[1] & FUTEX_CMD_MASK) {
-    case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET:
-    case FUTEX_LOCK_PI:
-    case FUTEX_LOCK_PI2:
-    case FUTEX_WAIT_REQUEUE_PI:
-      return kernel.args[3] == 0;  // the timeout pointer
-    default:
-      return false;
-  }
 }
 
 enum class RootKind { kGlobal, kUnknown, kStack, kReporter };
@@ -113,82 +74,8 @@ struct Place {
   std::string free_reason;  // why a thread in a waiting state can run by itself
 };
 
-int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address) {
-  auto it = std::upper_bound(mappings.begin(), mappings.end(), address,
-                             [](uintptr_t a, const Mapping& m) { return a < m.start; });
-  if (it == mappings.begin()) return -1;
-  --it;
-  return address < it->end ? static_cast<int>(it - mappings.begin()) : -1;
-}
-
 bool Overlaps(uintptr_t a_start, uintptr_t a_end, uintptr_t b_start, uintptr_t b_end) {
   return a_start < b_end && b_start < a_end;
-}
-
-// The TCB (struct pthread) near the top of [start, end), or 0.
-uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
-  const uintptr_t from = end - std::min(end - start, kTcbSearch);
-  std::vector<uint64_t> words((end - from) / 8);
-  const size_t got = memory.ReadPrefix(from, words.data(), end - from) / 8;
-  for (size_t i = 0; i + 2 < got; i += 8) {  // 64-byte aligned
-    const uintptr_t at = from + i * 8;
-    if (words[i] == at && words[i + kTcbSelfOffset / 8] == at) return at;
-  }
-  return 0;
-}
-
-// The writable segments (.data, .bss and the rest of each PT_LOAD with PF_W) of every ELF
-// module mapped, from its program headers as loaded: exactly the modules' global data. The
-// kernel merges a module's .bss with anonymous mappings placed right after it (a malloc arena,
-// say), so the mappings alone cannot tell where .bss ends.
-struct ModuleData {
-  uintptr_t start = 0;
-  uintptr_t end = 0;
-  std::string path;
-};
-
-std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
-                                       const std::vector<Mapping>& mappings) {
-  std::vector<ModuleData> out;
-  for (const Mapping& m : mappings) {
-    if (m.offset != 0 || m.anonymous() || !m.readable) continue;
-    Elf64_Ehdr header;
-    if (!memory.Read(m.start, &header) || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
-        header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_phentsize != sizeof(Elf64_Phdr) ||
-        header.e_phnum == 0 || header.e_phnum > 256) {
-      continue;
-    }
-    std::vector<Elf64_Phdr> segments(header.e_phnum);
-    if (!memory.Read(m.start + header.e_phoff, segments.data(),
-                     sizeof(Elf64_Phdr) * segments.size())) {
-      continue;
-    }
-    uintptr_t first = UINTPTR_MAX;
-    for (const Elf64_Phdr& s : segments) {
-      if (s.p_type == PT_LOAD) first = std::min<uintptr_t>(first, s.p_vaddr & ~(kPage - 1));
-    }
-    if (first == UINTPTR_MAX) continue;
-    const uintptr_t bias = m.start - first;
-    // Loaded, not merely mapped as a file (libelf maps ELF files rw-p to read them): the
-    // file's code is mapped executable within the span of its segments.
-    uintptr_t span_end = 0;
-    for (const Elf64_Phdr& s : segments) {
-      if (s.p_type == PT_LOAD)
-        span_end = std::max<uintptr_t>(span_end, bias + s.p_vaddr + s.p_memsz);
-    }
-    const bool loaded = std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& other) {
-      return other.inode == m.inode && other.path == m.path && other.executable &&
-             other.start >= m.start && other.start < span_end;
-    });
-    if (!loaded) continue;
-    for (const Elf64_Phdr& s : segments) {
-      if (s.p_type != PT_LOAD || (s.p_flags & PF_W) == 0 || s.p_memsz == 0) continue;
-      out.push_back({bias + s.p_vaddr, bias + s.p_vaddr + s.p_memsz, m.path});
-    }
-  }
-  std::sort(out.begin(), out.end(),
-            [](const ModuleData& a, const ModuleData& b) { return a.start < b.start; });
-  return out;
 }
 
 class Scan {
@@ -612,12 +499,14 @@ Reachability Scan::Run(bool* moved) {
       Place& p = places_[i];
       if (p.can_run || !p.relied_blocked) continue;
       const tl_thread& t = request_.threads[i];
-      bool reached = p.object_in_root || (p.object_block >= 0 && marked_[p.object_block]) ||
-                     p.window_hit.from != kNoLink;
-      // A lock released or a thread ended by a thread that can run.
+      // A lock with a confirmed owner, or a join of a known thread, ends only when that thread
+      // runs: whoever else reaches the object cannot release it.
       int32_t blocker = t.blocker_tid == t.blocker_tid_second_read ? t.blocker_tid : 0;
-      if (!reached && blocker != 0 && blocker != t.tid && !t.blocker_exited &&
-          (t.state == TL_STATE_MUTEX || t.state == TL_STATE_RWLOCK || t.state == TL_STATE_JOIN)) {
+      const bool owned =
+          blocker != 0 && blocker != t.tid && !t.blocker_exited &&
+          (t.state == TL_STATE_MUTEX || t.state == TL_STATE_RWLOCK || t.state == TL_STATE_JOIN);
+      bool reached = false;
+      if (owned) {
         int b = find_index(blocker);
         if ((b >= 0 && places_[b].can_run) || (b < 0 && alive(blocker))) {
           reached = true;
@@ -625,8 +514,11 @@ Reachability Scan::Run(bool* moved) {
                        (t.state == TL_STATE_JOIN ? ", which it joins, can still end"
                                                  : ", which holds the lock, can still run");
         }
+      } else {
+        reached = p.object_in_root || (p.object_block >= 0 && marked_[p.object_block]) ||
+                  p.window_hit.from != kNoLink;
       }
-      if (!reached && t.state == TL_STATE_JOIN) {
+      if (!reached && !owned && t.state == TL_STATE_JOIN) {
         // The joined thread is the one whose stack holds its descriptor (the object).
         int m = FindMapping(mappings_, t.object);
         pid_t owner = m >= 0 ? stack_owner[m] : 0;

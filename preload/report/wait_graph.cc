@@ -430,7 +430,9 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachabili
             subject + (t.state == TL_STATE_JOIN ? " may still end" : " may still release it");
       } else if (blocker.deadlocked) {
         a.reason = subject + " is itself deadlocked";
+        a.basis = ThreadAnalysis::Basis::kDeadlock;  // a fact: its blocker can never run
       } else if (blocker.waits_on_deadlock != 0) {
+        a.basis = ThreadAnalysis::Basis::kDeadlock;
         a.reason = subject + " is stuck behind deadlocked " +
                    ThreadLabel(index, blocker.waits_on_deadlock);
       } else {

@@ -551,7 +551,9 @@ TEST(WaitGraphTest, AnAbandonedThreadIsDefiniteByReachabilityEvenWithLiveWakers)
   EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kUnreachable);
   EXPECT_EQ(a.threads[0].reason, "no thread that can still run can reach it");
   EXPECT_EQ(a.threads[1].basis, ThreadAnalysis::Basis::kState);  // kept: it sleeps
-  EXPECT_TRUE(Contains(RenderDot(s.snapshot, a), "definitely leaked (unreachable)"));
+  EXPECT_TRUE(Contains(RenderDot(s.snapshot, a),
+                       "definitely leaked: no thread that can still run can reach it (basis: "
+                       "unreachable)"));
 }
 
 TEST(WaitGraphTest, AReachableThreadIsPossibleWhateverTheHistorySays) {
