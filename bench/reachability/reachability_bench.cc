@@ -43,8 +43,8 @@ struct ChildReport {
 
 int g_report_fd = -1;
 
-void* Waiter(void* arg) {
-  auto* parked = static_cast<Parked*>(arg);
+void* Waiter(void*) {
+  auto* parked = new Parked;  // here: no other thread ever holds its address
   ChildReport report{reinterpret_cast<uintptr_t>(&parked->cond), static_cast<pid_t>(gettid())};
   pthread_mutex_lock(&parked->mutex);
   if (write(g_report_fd, &report, sizeof report) != sizeof report) _exit(1);
@@ -61,7 +61,7 @@ void* Waiter(void* arg) {
     g_list = node;
   }
   pthread_t thread;
-  pthread_create(&thread, nullptr, Waiter, new Parked);
+  pthread_create(&thread, nullptr, Waiter, nullptr);
   for (;;) pause();
 }
 
@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   std::vector<size_t> sizes = {10, 100, 1000};
   int runs = 5;
   bool smoke = false;
+  if (argc == 4 && std::string(argv[1]) == "--child") Child(std::stoul(argv[2]), atoi(argv[3]));
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--smoke") {
@@ -108,8 +109,15 @@ int main(int argc, char** argv) {
   for (size_t megabytes : sizes) {
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) return 1;
+    // A fresh process (exec), not a fork of this one: a fork's stack would hold this loop's
+    // copies of the previous child's addresses, which are the same in every child.
     pid_t child = fork();
-    if (child == 0) Child(megabytes, pipe_fds[1]);
+    if (child == 0) {
+      close(pipe_fds[0]);
+      const std::string size = std::to_string(megabytes), fd = std::to_string(pipe_fds[1]);
+      execl("/proc/self/exe", argv[0], "--child", size.c_str(), fd.c_str(), nullptr);
+      _exit(127);
+    }
     ChildReport report{};
     if (read(pipe_fds[0], &report, sizeof report) != sizeof report ||
         !WaitUntilAsleep(child, report.waiter)) {
@@ -147,6 +155,9 @@ int main(int argc, char** argv) {
     waitpid(child, nullptr, 0);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
+    if (result.ok && !result.threads[0].explanation.empty()) {
+      printf("%10s %s\n", "", result.threads[0].explanation.c_str());
+    }
     if (smoke && (!result.ok || result.threads[0].fate != threadleak::ThreadFate::kAbandoned)) {
       status = 1;
     }

@@ -96,6 +96,7 @@ class Scan {
   void Hit(uint64_t value, Link link);
   void ScanMemory(uintptr_t start, uintptr_t end, int64_t from);
   void Drain();
+  const uint64_t* BlockWords(const HeapBlock& block);
   void AddRoot(Root root);
   int64_t BlockOf(uintptr_t address) const;
   std::string RootPhrase(size_t root) const;
@@ -116,6 +117,10 @@ class Scan {
   size_t queue_head_ = 0;
   std::vector<Root> roots_;
   MappedArray<uint64_t> buffer_;
+  MappedArray<uint64_t> window_;  // heap memory around the last block read
+  uintptr_t window_start_ = 0;
+  size_t window_bytes_ = 0;
+  std::vector<AddressRange> heap_regions_;  // heap_.heaps, sorted
   uintptr_t blocks_low_ = 0, blocks_high_ = 0;
   uintptr_t windows_low_ = UINTPTR_MAX, windows_high_ = 0;
   std::vector<size_t> windowed_;  // threads whose object is found by its window
@@ -180,49 +185,51 @@ void Scan::ScanMemory(uintptr_t start, uintptr_t end, int64_t from) {
   }
 }
 
+// The block's words, from a window of up to kReadBytes read around it: marking follows
+// pointers to neighbouring blocks more often than not (lists allocated in a row, a vector's
+// elements), and process_vm_readv costs per call far more than per byte.
+const uint64_t* Scan::BlockWords(const HeapBlock& block) {
+  if (block.start >= window_start_ && block.end <= window_start_ + window_bytes_) {
+    return window_.begin() + (block.start - window_start_) / 8;
+  }
+  // The heap region that holds it bounds the window: reads stop at the first unmapped page.
+  auto it = std::upper_bound(heap_regions_.begin(), heap_regions_.end(), block.start,
+                             [](uintptr_t a, const AddressRange& r) { return a < r.start; });
+  uintptr_t low = block.start, high = block.end;
+  if (it != heap_regions_.begin() && block.start < std::prev(it)->end) {
+    low = std::prev(it)->start;
+    high = std::prev(it)->end;
+  }
+  // Toward where the marking went last: a list allocated in a row is followed downward.
+  const uintptr_t below =
+      block.start < window_start_ ? kReadBytes - (block.end - block.start) : kReadBytes / 8;
+  uintptr_t start = block.start - std::min<uintptr_t>(block.start - low, below);
+  start &= ~uintptr_t{7};
+  const size_t want = std::min<uintptr_t>(high - start, kReadBytes);
+  window_start_ = start;
+  window_bytes_ = memory_.ReadPrefix(start, window_.begin(), want);
+  scanned_bytes_ += window_bytes_;
+  if (block.start >= window_start_ && block.end <= window_start_ + window_bytes_) {
+    return window_.begin() + (block.start - window_start_) / 8;
+  }
+  window_bytes_ = memory_.ReadPrefix(block.start, window_.begin(), block.end - block.start);
+  window_start_ = block.start;
+  return window_bytes_ == block.end - block.start ? window_.begin() : nullptr;
+}
+
 void Scan::Drain() {
-  // Blocks in batches: one process_vm_readv for up to 1024 small blocks.
-  constexpr size_t kBatch = 1024;
-  iovec local[kBatch], remote[kBatch];
-  uint32_t batch[kBatch];
   while (queue_head_ < queue_.size()) {
-    size_t n = 0, bytes = 0;
-    while (queue_head_ < queue_.size() && n < kBatch) {
-      const HeapBlock& b = heap_.blocks[queue_[queue_head_]];
-      const size_t size = b.end - b.start;
-      if (size > kReadBytes / 4) {
-        if (n > 0) break;
-        ++queue_head_;
-        ScanMemory(b.start, b.end, queue_[queue_head_ - 1]);
-        continue;
-      }
-      if (bytes + size > kReadBytes) break;
-      batch[n] = queue_[queue_head_++];
-      local[n] = {reinterpret_cast<char*>(buffer_.begin()) + bytes, size};
-      remote[n] = {reinterpret_cast<void*>(b.start), size};
-      bytes += size;
-      ++n;
-    }
-    if (n == 0) continue;
-    ssize_t got = process_vm_readv(request_.pid, local, n, remote, n, 0);
-    if (got != static_cast<ssize_t>(bytes)) {
-      // A block that cannot be read whole (freed and unmapped meanwhile): one by one.
-      std::vector<uint32_t> again(batch, batch + n);
-      for (uint32_t b : again) ScanMemory(heap_.blocks[b].start, heap_.blocks[b].end, b);
+    const uint32_t index = queue_[queue_head_++];
+    const HeapBlock& b = heap_.blocks[index];
+    if (b.end - b.start > kReadBytes / 2) {  // a big block: read on its own, in pieces
+      ScanMemory(b.start, b.end, index);
       continue;
     }
-    scanned_bytes_ += bytes;
-    // Hit() may append to the queue but never touches the buffer. Block sizes are multiples of
-    // 8, so each block's words start where the previous block's end.
-    size_t offset = 0;
-    for (size_t k = 0; k < n; ++k) {
-      const HeapBlock& b = heap_.blocks[batch[k]];
-      const size_t count = (b.end - b.start) / 8;
-      for (size_t w = 0; w < count; ++w) {
-        Hit(buffer_[offset / 8 + w], Link{batch[k], b.start + w * 8});
-      }
-      offset += b.end - b.start;
-    }
+    const uint64_t* words = BlockWords(b);
+    if (words == nullptr) continue;  // freed and unmapped meanwhile
+    // Hit() may append to the queue but never touches the window.
+    const size_t count = (b.end - b.start) / 8;
+    for (size_t w = 0; w < count; ++w) Hit(words[w], Link{index, b.start + w * 8});
   }
 }
 
@@ -452,7 +459,12 @@ Reachability Scan::Run(bool* moved) {
   }
 
   // Mark from the roots, then the fixed point: threads that can be woken become roots too.
-  if (!buffer_.Reserve(kReadBytes / 8)) return Fail("no memory for the scan's buffer");
+  if (!buffer_.Reserve(kReadBytes / 8) || !window_.Reserve(kReadBytes / 8)) {
+    return Fail("no memory for the scan's buffers");
+  }
+  heap_regions_ = heap_.heaps;
+  std::sort(heap_regions_.begin(), heap_regions_.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
   buffer_.resize(kReadBytes / 8);
   const size_t blocks = heap_.blocks.size();
   if (!marked_.Reserve(blocks) || !parent_.Reserve(blocks) || !queue_.Reserve(blocks)) {
