@@ -140,9 +140,18 @@ int WriteReport(uint32_t trigger, uint32_t kind, const tl_thread* threads, size_
   tl_write_report_fn write_report = LoadReportModule();
   tl_module departed[kMaxDepartedModules];
   size_t departed_count = CopyDepartedModules(departed, kMaxDepartedModules);
-  tl_snapshot snapshot{
-      static_cast<int32_t>(getpid()),        trigger, kind, static_cast<uint32_t>(count), threads,
-      static_cast<uint32_t>(departed_count), departed};
+  tl_snapshot snapshot{static_cast<int32_t>(getpid()),
+                       trigger,
+                       kind,
+                       static_cast<uint32_t>(count),
+                       threads,
+                       static_cast<uint32_t>(departed_count),
+                       departed,
+                       0,
+                       0,
+                       nullptr,
+                       0,
+                       0};
   // What the reachability scan must know of threadleak itself: its memory (the registry's
   // chunks, the collected threads) and the frames of the report on this thread's stack.
   constexpr size_t kToolRanges = 512;

@@ -39,8 +39,9 @@ enum tl_trigger {
   TL_TRIGGER_WATCHDOG
 };
 
-// What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long.
-enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG };
+// What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long,
+// threads proven abandoned (watchdog_abandoned: the report module keeps only those, each once).
+enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG, TL_REPORT_ABANDONED };
 
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON, TL_FORMAT_DOT };
 

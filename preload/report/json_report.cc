@@ -40,6 +40,8 @@ const char* Verdict(uint32_t kind) {
       return "alive";
     case TL_REPORT_WATCHDOG:
       return "blocked";
+    case TL_REPORT_ABANDONED:
+      return "abandoned";
     default:
       return "leaked";
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "preload/diagnostics.h"
@@ -99,6 +100,36 @@ class GlobalNames {
   Dwfl* dwfl_ = nullptr;
 };
 
+// watchdog_abandoned (TL_REPORT_ABANDONED): of all the threads, those the scan proved abandoned
+// and that no earlier report named in the same wait.
+struct AbandonedOnly {
+  tl_snapshot snapshot{};
+  std::vector<tl_thread> threads;
+  threadleak::Reachability reach;
+
+  bool Keep(const tl_snapshot& all, const std::optional<threadleak::Reachability>& scanned) {
+    static std::mutex mutex;
+    static auto* reported = new std::set<std::pair<int32_t, uint64_t>>();  // (tid, wait)
+    if (!scanned || !scanned->ok) return false;
+    std::lock_guard<std::mutex> lock(mutex);
+    reach.ok = true;
+    reach.stats = scanned->stats;
+    for (uint32_t i = 0; i < all.thread_count && i < scanned->threads.size(); ++i) {
+      if (scanned->threads[i].fate != threadleak::ThreadFate::kAbandoned) continue;
+      const tl_thread& t = all.threads[i];
+      const uint64_t wait = t.unwind.kind == TL_UNWIND_HOOK ? t.unwind.word : t.object;
+      if (!reported->insert({t.tid, wait}).second) continue;
+      threads.push_back(t);
+      reach.threads.push_back(scanned->threads[i]);
+    }
+    if (threads.empty()) return false;
+    snapshot = all;
+    snapshot.threads = threads.data();
+    snapshot.thread_count = static_cast<uint32_t>(threads.size());
+    return true;
+  }
+};
+
 // Whether any thread waits on something only another thread can release: else there is
 // nothing to prove, and a program without leaks pays nothing.
 bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
@@ -125,8 +156,8 @@ bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
 std::optional<threadleak::Reachability> ScanIfAsked(const tl_snapshot& snapshot,
                                                     const tl_report_config& config,
                                                     uintptr_t report_frame) {
-  const bool leaks = snapshot.kind == TL_REPORT_LEAKS;
-  if (config.leak_scan_max_mb == 0 || (!leaks && !config.leak_scan)) return std::nullopt;
+  const bool proves = snapshot.kind == TL_REPORT_LEAKS || snapshot.kind == TL_REPORT_ABANDONED;
+  if (config.leak_scan_max_mb == 0 || (!proves && !config.leak_scan)) return std::nullopt;
   if (!AnyoneWaitsForOthers(snapshot)) return std::nullopt;
   threadleak::ReachabilityRequest request;
   request.pid = snapshot.pid;
@@ -167,10 +198,17 @@ extern "C" __attribute__((visibility("default"))) int threadleak_write_report(
     threadleak::FrameOptions options;
     options.symbolize = config->symbolize != 0;
     if (config->strip_path_prefix != nullptr) options.strip_path_prefix = config->strip_path_prefix;
-    std::vector<threadleak::SymbolizedThread> threads =
-        threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
+    // The scan first: it reads this process's heap, which symbolizing would only churn.
     std::optional<threadleak::Reachability> reach =
         ScanIfAsked(*snapshot, *config, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+    AbandonedOnly abandoned_only;
+    if (snapshot->kind == TL_REPORT_ABANDONED) {
+      if (!abandoned_only.Keep(*snapshot, reach)) return 0;  // nothing newly abandoned
+      snapshot = &abandoned_only.snapshot;
+      reach = abandoned_only.reach;
+    }
+    std::vector<threadleak::SymbolizedThread> threads =
+        threadleak::SymbolizeThreads(*snapshot, SymbolizerFor(*config), options);
     threadleak::ReportContext context = threadleak::MakeReportContext(
         *snapshot, std::move(threads), threadleak::ActiveSuppressions(*config),
         reach ? &*reach : nullptr);

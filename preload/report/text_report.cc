@@ -32,6 +32,9 @@ std::string Header(const tl_snapshot& snapshot, size_t count) {
     case TL_REPORT_WATCHDOG:
       return "threadleak: watchdog: " + Plural(count, "thread", "threads") +
              " blocked past the limit" + process;
+    case TL_REPORT_ABANDONED:
+      return "threadleak: watchdog: " + Plural(count, "thread", "threads") +
+             " abandoned (nothing that can run reaches what they wait on)" + process;
     default:
       return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
              (snapshot.trigger == TL_TRIGGER_API ? " since the mark" : " at exit");
@@ -41,6 +44,7 @@ std::string Header(const tl_snapshot& snapshot, size_t count) {
 std::string SummaryNoun(uint32_t kind, size_t count) {
   if (kind == TL_REPORT_DUMP) return Plural(count, "thread", "threads");
   if (kind == TL_REPORT_WATCHDOG) return Plural(count, "blocked thread", "blocked threads");
+  if (kind == TL_REPORT_ABANDONED) return Plural(count, "abandoned thread", "abandoned threads");
   return Plural(count, "leaked thread", "leaked threads");
 }
 

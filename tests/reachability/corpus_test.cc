@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -75,6 +78,13 @@ const std::vector<Case>& Cases() {
       {"join_abandoned",
        {{"joined", "definite", "unreachable", kUnreachable},
         {"joiner", "definite", "unreachable", kUnreachable}}},
+      // issue 16's service: healthy pool threads next to three leaks made while it runs.
+      {"service",
+       {{"pool-1", "possible", "reachable", "g_pool"},
+        {"pool-2", "possible", "reachable", "g_pool"},
+        {"receiver", "definite", "unreachable", kUnreachable},
+        {"sender", "definite", "unreachable", kUnreachable},
+        {"worker", "definite", "unreachable", kUnreachable}}},
   };
   return cases;
 }
@@ -189,6 +199,80 @@ INSTANTIATE_TEST_SUITE_P(Reachability, Corpus, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return std::string(info.param.name);
                          });
+
+// watchdog_abandoned=1, no dump asked for: the service's three leaks are reported as soon as
+// they are proven, once, and its healthy pool threads never.
+TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
+  e2e::TempDir dir;
+  const std::string output = dir.path() + "/output.txt";
+  pid_t pid =
+      e2e::StartProgram({REACHABILITY_CORPUS, "service", "--wait"},
+                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                         {"THREADLEAK_OPTIONS",
+                          "format=json:watchdog_abandoned=1:log_path=" + dir.path() + "/report"}},
+                        output);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
+                      milliseconds(20000)))
+      << Slurp(output);
+  std::set<std::string> named;
+  std::vector<json> reports;
+  const std::set<std::string> leaks = {"receiver", "sender", "worker"};
+  WaitFor(
+      [&] {
+        std::string error;
+        reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+        named.clear();
+        for (const json& report : reports) {
+          for (const json& thread : report["threads"])
+            named.insert(e2e::StringField(thread, "name"));
+        }
+        return std::includes(named.begin(), named.end(), leaks.begin(), leaks.end());
+      },
+      milliseconds(20000));
+  std::this_thread::sleep_for(milliseconds(500));  // a few more looks: nothing new to say
+  std::string error;
+  reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  kill(pid, SIGKILL);
+  e2e::WaitProgram(pid, output);
+  ASSERT_FALSE(reports.empty()) << error << "\n" << Slurp(output);
+  std::multiset<std::string> all;
+  for (const json& report : reports) {
+    EXPECT_EQ(report["trigger"], "watchdog");
+    for (const json& thread : report["threads"]) {
+      all.insert(e2e::StringField(thread, "name"));
+      EXPECT_EQ(e2e::StringField(thread, "verdict"), "abandoned") << Describe(thread);
+      EXPECT_EQ(e2e::StringField(thread, "basis"), "unreachable") << Describe(thread);
+    }
+  }
+  for (const std::string& name : leaks) EXPECT_EQ(all.count(name), 1u) << name;  // once each
+  EXPECT_EQ(all.count("pool-1") + all.count("pool-2"), 0u);
+}
+
+// The text dump says it too: an " abandoned: " line under each leak, the count in the summary.
+TEST(Reachability, TextDumpListsAbandonedThreads) {
+  e2e::TempDir dir;
+  const std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {REACHABILITY_CORPUS, "service", "--wait"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "leak_scan=1:log_path=" + dir.path() + "/report"}},
+      output);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
+                      milliseconds(20000)));
+  ASSERT_TRUE(threadleak::RequestDump(pid));
+  const std::string path = e2e::ReportPath(dir, pid);
+  WaitFor([&] { return Slurp(path).find("SUMMARY") != std::string::npos; }, milliseconds(20000));
+  kill(pid, SIGKILL);
+  e2e::WaitProgram(pid, output);
+  const std::string text = Slurp(path);
+  size_t lines = 0;
+  for (size_t at = text.find("\n abandoned: "); at != std::string::npos;
+       at = text.find("\n abandoned: ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3u) << text;
+  EXPECT_NE(text.find(": 3 abandoned\n"), std::string::npos) << text;
+}
 
 // jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.
 TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {

@@ -455,6 +455,14 @@ void JoinAbandoned() {
   AwaitSleeping("joiner");
 }
 
+// --- a service: a healthy pool in a global, and three leaks made while it runs ---
+void Service() {
+  PoolInGlobal();
+  ForgottenSender();
+  ForgottenReceiver();
+  DroppedWorker();
+}
+
 struct Case {
   const char* name;
   void (*run)();
@@ -481,6 +489,7 @@ const Case kCases[] = {
     {"atomic_wait", AtomicWait},
     {"lonely_barrier", LonelyBarrier},
     {"join_abandoned", JoinAbandoned},
+    {"service", Service},
 };
 
 }  // namespace
