@@ -259,28 +259,35 @@ class FreeLists {
  public:
   FreeLists(const TargetMemory& memory, MallocHeap* heap) : memory_(memory), heap_(heap) {}
 
-  // The index of the block that starts at `start` with a chunk of `chunk_size`, or -1.
+  static constexpr int64_t kUnseen = -2;
+
+  // The index of the block that starts at `start` with a chunk of `chunk_size`; kUnseen when
+  // no block holds `start` at all; -1 when one does, but not like that.
   int64_t BlockAt(uintptr_t start, uint64_t chunk_size) const {
     const HeapBlock* begin = heap_->blocks.begin();
     const HeapBlock* end = heap_->blocks.end();
-    const HeapBlock* it = std::lower_bound(
-        begin, end, start, [](const HeapBlock& b, uintptr_t a) { return b.start < a; });
-    if (it == end || it->start != start || it->end - it->start != chunk_size - 8) return -1;
+    const HeapBlock* it = std::upper_bound(
+        begin, end, start, [](uintptr_t a, const HeapBlock& b) { return a < b.start; });
+    if (it == begin || start >= std::prev(it)->end) return kUnseen;
+    --it;
+    if (it->start != start || it->end - it->start != chunk_size - 8) return -1;
     return it - begin;
   }
 
   // Follows one list from `first` (a user pointer, or a header when `headers`), adding the
-  // blocks it holds to `out`. False if any step fails.
+  // blocks it holds to `out`. False if its first entry is not a block of its size: then this is
+  // no such list. Past the first, a step that does not check out ends the list early: the
+  // reporting thread itself may have freed and split chunks since the walk (in-process), and
+  // chunks left out only keep more alive.
   bool Follow(uintptr_t first, uint64_t chunk_size, bool headers, size_t limit,
               std::vector<int64_t>* out) const {
     uintptr_t entry = headers ? first + 16 : first;
-    for (size_t k = 0; entry != 0; ++k) {
-      if (k >= limit || entry % 16 != 0) return false;
-      const int64_t block = BlockAt(entry, chunk_size);
-      if (block < 0) return false;
+    for (size_t k = 0; entry != 0 && k < limit; ++k) {
+      const int64_t block = entry % 16 == 0 ? BlockAt(entry, chunk_size) : -1;
+      if (block < 0) return k > 0 || block == kUnseen;
       out->push_back(block);
       uint64_t stored = 0;
-      if (!memory_.Read(entry, &stored)) return false;
+      if (!memory_.Read(entry, &stored)) return true;
       const uintptr_t next = stored ^ (entry >> 12);
       entry = next == 0 ? 0 : (headers ? next + 16 : next);
     }

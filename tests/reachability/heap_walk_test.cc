@@ -85,6 +85,24 @@ TEST(HeapWalk, FindsEveryBlockThisProcessAllocated) {
   for (const Allocation& a : mine) free(a.pointer);
 }
 
+// Freed chunks in this thread's tcache look in use to a walk of the chunks (their neighbour's
+// PREV_INUSE bit stays set); the walk takes them out by following the tcache's lists.
+TEST(HeapWalk, TcacheChunksAreFree) {
+  std::vector<void*> kept, freed;
+  for (int i = 0; i < 6; ++i) {
+    kept.push_back(malloc(200));
+    freed.push_back(malloc(200));
+  }
+  for (void* p : freed) free(p);  // tcache holds up to 7 chunks of a size
+  const std::vector<Mapping> mappings = ReadMappings(getpid());
+  MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, AnonymousWritable(mappings),
+                                   size_t{1} << 40);
+  ASSERT_TRUE(heap.ok) << heap.failure;
+  for (void* p : kept) EXPECT_NE(FindBlock(heap, reinterpret_cast<uintptr_t>(p), false), nullptr);
+  for (void* p : freed) EXPECT_EQ(FindBlock(heap, reinterpret_cast<uintptr_t>(p), false), nullptr);
+  for (void* p : kept) free(p);
+}
+
 TEST(HeapWalk, GivesUpPastTheLimit) {
   void* volatile big = malloc(8 << 20);  // volatile: the compiler may not drop the pair
   memset(big, 1, 64);
