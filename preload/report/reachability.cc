@@ -123,7 +123,8 @@ class Scan {
   std::vector<AddressRange> heap_regions_;  // heap_.heaps, sorted
   uintptr_t blocks_low_ = 0, blocks_high_ = 0;
   uintptr_t windows_low_ = UINTPTR_MAX, windows_high_ = 0;
-  std::vector<size_t> windowed_;  // threads whose object is found by its window
+  // (object, thread) for the threads whose object is found by its window, sorted by object.
+  std::vector<std::pair<uintptr_t, size_t>> windowed_;
   size_t scanned_bytes_ = 0;
 };
 
@@ -162,12 +163,14 @@ void Scan::Hit(uint64_t value, Link link) {
     }
   }
   if (value >= windows_low_ && value <= windows_high_) {
-    for (size_t i : windowed_) {
-      Place& p = places_[i];
-      const uintptr_t object = request_.threads[i].object;
-      if (p.window_hit.from == kNoLink && value + kObjectWindow >= object && value <= object + 8) {
-        p.window_hit = link;
-      }
+    // The objects with value in [object - kObjectWindow, object + 8]: windowed_ is sorted by
+    // object, so only those are visited however many threads wait on stack objects.
+    auto it = std::lower_bound(
+        windowed_.begin(), windowed_.end(), value - 8,
+        [](const std::pair<uintptr_t, size_t>& w, uintptr_t v) { return w.first < v; });
+    for (; it != windowed_.end() && it->first <= value + kObjectWindow; ++it) {
+      Place& p = places_[it->second];
+      if (p.window_hit.from == kNoLink) p.window_hit = link;
     }
   }
 }
@@ -390,9 +393,11 @@ Reachability Scan::Run(bool* moved) {
   // What the heap walk left of anonymous memory: the stacks of threads that ended (kept by
   // glibc for reuse; their TCB names no live thread) are nobody's; the rest counts as a root.
   bool trust_tcb = true;
-  for (size_t i = 0; i < n; ++i) {
+  constexpr size_t kTcbChecks = 16;  // threads whose TCB is read to check the layout
+  for (size_t i = 0, checked = 0; i < n && checked < kTcbChecks; ++i) {
     const Place& p = places_[i];
     if (p.stack < 0 || (request_.threads[i].flags & TL_THREAD_MAIN)) continue;
+    ++checked;
     const Mapping& map = mappings_[p.stack];
     uintptr_t tcb = FindTcb(memory_, map.start, map.end);
     int32_t tid = 0;
@@ -452,12 +457,13 @@ Reachability Scan::Run(bool* moved) {
     }
     if (!p.object_in_root) {
       p.windowed = true;
-      windowed_.push_back(i);
+      windowed_.push_back({object, i});
       windows_low_ = std::min(windows_low_, object - kObjectWindow);
       windows_high_ = std::max(windows_high_, object + 8);
     }
   }
 
+  std::sort(windowed_.begin(), windowed_.end());
   // Mark from the roots, then the fixed point: threads that can be woken become roots too.
   if (!buffer_.Reserve(kReadBytes / 8) || !window_.Reserve(kReadBytes / 8)) {
     return Fail("no memory for the scan's buffers");
@@ -680,16 +686,20 @@ std::string Scan::WhyAbandoned(size_t i) const {
       return out + ": the only references are on this thread's own stack";
     }
   }
-  for (size_t k = 0; k < places_.size(); ++k) {
+  // The other stuck threads' stacks, a bounded number of them: with thousands of abandoned
+  // threads, reading every stack for every one would cost the square.
+  constexpr size_t kOtherStacks = 32;
+  for (size_t k = 0, read = 0; k < places_.size() && read < kOtherStacks; ++k) {
     const Place& other = places_[k];
     if (k == i || other.can_run || other.stack < 0) continue;
+    ++read;
     const Mapping& map = mappings_[other.stack];
     if (StackRefers(other.sp != 0 ? other.sp : map.start, map.end, i)) {
       return out + ": it is referred to only by threads that cannot run either (thread " +
              std::to_string(request_.threads[k].tid) + ")";
     }
   }
-  return out + ": nothing that can run refers to it any more";
+  return out + ": no reference to it was found where a thread that can run could find it";
 }
 
 std::string Scan::WhyReachable(size_t i) const {
