@@ -252,11 +252,11 @@ TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
 TEST(Reachability, TextDumpListsAbandonedThreads) {
   e2e::TempDir dir;
   const std::string output = dir.path() + "/output.txt";
-  pid_t pid = e2e::StartProgram(
-      {REACHABILITY_CORPUS, "service", "--wait"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
-       {"THREADLEAK_OPTIONS", "leak_scan=1:log_path=" + dir.path() + "/report"}},
-      output);
+  pid_t pid =
+      e2e::StartProgram({REACHABILITY_CORPUS, "service", "--wait"},
+                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                         {"THREADLEAK_OPTIONS", "leak_scan=1:log_path=" + dir.path() + "/report"}},
+                        output);
   ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
                       milliseconds(20000)));
   ASSERT_TRUE(threadleak::RequestDump(pid));
@@ -272,6 +272,32 @@ TEST(Reachability, TextDumpListsAbandonedThreads) {
   }
   EXPECT_EQ(lines, 3u) << text;
   EXPECT_NE(text.find(": 3 abandoned\n"), std::string::npos) << text;
+}
+
+// An API check: the thread asking goes on after the report, so its own frames are roots (and the
+// report's frames on its stack are not).
+TEST(Reachability, ApiCheckCountsTheCallersFrames) {
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, "api_check"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  EXPECT_NE(run.output.find("check 2"), std::string::npos) << run.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_GE(reports.size(), 1u) << error;
+  EXPECT_EQ(reports[0]["trigger"], "api");
+  const json* receiver = ThreadNamed(reports[0], "receiver");
+  const json* held = ThreadNamed(reports[0], "held-receiver");
+  ASSERT_NE(receiver, nullptr) << e2e::Summarize(reports[0]);
+  ASSERT_NE(held, nullptr) << e2e::Summarize(reports[0]);
+  EXPECT_EQ(e2e::StringField(*receiver, "basis"), "unreachable") << Describe(*receiver);
+  EXPECT_EQ(e2e::StringField(*held, "basis"), "reachable") << Describe(*held);
+  EXPECT_NE(e2e::StringField(*held, "reason").find("(the one making the report)"),
+            std::string::npos)
+      << Describe(*held);
 }
 
 // jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.

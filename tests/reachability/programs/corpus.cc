@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "include/threadleak.h"
+
 namespace {
 
 #define NOINLINE __attribute__((noinline))
@@ -455,6 +457,26 @@ void JoinAbandoned() {
   AwaitSleeping("joiner");
 }
 
+// --- an API check: the caller goes on, so what its frames hold is reachable ---
+void ApiCheck() {
+  const uint64_t mark = threadleak_mark();
+  ForgottenSender();  // "receiver": abandoned
+  auto* held = new Channel;
+  std::thread([held] {
+    Name("held-receiver");
+    Receive(held);
+  }).detach();
+  AwaitSleeping("held-receiver");
+  Channel* volatile keep = held;  // this frame still holds it, and uses it after the check
+  printf("check %d\n", threadleak_check(mark, 0));
+  fflush(stdout);
+  {
+    std::lock_guard<std::mutex> lock(keep->mutex);
+    keep->items.push_back(1);
+  }
+  keep->ready.notify_one();
+}
+
 // --- a service: a healthy pool in a global, and three leaks made while it runs ---
 void Service() {
   PoolInGlobal();
@@ -490,6 +512,7 @@ const Case kCases[] = {
     {"lonely_barrier", LonelyBarrier},
     {"join_abandoned", JoinAbandoned},
     {"service", Service},
+    {"api_check", ApiCheck},
 };
 
 }  // namespace
