@@ -392,7 +392,8 @@ Reachability Scan::Run(bool* moved) {
 
   // What the heap walk left of anonymous memory: the stacks of threads that ended (kept by
   // glibc for reuse; their TCB names no live thread) are nobody's; the rest counts as a root.
-  bool trust_tcb = true;
+  // Trusted only once seen right: a stack taken for a dead thread's is never read.
+  size_t tcb_matches = 0, tcb_mismatches = 0;
   constexpr size_t kTcbChecks = 16;  // threads whose TCB is read to check the layout
   for (size_t i = 0, checked = 0; i < n && checked < kTcbChecks; ++i) {
     const Place& p = places_[i];
@@ -401,10 +402,14 @@ Reachability Scan::Run(bool* moved) {
     const Mapping& map = mappings_[p.stack];
     uintptr_t tcb = FindTcb(memory_, map.start, map.end);
     int32_t tid = 0;
-    if (tcb != 0 && (!memory_.Read(tcb + kTcbTidOffset, &tid) || tid != request_.threads[i].tid)) {
-      trust_tcb = false;
+    if (tcb == 0) continue;
+    if (memory_.Read(tcb + kTcbTidOffset, &tid) && tid == request_.threads[i].tid) {
+      ++tcb_matches;
+    } else {
+      ++tcb_mismatches;
     }
   }
+  const bool trust_tcb = tcb_matches > 0 && tcb_mismatches == 0;
   std::vector<AddressRange> unclaimed;
   {
     std::vector<AddressRange> sorted_heaps = heap_.heaps;
