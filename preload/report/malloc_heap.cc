@@ -366,8 +366,10 @@ std::vector<AddressRange> Subtract(const std::vector<AddressRange>& from,
 }  // namespace
 
 std::string ForeignAllocator(const std::vector<Mapping>& mappings) {
-  static const char* const kAllocators[] = {"jemalloc",  "tcmalloc", "mimalloc", "hoard",
-                                            "tbbmalloc", "snmalloc", "rpmalloc"};
+  // Sanitizer runtimes bring their own allocator too (and terabytes of shadow memory).
+  static const char* const kAllocators[] = {"jemalloc",  "tcmalloc", "mimalloc",  "hoard",
+                                            "tbbmalloc", "snmalloc", "rpmalloc",  "libasan",
+                                            "libtsan",   "libmsan",  "libhwasan", "liblsan"};
   for (const Mapping& m : mappings) {
     const std::string base = m.path.substr(m.path.rfind('/') + 1);
     for (const char* name : kAllocators) {
@@ -392,10 +394,11 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
     heap.failure = "glibc's libc.so.6 is not loaded (a static or non-glibc program)";
     return heap;
   }
-  size_t span = 0;
+  size_t span = 0;  // where chunks can be: [heap] and the anonymous memory given
   for (const Mapping& m : mappings) {
-    if (m.writable && m.anonymous()) span += m.end - m.start;
+    if (m.path == "[heap]") span += m.end - m.start;
   }
+  for (const AddressRange& r : anonymous) span += r.end - r.start;
   // At most one block per 32 bytes of memory that can hold chunks.
   if (!heap.blocks.Reserve(span / 32 + 1024) || !heap.free_headers.Reserve(span / 32 + 1024)) {
     heap.failure = "no memory for the table of heap blocks";

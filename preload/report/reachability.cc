@@ -378,6 +378,16 @@ Reachability Scan::Run(bool* moved) {
     }
   }
 
+  // Everything the scan may read, against leak_scan_max_mb: reserved anonymous memory (a
+  // runtime's arenas, a sanitizer's shadow) can run to terabytes.
+  size_t total = 0;
+  for (const Root& g : globals) total += g.end - g.start;
+  for (const AddressRange& r : anonymous) total += r.end - r.start;
+  if (total > request_.max_bytes) {
+    return Fail("the process has more than " + std::to_string(request_.max_bytes >> 20) +
+                " MB of memory to scan (leak_scan_max_mb)");
+  }
+
   // A heap that changed under the walk (a thread that freed or allocated: the one making the
   // report, in-process) is walked again.
   for (int walk = 0; walk < 3; ++walk) {

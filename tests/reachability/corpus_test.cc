@@ -128,9 +128,17 @@ void Check(const Case& c, const json& report, bool dump) {
   }
 }
 
+#ifdef REACHABILITY_SANITIZED
+#define SKIP_IF_SANITIZED() \
+  GTEST_SKIP() << "the programs run on a sanitizer's allocator: no proof (see SanitizedFallsBack)"
+#else
+#define SKIP_IF_SANITIZED() static_cast<void>(0)
+#endif
+
 class Corpus : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Corpus, AtExit) {
+  SKIP_IF_SANITIZED();
   const Case& c = GetParam();
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
@@ -163,6 +171,7 @@ bool WaitFor(const std::function<bool()>& done, milliseconds limit) {
 }
 
 TEST_P(Corpus, InALiveDump) {
+  SKIP_IF_SANITIZED();
   const Case& c = GetParam();
   if (!c.dumped) GTEST_SKIP() << "threadleak's thread does not run in a program of C11 threads";
   e2e::TempDir dir;
@@ -203,6 +212,7 @@ INSTANTIATE_TEST_SUITE_P(Reachability, Corpus, ::testing::ValuesIn(Cases()),
 // watchdog_abandoned=1, no dump asked for: the service's three leaks are reported as soon as
 // they are proven, once, and its healthy pool threads never.
 TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
+  SKIP_IF_SANITIZED();
   e2e::TempDir dir;
   const std::string output = dir.path() + "/output.txt";
   pid_t pid =
@@ -250,6 +260,7 @@ TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
 
 // The text dump says it too: an " abandoned: " line under each leak, the count in the summary.
 TEST(Reachability, TextDumpListsAbandonedThreads) {
+  SKIP_IF_SANITIZED();
   e2e::TempDir dir;
   const std::string output = dir.path() + "/output.txt";
   pid_t pid =
@@ -277,6 +288,7 @@ TEST(Reachability, TextDumpListsAbandonedThreads) {
 // An API check: the thread asking goes on after the report, so its own frames are roots (and the
 // report's frames on its stack are not).
 TEST(Reachability, ApiCheckCountsTheCallersFrames) {
+  SKIP_IF_SANITIZED();
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "api_check"},
@@ -302,6 +314,7 @@ TEST(Reachability, ApiCheckCountsTheCallersFrames) {
 
 // jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.
 TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {
+  SKIP_IF_SANITIZED();
   const char* jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
   if (!std::filesystem::exists(jemalloc)) GTEST_SKIP() << "libjemalloc2 is not installed";
   e2e::TempDir dir;
@@ -320,6 +333,28 @@ TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {
   EXPECT_NE(e2e::StringField(*receiver, "reason").find("libjemalloc.so.2"), std::string::npos)
       << Describe(*receiver);
 }
+
+#ifdef REACHABILITY_SANITIZED
+// Under a sanitizer the scan falls back, and says which allocator is in the way.
+TEST(Reachability, SanitizedFallsBack) {
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, "forgotten_sender"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error << "\n" << run.output;
+  const json* receiver = ThreadNamed(*report, "receiver");
+  ASSERT_NE(receiver, nullptr);
+  EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+  EXPECT_NE(e2e::StringField(*receiver, "reason").find("another allocator (libasan"),
+            std::string::npos)
+      << Describe(*receiver);
+}
+#endif
 
 // leak_scan_max_mb=0: no scan at all, the history's verdicts as before.
 TEST(Reachability, ScanCanBeTurnedOff) {

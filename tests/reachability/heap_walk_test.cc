@@ -17,6 +17,12 @@
 namespace threadleak {
 namespace {
 
+#ifdef REACHABILITY_SANITIZED
+#define SKIP_IF_SANITIZED() GTEST_SKIP() << "a sanitizer's allocator, not glibc malloc's heap"
+#else
+#define SKIP_IF_SANITIZED() static_cast<void>(0)
+#endif
+
 struct Allocation {
   void* pointer;
   size_t size;
@@ -42,6 +48,7 @@ const HeapBlock* FindBlock(const MallocHeap& heap, uintptr_t start, bool contain
 }
 
 TEST(HeapWalk, FindsEveryBlockThisProcessAllocated) {
+  SKIP_IF_SANITIZED();
   std::vector<Allocation> mine;
   for (size_t size : {1ul, 24ul, 100ul, 1000ul, 5000ul, 100000ul, 300000ul, 2ul << 20}) {
     mine.push_back({malloc(size), size});
@@ -88,6 +95,7 @@ TEST(HeapWalk, FindsEveryBlockThisProcessAllocated) {
 // Freed chunks in this thread's tcache look in use to a walk of the chunks (their neighbour's
 // PREV_INUSE bit stays set); the walk takes them out by following the tcache's lists.
 TEST(HeapWalk, TcacheChunksAreFree) {
+  SKIP_IF_SANITIZED();
   std::vector<void*> kept, freed;
   for (int i = 0; i < 6; ++i) {
     kept.push_back(malloc(200));
@@ -104,6 +112,7 @@ TEST(HeapWalk, TcacheChunksAreFree) {
 }
 
 TEST(HeapWalk, GivesUpPastTheLimit) {
+  SKIP_IF_SANITIZED();
   void* volatile big = malloc(8 << 20);  // volatile: the compiler may not drop the pair
   memset(big, 1, 64);
   const std::vector<Mapping> mappings = ReadMappings(getpid());
@@ -128,6 +137,7 @@ TEST(HeapWalk, NamesAnotherAllocator) {
 }
 
 TEST(HeapWalk, ADamagedHeaderFailsTheWalk) {
+  SKIP_IF_SANITIZED();
   // A fake [heap]: three chunks whose middle one claims to run past the end.
   alignas(16) static uint64_t fake[64] = {};
   fake[1] = 0x20 | 1;   // chunk 0: 32 bytes
