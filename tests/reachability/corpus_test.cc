@@ -356,6 +356,27 @@ TEST(Reachability, SanitizedFallsBack) {
 }
 #endif
 
+// A process with more to read than leak_scan_max_mb: no proof, and the reason says which cap.
+TEST(Reachability, TheCapFallsBackWithTheReasonSaid) {
+  SKIP_IF_SANITIZED();
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {REACHABILITY_CORPUS, "forgotten_sender_big_heap"},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS",
+        "format=json:linger_ms=0:leak_scan_max_mb=4:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe();
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error;
+  const json* receiver = ThreadNamed(*report, "receiver");
+  ASSERT_NE(receiver, nullptr);
+  EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+  EXPECT_NE(e2e::StringField(*receiver, "reason").find("(leak_scan_max_mb)"), std::string::npos)
+      << Describe(*receiver);
+}
+
 // leak_scan_max_mb=0: no scan at all, the history's verdicts as before.
 TEST(Reachability, ScanCanBeTurnedOff) {
   e2e::TempDir dir;

@@ -457,6 +457,13 @@ void JoinAbandoned() {
   AwaitSleeping("joiner");
 }
 
+// --- a forgotten sender in a process with 8 MB of heap (for leak_scan_max_mb) ---
+std::vector<char>* g_ballast = nullptr;
+void ForgottenSenderBigHeap() {
+  g_ballast = new std::vector<char>(8 << 20, 1);
+  ForgottenSender();
+}
+
 // --- an API check: the caller goes on, so what its frames hold is reachable ---
 void ApiCheck() {
   const uint64_t mark = threadleak_mark();
@@ -513,6 +520,7 @@ const Case kCases[] = {
     {"join_abandoned", JoinAbandoned},
     {"service", Service},
     {"api_check", ApiCheck},
+    {"forgotten_sender_big_heap", ForgottenSenderBigHeap},
 };
 
 }  // namespace
