@@ -248,6 +248,9 @@ Reachability Scan::Run(bool* moved) {
   const pid_t pid = request_.pid;
   mappings_ = ReadMappings(pid);
   if (mappings_.empty()) return Fail("/proc/" + std::to_string(pid) + "/maps cannot be read");
+  if (std::string other = ForeignAllocator(mappings_); !other.empty()) {
+    return Fail("the process uses another allocator (" + other + "), not glibc malloc");
+  }
   const std::vector<pid_t> tasks = ListTaskIds(pid);
   auto alive = [&](pid_t tid) { return std::binary_search(tasks.begin(), tasks.end(), tid); };
   const size_t n = request_.count;

@@ -14,7 +14,7 @@ size_t ReportContext::LeakCount() const {
 
 ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
                                 std::vector<SuppressionRule> rules, const Reachability* reach) {
-  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules)};
+  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules), false, {}, false, {}};
   context.graph = AnalyzeWaitGraph(snapshot, reach);
   context.scanned = reach != nullptr;
   if (reach != nullptr && !reach->ok) context.scan_failure = reach->failure;

@@ -47,7 +47,7 @@ void AwaitSleeping(const char* name) {
     bool asleep = false;
     while (dirent* entry = dir != nullptr ? readdir(dir) : nullptr) {
       if (entry->d_name[0] == '.') continue;
-      char path[64], line[512] = {};
+      char path[300], line[512] = {};
       snprintf(path, sizeof path, "/proc/self/task/%s/stat", entry->d_name);
       if (FILE* f = fopen(path, "r")) {
         if (fgets(line, sizeof line, f) != nullptr && strstr(line, needle.c_str())) asleep = true;
@@ -85,7 +85,7 @@ NOINLINE void SendAndWaitTaken(Channel* channel) {
 }
 
 // A thread that sleeps in a loop, holding `keep` on its stack (it could still use it).
-NOINLINE void SleepHolding(void* volatile keep) {
+NOINLINE void SleepHolding(void* keep) {
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     asm volatile("" : : "r"(keep) : "memory");
