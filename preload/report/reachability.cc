@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -296,7 +297,8 @@ Reachability Scan::Run(bool* moved) {
     if (p.sp == 0 || p.running_code) p.sp = 0;  // not known: the whole mapping
   }
   for (size_t i = 0; i < n; ++i) {
-    if (places_[i].running_code) {
+    if (places_[i].running_code) {  // often for a moment (a sleeper between two sleeps): retry
+      *moved = true;
       return Fail("thread " + std::to_string(request_.threads[i].tid) +
                   " was running during the scan (what it holds in its registers cannot be read)");
     }
@@ -317,6 +319,7 @@ Reachability Scan::Run(bool* moved) {
       continue;
     }
     if (kernel.known && kernel.running) {
+      *moved = true;
       return Fail("thread " + std::to_string(tid) +
                   " was running during the scan (what it holds in its registers cannot be read)");
     }
@@ -746,6 +749,10 @@ Reachability ScanReachability(const ReachabilityRequest& request) {
   Reachability result;
   int attempt = 0;
   for (; attempt < std::max(1, request.attempts); ++attempt) {
+    if (attempt > 0) {  // 1, 4, 16 ms...: long enough for a thread between two waits
+      timespec pause = {0, 1'000'000L << (2 * std::min(attempt - 1, 4))};
+      nanosleep(&pause, nullptr);
+    }
     bool moved = false;
     Scan scan(request, memory);
     result = scan.Run(&moved);

@@ -58,7 +58,7 @@ struct ReachabilityRequest {
   const tl_range* tool_memory = nullptr;  // threadleak's own memory: never read
   size_t tool_memory_count = 0;
   size_t max_bytes = size_t{4096} << 20;  // gives up past this much heap (leak_scan_max_mb)
-  int attempts = 3;                       // scans tried while threads move
+  int attempts = 5;  // scans tried while threads move or run (1, 4, 16, 64 ms apart)
   // Names a global address for paths ("g_queue"); "" when unknown. Optional.
   std::function<std::string(uintptr_t)> name_global;
 };

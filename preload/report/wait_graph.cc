@@ -273,7 +273,10 @@ void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
     ThreadAnalysis& a = result->threads[i];
     if (a.basis == B::kDeadlock || a.basis == B::kExited) continue;
     if (!reach->ok || i >= reach->threads.size()) {
+      // History alone is no proof (a C11 condition variable the shim never sees signalled, a
+      // sender that still holds the channel): without the scan's, it says only "possibly".
       if (a.certainty == Certainty::kDefinite && a.basis == B::kHistory) {
+        a.certainty = Certainty::kPossible;
         a.reason += " (not proven by reachability: " + reach->failure + ")";
       }
       continue;

@@ -86,8 +86,8 @@ struct WaitGraphAnalysis {
 // `reach`: the reachability scan of the same snapshot, or null when none ran. A scan that ran
 // decides every blocked thread it covers (abandoned: definite; reachable or able to run by
 // itself: possible), except where a fact already decides (a deadlock, an owner that exited, a
-// finished thread). A scan that failed leaves the history-based verdicts, each reason saying
-// why there is no proof.
+// finished thread). A scan that failed leaves the history-based reasons, each saying why there
+// is no proof, as "possible": history alone proves nothing.
 WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot,
                                    const Reachability* reach = nullptr);
 
