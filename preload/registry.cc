@@ -15,6 +15,7 @@ namespace {
 constexpr size_t kRecordsPerChunk = 64;
 constexpr size_t kBuckets = 4096;  // power of two
 constexpr size_t kRecentExits = 256;
+constexpr size_t kMaxListedChunks = 4096;  // 262,144 records; more are used but not listed
 
 struct Registry {
   SpinLock lock;
@@ -25,6 +26,10 @@ struct Registry {
   size_t allocated = 0;
   int32_t recent_exits[kRecentExits] = {};
   size_t recent_next = 0;
+  // Every chunk ever mapped (chunks are never unmapped), for the reachability scan: the wait
+  // slots hold the addresses programs wait on, which must never count as the program's own.
+  void* chunks[kMaxListedChunks] = {};
+  size_t chunk_count = 0;
 };
 
 constinit Registry g_registry;
@@ -50,6 +55,8 @@ bool RefillFreeList() {
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return false;
   auto* records = static_cast<ThreadRecord*>(memory);
+  if (g_registry.chunk_count < kMaxListedChunks) g_registry.chunks[g_registry.chunk_count] = memory;
+  ++g_registry.chunk_count;
   for (size_t i = 0; i < kRecordsPerChunk; ++i) {
     records[i].next = g_registry.free_head;
     g_registry.free_head = &records[i];
@@ -189,6 +196,18 @@ void RegistryAfterForkInChild(ThreadRecord* survivor, int32_t new_tid) {
   }
   for (int32_t& exited : g_registry.recent_exits) exited = 0;
   if (survivor != nullptr) survivor->tid.store(new_tid, std::memory_order_relaxed);
+}
+
+bool ListRegistryChunks(tl_range* out, size_t capacity, size_t* count) {
+  RegistryLock lock;
+  size_t listed =
+      g_registry.chunk_count < kMaxListedChunks ? g_registry.chunk_count : kMaxListedChunks;
+  *count = 0;
+  for (size_t i = 0; i < listed && *count < capacity; ++i) {
+    auto start = reinterpret_cast<uintptr_t>(g_registry.chunks[i]);
+    out[(*count)++] = {start, start + sizeof(ThreadRecord) * kRecordsPerChunk};
+  }
+  return *count == g_registry.chunk_count;
 }
 
 }  // namespace threadleak

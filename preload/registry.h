@@ -52,6 +52,10 @@ size_t AllocatedRecordCount();
 // moment while the kernel finishes them, and must not be reported as unknown threads.
 bool RecentlyExited(int32_t tid);
 
+// The memory the records live in, for the reachability scan to leave alone: up to `capacity`
+// ranges in `out`, their number in *count. False if some could not be listed.
+bool ListRegistryChunks(tl_range* out, size_t capacity, size_t* count);
+
 // fork(): the prepare handler takes the lock so the child never inherits it held; the child
 // keeps only the forking thread's record.
 void RegistryBeforeFork();

@@ -29,11 +29,13 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 2,
+  TL_REQUEST_VERSION = 3,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,
   TL_REQUEST_MAX_DEPARTED = 64,
+  TL_REQUEST_MAX_TOOL_RANGES = 512,
+  TL_REQUEST_MAX_ABANDONED = 1024,
   TL_REQUEST_PATH_LEN = 4096,
 };
 
@@ -75,6 +77,25 @@ struct tl_report_request {
   uint32_t default_suppressions;
   uint32_t print_suppressions;
   char strip_path_prefix[TL_REQUEST_PATH_LEN];
+
+  // For the reachability scan (preload/report/reachability.h): threadleak's own memory in the
+  // program (never a root), and where the reporting thread's frames end on its stack.
+  uint32_t leak_scan;
+  uint32_t leak_scan_max_mb;
+  uint32_t tool_memory_count;
+  uint32_t tool_memory_complete;  // 0: some of it could not be listed
+  uint64_t reporting_stack_from;
+  struct tl_range tool_memory[TL_REQUEST_MAX_TOOL_RANGES];
+
+  // watchdog_abandoned: the (tid, wait) pairs reports have named so far. The shim keeps them
+  // between reports (each has a writer of its own); the writer adds the ones it names.
+  uint32_t abandoned_count;
+  uint32_t reserved_abandoned;
+  struct tl_reported_wait {
+    int32_t tid;
+    uint32_t reserved;
+    uint64_t wait;
+  } abandoned[TL_REQUEST_MAX_ABANDONED];
 
   // Written by the writer after TL_COMMAND_REPORT: the threads the report counts as leaked, or
   // -1 when it could not write one.

@@ -26,6 +26,7 @@
 #include "preload/fixed_buffer.h"
 #include "preload/options.h"
 #include "preload/real_functions.h"
+#include "preload/registry.h"
 #include "preload/suppressions.h"
 
 extern char** environ;
@@ -43,6 +44,9 @@ constexpr size_t kMaxEnvironment = 4096;  // entries passed on; the rest are dro
 constinit char g_writer_path[4096] = {};
 // The writer of the report being made (the report lock serializes them), for a fork child.
 constinit ReportWriter* g_active = nullptr;
+// watchdog_abandoned: the waits reports have named (report_request.h), under the report lock.
+constinit tl_report_request::tl_reported_wait g_abandoned[TL_REQUEST_MAX_ABANDONED] = {};
+constinit uint32_t g_abandoned_count = 0;
 
 long Sys(long number, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0, long f = 0) {
   return Real().syscall(number, a, b, c, d, e, f);
@@ -259,7 +263,8 @@ void ReportWriter::Fail(const char* why) {
   control_fd_ = -1;
 }
 
-bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, int fatal_signal) {
+bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const void* list,
+                         size_t list_bytes, uintptr_t reporting_stack_from, int fatal_signal) {
   if (g_writer_path[0] == '\0') {
     error_ = "cannot locate libthreadleak.so's directory";
     return false;
@@ -315,6 +320,24 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, int fata
   memcpy(request.strip_path_prefix, options.strip_path_prefix,
          strnlen(options.strip_path_prefix, sizeof request.strip_path_prefix - 1));
   request.leaks = -1;
+  // What the reachability scan must know of threadleak itself: the registry's chunks, the
+  // collected threads and this request (whose copies of wait slots point at the program's
+  // objects), and the report's own frames.
+  request.leak_scan = options.leak_scan;
+  request.leak_scan_max_mb = static_cast<uint32_t>(options.leak_scan_max_mb);
+  size_t chunks = 0;
+  const bool complete =
+      ListRegistryChunks(request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 2, &chunks);
+  const auto list_start = reinterpret_cast<uintptr_t>(list);
+  request.tool_memory[chunks++] = {list_start, list_start + ((list_bytes + 4095) & ~size_t{4095})};
+  const auto request_start = reinterpret_cast<uintptr_t>(request_);
+  request.tool_memory[chunks++] = {request_start,
+                                   request_start + ((request_bytes_ + 4095) & ~size_t{4095})};
+  request.tool_memory_count = static_cast<uint32_t>(chunks);
+  request.tool_memory_complete = complete ? 1 : 0;
+  request.reporting_stack_from = reporting_stack_from;
+  request.abandoned_count = g_abandoned_count;
+  memcpy(request.abandoned, g_abandoned, sizeof(g_abandoned[0]) * g_abandoned_count);
 
   int sockets[2];
   if (Sys(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
@@ -467,6 +490,9 @@ int ReportWriter::Render(const tl_thread* threads, size_t count) {
   memcpy(shared, threads, sizeof(tl_thread) * count);
   if (!Exchange(TL_COMMAND_REPORT)) return -1;
   const int leaks = request_->leaks;
+  // The waits named by watchdog_abandoned reports so far, kept for the next report.
+  g_abandoned_count = std::min<uint32_t>(request_->abandoned_count, TL_REQUEST_MAX_ABANDONED);
+  memcpy(g_abandoned, request_->abandoned, sizeof(g_abandoned[0]) * g_abandoned_count);
   if (leaks < 0) {
     error_ = "it could not write the report";
     return -1;

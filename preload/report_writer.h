@@ -48,7 +48,11 @@ class ReportWriter {
 
   // Starts the writer for a report of `count` threads. False (and why, in Error()) if it cannot
   // start: then the report is the shim's plain one.
-  bool Start(uint32_t trigger, uint32_t kind, size_t count, int fatal_signal = 0);
+  // `list`, `list_bytes`: the collected threads' memory, and `reporting_stack_from` where the
+  // report's frames end on this thread's stack — both threadleak's, never a root of the
+  // reachability scan.
+  bool Start(uint32_t trigger, uint32_t kind, size_t count, const void* list, size_t list_bytes,
+             uintptr_t reporting_stack_from, int fatal_signal = 0);
 
   // Fills the stacks of threads that are not running (tl_thread::unwind). False if the writer
   // is not running or failed.

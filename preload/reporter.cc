@@ -205,6 +205,36 @@ void CheckWatchdog(int64_t limit_ns) {
   ReleaseThreadList(&list);
 }
 
+// watchdog_abandoned: every thread goes to the report module, which proves which are abandoned
+// (reachability) and reports those it has not reported before. Only when the threads' waits
+// changed since the last look: a service idling in the same waits is not scanned again.
+struct WaitFingerprint {
+  uint64_t hash;
+  size_t waiting;
+};
+
+void AddToFingerprint(const ThreadRecord& record, void* opaque) {
+  auto* print = static_cast<WaitFingerprint*>(opaque);
+  uint64_t word = record.wait.word.load(std::memory_order_relaxed);
+  uint64_t tid = static_cast<uint32_t>(record.tid.load(std::memory_order_relaxed));
+  print->hash += (word ^ (tid << 32) ^ record.lifecycle.load(std::memory_order_relaxed)) *
+                 0x9E3779B97F4A7C15ull;
+  if (static_cast<uint32_t>(word) != kNotWaiting) ++print->waiting;
+}
+
+void CheckAbandoned() {
+  static constinit uint64_t last_hash = 0;
+  WaitFingerprint print{0, 0};
+  ForEachRecord(AddToFingerprint, &print);
+  if (print.waiting == 0 || print.hash == last_hash) return;
+  last_hash = print.hash;
+  SpinLockGuard guard(g_report_lock);
+  ThreadList list;
+  if (!CollectThreads({.include_main_thread = true}, &list)) return;
+  ReportCollected(TL_TRIGGER_WATCHDOG, TL_REPORT_ABANDONED, &list);
+  ReleaseThreadList(&list);
+}
+
 // The time limit (timeout_ms) has passed: dump every thread, then end the process as
 // timeout(1) would. Never returns.
 [[noreturn]] void TimeOut() {
@@ -232,8 +262,11 @@ void* ReporterMain(void*) {
   t_in_tool = true;  // nothing this thread does is the program's
   g_reporter_tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
   const int64_t watchdog_ns = GlobalOptions().watchdog_ms * 1'000'000;
+  const bool abandoned_watch = GlobalOptions().watchdog_abandoned;
   const int64_t watchdog_period_ns =
-      watchdog_ns > 0 ? std::clamp<int64_t>(watchdog_ns / 4, 10'000'000, 1'000'000'000) : -1;
+      watchdog_ns > 0   ? std::clamp<int64_t>(watchdog_ns / 4, 10'000'000, 1'000'000'000)
+      : abandoned_watch ? 250'000'000
+                        : -1;
   const int64_t deadline_ns =
       GlobalOptions().timeout_ms > 0 ? g_start_ns + GlobalOptions().timeout_ms * 1'000'000 : -1;
   uint32_t dumps = 0;
@@ -260,6 +293,7 @@ void* ReporterMain(void*) {
         exiting != 0 && exit_watch.Stopped(exiting, MonotonicNanos())) {
       ReportExitHang(exiting);  // ends the process, unless the check began meanwhile
     }
+    if (abandoned_watch) CheckAbandoned();
   }
   // glibc ends the process when its last thread ends (main having called pthread_exit): that
   // must not wait for this one. If this is the last, its exit() runs the exit check. Nobody

@@ -40,8 +40,9 @@ enum tl_trigger {
   TL_TRIGGER_FATAL_SIGNAL,  // dump_on_fatal: the process is about to die of a signal
 };
 
-// What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long.
-enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG };
+// What a report lists: leaks (exit, API check), every thread (dumps), threads blocked too long,
+// threads proven abandoned (watchdog_abandoned: the report module keeps only those, each once).
+enum tl_report_kind { TL_REPORT_LEAKS, TL_REPORT_DUMP, TL_REPORT_WATCHDOG, TL_REPORT_ABANDONED };
 
 enum tl_format { TL_FORMAT_TEXT, TL_FORMAT_JSON, TL_FORMAT_DOT, TL_FORMAT_PPROF };
 
@@ -171,6 +172,12 @@ struct tl_module {
   uint32_t build_id_size;  // 0 when it has none
 };
 
+// A range of addresses [start, end).
+struct tl_range {
+  uintptr_t start;
+  uintptr_t end;
+};
+
 struct tl_snapshot {
   int32_t pid;
   uint32_t trigger;  // tl_trigger: what asked for the report
@@ -180,6 +187,13 @@ struct tl_snapshot {
   uint32_t departed_module_count;  // most recent last; older ones may have been dropped
   const struct tl_module* departed_modules;
   int32_t fatal_signal;  // TL_TRIGGER_FATAL_SIGNAL: the signal the process dies of; else 0
+  // For the reachability scan (preload/report/reachability.h). Appended; zero when unknown.
+  int32_t reporting_tid;               // the thread making the report (not in `threads`)
+  uint32_t tool_memory_count;          // threadleak's own memory in the process: never a root
+  const struct tl_range* tool_memory;  // (the registry's chunks, the collected threads)
+  uint32_t tool_memory_complete;       // 0: some of it could not be listed
+  uintptr_t reporting_stack_from;      // the reporting thread's stack above the report's
+                                       // frames (what lies above is the program's)
 };
 
 // One suppression rule (preload/suppressions.h).
@@ -214,6 +228,10 @@ struct tl_report_config {
   uint32_t default_suppressions;  // 1: also the built-in rules for runtimes' own threads
   uint32_t print_suppressions;    // 1: say which rules matched how many threads
   int copy_fd;  // also written here first (the pipe of a `threadleak dump` that asked), or -1
+  // Reachability (appended): prove abandoned threads in dumps and watchdog reports too (exit and
+  // API reports always try, unless leak_scan_max_mb is 0); the heap size it gives up at.
+  uint32_t leak_scan;
+  uint32_t leak_scan_max_mb;
 };
 
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".

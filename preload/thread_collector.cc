@@ -397,7 +397,9 @@ int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, i
   // The writer first: it starts up while nothing has been read yet, so the look at /proc that
   // ClassifyAndName takes is followed at once by the unwind it guides.
   ReportWriter writer;
-  writer.Start(trigger, kind, list->count, fatal_signal);  // else the report is the plain one
+  writer.Start(trigger, kind, list->count, list->threads, list->mapped_bytes,
+               reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+               fatal_signal);  // if it cannot start, the report is the plain one
   ClassifyAndName(list);
   CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack
   ReadBlockers(list, CurrentTid());

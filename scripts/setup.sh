@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 
 # libiberty-dev: the C++ and Rust demanglers. rustc and golang-go only build test programs (Rust
-# names, Go with cgo); the tests that need them are skipped without them.
+# names, Go with cgo); the tests that need them are skipped without them. libjemalloc2: the
+# reachability test's run under another allocator (skipped without it).
 # libxml2-dev: JUnit XML. protobuf-c-compiler, libprotobuf-c-dev, zlib1g-dev: pprof profiles
 # (format=pprof, `threadleak report --format pprof`). graphviz draws the HTML report's wait-for
 # graph. For the report tool's tests only: libxml2-utils (xmllint, the JUnit schema check),

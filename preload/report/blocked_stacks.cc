@@ -3,6 +3,8 @@
 #include <elfutils/libdwfl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "preload/process_memory.h"
 #include "preload/thread_scan.h"
 
@@ -223,6 +225,9 @@ Unwind GuessFramePointer(ProcessUnwinder& unwinder, pid_t tid, const StartRegist
     if (unwind.depth > best.depth) best = unwind;
     if (unwind.result == 0) break;  // reached the outermost frame
   }
+  // No copy of another thread's stack stays behind: the reachability scan reads this process's
+  // memory, and a stale copy would count as a reference to whatever that stack pointed to.
+  std::fill(words, words + count, 0);
   return best;
 }
 

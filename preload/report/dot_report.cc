@@ -86,7 +86,7 @@ std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
     out += "style=\"filled\", fillcolor=\"yellow\"";
   }
   out += ", tooltip=\"" + std::string(VerdictPhrase(analysis)) + ": " + DotEscape(analysis.reason) +
-         "\"];\n";
+         " (basis: " + BasisName(analysis.basis) + ")\"];\n";
   return out;
 }
 

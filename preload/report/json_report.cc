@@ -42,6 +42,8 @@ const char* Verdict(uint32_t kind) {
       return "alive";
     case TL_REPORT_WATCHDOG:
       return "blocked";
+    case TL_REPORT_ABANDONED:
+      return "abandoned";
     default:
       return "leaked";
   }
@@ -117,13 +119,18 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   if (raw.flags & TL_THREAD_EXITING) out += ",\"exiting\":true";
   if (raw.flags & TL_THREAD_DYING) out += ",\"dying\":true";
   const ThreadAnalysis& analysis = context.AnalysisOf(thread);
+  // A dump or watchdog report with leak_scan=1 says which of the live threads are abandoned.
+  const bool abandoned = context.snapshot->kind != TL_REPORT_LEAKS &&
+                         analysis.basis == ThreadAnalysis::Basis::kUnreachable;
   // The thread whose exit cannot finish is where the exit stopped, not a leak.
   const char* verdict = notes.suppressed_by >= 0          ? "ignored"
                         : (raw.flags & TL_THREAD_EXITING) ? "exiting"
                         : analysis.deadlocked             ? "deadlocked"
+                        : abandoned                       ? "abandoned"
                                                           : Verdict(context.snapshot->kind);
   out += ",\"verdict\":" + JsonString(verdict);
   out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));
+  out += ",\"basis\":" + JsonString(BasisName(analysis.basis));
   out += ",\"reason\":" + JsonString(analysis.reason);
   out += ",\"blocked_by\":[";
   for (size_t i = 0; i < analysis.blocked_by.size(); ++i) {

@@ -17,9 +17,11 @@ size_t ReportContext::LeakCount() const {
 }
 
 ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
-                                std::vector<SuppressionRule> rules) {
-  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules)};
-  context.graph = AnalyzeWaitGraph(snapshot);
+                                std::vector<SuppressionRule> rules, const Reachability* reach) {
+  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules), false, {}, false, {}};
+  context.graph = AnalyzeWaitGraph(snapshot, reach);
+  context.scanned = reach != nullptr;
+  if (reach != nullptr && !reach->ok) context.scan_failure = reach->failure;
   context.notes.resize(context.threads.size());
   std::map<const std::vector<SourceFrame>*, std::string> test_of_stack;  // per distinct stack
   for (size_t i = 0; i < context.threads.size(); ++i) {

@@ -26,6 +26,8 @@ struct ReportContext {
   // Who blocks whom, over the whole snapshot (suppressed threads included: leaving one out
   // could hide a deadlock it is part of).
   WaitGraphAnalysis graph;
+  bool scanned = false;      // a reachability scan ran (it may have failed)
+  std::string scan_failure;  // why it could not prove anything, when it failed
 
   const ThreadAnalysis& AnalysisOf(const SymbolizedThread& thread) const {
     return graph.threads[static_cast<size_t>(thread.raw - snapshot->threads)];
@@ -36,8 +38,10 @@ struct ReportContext {
 };
 
 // Symbolized threads with notes: suppression (leak reports only) and test attribution.
+// `reach`: the reachability scan of the snapshot, or null when none ran (wait_graph.h).
 ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
-                                std::vector<SuppressionRule> rules);
+                                std::vector<SuppressionRule> rules,
+                                const Reachability* reach = nullptr);
 
 // How many threads each rule suppressed (parallel to context.rules).
 std::vector<size_t> SuppressionUse(const ReportContext& context);

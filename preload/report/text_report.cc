@@ -35,6 +35,9 @@ std::string Header(const tl_snapshot& snapshot, size_t count) {
     case TL_REPORT_WATCHDOG:
       return "threadleak: watchdog: " + Plural(count, "thread", "threads") +
              " blocked past the limit" + process;
+    case TL_REPORT_ABANDONED:
+      return "threadleak: watchdog: " + Plural(count, "thread", "threads") +
+             " abandoned (nothing that can run reaches what they wait on)" + process;
     default:
       return "threadleak: found " + Plural(count, "unexpected thread", "unexpected threads") +
              (snapshot.trigger == TL_TRIGGER_API ? " since the mark" : " at exit");
@@ -44,6 +47,7 @@ std::string Header(const tl_snapshot& snapshot, size_t count) {
 std::string SummaryNoun(uint32_t kind, size_t count) {
   if (kind == TL_REPORT_DUMP) return Plural(count, "thread", "threads");
   if (kind == TL_REPORT_WATCHDOG) return Plural(count, "blocked thread", "blocked threads");
+  if (kind == TL_REPORT_ABANDONED) return Plural(count, "abandoned thread", "abandoned threads");
   return Plural(count, "leaked thread", "leaked threads");
 }
 
@@ -141,6 +145,8 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
         "destructor or exit handler, for what no thread will ever do\n";
   } else if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
     out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
+  } else if (analysis.basis == ThreadAnalysis::Basis::kUnreachable) {
+    out += " abandoned: " + analysis.reason + "\n";  // a dump or watchdog with leak_scan=1
   }
   if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
   if (const char* missing = tl_stack_missing_phrase(raw.stack_missing);
@@ -248,6 +254,13 @@ std::string RenderTextReport(const ReportContext& context) {
       }
     }
     if (!counts.empty()) out += ": " + counts;
+  }
+  if (snapshot.kind != TL_REPORT_LEAKS) {
+    size_t abandoned = 0;
+    for (const SymbolizedThread& thread : threads) {
+      abandoned += context.AnalysisOf(thread).basis == ThreadAnalysis::Basis::kUnreachable;
+    }
+    if (abandoned > 0) out += ": " + std::to_string(abandoned) + " abandoned";
   }
   if (suppressed > 0) out += "; " + std::to_string(suppressed) + " suppressed";
   out += "\n";

@@ -86,9 +86,10 @@ std::string WaitingFor(const tl_thread& thread, const ThreadIndex& index) {
 
 // What a thread's certainty rests on.
 struct Basis {
-  bool fixed = true;      // the reason is final; else it depends on `deps`
-  bool possible = true;   // when fixed
-  std::string reason;     // when fixed
+  bool fixed = true;     // the reason is final; else it depends on `deps`
+  bool possible = true;  // when fixed
+  std::string reason;    // when fixed
+  ThreadAnalysis::Basis kind = ThreadAnalysis::Basis::kHistory;  // what the verdict rests on
   std::vector<int> deps;  // threads (indices) that could wake it: it is possible if one is
 };
 
@@ -118,8 +119,11 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
                      who + ", which it joins, is alive (not in this report) and may still end");
       }
       if (t.blocker_exited) {
-        return fixed(false, object + HeldBy(t) + who +
-                                ", which has exited without unlocking it (nothing can unlock it)");
+        Basis b =
+            fixed(false, object + HeldBy(t) + who +
+                             ", which has exited without unlocking it (nothing can unlock it)");
+        b.kind = ThreadAnalysis::Basis::kExited;
+        return b;
       }
       return fixed(true, object + HeldBy(t) + who +
                              " (alive, not in this report), which may still release it");
@@ -178,22 +182,29 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
     }
     return b;
   }
+  auto by_state = [&](bool possible, std::string reason) {
+    Basis b = fixed(possible, std::move(reason));
+    b.kind = t.state == TL_STATE_FINISHED  ? ThreadAnalysis::Basis::kExited
+             : t.state == TL_STATE_BARRIER ? ThreadAnalysis::Basis::kHistory
+                                           : ThreadAnalysis::Basis::kState;
+    return b;
+  };
   switch (t.state) {
     case TL_STATE_BARRIER:
-      return fixed(true, "it waits at " + object + "; another thread may still arrive");
+      return by_state(true, "it waits at " + object + "; another thread may still arrive");
     case TL_STATE_SLEEP:
-      return fixed(true, "it sleeps and will wake up by itself");
+      return by_state(true, "it sleeps and will wake up by itself");
     case TL_STATE_IO:
-      return fixed(true, "it waits in " +
-                             (t.syscall_number >= 0 ? SyscallName(t.syscall_number) + "()"
-                                                    : std::string("a system call")) +
-                             " for another thread or process");
+      return by_state(true, "it waits in " +
+                                (t.syscall_number >= 0 ? SyscallName(t.syscall_number) + "()"
+                                                       : std::string("a system call")) +
+                                " for another thread or process");
     case TL_STATE_RUNNING:
-      return fixed(true, "it is running, not blocked in a wait");
+      return by_state(true, "it is running, not blocked in a wait");
     case TL_STATE_FINISHED:
-      return fixed(false, "it has finished, but nothing joined or detached it");
+      return by_state(false, "it has finished, but nothing joined or detached it");
     default:
-      return fixed(true, "threadleak does not know what it waits for");
+      return by_state(true, "threadleak does not know what it waits for");
   }
 }
 
@@ -251,9 +262,69 @@ std::string CycleReason(const tl_snapshot& snapshot, const ThreadIndex& index,
   return out;
 }
 
+// The proof replaces the history: an abandoned thread is definite, one that something able to
+// run can reach is possible, whatever the history said. Facts (a deadlock, an exited owner, a
+// finished thread) stand either way.
+void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
+                       WaitGraphAnalysis* result) {
+  if (reach == nullptr) return;
+  using B = ThreadAnalysis::Basis;
+  for (size_t i = 0; i < snapshot.thread_count; ++i) {
+    ThreadAnalysis& a = result->threads[i];
+    if (a.basis == B::kDeadlock || a.basis == B::kExited) continue;
+    if (!reach->ok || i >= reach->threads.size()) {
+      // History alone is no proof (a C11 condition variable the shim never sees signalled, a
+      // sender that still holds the channel): without the scan's, it says only "possibly".
+      if (a.certainty == Certainty::kDefinite && a.basis == B::kHistory) {
+        a.certainty = Certainty::kPossible;
+        a.reason += " (not proven by reachability: " + reach->failure + ")";
+      }
+      continue;
+    }
+    const ThreadReach& r = reach->threads[i];
+    switch (r.fate) {
+      case ThreadFate::kAbandoned:
+        a.certainty = Certainty::kDefinite;
+        a.basis = B::kUnreachable;
+        a.reason = r.explanation;
+        break;
+      case ThreadFate::kReachable:
+        a.certainty = Certainty::kPossible;
+        a.basis = B::kReachable;
+        a.reason = r.explanation;
+        break;
+      case ThreadFate::kNotBlocked:
+        if (!r.explanation.empty()) {
+          a.certainty = Certainty::kPossible;
+          a.basis = B::kState;
+          a.reason = r.explanation;
+        }
+        break;
+    }
+  }
+}
+
 }  // namespace
 
-WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
+const char* BasisName(ThreadAnalysis::Basis basis) {
+  switch (basis) {
+    case ThreadAnalysis::Basis::kUnreachable:
+      return "unreachable";
+    case ThreadAnalysis::Basis::kReachable:
+      return "reachable";
+    case ThreadAnalysis::Basis::kDeadlock:
+      return "deadlock";
+    case ThreadAnalysis::Basis::kExited:
+      return "exited";
+    case ThreadAnalysis::Basis::kState:
+      return "state";
+    case ThreadAnalysis::Basis::kHistory:
+      return "history";
+  }
+  return "history";
+}
+
+WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachability* reach) {
   const int n = static_cast<int>(snapshot.thread_count);
   const ThreadIndex index(snapshot);
   WaitGraphAnalysis result;
@@ -290,6 +361,7 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
       ThreadAnalysis& a = result.threads[cycle[k]];
       a.deadlocked = true;
       a.certainty = Certainty::kDefinite;
+      a.basis = ThreadAnalysis::Basis::kDeadlock;
       a.reason = CycleReason(snapshot, index, cycle, k);
     }
     result.deadlocks.push_back(std::move(deadlock));
@@ -349,6 +421,7 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
     const tl_thread& t = snapshot.threads[i];
     ThreadAnalysis& a = result.threads[i];
     a.certainty = possible[i] ? Certainty::kPossible : Certainty::kDefinite;
+    a.basis = basis[i].fixed ? basis[i].kind : ThreadAnalysis::Basis::kHistory;
     if (basis[i].fixed) {
       a.reason = std::move(basis[i].reason);
     } else if (WaitsForThread(t.state)) {
@@ -360,7 +433,9 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
             subject + (t.state == TL_STATE_JOIN ? " may still end" : " may still release it");
       } else if (blocker.deadlocked) {
         a.reason = subject + " is itself deadlocked";
+        a.basis = ThreadAnalysis::Basis::kDeadlock;  // a fact: its blocker can never run
       } else if (blocker.waits_on_deadlock != 0) {
+        a.basis = ThreadAnalysis::Basis::kDeadlock;
         a.reason = subject + " is stuck behind deadlocked " +
                    ThreadLabel(index, blocker.waits_on_deadlock);
       } else {
@@ -384,6 +459,7 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot) {
       }
     }
   }
+  ApplyReachability(snapshot, reach, &result);
   return result;
 }
 

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "preload/report/reachability.h"
 #include "preload/snapshot.h"
 
 namespace threadleak {
@@ -44,7 +45,13 @@ enum class Certainty { kPossible, kDefinite };
 struct ThreadAnalysis {
   bool deadlocked = false;  // in a cycle of the wait-for graph
   Certainty certainty = Certainty::kPossible;
-  std::string reason;               // why, written out for people ("nothing else ever ...")
+  std::string reason;  // why, written out for people ("nothing else ever ...")
+  // What the certainty rests on (BasisName): a proof by reachability (kUnreachable: definite;
+  // kReachable: possible, the reason gives the path), a deadlock, an exited owner or a finished
+  // thread (facts), the thread's own state (it runs, sleeps, waits for I/O or with a time
+  // limit), or only the history of who touched the object (kHistory: when no scan ran).
+  enum class Basis { kUnreachable, kReachable, kDeadlock, kExited, kState, kHistory };
+  Basis basis = Basis::kHistory;
   std::vector<int32_t> blocked_by;  // tids it waits for (confirmed owner/writer/joined thread)
   int32_t waits_on_deadlock = 0;    // a deadlocked thread it waits for (transitively), or 0
   // It waits on a condition variable or barrier the exit path destroys
@@ -76,7 +83,16 @@ struct WaitGraphAnalysis {
   std::vector<Deadlock> deadlocks;      // ordered by their first thread's place in the snapshot
 };
 
-WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot);
+// `reach`: the reachability scan of the same snapshot, or null when none ran. A scan that ran
+// decides every blocked thread it covers (abandoned: definite; reachable or able to run by
+// itself: possible), except where a fact already decides (a deadlock, an owner that exited, a
+// finished thread). A scan that failed leaves the history-based reasons, each saying why there
+// is no proof, as "possible": history alone proves nothing.
+WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot,
+                                   const Reachability* reach = nullptr);
+
+// "unreachable", "reachable", "deadlock", "exited", "state" or "history": the JSON "basis".
+const char* BasisName(ThreadAnalysis::Basis basis);
 
 // The wait-for graph in Graphviz DOT: threads as nodes (leaked / deadlocked highlighted), edges
 // labelled with the object.

@@ -12,10 +12,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "preload/diagnostics.h"
@@ -24,6 +27,7 @@
 #include "preload/report/json_report.h"
 #include "preload/report/pprof_report.h"
 #include "preload/report/report_context.h"
+#include "preload/report/report_scan.h"
 #include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
 #include "preload/report_request.h"
@@ -73,7 +77,12 @@ int WriteReport(tl_report_request* request) {
                              Threads(request),
                              request->departed_module_count,
                              request->departed_modules,
-                             request->fatal_signal};
+                             request->fatal_signal,
+                             request->reader_tid,
+                             request->tool_memory_count,
+                             request->tool_memory,
+                             request->tool_memory_complete,
+                             static_cast<uintptr_t>(request->reporting_stack_from)};
   tl_report_config config{};
   config.format = request->format;
   config.fd = TL_OUTPUT_FD;
@@ -87,6 +96,8 @@ int WriteReport(tl_report_request* request) {
   config.default_suppressions = request->default_suppressions;
   config.print_suppressions = request->print_suppressions;
   config.copy_fd = -1;
+  config.leak_scan = request->leak_scan;
+  config.leak_scan_max_mb = request->leak_scan_max_mb;
   try {
     FrameOptions options;
     options.symbolize = config.symbolize != 0;
@@ -95,16 +106,39 @@ int WriteReport(tl_report_request* request) {
     symbolizer_options.demangle = config.demangle != 0;
     symbolizer_options.debuginfod = config.debuginfod != 0;
     Symbolizer symbolizer(std::move(symbolizer_options));
-    ReportContext context = MakeReportContext(
-        snapshot, SymbolizeThreads(snapshot, symbolizer, options), ActiveSuppressions(config));
-    const bool leak_report = snapshot.kind == TL_REPORT_LEAKS;
+    // The scan first: it reads the program's heap while the threads it relies on stay put.
+    std::optional<Reachability> reach = ScanForReport(snapshot, config, TargetProcess());
+    const tl_snapshot* shown = &snapshot;
+    AbandonedReport abandoned;
+    if (snapshot.kind == TL_REPORT_ABANDONED) {
+      std::set<std::pair<int32_t, uint64_t>> reported;
+      const uint32_t known = std::min<uint32_t>(request->abandoned_count, TL_REQUEST_MAX_ABANDONED);
+      for (uint32_t i = 0; i < known; ++i) {
+        reported.insert({request->abandoned[i].tid, request->abandoned[i].wait});
+      }
+      const bool any = KeepNewlyAbandoned(snapshot, reach, &reported, &abandoned);
+      uint32_t count = 0;
+      for (const auto& [tid, wait] : reported) {
+        if (count == TL_REQUEST_MAX_ABANDONED) break;
+        request->abandoned[count++] = {tid, 0, wait};
+      }
+      request->abandoned_count = count;
+      if (!any) return 0;  // nothing newly abandoned
+      shown = &abandoned.snapshot;
+      reach = abandoned.reach;
+    }
+    ReportContext context =
+        MakeReportContext(*shown, SymbolizeThreads(*shown, symbolizer, options),
+                          ActiveSuppressions(config), reach ? &*reach : nullptr);
+    const tl_snapshot& snapshot_shown = *shown;
+    const bool leak_report = snapshot_shown.kind == TL_REPORT_LEAKS;
     const size_t leaks = leak_report ? context.LeakCount() : 0;
     context.print_suppressions = leak_report && config.print_suppressions;
     std::string report;
     // A leak report whose threads are all suppressed is no report — nothing leaked — unless
     // the user asked to see which rules were used.
     if (!leak_report || leaks > 0 || context.print_suppressions) {
-      report = config.format == TL_FORMAT_DOT     ? RenderDot(snapshot, context.graph)
+      report = config.format == TL_FORMAT_DOT     ? RenderDot(snapshot_shown, context.graph)
                : config.format == TL_FORMAT_PPROF ? RenderPprofReport(context)
                : config.format == TL_FORMAT_JSON  ? RenderJsonReport(context)
                                                   : RenderTextReport(context);

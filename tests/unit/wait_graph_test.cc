@@ -531,5 +531,70 @@ TEST(WaitGraphTest, ExitedBlockerIsADashedNode) {
   EXPECT_PRED2(Contains, dot, "  10 -> \"exited 99\" [label=\"mutex 0xa0\"];\n");
 }
 
+// Reachability (issue 16): a scan that ran decides the blocked threads it covers; facts stand.
+Reachability Scanned(std::vector<ThreadReach> threads) {
+  Reachability r;
+  r.ok = true;
+  r.threads = std::move(threads);
+  return r;
+}
+
+TEST(WaitGraphTest, AnAbandonedThreadIsDefiniteByReachabilityEvenWithLiveWakers) {
+  // History says "possible" (a live waker); the scan proves nothing that runs can reach it.
+  Snapshot s(
+      {WaitsForWake(4242, "w", TL_STATE_COND, 0x1f00, {4243}), Thread(4243, "s", TL_STATE_SLEEP)});
+  Reachability reach =
+      Scanned({{ThreadFate::kAbandoned, "no thread that can still run can reach it"},
+               {ThreadFate::kNotBlocked, ""}});
+  WaitGraphAnalysis a = AnalyzeWaitGraph(s.snapshot, &reach);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kDefinite);
+  EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kUnreachable);
+  EXPECT_EQ(a.threads[0].reason, "no thread that can still run can reach it");
+  EXPECT_EQ(a.threads[1].basis, ThreadAnalysis::Basis::kState);  // kept: it sleeps
+  EXPECT_TRUE(Contains(RenderDot(s.snapshot, a),
+                       "definitely leaked: no thread that can still run can reach it (basis: "
+                       "unreachable)"));
+}
+
+TEST(WaitGraphTest, AReachableThreadIsPossibleWhateverTheHistorySays) {
+  // History says "definite" (nothing ever signalled it: a C11 condvar the shim does not see).
+  Snapshot s({Thread(4242, "consumer", TL_STATE_COND, 0x1f00)});
+  EXPECT_EQ(AnalyzeWaitGraph(s.snapshot).threads[0].certainty, Certainty::kDefinite);
+  Reachability reach = Scanned({{ThreadFate::kReachable, "reachable from global `q`"}});
+  WaitGraphAnalysis a = AnalyzeWaitGraph(s.snapshot, &reach);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible);
+  EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kReachable);
+  EXPECT_EQ(a.threads[0].reason, "reachable from global `q`");
+}
+
+TEST(WaitGraphTest, FactsStandAgainstTheScan) {
+  tl_thread exited = WaitsFor(4242, "m", TL_STATE_MUTEX, 0x1f00, 4299);
+  exited.blocker_exited = 1;
+  Snapshot s({exited, WaitsFor(4243, "a", TL_STATE_MUTEX, 0x2f00, 4244),
+              WaitsFor(4244, "b", TL_STATE_MUTEX, 0x3f00, 4243)});
+  Reachability reach = Scanned({{ThreadFate::kReachable, "reachable"},
+                                {ThreadFate::kReachable, "reachable"},
+                                {ThreadFate::kReachable, "reachable"}});
+  WaitGraphAnalysis a = AnalyzeWaitGraph(s.snapshot, &reach);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kDefinite);
+  EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kExited);
+  EXPECT_EQ(a.threads[1].basis, ThreadAnalysis::Basis::kDeadlock);
+  EXPECT_EQ(a.threads[2].certainty, Certainty::kDefinite);
+}
+
+TEST(WaitGraphTest, AFailedScanKeepsTheHistoryAndSaysWhy) {
+  Snapshot s({Thread(4242, "w", TL_STATE_COND, 0x1f00)});
+  Reachability reach;
+  reach.failure = "the process uses another allocator (libjemalloc.so.2), not glibc malloc";
+  WaitGraphAnalysis a = AnalyzeWaitGraph(s.snapshot, &reach);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible);  // history alone proves nothing
+  EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kHistory);
+  EXPECT_TRUE(Contains(a.threads[0].reason,
+                       "not proven by reachability: the process uses another "
+                       "allocator (libjemalloc.so.2)"))
+      << a.threads[0].reason;
+  EXPECT_STREQ(BasisName(a.threads[0].basis), "history");
+}
+
 }  // namespace
 }  // namespace threadleak
