@@ -85,6 +85,10 @@ struct tl_report_request {
   uint32_t tool_memory_count;
   uint32_t tool_memory_complete;  // 0: some of it could not be listed
   uint64_t reporting_stack_from;
+  // threadleak's own thread (0: none): its stack holds what it read of the program's threads (a
+  // futex word's address, say), so the writer adds that stack's mapping to tool_memory.
+  int32_t tool_thread_tid;
+  uint32_t reserved_tool;
   struct tl_range tool_memory[TL_REQUEST_MAX_TOOL_RANGES];
 
   // watchdog_abandoned: the (tid, wait) pairs reports have named so far. The shim keeps them

@@ -27,6 +27,7 @@
 #include "preload/options.h"
 #include "preload/real_functions.h"
 #include "preload/registry.h"
+#include "preload/reporter.h"
 #include "preload/suppressions.h"
 
 extern char** environ;
@@ -327,7 +328,8 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   request.leak_scan_max_mb = static_cast<uint32_t>(options.leak_scan_max_mb);
   size_t chunks = 0;
   const bool complete =
-      ListRegistryChunks(request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 2, &chunks);
+      ListRegistryChunks(request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 3, &chunks);
+  request.tool_thread_tid = ToolThreadTid();
   const auto list_start = reinterpret_cast<uintptr_t>(list);
   request.tool_memory[chunks++] = {list_start, list_start + ((list_bytes + 4095) & ~size_t{4095})};
   const auto request_start = reinterpret_cast<uintptr_t>(request_);
@@ -372,6 +374,11 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
     return false;
   }
   spawn_memory_ = static_cast<char*>(spawn_memory);
+  // The children's stacks hold what the registers held when they started: never a root of the
+  // reachability scan.
+  const auto spawn_start = reinterpret_cast<uintptr_t>(spawn_memory_);
+  request_->tool_memory[request_->tool_memory_count++] = {
+      spawn_start, spawn_start + ((spawn_bytes_ + 4095) & ~size_t{4095})};
   auto** envp = reinterpret_cast<char**>(spawn_memory_ + envp_offset);
   size_t kept = 0;
   for (size_t i = 0; i < environment_count && environ[i] != nullptr; ++i) {

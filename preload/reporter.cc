@@ -432,6 +432,12 @@ void StopReporter() {
   WakeReporter();
 }
 
+int32_t ToolThreadTid() {
+  return g_reporter_pid.load(std::memory_order_acquire) == getpid()
+             ? g_reporter_tid.load(std::memory_order_acquire)
+             : 0;
+}
+
 bool IsToolThread(int32_t tid) {
   return tid != 0 && g_reporter_pid.load(std::memory_order_relaxed) == getpid() &&
          g_reporter_tid.load(std::memory_order_relaxed) == tid;

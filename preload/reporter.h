@@ -79,6 +79,9 @@ void StopReporterIfProgramIsAlone();
 
 bool IsToolThread(int32_t tid);
 
+// threadleak's own thread, or 0 when it does not run.
+int32_t ToolThreadTid();
+
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_REPORTER_H_

@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -31,6 +33,7 @@
 #include "preload/report/suppression_rules.h"
 #include "preload/report/text_report.h"
 #include "preload/report_request.h"
+#include "preload/thread_scan.h"
 #include "symbolizer/symbolizer.h"
 
 namespace threadleak {
@@ -67,9 +70,30 @@ tl_thread* Threads(tl_report_request* request) {
   return reinterpret_cast<tl_thread*>(reinterpret_cast<char*>(request) + request->threads_offset);
 }
 
+// threadleak's own thread's stack, as a range of tool memory (report_request.h): the mapping that
+// holds its stack pointer.
+void AddToolThreadStack(tl_report_request* request) {
+  if (request->tool_thread_tid <= 0 || request->tool_memory_count >= TL_REQUEST_MAX_TOOL_RANGES)
+    return;
+  SyscallState state = ReadSyscallState(request->tool_thread_tid);
+  if (!state.known || state.sp == 0) return;
+  std::ifstream maps("/proc/" + std::to_string(TargetProcess()) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long long start = 0, end = 0;
+    if (sscanf(line.c_str(), "%llx-%llx", &start, &end) != 2) continue;
+    if (start <= state.sp && state.sp < end) {
+      request->tool_memory[request->tool_memory_count++] = {static_cast<uintptr_t>(start),
+                                                            static_cast<uintptr_t>(end)};
+      return;
+    }
+  }
+}
+
 // Symbolizes, analyses and renders the report; writes it to TL_OUTPUT_FD. Returns the number of
 // threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1.
 int WriteReport(tl_report_request* request) {
+  AddToolThreadStack(request);
   const tl_snapshot snapshot{request->pid,
                              request->trigger,
                              request->kind,
