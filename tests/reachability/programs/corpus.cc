@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <threads.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -458,9 +459,16 @@ void JoinAbandoned() {
 }
 
 // --- a forgotten sender in a process with 8 MB of heap (for leak_scan_max_mb) ---
-std::vector<char>* g_ballast = nullptr;
+void* g_ballast_memory = nullptr;
 void ForgottenSenderBigHeap() {
-  g_ballast = new std::vector<char>(8 << 20, 1);
+  // 8 MB the scan would have to read, in a mapping of its own that the kernel never merges with
+  // a neighbour (an anonymous one can grow into a thread stack's mapping and be taken for it).
+  int fd = memfd_create("ballast", 0);
+  if (fd < 0 || ftruncate(fd, 8 << 20) != 0) abort();
+  void* ballast = mmap(nullptr, 8 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (ballast == MAP_FAILED) abort();
+  memset(ballast, 1, 8 << 20);
+  g_ballast_memory = ballast;
   ForgottenSender();
 }
 
