@@ -1,5 +1,7 @@
 #include "preload/report/report_scan.h"
 
+#include "preload/report/process_layout.h"
+
 #include <cxxabi.h>
 
 #include <cstdlib>
@@ -100,18 +102,7 @@ struct AbandonedOnly {
 // nothing to prove, and a program without leaks pays nothing.
 bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
   for (uint32_t i = 0; i < snapshot.thread_count; ++i) {
-    switch (snapshot.threads[i].state) {
-      case TL_STATE_MUTEX:
-      case TL_STATE_COND:
-      case TL_STATE_RWLOCK:
-      case TL_STATE_SEM:
-      case TL_STATE_BARRIER:
-      case TL_STATE_JOIN:
-      case TL_STATE_FUTEX:
-        return true;
-      default:
-        break;
-    }
+    if (WaitsForOthers(snapshot.threads[i].state)) return true;
   }
   return false;
 }
