@@ -43,6 +43,9 @@ constinit std::atomic<int32_t> g_exiting_tid{0};            // the thread whose 
 // Written by the exiting thread (again by a nested exit()), read by the reporter on a hang.
 constinit std::atomic<int> g_exit_status{0};
 constinit MainFn g_program_main = nullptr;
+// How long threads alive at the check get before the rules are asked whether any of them counts
+// (most threads the exit path woke are gone by then).
+constexpr int64_t kFirstLookNs = 20'000'000;
 using LoaderFiniFn = void (*)();
 constinit LoaderFiniFn g_loader_fini = nullptr;  // ld.so's _dl_fini, as __libc_start_main got it
 // A vfork child called exit() and ran the exit handlers in the memory it shares with its parent:
@@ -195,7 +198,21 @@ void RunExitCheck(int status) {
     SpinLockGuard guard(g_report_lock);  // a dump in progress finishes first
     ThreadList list;
     CollectFilter filter{.exclude_existing = options.ignore_existing};
-    if (CollectSurvivors(filter, options.linger_ms * 1'000'000, &list) && list.count > 0) {
+    const int64_t grace_ns = options.linger_ms * 1'000'000;
+    const int64_t first_look_ns = std::min(grace_ns, kFirstLookNs);
+    bool collected = CollectSurvivors(filter, first_look_ns, &list);
+    if (collected && list.count > 0 && grace_ns > first_look_ns && !options.print_suppressions) {
+      // Threads still alive after a first look: if the rules suppress every one (a runtime's
+      // threads that live until exit by design: node's, jemalloc's), there is nothing to wait
+      // for, and the exit goes on without the grace period.
+      if (ReportCollected(TL_TRIGGER_EXIT, TL_REPORT_LEAKS, &list, kCountOnly) == 0) {
+        ReleaseThreadList(&list);
+        return FinishCheck();
+      }
+      ReleaseThreadList(&list);
+      collected = CollectSurvivors(filter, grace_ns - first_look_ns, &list);
+    }
+    if (collected && list.count > 0) {
       leaks = ReportCollected(TL_TRIGGER_EXIT, TL_REPORT_LEAKS, &list);
     }
     ReleaseThreadList(&list);

@@ -99,7 +99,8 @@ int WriteReport(ReportWriter* writer, uint32_t kind, const tl_thread* threads, s
                 int copy_fd) {
   SigpipeBlocked sigpipe_blocked;
   Rendered report;
-  int leaks = writer->Render(threads, count);
+  int leaks =
+      fd == kCountOnly ? writer->CountLeaks(threads, count) : writer->Render(threads, count);
   if (leaks >= 0) {
     report.text = writer->Output();
     if (report.text.empty()) return leaks;  // every leak suppressed: nothing to write
@@ -108,6 +109,7 @@ int WriteReport(ReportWriter* writer, uint32_t kind, const tl_thread* threads, s
     report.why = writer->Error() != nullptr ? writer->Error() : "it failed";
     leaks = kind == TL_REPORT_LEAKS ? static_cast<int>(count) : 0;
   }
+  if (fd == kCountOnly) return leaks;
   if (copy_fd >= 0) WriteRendered(copy_fd, report, threads, count);
   if (fd >= 0) {  // the program's own descriptor (threadleak_dump): that one, or nothing
     WriteRendered(fd, report, threads, count);

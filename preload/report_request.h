@@ -29,7 +29,7 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 3,
+  TL_REQUEST_VERSION = 4,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,
@@ -100,6 +100,11 @@ struct tl_report_request {
     uint32_t reserved;
     uint64_t wait;
   } abandoned[TL_REQUEST_MAX_ABANDONED];
+
+  // 1: only count the leaks (no scan, nothing rendered): the exit check asks whether every
+  // thread still alive is suppressed before it waits out the grace period.
+  uint32_t count_only;
+  uint32_t reserved_count;
 
   // Written by the writer after TL_COMMAND_REPORT: the threads the report counts as leaked, or
   // -1 when it could not write one.

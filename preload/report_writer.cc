@@ -490,6 +490,12 @@ bool ReportWriter::Unwind(tl_thread* threads, size_t count) {
   return true;
 }
 
+int ReportWriter::CountLeaks(const tl_thread* threads, size_t count) {
+  if (request_ == nullptr) return -1;
+  request_->count_only = 1;
+  return Render(threads, count);
+}
+
 int ReportWriter::Render(const tl_thread* threads, size_t count) {
   if (request_ == nullptr || count != request_->thread_count) return -1;
   tl_thread* shared =

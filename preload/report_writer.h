@@ -61,6 +61,8 @@ class ReportWriter {
   // Renders the report of `threads`. Returns the number of threads it counts as leaked, or -1
   // if the writer failed. The report itself is Output() (empty when there is nothing to say).
   int Render(const tl_thread* threads, size_t count);
+  // Render, counting the leaks only (no scan, no text): Output() stays empty.
+  int CountLeaks(const tl_thread* threads, size_t count);
   std::string_view Output() const { return {output_, output_size_}; }
 
   // Why Start() or the exchange failed, for the plain report's header.

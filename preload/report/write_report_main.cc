@@ -131,7 +131,15 @@ int WriteReport(tl_report_request* request) {
     symbolizer_options.debuginfod = config.debuginfod != 0;
     Symbolizer symbolizer(std::move(symbolizer_options));
     // The scan first: it reads the program's heap while the threads it relies on stay put.
-    std::optional<Reachability> reach = ScanForReport(snapshot, config, TargetProcess());
+    std::optional<Reachability> reach;
+    if (request->count_only) {
+      // Whether any thread counts at all: suppressions need stacks and names, not the scan.
+      ReportContext context =
+          MakeReportContext(snapshot, SymbolizeThreads(snapshot, symbolizer, options),
+                            ActiveSuppressions(config), nullptr);
+      return static_cast<int>(context.LeakCount());
+    }
+    reach = ScanForReport(snapshot, config, TargetProcess());
     const tl_snapshot* shown = &snapshot;
     AbandonedReport abandoned;
     if (snapshot.kind == TL_REPORT_ABANDONED) {

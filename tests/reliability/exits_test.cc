@@ -4,6 +4,7 @@
 // shim, for the status it has there.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "tests/reliability/harness.h"
@@ -101,6 +102,25 @@ TEST(Exits, ChildrenForkedWhileDumpsAreWrittenExitNormally) {
       RunScenario(bare_dir, {RELIABILITY_EXITS, "fork_during_dumps", "40"}, {.preload = false});
   EXPECT_TRUE(bare.ExitedWith(0)) << bare.Describe();
   EXPECT_EQ(LinesStartingWith(bare.output, "children_normal=1").size(), 40u) << bare.Describe();
+}
+
+// Threads that every rule suppresses (a runtime's, alive until exit by design) leave nothing to
+// wait for: the exit goes on at once instead of waiting out the grace period — here a minute,
+// which the run's 20 s limit would not survive.
+TEST(Exits, SurvivorsThatAreAllSuppressedSkipTheGracePeriod) {
+  TempDir dir;
+  const std::string rules = dir.path() + "/rules.supp";
+  {
+    std::ofstream out(rules);
+    out << "any:exits_blocked_forever\n";
+  }
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXITS, "fork_child_exit", "0"},
+                                {.options = "suppressions=" + rules,
+                                 .linger_ms = 60'000,
+                                 .timeout = std::chrono::seconds(20)});
+  ASSERT_FALSE(run.result.timed_out) << "the grace period was waited out\n" << run.Describe();
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_TRUE(e2e::ReportFiles(dir).empty()) << run.Describe();
 }
 
 TEST(Exits, ChildrenForkedWhileTheWatchdogReportsExitNormally) {
