@@ -51,9 +51,18 @@ export ASAN_OPTIONS UBSAN_OPTIONS
 #   redis-server: ASan refuses to start after the program ("ASan runtime does not come first"),
 #   with or without threadleak's own code;
 # - a library's dlsym(RTLD_NEXT, "pthread_create") while ASan's pthread_create stands between the
-#   shim and libc: the lookup keeps libc's answer by design, so the thread's creator is unknown.
+#   shim and libc: the lookup keeps libc's answer by design, so the thread's creator is unknown;
+# - since the leak check runs after the loader's finalizer (README "When the check runs"),
+#   LeakSanitizer's own exit check (an atexit handler) runs first, and reports the test programs'
+#   deliberate leaks (a raw clone's stack, a blocked future's state) before threadleak can: the
+#   programs that leak memory on purpose;
+# - verdicts: the reachability proof needs glibc's malloc, and under ASan's allocator every
+#   verdict falls back to "possibly" (said in the report), so tests that expect "definitely"
+#   (the wait-for graph scenarios, the suppressed-thread summary, the C11 waiter) and the report
+#   tool's expectations built on them; ASan's own SIGSEGV handler (dump_on_fatal leaves a
+#   program's handler alone); the plain build runs them all.
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -LE 'scale|bench' \
-  -E 'NearItsStackLimit|SmallAltstack|ForkWhileOtherThreadsAreInsideTheTool|DumpsDuringHeavyThreadChurn|VforkChildCallingExit|SeccompSandboxed|ChildForkedFromAWorker|ExitFromMainEndsWhenTheLastThreadDoes|HoldingMallocsLock|ExitFromASignalHandlerThatInterruptedMalloc|RuntimeRules.*/(Jemalloc|Tcmalloc)|OneRealLeakOfTheProgramIsReportedAlone/Node|ServiceUnderStaging|RtldNext.(LeakedLibraryThread|CreatedByRule)'
+  -E 'NearItsStackLimit|SmallAltstack|ForkWhileOtherThreadsAreInsideTheTool|DumpsDuringHeavyThreadChurn|VforkChildCallingExit|SeccompSandboxed|ChildForkedFromAWorker|ExitFromMainEndsWhenTheLastThreadDoes|HoldingMallocsLock|ExitFromASignalHandlerThatInterruptedMalloc|RuntimeRules.*/(Jemalloc|Tcmalloc)|OneRealLeakOfTheProgramIsReportedAlone/Node|ServiceUnderStaging|RtldNext.(LeakedLibraryThread|CreatedByRule)|CProgram.RawClone|DefaultOptionsHookApplies|LeakIsReported/blocked_future|ThreadOfAnUnloadedLibrary|SurvivorsThatAreAllSuppressed|FatalSignals.Crash|WaitGraphTest.(Json|Text)/(writer_behind_reader|lonely_condvar|signaller_sleeping|static_condvar)|TextReportOmitsSuppressedThreads|C11Threads.LeakedWaiter|ReportTool.(Sarif|Github)'
 
 if [ "$fuzz_seconds" -gt 0 ]; then
   if command -v clang++ >/dev/null 2>&1; then
