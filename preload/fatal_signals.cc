@@ -34,12 +34,6 @@ bool IsFault(int signal) {
   return signal == SIGSEGV || signal == SIGBUS || signal == SIGFPE || signal == SIGILL;
 }
 
-void SleepNanos(int64_t nanos) {
-  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
-                    static_cast<long>(nanos % 1'000'000'000)};
-  Real().nanosleep(&pause, nullptr);
-}
-
 // The dump, from the dying thread's own handler.
 void DumpBeforeDeath(int signal, const ucontext_t* context) {
   ToolScope scope;

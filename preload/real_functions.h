@@ -166,6 +166,13 @@ inline const RealFunctions& Real() {
   return g_real_functions;
 }
 
+// Sleeps through libc's own nanosleep, not the hooked one (no wait slot of the tool's in it).
+inline void SleepNanos(int64_t nanos) {
+  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
+                    static_cast<long>(nanos % 1'000'000'000)};
+  Real().nanosleep(&pause, nullptr);
+}
+
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_REAL_FUNCTIONS_H_

@@ -91,10 +91,6 @@ bool WriteRendered(int fd, const Rendered& report, const tl_thread* threads, siz
 
 }  // namespace
 
-bool UnwindStacks(ReportWriter* writer, tl_thread* threads, size_t count) {
-  return writer->Unwind(threads, count);
-}
-
 int WriteReport(ReportWriter* writer, uint32_t kind, const tl_thread* threads, size_t count, int fd,
                 int copy_fd) {
   SigpipeBlocked sigpipe_blocked;

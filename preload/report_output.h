@@ -17,10 +17,6 @@ class ReportWriter;
 // As WriteReport's `fd`: render the report, count its leaks, write it nowhere.
 inline constexpr int kCountOnly = -2;
 
-// Fills the stacks of threads that are not running (tl_thread::unwind) through the writer,
-// interrupting none. Returns false if the writer is unavailable. Not for signal handlers.
-bool UnwindStacks(ReportWriter* writer, tl_thread* threads, size_t count);
-
 // Writes one report of `threads` (a `kind` report) to the log destination (or the next that
 // works, see report_destination.h), or to `fd` when it is >= 0 (nowhere for kCountOnly); `copy_fd`,
 // when >= 0, gets it too, first (a `threadleak dump` that asked for it). Returns the number of

@@ -92,12 +92,6 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);
 }
 
-void SleepNanos(int64_t nanos) {
-  timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),
-                    static_cast<long>(nanos % 1'000'000'000)};
-  Real().nanosleep(&pause, nullptr);
-}
-
 void* MapBytes(size_t bytes) {
   void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return memory == MAP_FAILED ? nullptr : memory;
@@ -333,7 +327,7 @@ bool WaitsAgain(tl_thread* thread) {
 // again, a few passes at most, so a worker around a short wait is seen in one or the other.
 void CaptureStacks(ReportWriter* writer, ThreadList* list) {
   tl_thread* threads = list->threads;
-  bool unwound = UnwindStacks(writer, threads, list->count);
+  bool unwound = writer->Unwind(threads, list->count);
   const int64_t retry_deadline_ns = MonotonicNanos() + kMovedThreadsWaitNs;
   for (int pass = 0; pass < 8; ++pass) {
     bool again = false;
@@ -362,7 +356,7 @@ void CaptureStacks(ReportWriter* writer, ThreadList* list) {
       }
     }
     if (again) {
-      UnwindStacks(writer, threads, list->count);
+      writer->Unwind(threads, list->count);
     } else if (!between || MonotonicNanos() >= retry_deadline_ns) {
       break;
     } else {

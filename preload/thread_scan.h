@@ -20,8 +20,8 @@ struct SyscallState {
   long number = -1;      // the system call it is in, or -1 (blocked outside one)
   uintptr_t first_argument = 0;
   uintptr_t fourth_argument = 0;  // a futex wait's timeout
-  uintptr_t sp = 0;  // user-space stack pointer where it entered the kernel
-  uintptr_t pc = 0;  // user-space pc where it entered the kernel
+  uintptr_t sp = 0;               // user-space stack pointer where it entered the kernel
+  uintptr_t pc = 0;               // user-space pc where it entered the kernel
 };
 
 // Reads /proc/self/task/TID/syscall.

@@ -82,9 +82,9 @@ TEST(HeldLocks, ExitFromASignalHandlerThatInterruptedMallocEndsNormally) {
     const bool leak = i % 4 == 0;  // a quarter with a leak: each makes a report
     const std::string delay_us = std::to_string(2'000 + (i * 7'919) % 30'000);
     TempDir dir;
-    ScenarioRun run = RunScenario(
-        dir, {RELIABILITY_HELD_LOCKS, "exit_in_malloc", delay_us, leak ? "1" : "0"},
-        {.timeout = std::chrono::seconds(30)});
+    ScenarioRun run =
+        RunScenario(dir, {RELIABILITY_HELD_LOCKS, "exit_in_malloc", delay_us, leak ? "1" : "0"},
+                    {.timeout = std::chrono::seconds(30)});
     const int expected = leak ? kLeakExitCode : 0;
     if (run.ExitedWith(expected)) {
       ++normal;

@@ -68,8 +68,8 @@ class ReportTest : public ::testing::Test {
     finished.creator_tid = 4240;
     strcpy(finished.creator_name, "main");
     threads_[2] = finished;
-    snapshot_ = {1234, TL_TRIGGER_EXIT, TL_REPORT_LEAKS, 3, threads_, 0, nullptr, 0, 0, 0, nullptr,
-                 0, 0};
+    snapshot_ = {
+        1234, TL_TRIGGER_EXIT, TL_REPORT_LEAKS, 3, threads_, 0, nullptr, 0, 0, 0, nullptr, 0, 0};
     symbolized_ = SymbolizeThreads(snapshot_, symbolizer_);
   }
 

@@ -149,11 +149,11 @@ TEST(SuppressionMatching, RuntimeRulesTakeOnlyTheRuntimesOwnThreads) {
                                 Frames({Frame("g_thread_new", glib), Frame("main")})),
             "");
   // GLib's thread-pool worker: created by GLib for g_thread_pool_push, running GLib's code.
-  EXPECT_EQ(matched_by_defaults(Frames({Frame("g_cond_wait", glib), Frame("", glib),
-                                        Frame("g_thread_proxy", glib)}),
-                                Frames({Frame("g_thread_new", glib),
-                                        Frame("g_thread_pool_push", glib), Frame("main")})),
-            "runtime:libglib-2.0.so*,libgio-2.0.so*");
+  EXPECT_EQ(
+      matched_by_defaults(
+          Frames({Frame("g_cond_wait", glib), Frame("", glib), Frame("g_thread_proxy", glib)}),
+          Frames({Frame("g_thread_new", glib), Frame("g_thread_pool_push", glib), Frame("main")})),
+      "runtime:libglib-2.0.so*,libgio-2.0.so*");
   // g_thread_new(..., g_main_loop_run, ...) from the program: only GLib's code runs there, but the
   // program asked for this thread to run what it passed.
   EXPECT_EQ(

@@ -12,8 +12,8 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <threads.h>
 #include <sys/mman.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include <atomic>

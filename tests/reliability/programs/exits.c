@@ -192,7 +192,8 @@ static int fork_during_dumps(int count) {
   return 0;
 }
 
-/* --- children forked while the watchdog reports ------------------------------------------------ */
+/* --- children forked while the watchdog reports ------------------------------------------------
+ */
 
 static atomic_int g_stop_waiting;
 
