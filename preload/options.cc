@@ -189,16 +189,38 @@ int ParseOptions(const char* text, Options* options, WarningSink warn, void* con
   return ParseText(parser, text);
 }
 
-void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* context) {
-  auto enum_name = [](const EnumValue* values, size_t n, unsigned value) {
-    for (size_t i = 0; i < n; ++i) {
-      if (values[i].value == value) return values[i].name.data();
-    }
-    return "";
-  };
-  (void)enum_name;
+namespace {
+
+// The name an enum option's value is written with; null for a value not in its table.
+const char* EnumValueName(const EnumValue* values, size_t n, unsigned value) {
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i].value == value) return values[i].name.data();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool HoldsDeclaredValues(const Options& options) {
+  bool declared = true;
 #define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
-  visit({#name, enum_name(values, std::size(values), default_value), description}, context);
+  declared = declared && EnumValueName(values, std::size(values), options.name) != nullptr;
+#define THREADLEAK_OPTION_INT(name, default_value, min, max, description) \
+  declared = declared && options.name >= (min) && options.name <= (max);
+#define THREADLEAK_OPTION_BOOL(name, default_value, description)
+#define THREADLEAK_OPTION_STRING(name, default_value, description) \
+  declared = declared && memchr(options.name, '\0', sizeof options.name) != nullptr;
+#include "preload/options.inc"
+#undef THREADLEAK_OPTION_ENUM
+#undef THREADLEAK_OPTION_INT
+#undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_BOOL
+  return declared;
+}
+
+void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* context) {
+#define THREADLEAK_OPTION_ENUM(name, default_value, values, description) \
+  visit({#name, EnumValueName(values, std::size(values), default_value), description}, context);
 #define THREADLEAK_OPTION_INT(name, default_value, min, max, description) \
   visit({#name, #default_value, description}, context);
 #define THREADLEAK_OPTION_BOOL(name, default_value, description) \

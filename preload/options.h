@@ -38,6 +38,10 @@ struct OptionDoc {
 
 void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* context);
 
+// Whether every option holds a value it can be given: an enum one of its table's, an integer
+// within its range, a string terminated within its buffer. What parsing leaves always does.
+bool HoldsDeclaredValues(const Options& options);
+
 // Writes help=1's text: every option, its default and description.
 void PrintOptionsHelp(int fd);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,28 @@ TEST(Options, ParsesEveryOption) {
   EXPECT_STREQ(parsed.options.log_path, "/tmp/report");
   EXPECT_EQ(parsed.options.exitcode, 3);
   EXPECT_EQ(parsed.options.linger_ms, 25);
+}
+
+TEST(Options, EveryFormatParsesToADeclaredValue) {
+  for (const char* format : {"text", "json", "dot", "pprof"}) {
+    Parsed parsed = Parse((std::string("format=") + format).c_str());
+    EXPECT_TRUE(parsed.warnings.empty()) << format;
+    EXPECT_TRUE(HoldsDeclaredValues(parsed.options)) << format;
+  }
+  EXPECT_EQ(Parse("format=pprof").options.format, TL_FORMAT_PPROF);
+}
+
+TEST(Options, ValuesOutsideTheDeclarationsAreNoticed) {
+  EXPECT_TRUE(HoldsDeclaredValues(Options{}));
+  Options options;
+  options.format = 99;
+  EXPECT_FALSE(HoldsDeclaredValues(options));
+  options = Options{};
+  options.exitcode = 256;
+  EXPECT_FALSE(HoldsDeclaredValues(options));
+  options = Options{};
+  memset(options.log_path, 'x', sizeof options.log_path);
+  EXPECT_FALSE(HoldsDeclaredValues(options));
 }
 
 TEST(Options, WhitespaceAndRepeatedSeparatorsSeparateToo) {
