@@ -3,8 +3,8 @@
 //
 // The request goes to threadleak's own thread in that process alone (rt_tgsigqueueinfo), with a
 // marked value, so no thread of the program is interrupted and a signal from anyone else keeps
-// its usual effect (preload/reporter.h). Which signal: the one the thread is waiting for
-// (dump_request.h), so whatever set dump_signal (environment, include= file, the program's
+// its usual effect (preload/triggers/monitor_thread.h). Which signal: the one the thread is waiting
+// for (dump_request.h), so whatever set dump_signal (environment, include= file, the program's
 // default options) is respected. The value names a pipe of this process, which the dump is
 // written to as well as to the process's own log: what is printed is the dump itself, wherever
 // the process logs (a file, its stderr, a path set where the environment does not show it).

@@ -1,5 +1,5 @@
-// How a dump is asked of a process running under threadleak (preload/reporter.h): find
-// threadleak's own thread, learn the signal it waits for, send it that signal alone with the
+// How a dump is asked of a process running under threadleak (preload/triggers/monitor_thread.h):
+// find threadleak's own thread, learn the signal it waits for, send it that signal alone with the
 // request marker. Shared by threadleak-dump-request and the tests' programs that ask for a dump
 // of themselves. Header-only; allocates (not for signal handlers).
 #ifndef THREADLEAK_SCRIPTS_DUMP_REQUEST_H_
@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "preload/reporter.h"
+#include "preload/triggers/monitor_thread.h"
 
 namespace threadleak {
 

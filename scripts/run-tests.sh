@@ -5,4 +5,5 @@ set -eu
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 scripts/setup.sh "$build_dir"
+cmake --build "$build_dir" -j "$(nproc)"  # everything, the tests too
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"

@@ -15,7 +15,7 @@
 #include <map>
 #include <memory>
 
-#include "preload/process_memory.h"
+#include "preload/capture/process_memory.h"
 #include "symbolizer/build_id.h"
 
 namespace threadleak::symbolizer_internal {

@@ -41,7 +41,7 @@ class ProcessModules {
  public:
   // Reads the list again if the loader has loaded or unloaded anything since the last read
   // (glibc's dlpi_adds and dlpi_subs counters). Returns true if it changed. In the report
-  // writer, the list is the observed process's (TargetProcess(), preload/process_memory.h):
+  // writer, the list is the observed process's (TargetProcess(), preload/capture/process_memory.h):
   // its loader's link_map chain read from outside, once.
   bool Refresh();
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "preload/report/reachability.h"
-#include "preload/report/target_memory.h"
+#include "preload/report/analysis/reachability.h"
+#include "preload/report/analysis/target_memory.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "preload/process_memory.h"
-#include "preload/thread_scan.h"
+#include "preload/capture/process_memory.h"
+#include "preload/capture/thread_scan.h"
 
 namespace threadleak {
 namespace {

@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "preload/snapshot.h"
+#include "preload/core/snapshot.h"
 
 namespace threadleak {
 

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "preload/report/test_attribution.h"
+#include "preload/report/analysis/test_attribution.h"
 
 namespace threadleak {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "preload/report/suppression_rules.h"
+#include "preload/report/analysis/suppression_rules.h"
+#include "preload/report/analysis/wait_graph.h"
 #include "preload/report/symbolized_thread.h"
-#include "preload/report/wait_graph.h"
 
 namespace threadleak {
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "preload/snapshot.h"
+#include "preload/core/snapshot.h"
 #include "symbolizer/symbolizer.h"
 
 namespace threadleak {

@@ -23,17 +23,17 @@
 #include <set>
 #include <string>
 
-#include "preload/diagnostics.h"
-#include "preload/process_memory.h"
+#include "preload/capture/process_memory.h"
+#include "preload/capture/thread_scan.h"
+#include "preload/core/diagnostics.h"
+#include "preload/handoff/report_request.h"
+#include "preload/report/analysis/report_scan.h"
+#include "preload/report/analysis/suppression_rules.h"
 #include "preload/report/blocked_stacks.h"
-#include "preload/report/json_report.h"
-#include "preload/report/pprof_report.h"
+#include "preload/report/render/json_report.h"
+#include "preload/report/render/pprof_report.h"
+#include "preload/report/render/text_report.h"
 #include "preload/report/report_context.h"
-#include "preload/report/report_scan.h"
-#include "preload/report/suppression_rules.h"
-#include "preload/report/text_report.h"
-#include "preload/report_request.h"
-#include "preload/thread_scan.h"
 #include "symbolizer/symbolizer.h"
 
 namespace threadleak {

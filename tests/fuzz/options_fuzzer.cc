@@ -1,5 +1,5 @@
-// Fuzz target for the option parser (preload/options.cc): THREADLEAK_OPTIONS is read by every
-// process the shim enters, from whoever set the environment. Whatever the text, parsing must
+// Fuzz target for the option parser (preload/config/options.cc): THREADLEAK_OPTIONS is read by
+// every process the shim enters, from whoever set the environment. Whatever the text, parsing must
 // not crash, must leave every option within its declared range, and must say so in whole,
 // bounded warning lines.
 //
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "preload/options.h"
+#include "preload/config/options.h"
 #include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
-// Fuzz target for the suppression file parser (preload/suppressions.cc): a file the user names
-// in an option, read at start-up in every process. Whatever the bytes (NULs included), parsing
-// must not crash, must keep the table within its fixed size with terminated strings, and must
-// report each bad line as one bounded error line.
+// Fuzz target for the suppression file parser (preload/config/suppressions.cc): a file the user
+// names in an option, read at start-up in every process. Whatever the bytes (NULs included),
+// parsing must not crash, must keep the table within its fixed size with terminated strings, and
+// must report each bad line as one bounded error line.
 //
 // Run it: scripts/run-fuzz.sh [SECONDS] (libFuzzer, clang). The seed corpus is
 // corpus/suppressions.
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "preload/suppressions.h"
+#include "preload/config/suppressions.h"
 #include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,6 +1,6 @@
-// The glibc heap walk (preload/report/malloc_heap.h) against blocks this test allocates itself:
-// small and large, aligned, from the main arena, from other threads' arenas, and mmapped ones.
-// Every layout fact the walk relies on is checked here on the machine that runs the tests.
+// The glibc heap walk (preload/report/analysis/malloc_heap.h) against blocks this test allocates
+// itself: small and large, aligned, from the main arena, from other threads' arenas, and mmapped
+// ones. Every layout fact the walk relies on is checked here on the machine that runs the tests.
 #include <malloc.h>
 #include <unistd.h>
 
@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "preload/report/malloc_heap.h"
-#include "preload/report/target_memory.h"
+#include "preload/report/analysis/malloc_heap.h"
+#include "preload/report/analysis/target_memory.h"
 
 namespace threadleak {
 namespace {

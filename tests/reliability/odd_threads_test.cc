@@ -112,7 +112,7 @@ TEST(OddThreads, ThrdExitFromMainEndsWhenTheLastThreadDoesAsWithoutTheTool) {
 }
 
 TEST(OddThreads, PthreadExitFromMainKeepsTheTimeLimitWhileAThreadRuns) {
-  // main creates a worker and leaves at once, before the worker may have run: the reporter
+  // main creates a worker and leaves at once, before the worker may have run: the monitor thread
   // (which enforces timeout_ms) must not take that for the end of the program's threads.
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "pthread_exit_main", "4000"},

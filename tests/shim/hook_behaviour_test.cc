@@ -151,6 +151,19 @@ TEST(HookBehaviour, ForkedChildReportsOnlyItsOwnLeak) {
   EXPECT_NE(run.output.find("child status 66"), std::string::npos) << run.output;
 }
 
+// The tool's own work in the pthread_create hook (starting its thread, reading a test
+// framework's state) must not show in errno: the same values as without the shim.
+TEST(CProgram, ErrnoAcrossPthreadCreateIsLibcs) {
+  TempDir bare_dir;
+  RunResult bare = e2e::RunProgram({C_PROGRAM, "errno_across_create"},
+                                   {{"LD_PRELOAD", std::nullopt}}, bare_dir.path() + "/output.txt");
+  ShimRun run({C_PROGRAM, "errno_across_create"});
+  ASSERT_TRUE(bare.exited && bare.exit_status == 0) << bare.Describe() << "\n" << bare.output;
+  EXPECT_NE(bare.output.find("create 0: result 0 errno"), std::string::npos) << bare.output;
+  EXPECT_EQ(run.output, bare.output);
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe();
+}
+
 TEST(CProgram, OldCondvarAbiWorks) {
   ShimRun run({C_PROGRAM, "old_abi_ok"});
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"

@@ -80,7 +80,7 @@ void RunAndDump(DumpedRun& run, const std::string& options, int dumps,
   EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
   for (int i = 1; i <= dumps; ++i) {
     EXPECT_TRUE(threadleak::RequestDump(pid)) << "dump " << i << " could not be asked for";
-    // Each finished dump renames the reporter thread "threadleak/N" (N dumps so far).
+    // Each finished dump renames the monitor thread "threadleak/N" (N dumps so far).
     EXPECT_TRUE(WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000)))
         << "dump " << i << " never completed";
   }

@@ -1,6 +1,6 @@
 // How frames are written: the text lines (inline marks, runtime frames collapsed above the user's
 // code, raw frames with their build-id) and the JSON keys threadleak-symbolize relies on.
-#include "preload/report/frame_format.h"
+#include "preload/report/render/frame_format.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "preload/options.h"
+#include "preload/config/options.h"
 
 #include <gtest/gtest.h>
 

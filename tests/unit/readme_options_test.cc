@@ -1,12 +1,12 @@
-// The README's option table is the X-macro (preload/options.inc) written out: this test fails,
-// and prints the table to paste, when the two disagree.
+// The README's option table is the X-macro (preload/config/options.inc) written out: this test
+// fails, and prints the table to paste, when the two disagree.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "preload/options.h"
+#include "preload/config/options.h"
 
 namespace threadleak {
 namespace {

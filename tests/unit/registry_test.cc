@@ -1,4 +1,4 @@
-#include "preload/registry.h"
+#include "preload/core/registry.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

@@ -5,9 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "preload/report/json_report.h"
-#include "preload/report/json_string.h"
-#include "preload/report/text_report.h"
+#include "preload/report/render/escape.h"
+#include "preload/report/render/json_report.h"
+#include "preload/report/render/text_report.h"
+#include "preload/report/render/wait_graph_phrases.h"
 
 namespace threadleak {
 namespace {
@@ -99,7 +100,7 @@ TEST_F(ReportTest, TextHasTheGoleakShape) {
             std::string::npos)
       << text;
   EXPECT_NE(
-      text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\xff\" in state io (in read):\n possibly "
+      text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\\xff\" in state io (in read):\n possibly "
                 "leaked: it waits in read() for another thread or process\n    #0 0x10\n"),
       std::string::npos)
       << text;
@@ -175,6 +176,24 @@ TEST(JsonString, EscapesControlCharactersAndQuotes) {
   EXPECT_EQ(JsonString("\xed\xa0\x80").find("\\ufffd") != std::string::npos ||
                 JsonString("\xed\xa0\x80") == "\"\xed\xa0\x80\"",
             true);
+}
+
+TEST(Escape, OneReadingOfUtf8ForEveryOutput) {
+  // Well-formed: 2, 3 and 4 bytes. Not: an overlong '/', a surrogate, above U+10FFFF, a lone
+  // continuation byte, a sequence cut short.
+  EXPECT_EQ(Utf8SequenceLength("\xc3\xa9", 0), 2u);
+  EXPECT_EQ(Utf8SequenceLength("\xe2\x82\xac", 0), 3u);
+  EXPECT_EQ(Utf8SequenceLength("\xf0\x9f\x92\xa9", 0), 4u);
+  for (std::string_view bad :
+       {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xe2\x82"}) {
+    EXPECT_EQ(Utf8SequenceLength(bad, 0), 0u) << bad.size();
+  }
+  // The same bytes in the three outputs: JSON replaces them, text and DOT keep each as \xNN.
+  const std::string_view name = "a\"b\\c\n\xed\xa0\x80\xc3\xa9";
+  EXPECT_EQ(JsonString(name), "\"a\\\"b\\\\c\\n\\ufffd\\ufffd\\ufffd\xc3\xa9\"");
+  EXPECT_EQ(ReadableString(name), "\"a\\\"b\\\\c\\x0a\\xed\\xa0\\x80\xc3\xa9\"");
+  char thread_name[TL_NAME_LEN] = "tab\there";
+  EXPECT_EQ(QuotedName(thread_name), "\"tab\\x09here\"");
 }
 
 TEST(FormatDuration, MillisecondsBelowASecondThenSeconds) {

@@ -1,5 +1,5 @@
 // The shim runs inside every program it watches: it must need libc and nothing else (no C++
-// runtime, no libunwind in the global scope — see preload/unwinder.h).
+// runtime, no libunwind in the global scope — see preload/capture/unwinder.h).
 #include <gtest/gtest.h>
 
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "preload/suppressions.h"
+#include "preload/config/suppressions.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "preload/report/suppression_rules.h"
-#include "preload/report/test_attribution.h"
+#include "preload/report/analysis/suppression_rules.h"
+#include "preload/report/analysis/test_attribution.h"
 
 namespace threadleak {
 namespace {

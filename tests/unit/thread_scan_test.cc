@@ -1,4 +1,4 @@
-#include "preload/thread_scan.h"
+#include "preload/capture/thread_scan.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 // The wait-for graph, fed snapshots built by hand: edges from confirmed blockers only, cycles of
 // every kind, the certainty rules, and the DOT and text shapes the writers print.
-#include "preload/report/wait_graph.h"
+#include "preload/report/analysis/wait_graph.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,10 @@
 /* A C program: glibc's old condition variable ABI, a thread made with raw clone(), and a C++
    library loaded with dlopen whose exceptions must work as without the shim.
-   Usage: c_program old_abi_ok | old_abi_leak | raw_clone_leak | cxx_exceptions LIBRARY */
+   Usage: c_program old_abi_ok | old_abi_leak | raw_clone_leak | errno_across_create |
+          cxx_exceptions LIBRARY */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -100,11 +102,30 @@ static int cxx_exceptions(const char* library) {
   return failures == 0 ? 0 : 1;
 }
 
+static void* return_at_once(void* argument) {
+  return argument;
+}
+
+/* errno across a successful pthread_create, the first (the tool starts its own thread then) and
+   a later one: what libc leaves, printed so that a run with and without the shim compare. */
+static int errno_across_create(void) {
+  for (int i = 0; i < 2; ++i) {
+    pthread_t thread;
+    errno = 1234 + i;
+    int result = pthread_create(&thread, NULL, return_at_once, NULL);
+    int after = errno;
+    pthread_join(thread, NULL);
+    printf("create %d: result %d errno %d\n", i, result, after);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   if (strcmp(scenario, "old_abi_ok") == 0) return old_abi(0);
   if (strcmp(scenario, "old_abi_leak") == 0) return old_abi(1);
   if (strcmp(scenario, "raw_clone_leak") == 0) return raw_clone_leak();
+  if (strcmp(scenario, "errno_across_create") == 0) return errno_across_create();
   if (strcmp(scenario, "cxx_exceptions") == 0 && argc > 2) return cxx_exceptions(argv[2]);
   fprintf(stderr, "c_program: unknown scenario '%s'\n", scenario);
   return 2;

@@ -51,7 +51,7 @@ void* Park(void* which) {
   return nullptr;
 }
 
-// The reporter thread's name counts finished dumps: "threadleak/N".
+// The monitor thread's name counts finished dumps: "threadleak/N".
 std::string ReporterName() {
   std::string task_dir = "/proc/self/task";
   DIR* dir = opendir(task_dir.c_str());

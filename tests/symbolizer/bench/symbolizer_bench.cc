@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "preload/report/json_report.h"
+#include "preload/report/render/json_report.h"
+#include "preload/report/render/text_report.h"
 #include "preload/report/symbolized_thread.h"
-#include "preload/report/text_report.h"
 #include "symbolizer/symbolizer.h"
 #include "tests/symbolizer/bench/inline_workload.h"
 

@@ -1,0 +1,390 @@
+#include "preload/capture/thread_collector.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "preload/capture/blockers.h"
+#include "preload/capture/process_memory.h"
+#include "preload/capture/stack_sampler.h"
+#include "preload/capture/thread_scan.h"
+#include "preload/capture/unwinder.h"
+#include "preload/core/clock.h"
+#include "preload/core/lock_waits.h"
+#include "preload/core/object_touches.h"
+#include "preload/core/real_functions.h"
+#include "preload/core/registry.h"
+#include "preload/core/runtime.h"
+#include "preload/core/thread_record.h"
+#include "preload/core/wait_scope.h"
+#include "preload/handoff/report_output.h"
+#include "preload/handoff/report_writer.h"
+#include "preload/core/tool_thread.h"
+
+namespace threadleak {
+namespace {
+
+constexpr int64_t kNotClassified = -2;
+constexpr int64_t kMovedThreadsWaitNs = 50'000'000;  // see ReadyToUnwindAgain
+
+struct CopyContext {
+  tl_thread* threads;
+  size_t capacity;
+  size_t count;
+  int32_t self;
+  const CollectFilter* filter;
+  int64_t now_ns;
+  size_t unstarted = 0;
+};
+
+void CopyRecord(const ThreadRecord& record, void* opaque) {
+  auto* context = static_cast<CopyContext*>(opaque);
+  int32_t tid = record.tid.load(std::memory_order_acquire);
+  uint32_t lifecycle = record.lifecycle.load(std::memory_order_acquire);
+  if (tid == context->self) return;
+  const CollectFilter& filter = *context->filter;
+  if ((lifecycle & kMainThread) && !filter.include_main_thread) return;
+  if (filter.since_mark && record.creation_sequence <= filter.mark) return;
+  if ((lifecycle & kExisting) && filter.exclude_existing) return;
+  if (tid == 0) {
+    // Created, but it has not run a single instruction yet (its tid is stored when it starts):
+    // not a thread a report can name or sample. The grace period waits for it; the next look
+    // sees it.
+    ++context->unstarted;
+    return;
+  }
+  if (context->count++ >= context->capacity) return;  // counted, so the caller retries larger
+  tl_thread& out = context->threads[context->count - 1];
+  out = tl_thread{};
+  out.tid = tid;
+  out.object = 0;
+  out.blocked_ns = -1;
+  out.syscall_number = -1;
+  if (lifecycle & kFinished) {
+    out.state = TL_STATE_FINISHED;
+    memcpy(out.name, record.final_name, TL_NAME_LEN);
+  } else if (uint64_t word = record.wait.word.load(std::memory_order_acquire);
+             static_cast<uint32_t>(word) != kNotWaiting) {
+    out.state = static_cast<uint32_t>(word);
+    out.object = record.wait.object.load(std::memory_order_relaxed);
+    out.blocked_ns =
+        std::max<int64_t>(0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
+    out.unwind.kind = TL_UNWIND_HOOK;
+    out.unwind.slot = reinterpret_cast<uintptr_t>(&record.wait);
+    out.unwind.word = word;
+    out.unwind.frame = record.wait.frame.load(std::memory_order_relaxed);
+    out.unwind.callee = record.wait.callee.load(std::memory_order_relaxed);
+    out.unwind.return_address = record.wait.return_address.load(std::memory_order_relaxed);
+    // ClassifyAndName checks the slot against the kernel's view, and names an I/O wait's call.
+  } else {
+    out.state = TL_STATE_RUNNING;
+    out.syscall_number = kNotClassified;
+  }
+  out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
+  if (lifecycle & kMainThread) out.flags |= TL_THREAD_MAIN;
+  memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
+  out.creation.kind = record.creation_depth > 0 ? TL_STACK_RETURNS : TL_STACK_NONE;
+  out.creation.depth = record.creation_depth;
+  memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);
+}
+
+void* MapBytes(size_t bytes) {
+  void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return memory == MAP_FAILED ? nullptr : memory;
+}
+
+// Adds the tasks no record describes. Returns false if there was no room.
+bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
+  // Threads the shim never saw being created existed before any mark, and before main.
+  if (context->filter->since_mark || context->filter->exclude_existing) return true;
+  size_t known_count = context->count;
+  int32_t* known = tids + task_count;  // scratch space after the task list
+  for (size_t i = 0; i < known_count; ++i) known[i] = context->threads[i].tid;
+  std::sort(known, known + known_count);
+  int32_t main_tid = static_cast<int32_t>(getpid());
+  for (size_t i = 0; i < task_count; ++i) {
+    int32_t tid = tids[i];
+    if (tid == context->self || tid == main_tid || IsToolThread(tid)) continue;
+    if (std::binary_search(known, known + known_count, tid) || RecentlyExited(tid)) continue;
+    if (context->count >= context->capacity) return false;
+    tl_thread& out = context->threads[context->count++];
+    out = tl_thread{};
+    out.tid = tid;
+    out.state = TL_STATE_RUNNING;
+    out.blocked_ns = -1;
+    out.syscall_number = kNotClassified;
+    out.creator_tid = -1;
+  }
+  return true;
+}
+
+// In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
+void ClassifyBySyscall(tl_thread* thread, const SyscallState& kernel) {
+  thread->syscall_number = kernel.number;
+  thread->unwind.kind = TL_UNWIND_SYSCALL;
+  thread->unwind.syscall = kernel.number;
+  thread->unwind.sp = kernel.sp;
+  thread->unwind.pc = kernel.pc;
+  thread->object = 0;
+  if (kernel.number == SYS_futex || kernel.number == SYS_futex_waitv) {
+    thread->state = TL_STATE_FUTEX;
+    thread->object = kernel.first_argument;
+  } else if (kernel.number == SYS_nanosleep || kernel.number == SYS_clock_nanosleep) {
+    thread->state = TL_STATE_SLEEP;
+  } else {
+    thread->state = TL_STATE_IO;
+  }
+}
+
+}  // namespace
+
+bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
+  if (RuntimeSandboxed()) return false;  // every report starts here: none under seccomp
+  // A thread between clone() and its first instruction is in /proc/self/task but its record has
+  // no tid yet (`unstarted`): it would pass for a thread the shim never saw. While there are
+  // such, look again a few times, 1 ms apart, before taking unknown tasks for what they seem.
+  int unknown_retries = 3;
+  for (size_t slack = 64;;) {
+    int32_t probe;
+    size_t task_count = ListTasks(&probe, 0) + slack;
+    size_t capacity = LiveRecordCount() + task_count + slack;
+    size_t thread_bytes = sizeof(tl_thread) * capacity;
+    size_t scratch_bytes = sizeof(int32_t) * (task_count + capacity);
+    size_t bytes = thread_bytes + scratch_bytes;
+    void* memory = MapBytes(bytes);
+    if (memory == nullptr) return false;
+    CopyContext context{static_cast<tl_thread*>(memory),
+                        capacity,
+                        0,
+                        filter.include_self ? -1 : static_cast<int32_t>(gettid()),
+                        &filter,
+                        MonotonicNanos()};
+    ForEachRecord(CopyRecord, &context);
+    auto* tids = reinterpret_cast<int32_t*>(static_cast<char*>(memory) + thread_bytes);
+    size_t listed = ListTasks(tids, task_count);
+    const size_t known = context.count;
+    if (context.count > capacity || listed > task_count ||
+        !AddUnknownTasks(&context, tids, listed)) {
+      munmap(memory, bytes);  // threads appeared while we looked: retry with more room
+      slack *= 4;
+      continue;
+    }
+    if (context.count > known && context.unstarted > 0 && unknown_retries-- > 0) {
+      munmap(memory, bytes);
+      SleepNanos(1'000'000);
+      continue;
+    }
+    *list = ThreadList{context.threads, context.count, bytes, context.unstarted};
+    return true;
+  }
+}
+
+void ClassifyAndName(ThreadList* list) {
+  for (size_t i = 0; i < list->count; ++i) {
+    tl_thread& thread = list->threads[i];
+    if (thread.state == TL_STATE_FINISHED) continue;
+    if (thread.tid > 0) ReadTaskName(thread.tid, thread.name, TL_NAME_LEN);
+    if (thread.unwind.kind == TL_UNWIND_REGISTERS) continue;  // its own handler said where
+    const bool hooked = thread.unwind.kind == TL_UNWIND_HOOK;
+    if ((!hooked && thread.syscall_number != kNotClassified) || thread.tid <= 0) continue;
+    SyscallState kernel = ReadSyscallState(thread.tid);
+    bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
+    if (hooked) {
+      // A slot that a cancellation or a longjmp left without closing its scope is stale: the
+      // thread is elsewhere now. Its hook's frame then lies below the stack pointer the kernel
+      // shows (anything the thread calls from a hook is deeper), or has been overwritten by
+      // the calls made since (its return address is no longer the hook's).
+      uintptr_t return_address = 0;
+      bool stale =
+          (kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp) ||
+          !ReadProcessMemory(thread.unwind.frame + 8, &return_address) ||
+          return_address != thread.unwind.return_address;
+      if (!stale) {
+        if (thread.state == TL_STATE_IO && in_syscall) thread.syscall_number = kernel.number;
+        continue;
+      }
+      thread.state = TL_STATE_RUNNING;
+      thread.object = 0;
+      thread.blocked_ns = -1;
+      thread.unwind = tl_unwind_start{};
+    }
+    thread.syscall_number = -1;
+    if (in_syscall) ClassifyBySyscall(&thread, kernel);
+  }
+}
+
+void ReleaseThreadList(ThreadList* list) {
+  if (list->threads != nullptr) munmap(list->threads, list->mapped_bytes);
+  *list = ThreadList{};
+}
+
+}  // namespace threadleak
+
+namespace threadleak {
+
+namespace {
+
+// A thread the writer found gone from its wait may be back in one of the same kind (a loop of
+// short sleeps, a worker around its queue): then it is unwound again from where it waits now.
+// `deadline_ns`: how long, in all, the report waits for such threads to be back in a wait (one
+// between two waits may be runnable but not yet scheduled on a loaded machine).
+bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
+  if (thread->stack.depth > 0 || thread->tid <= 0 || thread->stack_missing != TL_MISSING_MOVED) {
+    return false;
+  }
+  tl_unwind_start& start = thread->unwind;
+  if (start.kind == TL_UNWIND_SYSCALL) {
+    // Caught between two waits, it is usually back in the next soon.
+    SyscallState kernel = ReadSyscallState(thread->tid);
+    while (kernel.known && kernel.running && MonotonicNanos() < deadline_ns) {
+      SleepNanos(200'000);
+      kernel = ReadSyscallState(thread->tid);
+    }
+    if (!kernel.known || kernel.running || kernel.number != start.syscall) return false;
+    start.sp = kernel.sp;
+    start.pc = kernel.pc;
+  } else if (start.kind == TL_UNWIND_HOOK) {
+    tl_wait_slot slot;
+    if (!ReadProcessMemory(start.slot, &slot) ||
+        static_cast<uint32_t>(slot.word) != thread->state || slot.object != thread->object) {
+      return false;
+    }
+    start.word = slot.word;
+    start.frame = slot.frame;
+    start.callee = slot.callee;
+    start.return_address = slot.return_address;
+  } else {
+    return false;
+  }
+  thread->stack_missing = TL_MISSING_UNKNOWN;
+  return true;
+}
+
+// A thread found running between two waits: marked so (unwind.reserved, unused while it runs),
+// with its wait slot kept, so that if the sampler does not catch it running it is unwound where
+// it waits by then.
+void NoteRunning(tl_thread* thread) {
+  const uintptr_t slot = thread->unwind.kind == TL_UNWIND_HOOK ? thread->unwind.slot : 0;
+  thread->unwind = tl_unwind_start{};
+  thread->unwind.reserved = 1;
+  thread->unwind.slot = slot;
+  thread->state = TL_STATE_RUNNING;
+  thread->object = 0;
+  thread->blocked_ns = -1;
+  thread->syscall_number = -1;
+}
+
+// The other way round: a thread NoteRunning saw that the sampler did not catch running, because
+// it waits again (a worker around a short wait, on a loaded machine): in a hooked wait, or in a
+// system call.
+bool WaitsAgain(tl_thread* thread) {
+  if (thread->stack.depth > 0 || thread->state != TL_STATE_RUNNING || thread->unwind.reserved == 0)
+    return false;
+  tl_wait_slot slot;
+  if (thread->unwind.slot != 0 && ReadProcessMemory(thread->unwind.slot, &slot) &&
+      static_cast<uint32_t>(slot.word) != kNotWaiting) {
+    thread->state = static_cast<uint32_t>(slot.word);
+    thread->object = slot.object;
+    const uintptr_t slot_address = thread->unwind.slot;
+    thread->unwind = tl_unwind_start{};
+    thread->unwind.kind = TL_UNWIND_HOOK;
+    thread->unwind.slot = slot_address;
+    thread->unwind.word = slot.word;
+    thread->unwind.frame = slot.frame;
+    thread->unwind.callee = slot.callee;
+    thread->unwind.return_address = slot.return_address;
+  } else if (SyscallState kernel = ReadSyscallState(thread->tid);
+             kernel.known && !kernel.running && kernel.number >= 0) {
+    thread->unwind = tl_unwind_start{};
+    ClassifyBySyscall(thread, kernel);
+  } else {
+    return false;
+  }
+  thread->stack_missing = TL_MISSING_UNKNOWN;
+  return true;
+}
+
+// Every thread's stack, interrupting none but the running ones (stack_sampler.h): blocked ones
+// are unwound by the writer, running ones sampled. A thread caught between two waits is looked at
+// again, a few passes at most, so a worker around a short wait is seen in one or the other.
+void CaptureStacks(ReportWriter* writer, ThreadList* list) {
+  tl_thread* threads = list->threads;
+  bool unwound = writer->Unwind(threads, list->count);
+  const int64_t retry_deadline_ns = MonotonicNanos() + kMovedThreadsWaitNs;
+  for (int pass = 0; pass < 8; ++pass) {
+    bool again = false;
+    for (size_t i = 0; unwound && i < list->count; ++i) {
+      tl_thread& thread = threads[i];
+      if (thread.stack.depth > 0 || thread.unwind.kind == TL_UNWIND_NONE || thread.tid <= 0) {
+        continue;
+      }
+      if (ReadyToUnwindAgain(&thread, retry_deadline_ns)) {
+        again = true;
+        continue;
+      }
+      // It left its wait while it was being unwound (a busy event loop): if it runs user code
+      // now, that is its state, and the sampler may read where it runs.
+      SyscallState kernel = ReadSyscallState(thread.tid);
+      if (kernel.known && kernel.running) NoteRunning(&thread);
+    }
+    SampleRunningStacks(threads, list->count);
+    bool between = false;  // threads seen neither running by the sampler nor waiting
+    for (size_t i = 0; unwound && i < list->count; ++i) {
+      tl_thread& thread = threads[i];
+      if (WaitsAgain(&thread)) {
+        again = true;
+      } else if (thread.unwind.reserved != 0 && thread.stack.depth == 0) {
+        between = true;
+      }
+    }
+    if (again) {
+      writer->Unwind(threads, list->count);
+    } else if (!between || MonotonicNanos() >= retry_deadline_ns) {
+      break;
+    } else {
+      SleepNanos(1'000'000);  // a runnable thread the machine has not given a CPU yet
+    }
+  }
+  for (size_t i = 0; i < list->count; ++i) {
+    if (threads[i].unwind.reserved != 0) threads[i].unwind = tl_unwind_start{};
+  }
+  for (size_t i = 0; i < list->count; ++i) {
+    tl_thread& thread = threads[i];
+    // A futex wait called from libc's pthread_mutex_lock is a lock's wait (lock_waits.h).
+    if (thread.state == TL_STATE_FUTEX && thread.unwind.kind == TL_UNWIND_SYSCALL) {
+      for (uint32_t f = 1; f < thread.stack.depth && f < 3; ++f) {
+        if (IsInMutexLock(thread.stack.pcs[f])) thread.state = TL_STATE_MUTEX;
+      }
+    }
+    // Without the writer, a thread in a system call shows at least the kernel's pc.
+    if (!unwound && thread.stack.depth == 0 && thread.unwind.kind == TL_UNWIND_SYSCALL) {
+      thread.stack.kind = TL_STACK_INTERRUPTED;
+      thread.stack.depth = 1;
+      thread.stack.pcs[0] = thread.unwind.pc;
+    }
+    DropToolFrames(&thread.stack);
+  }
+}
+
+}  // namespace
+
+int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, int copy_fd,
+                    int fatal_signal) {
+  // The writer first: it starts up while nothing has been read yet, so the look at /proc that
+  // ClassifyAndName takes is followed at once by the unwind it guides.
+  ReportWriter writer;
+  writer.Start(trigger, kind, list->count, list->threads, list->mapped_bytes,
+               reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+               fatal_signal);  // if it cannot start, the report is the plain one
+  ClassifyAndName(list);
+  CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack
+  ReadBlockers(list, CurrentTid());
+  ConfirmBlockers(list);
+  return WriteReport(&writer, kind, list->threads, list->count, fd, copy_fd);
+}
+
+}  // namespace threadleak

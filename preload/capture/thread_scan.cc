@@ -1,0 +1,188 @@
+#include "preload/capture/thread_scan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string_view>
+
+#include "preload/capture/process_memory.h"
+#include "preload/core/fixed_buffer.h"
+
+namespace threadleak {
+namespace {
+
+// getdents64 records, declared here because glibc exposes no header for them.
+struct LinuxDirent64 {
+  uint64_t inode;
+  int64_t offset;
+  unsigned short length;
+  unsigned char type;
+  char name[];
+};
+
+// /proc/self, or the observed process's directory in the report writer (process_memory.h).
+FixedBuffer<64> ProcessPath(std::string_view file) {
+  FixedBuffer<64> path;
+  path.Append("/proc/");
+  if (pid_t target = TargetProcess(); target != 0) {
+    path.AppendInt(target);
+  } else {
+    path.Append("self");
+  }
+  path.AppendChar('/').Append(file);
+  return path;
+}
+
+FixedBuffer<64> TaskPath(int32_t tid, std::string_view file) {
+  FixedBuffer<64> path = ProcessPath("task/");
+  path.AppendInt(tid).AppendChar('/').Append(file);
+  return path;
+}
+
+// Reads a small /proc file; returns bytes read, or -1.
+ssize_t ReadSmallFile(const char* path, char* buffer, size_t size) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buffer, size - 1);
+  close(fd);
+  if (n >= 0) buffer[n] = '\0';
+  return n;
+}
+
+// Parses a decimal or 0x-prefixed hexadecimal number and advances `text` past it.
+bool ParseNumber(std::string_view& text, uint64_t* value, bool* negative) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  *negative = !text.empty() && text.front() == '-';
+  if (*negative) text.remove_prefix(1);
+  int base = 10;
+  if (text.size() > 1 && text[0] == '0' && text[1] == 'x') base = 16, text.remove_prefix(2);
+  size_t digits = 0;
+  uint64_t result = 0;
+  for (; digits < text.size(); ++digits) {
+    char c = text[digits];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' && base == 16 ? c - 'a' + 10 : -1;
+    if (d < 0) break;
+    result = result * base + static_cast<uint64_t>(d);
+  }
+  text.remove_prefix(digits);
+  *value = result;
+  return digits > 0;
+}
+
+}  // namespace
+
+size_t ListTasks(int32_t* tids, size_t max) {
+  int fd = open(ProcessPath("task").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t count = 0;
+  alignas(8) char buffer[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    for (long at = 0; at < n;) {
+      auto* entry = reinterpret_cast<LinuxDirent64*>(buffer + at);
+      at += entry->length;
+      int32_t tid = 0;
+      bool numeric = entry->name[0] != '\0';
+      for (const char* c = entry->name; *c != '\0'; ++c) {
+        if (*c < '0' || *c > '9')
+          numeric = false;
+        else
+          tid = tid * 10 + (*c - '0');
+      }
+      if (!numeric) continue;
+      if (count < max) tids[count] = tid;
+      ++count;
+    }
+  }
+  close(fd);
+  return count;
+}
+
+SyscallState ReadSyscallState(int32_t tid) {
+  SyscallState state;
+  char buffer[256];
+  ssize_t n = ReadSmallFile(TaskPath(tid, "syscall").c_str(), buffer, sizeof buffer);
+  if (n <= 0) return state;
+  state.known = true;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  if (text.starts_with("running")) {
+    state.running = true;
+    return state;
+  }
+  // "NR arg1 ... arg6 sp pc", or "-1 sp pc" when blocked outside a system call.
+  uint64_t fields[9] = {};
+  size_t count = 0;
+  bool negative = false;
+  for (; count < 9; ++count) {
+    if (!ParseNumber(text, &fields[count], &negative)) break;
+    if (count == 0 && negative) {
+      state.number = -1;
+      uint64_t sp = 0, pc = 0;
+      if (ParseNumber(text, &sp, &negative) && ParseNumber(text, &pc, &negative)) {
+        state.sp = sp;
+        state.pc = pc;
+      }
+      return state;
+    }
+  }
+  if (count == 0) return state;
+  state.number = static_cast<long>(fields[0]);
+  state.first_argument = count > 1 ? fields[1] : 0;
+  state.fourth_argument = count > 4 ? fields[4] : 0;
+  state.sp = count == 9 ? fields[7] : 0;
+  state.pc = count == 9 ? fields[8] : 0;
+  return state;
+}
+
+void ReadTaskName(int32_t tid, char* name, size_t size) {
+  char buffer[64];
+  ssize_t n = ReadSmallFile(TaskPath(tid, "comm").c_str(), buffer, sizeof buffer);
+  size_t length = 0;
+  for (; n > 0 && length + 1 < size && length < static_cast<size_t>(n); ++length) {
+    if (buffer[length] == '\n') break;
+    name[length] = buffer[length];
+  }
+  if (size > 0) name[length] = '\0';
+}
+
+uint64_t ReadSignalMask(int32_t tid, std::string_view field) {
+  char buffer[4096];
+  ssize_t n = ReadSmallFile(TaskPath(tid, "status").c_str(), buffer, sizeof buffer);
+  if (n <= 0) return 0;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    std::string_view line = text.substr(at, end == std::string_view::npos ? end : end - at);
+    at = end == std::string_view::npos ? text.size() : end + 1;
+    if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != ':') {
+      continue;
+    }
+    line.remove_prefix(field.size() + 1);
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+    uint64_t mask = 0;
+    for (char c : line) {
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) break;
+      mask = mask << 4 | static_cast<uint64_t>(digit);
+    }
+    return mask;
+  }
+  return 0;
+}
+
+bool ProcessIsTraced() {
+  char buffer[4096];
+  ssize_t n = ReadSmallFile("/proc/self/status", buffer, sizeof buffer);
+  if (n <= 0) return false;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  size_t at = text.find("\nTracerPid:");
+  if (at == std::string_view::npos) return false;
+  text.remove_prefix(at + 11);
+  while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.remove_prefix(1);
+  return !text.empty() && text.front() != '0';
+}
+
+}  // namespace threadleak

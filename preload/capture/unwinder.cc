@@ -1,0 +1,139 @@
+#include "preload/capture/unwinder.h"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <link.h>
+
+#include <atomic>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "preload/core/diagnostics.h"
+#include "preload/core/guard.h"
+
+namespace threadleak {
+namespace {
+
+// The libunwind entry points, by their real (macro-expanded) export names.
+struct LibUnwind {
+  int (*backtrace)(void**, int);
+  int (*init_local2)(unw_cursor_t*, unw_context_t*, int);
+  int (*step)(unw_cursor_t*);
+  int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*);
+  int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+  unw_addr_space_t* local_addr_space;
+};
+
+constinit LibUnwind g_unwind = {};
+constinit std::atomic<int> g_load_state{0};  // 0 not tried, 1 loaded, -1 unavailable
+constinit uintptr_t g_tool_begin = 0;
+constinit uintptr_t g_tool_end = 0;
+
+int FindOwnModule(dl_phdr_info* info, size_t, void* data) {
+  auto self = reinterpret_cast<uintptr_t>(data);
+  uintptr_t begin = UINTPTR_MAX, end = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD) continue;
+    uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    if (start < begin) begin = start;
+    if (start + segment.p_memsz > end) end = start + segment.p_memsz;
+  }
+  if (self < begin || self >= end) return 0;
+  g_tool_begin = begin;
+  g_tool_end = end;
+  return 1;
+}
+
+template <typename Fn>
+bool Resolve(void* library, const char* name, Fn* out) {
+  *out = reinterpret_cast<Fn>(dlsym(library, name));
+  return *out != nullptr;
+}
+
+}  // namespace
+
+bool LoadUnwinder() {
+  int state = g_load_state.load(std::memory_order_acquire);
+  if (state != 0) return state > 0;
+  ToolScope scope;
+  dl_iterate_phdr(FindOwnModule, reinterpret_cast<void*>(&LoadUnwinder));
+  void* library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  bool ok = library != nullptr && Resolve(library, "unw_backtrace", &g_unwind.backtrace) &&
+            Resolve(library, "_ULx86_64_init_local2", &g_unwind.init_local2) &&
+            Resolve(library, "_ULx86_64_step", &g_unwind.step) &&
+            Resolve(library, "_ULx86_64_get_reg", &g_unwind.get_reg) &&
+            Resolve(library, "_ULx86_64_set_caching_policy", &g_unwind.set_caching_policy) &&
+            Resolve(library, "_ULx86_64_local_addr_space", &g_unwind.local_addr_space);
+  // No caching: libunwind's global cache holds a lock across dl_iterate_phdr, which waits for
+  // the loader's lock. A thread holding that one (in dlopen, or a dl_iterate_phdr callback) and
+  // interrupted for a sample would wait in its handler for the cache lock, held by another
+  // handler that waits for the loader: the whole process hangs, every signal blocked. (The
+  // per-thread cache would allocate thread-local storage from a signal handler.)
+  if (ok) {
+    g_unwind.set_caching_policy(*g_unwind.local_addr_space, UNW_CACHE_NONE);
+  } else {
+    WriteDiagnosticLine(
+        "threadleak: warning: libunwind.so.8 could not be loaded; creation stacks fall back to "
+        "glibc backtrace() and blocked stacks show only the current pc");
+  }
+  g_load_state.store(ok ? 1 : -1, std::memory_order_release);
+  return ok;
+}
+
+size_t CaptureCurrentStack(uintptr_t* pcs, size_t max) {
+  ToolScope scope;
+  int depth = g_load_state.load(std::memory_order_acquire) > 0
+                  ? g_unwind.backtrace(reinterpret_cast<void**>(pcs), static_cast<int>(max))
+                  : backtrace(reinterpret_cast<void**>(pcs), static_cast<int>(max));
+  return depth > 0 ? static_cast<size_t>(depth) : 0;
+}
+
+size_t CaptureInterruptedStack(ucontext_t* context, uintptr_t* pcs, size_t max) {
+  if (max == 0) return 0;
+  if (g_load_state.load(std::memory_order_acquire) <= 0) {
+    pcs[0] = static_cast<uintptr_t>(context->uc_mcontext.gregs[REG_RIP]);
+    return 1;
+  }
+  // On x86-64 unw_context_t is a ucontext_t, and UNW_INIT_SIGNAL_FRAME starts the walk at the
+  // interrupted instruction instead of inside this handler.
+  unw_cursor_t cursor;
+  if (g_unwind.init_local2(&cursor, reinterpret_cast<unw_context_t*>(context),
+                           UNW_INIT_SIGNAL_FRAME) < 0) {
+    return 0;
+  }
+  size_t depth = 0;
+  do {
+    unw_word_t ip = 0;
+    if (g_unwind.get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+    pcs[depth++] = static_cast<uintptr_t>(ip);
+  } while (depth < max && g_unwind.step(&cursor) > 0);
+  return depth;
+}
+
+bool IsToolAddress(uintptr_t pc) {
+  return pc >= g_tool_begin && pc < g_tool_end;
+}
+
+size_t DropToolFrames(const uintptr_t* pcs, size_t count, uintptr_t* out, size_t max) {
+  size_t kept = 0;
+  for (size_t i = 0; i < count && kept < max; ++i) {
+    if (!IsToolAddress(pcs[i])) out[kept++] = pcs[i];
+  }
+  return kept;
+}
+
+void DropToolFrames(tl_stack* stack) {
+  if (stack->depth == 0) return;
+  bool first_dropped = IsToolAddress(stack->pcs[0]);
+  stack->depth =
+      static_cast<uint32_t>(DropToolFrames(stack->pcs, stack->depth, stack->pcs, TL_MAX_FRAMES));
+  if (stack->depth == 0) {
+    stack->kind = TL_STACK_NONE;
+  } else if (first_dropped && stack->kind == TL_STACK_INTERRUPTED) {
+    stack->kind = TL_STACK_RETURNS;
+  }
+}
+
+}  // namespace threadleak

@@ -1,0 +1,41 @@
+// Stack capture with libunwind, loaded at start-up with dlopen(RTLD_LOCAL).
+//
+// Why not link it: libunwind.so.8 exports _Unwind_RaiseException and friends, and `backtrace`.
+// In the global scope they would take over C++ exception handling of the program and glibc's
+// backtrace(); loaded locally, the program never sees them (../shared/DESIGN.md).
+#ifndef THREADLEAK_PRELOAD_CAPTURE_UNWINDER_H_
+#define THREADLEAK_PRELOAD_CAPTURE_UNWINDER_H_
+
+#include <ucontext.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "preload/core/snapshot.h"
+
+namespace threadleak {
+
+// Loads libunwind once; later calls return the first result. Call outside signal handlers.
+bool LoadUnwinder();
+
+// Return addresses of the calling thread, innermost first, starting with the caller of this
+// function. Returns the number stored. Not async-signal-safe on the first call in a thread.
+size_t CaptureCurrentStack(uintptr_t* pcs, size_t max);
+
+// From inside a signal handler: the interrupted thread's stack. pcs[0] is the interrupted pc,
+// the rest are return addresses. Async-signal-safe once LoadUnwinder() succeeded.
+size_t CaptureInterruptedStack(ucontext_t* context, uintptr_t* pcs, size_t max);
+
+// True if pc lies in the shim itself (its frames are never shown).
+bool IsToolAddress(uintptr_t pc);
+
+// Copies pcs that are not the tool's own into out, keeping order. Returns how many.
+size_t DropToolFrames(const uintptr_t* pcs, size_t count, uintptr_t* out, size_t max);
+
+// The same in place, for a stack of a report: the tool's frames (a hook between the program and
+// libc) are never shown. If the first pc was the tool's, the first one kept is a return address.
+void DropToolFrames(tl_stack* stack);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_CAPTURE_UNWINDER_H_

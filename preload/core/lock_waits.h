@@ -1,0 +1,28 @@
+// How a thread waiting for a mutex is seen without a hook on the lock's path: it sleeps in a
+// futex system call on the mutex's address, called from libc's pthread_mutex_lock. A report
+// unwinds it from the kernel's sp and pc (report/blocked_stacks.h) and, when a return address in
+// its stack lies in that function, calls the wait a mutex wait (thread_collector.cc). Robust and
+// priority-inheritance mutexes take another path in libc and stay futex waits.
+#ifndef THREADLEAK_PRELOAD_CORE_LOCK_WAITS_H_
+#define THREADLEAK_PRELOAD_CORE_LOCK_WAITS_H_
+
+#include <cstdint>
+
+namespace threadleak {
+
+// Whether the pthread_mutex_lock hook records waits in the wait slot: only the watchdog needs
+// that (the start of each wait, checked without /proc). Set once at start-up.
+void SetLockWaitRecording(bool record);
+
+// Whether lock hooks record their waits (SetLockWaitRecording). One load.
+bool LockWaitRecording();
+
+// Looks up where libc's pthread_mutex_lock lies. At start-up: dladdr1 takes the loader's lock.
+void RememberMutexLockRange();
+
+// Whether `pc` lies in libc's pthread_mutex_lock. Async-signal-safe.
+bool IsInMutexLock(uintptr_t pc);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_CORE_LOCK_WAITS_H_

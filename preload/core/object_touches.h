@@ -1,0 +1,38 @@
+// Which threads have touched a synchronisation object — signalled or broadcast a condition
+// variable, posted a semaphore, woken a futex, or blocked on one of them — so a report can say
+// whether any live thread could still wake a waiter (issue 5: "definitely leaked").
+//
+// Recorded only on the signal/post/wake side and on the slow (blocking) side of waits, never
+// on an uncontended lock. Lock-free, allocation-free, async-signal-safe. Entries are never
+// removed: an object freed and reused keeps old touches, which can only turn a "definitely"
+// into a "possibly" — never the other way.
+#ifndef THREADLEAK_PRELOAD_CORE_OBJECT_TOUCHES_H_
+#define THREADLEAK_PRELOAD_CORE_OBJECT_TOUCHES_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace threadleak {
+
+inline constexpr size_t kTouchersPerObject = 4;
+
+// Notes that the calling thread touched `object`.
+void NoteTouch(const void* object);
+
+struct Touchers {
+  int32_t tids[kTouchersPerObject] = {};
+  size_t count = 0;
+  bool overflow = false;  // more threads than fit, or the table had no room for the object
+};
+
+Touchers TouchersOf(const void* object);
+
+// The calling thread's tid, cached (gettid() is a system call).
+int32_t CurrentTid();
+
+// fork(): the surviving thread has a new tid.
+void ResetCurrentTidAfterFork();
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_CORE_OBJECT_TOUCHES_H_

@@ -1,0 +1,326 @@
+// Hooks for blocking waits. Each fills the caller's wait slot, calls libc, and clears the slot.
+// Locks try first and record nothing when they do not block: an uncontended lock costs one
+// extra indirect call.
+//
+// Everything here runs on the program's hot paths: no locks, no allocation, errno preserved.
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <sys/single_threaded.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "preload/core/guard.h"
+#include "preload/core/lock_waits.h"
+#include "preload/core/object_touches.h"
+#include "preload/core/real_functions.h"
+#include "preload/core/runtime.h"
+#include "preload/core/wait_scope.h"
+#include "preload/hooks/export.h"
+
+using namespace threadleak;
+
+namespace {
+
+template <typename Fn, typename... Args>
+auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
+  WaitScope wait(state, object, real);
+  return real(args...);
+}
+
+// A wait on an object another thread must wake (condvar, semaphore, futex): a waiter may wake
+// others later, so it counts as a thread that touched the object.
+template <typename Fn, typename... Args>
+auto WaitingForWake(uint32_t state, const void* object, Fn real, Args... args) {
+  if (!t_in_tool) NoteTouch(object);
+  WaitScope wait(state, object, real);
+  return real(args...);
+}
+
+template <typename Fn, typename... Args>
+auto Waking(const void* object, Fn real, Args... args) {
+  if (!t_in_tool) NoteTouch(object);
+  return real(args...);
+}
+
+bool IsFutexWake(long op) {
+  switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAKE:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_WAKE_OP:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_UNLOCK_PI:
+    case FUTEX_CMP_REQUEUE_PI:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsFutexWait(long op) {
+  switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_WAIT_REQUEUE_PI:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// --- mutexes ---------------------------------------------------------------------------------
+
+namespace {
+
+// Whether pthread_mutex_lock records its waits (only for the watchdog: SetLockWaitRecording).
+constinit bool g_record_lock_waits = false;
+
+// libc's pthread_mutex_lock, resolved on first use without a flag to test on every call.
+int ResolveAndLock(pthread_mutex_t* mutex);
+using MutexLockFn = int (*)(pthread_mutex_t*);
+constinit MutexLockFn g_real_mutex_lock = ResolveAndLock;
+int ResolveAndLock(pthread_mutex_t* mutex) {
+  auto real = Real().pthread_mutex_lock;
+  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
+  return real(mutex);
+}
+
+// Recorded before the call whether or not it will block: three stores into this thread's own
+// record. A trylock first costs as much as the lock itself (and puts a locked instruction where
+// a single-threaded process has none); even reading the lock word, or a clock, slows an
+// uncontended lock by 10-20% (bench/README.md).
+__attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
+  MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED);
+  WaitScope wait(TL_STATE_MUTEX, mutex, real, WaitScope::Untimed{});
+  return real(mutex);
+}
+
+}  // namespace
+
+THREADLEAK_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) {
+  // A lock's wait is found without this hook: the waiting thread sleeps in a futex system call
+  // on the mutex, called from libc's pthread_mutex_lock, which the report unwinds from the
+  // kernel's view and recognises (thread_collector.cc). So the lock goes straight to libc
+  // unless the watchdog needs the wait recorded (its start, seen without /proc). While the
+  // process has one thread no report can run during a wait, and glibc's single-thread lock is a
+  // plain store: nothing is recorded either. No frame on this path: two loads and a jump.
+  if (__libc_single_threaded || !g_record_lock_waits) {
+    return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
+  }
+  return LockRecorded(mutex);
+}
+
+THREADLEAK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* mutex,
+                                              const struct timespec* deadline) {
+  return Waiting(TL_STATE_MUTEX, mutex, Real().pthread_mutex_timedlock, mutex, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t* mutex, clockid_t clock,
+                                              const struct timespec* deadline) {
+  return Waiting(TL_STATE_MUTEX, mutex, Real().pthread_mutex_clocklock, mutex, clock, deadline);
+}
+
+// --- condition variables ---------------------------------------------------------------------
+// glibc has two incompatible condvar ABIs. Each version of our hook forwards to the same version
+// in libc; the version script (libthreadleak.map) exports both.
+
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait(pthread_cond_t* cond,
+                                                                           pthread_mutex_t* mutex) {
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_wait, cond, mutex);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait(
+    pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_timedwait, cond, mutex, deadline);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_wait_2_2_5(
+    pthread_cond_t* cond, pthread_mutex_t* mutex) {
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_wait_2_2_5, cond, mutex);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait_2_2_5(
+    pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* deadline) {
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_timedwait_2_2_5, cond, mutex,
+                        deadline);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal(pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_signal, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_broadcast, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal_2_2_5(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_signal_2_2_5, cond);
+}
+extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast_2_2_5(
+    pthread_cond_t* cond) {
+  return Waking(cond, Real().pthread_cond_broadcast_2_2_5, cond);
+}
+__asm__(".symver threadleak_cond_wait, pthread_cond_wait@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_timedwait, pthread_cond_timedwait@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_wait_2_2_5, pthread_cond_wait@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_timedwait_2_2_5, pthread_cond_timedwait@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_signal, pthread_cond_signal@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_broadcast, pthread_cond_broadcast@@GLIBC_2.3.2");
+__asm__(".symver threadleak_cond_signal_2_2_5, pthread_cond_signal@GLIBC_2.2.5");
+__asm__(".symver threadleak_cond_broadcast_2_2_5, pthread_cond_broadcast@GLIBC_2.2.5");
+
+THREADLEAK_EXPORT int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex,
+                                             clockid_t clock, const struct timespec* deadline) {
+  return WaitingForWake(TL_STATE_COND, cond, Real().pthread_cond_clockwait, cond, mutex, clock,
+                        deadline);
+}
+
+// --- reader-writer locks ---------------------------------------------------------------------
+
+THREADLEAK_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t* lock) {
+  const RealFunctions& real = Real();
+  int result = real.pthread_rwlock_tryrdlock(lock);
+  if (result != EBUSY) return result;
+  return Waiting(TL_STATE_RWLOCK, lock, real.pthread_rwlock_rdlock, lock);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* lock) {
+  const RealFunctions& real = Real();
+  int result = real.pthread_rwlock_trywrlock(lock);
+  if (result != EBUSY) return result;
+  return Waiting(TL_STATE_RWLOCK, lock, real.pthread_rwlock_wrlock, lock);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t* lock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_timedrdlock, lock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t* lock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_timedwrlock, lock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t* lock, clockid_t clock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_clockrdlock, lock, clock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* lock, clockid_t clock,
+                                                 const struct timespec* deadline) {
+  return Waiting(TL_STATE_RWLOCK, lock, Real().pthread_rwlock_clockwrlock, lock, clock, deadline);
+}
+
+// --- semaphores and barriers -----------------------------------------------------------------
+
+THREADLEAK_EXPORT int sem_wait(sem_t* semaphore) {
+  const RealFunctions& real = Real();
+  int saved_errno = errno;
+  if (real.sem_trywait(semaphore) == 0) return 0;
+  if (errno != EAGAIN) return -1;  // EINVAL: sem_wait would say the same
+  errno = saved_errno;             // the trywait's EAGAIN is ours, not the program's
+  return WaitingForWake(TL_STATE_SEM, semaphore, real.sem_wait, semaphore);
+}
+
+THREADLEAK_EXPORT int sem_post(sem_t* semaphore) {
+  return Waking(semaphore, Real().sem_post, semaphore);
+}
+
+THREADLEAK_EXPORT int sem_timedwait(sem_t* semaphore, const struct timespec* deadline) {
+  return WaitingForWake(TL_STATE_SEM, semaphore, Real().sem_timedwait, semaphore, deadline);
+}
+
+THREADLEAK_EXPORT int sem_clockwait(sem_t* semaphore, clockid_t clock,
+                                    const struct timespec* deadline) {
+  return WaitingForWake(TL_STATE_SEM, semaphore, Real().sem_clockwait, semaphore, clock, deadline);
+}
+
+THREADLEAK_EXPORT int pthread_barrier_wait(pthread_barrier_t* barrier) {
+  return Waiting(TL_STATE_BARRIER, barrier, Real().pthread_barrier_wait, barrier);
+}
+
+// --- futexes: libstdc++'s futures, atomic waits, latches, semaphores and barriers -----------
+
+THREADLEAK_EXPORT long syscall(long number, ...) {
+  // Every syscall takes at most six arguments; glibc's own syscall() reads six too.
+  va_list list;
+  va_start(list, number);
+  long a1 = va_arg(list, long), a2 = va_arg(list, long), a3 = va_arg(list, long);
+  long a4 = va_arg(list, long), a5 = va_arg(list, long), a6 = va_arg(list, long);
+  va_end(list);
+  const RealFunctions& real = Real();
+  if (number == SYS_futex && !t_in_tool) {
+    auto* address = reinterpret_cast<const void*>(a1);
+    if (IsFutexWait(a2)) {
+      return WaitingForWake(TL_STATE_FUTEX, address, real.syscall, number, a1, a2, a3, a4, a5, a6);
+    }
+    if (IsFutexWake(a2)) {
+      NoteTouch(address);
+      long op = a2 & FUTEX_CMD_MASK;
+      if (op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE || op == FUTEX_WAKE_OP ||
+          op == FUTEX_CMP_REQUEUE_PI) {
+        NoteTouch(reinterpret_cast<const void*>(a5));  // the second futex (uaddr2)
+      }
+    }
+  }
+  if (number == SYS_futex_waitv) {
+    WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1), real.syscall);
+    return real.syscall(number, a1, a2, a3, a4, a5, a6);
+  }
+  // Any other system call made through syscall() may block (io_getevents, a raw read): recorded
+  // like the I/O hooks' waits, so a report unwinds it from here with the caller's frame pointer.
+  if (number == SYS_futex) return real.syscall(number, a1, a2, a3, a4, a5, a6);  // a wake
+  if (number == SYS_seccomp) {
+    long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
+    if (result >= 0 && a1 == SECCOMP_SET_MODE_FILTER && !t_in_tool) NoteSeccompFilter();
+    return result;
+  }
+  WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
+  return real.syscall(number, a1, a2, a3, a4, a5, a6);
+}
+
+namespace threadleak {
+namespace {
+
+constinit uintptr_t g_mutex_lock_begin = 0;
+constinit uintptr_t g_mutex_lock_end = 0;
+
+}  // namespace
+
+void SetLockWaitRecording(bool record) {
+  g_record_lock_waits = record;
+}
+
+bool LockWaitRecording() {
+  return g_record_lock_waits;
+}
+
+void RememberMutexLockRange() {
+  Dl_info info;
+  ElfW(Sym)* symbol = nullptr;
+  // libc's own, not the next definition after the shim: a sanitizer runtime's interceptor may
+  // stand between them, and the futex wait returns into libc's.
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  void* lock = libc != nullptr ? dlsym(libc, "pthread_mutex_lock") : nullptr;
+  if (libc != nullptr) dlclose(libc);
+  if (lock == nullptr ||
+      dladdr1(lock, &info, reinterpret_cast<void**>(&symbol), RTLD_DL_SYMENT) == 0 ||
+      symbol == nullptr || symbol->st_size == 0) {
+    return;
+  }
+  g_mutex_lock_begin = reinterpret_cast<uintptr_t>(info.dli_saddr);
+  g_mutex_lock_end = g_mutex_lock_begin + symbol->st_size;
+}
+
+bool IsInMutexLock(uintptr_t pc) {
+  return pc >= g_mutex_lock_begin && pc < g_mutex_lock_end;
+}
+
+}  // namespace threadleak

@@ -1,0 +1,110 @@
+#include "preload/report/analysis/process_layout.h"
+
+#include <elf.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace threadleak {
+namespace {
+constexpr uintptr_t kPage = 4096;
+constexpr uintptr_t kTcbSelfOffset = 16;
+}  // namespace
+
+bool WaitsForOthers(uint32_t state) {
+  switch (state) {
+    case TL_STATE_MUTEX:
+    case TL_STATE_COND:
+    case TL_STATE_RWLOCK:
+    case TL_STATE_SEM:
+    case TL_STATE_BARRIER:
+    case TL_STATE_JOIN:
+    case TL_STATE_FUTEX:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool InUntimedFutexWait(const TaskSyscall& kernel) {
+  if (!kernel.known || kernel.running) return false;
+  if (kernel.number == SYS_futex_waitv) return kernel.args[3] == 0;
+  if (kernel.number != SYS_futex) return false;
+  switch (kernel.args[1] & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_WAIT_REQUEUE_PI:
+      return kernel.args[3] == 0;  // the timeout pointer
+    default:
+      return false;
+  }
+}
+
+int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address) {
+  auto it = std::upper_bound(mappings.begin(), mappings.end(), address,
+                             [](uintptr_t a, const Mapping& m) { return a < m.start; });
+  if (it == mappings.begin()) return -1;
+  --it;
+  return address < it->end ? static_cast<int>(it - mappings.begin()) : -1;
+}
+
+uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
+  const uintptr_t from = end - std::min(end - start, kTcbSearch);
+  std::vector<uint64_t> words((end - from) / 8);
+  const size_t got = memory.ReadPrefix(from, words.data(), end - from) / 8;
+  for (size_t i = 0; i + 2 < got; i += 8) {  // 64-byte aligned
+    const uintptr_t at = from + i * 8;
+    if (words[i] == at && words[i + kTcbSelfOffset / 8] == at) return at;
+  }
+  return 0;
+}
+
+std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
+                                       const std::vector<Mapping>& mappings) {
+  std::vector<ModuleData> out;
+  for (const Mapping& m : mappings) {
+    if (m.offset != 0 || m.anonymous() || !m.readable) continue;
+    Elf64_Ehdr header;
+    if (!memory.Read(m.start, &header) || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+        header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_phentsize != sizeof(Elf64_Phdr) ||
+        header.e_phnum == 0 || header.e_phnum > 256) {
+      continue;
+    }
+    std::vector<Elf64_Phdr> segments(header.e_phnum);
+    if (!memory.Read(m.start + header.e_phoff, segments.data(),
+                     sizeof(Elf64_Phdr) * segments.size())) {
+      continue;
+    }
+    uintptr_t first = UINTPTR_MAX;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type == PT_LOAD) first = std::min<uintptr_t>(first, s.p_vaddr & ~(kPage - 1));
+    }
+    if (first == UINTPTR_MAX) continue;
+    const uintptr_t bias = m.start - first;
+    // Loaded, not merely mapped as a file (libelf maps ELF files rw-p to read them): the
+    // file's code is mapped executable within the span of its segments.
+    uintptr_t span_end = 0;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type == PT_LOAD)
+        span_end = std::max<uintptr_t>(span_end, bias + s.p_vaddr + s.p_memsz);
+    }
+    const bool loaded = std::any_of(mappings.begin(), mappings.end(), [&](const Mapping& other) {
+      return other.inode == m.inode && other.path == m.path && other.executable &&
+             other.start >= m.start && other.start < span_end;
+    });
+    if (!loaded) continue;
+    for (const Elf64_Phdr& s : segments) {
+      if (s.p_type != PT_LOAD || (s.p_flags & PF_W) == 0 || s.p_memsz == 0) continue;
+      out.push_back({bias + s.p_vaddr, bias + s.p_vaddr + s.p_memsz, m.path});
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ModuleData& a, const ModuleData& b) { return a.start < b.start; });
+  return out;
+}
+
+}  // namespace threadleak

@@ -1,0 +1,49 @@
+// What the reachability scan needs to know of a process's layout, read from outside: which
+// mapping an address is in, where a thread's TCB is, the modules' global data as loaded, and
+// which waits only another thread can end. Reads through TargetMemory; allocates.
+#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_
+#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "preload/core/snapshot.h"
+#include "preload/report/analysis/target_memory.h"
+
+namespace threadleak {
+
+// struct pthread on glibc 2.36 x86-64: `header.tcb` (+0) and `header.self` (+16) hold its own
+// address, `tid` is at +720; it sits at the top of a thread's stack mapping, the static TLS
+// below it. The scan checks the tid offset against the report's threads before relying on it.
+inline constexpr uintptr_t kTcbTidOffset = 720;
+inline constexpr uintptr_t kTcbSearch = 64 << 10;  // how far below a stack's top its TCB may be
+
+// An untimed wait the thread cannot leave by itself: it relies on another thread.
+bool WaitsForOthers(uint32_t state);
+
+// In a futex wait with no time limit, as the kernel shows it (every blocked state above ends
+// in one: condvars, semaphores, barriers, joins and contended locks all sleep on a futex).
+bool InUntimedFutexWait(const TaskSyscall& kernel);
+
+// The index of the mapping (sorted by address) that holds `address`, or -1.
+int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address);
+
+// The TCB (struct pthread) in the top kTcbSearch bytes of [start, end), or 0.
+uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end);
+
+// The writable segments (.data, .bss and the rest of each PT_LOAD with PF_W) of every ELF
+// module loaded, from its program headers as mapped: exactly the modules' global data. The
+// kernel merges a module's .bss with anonymous mappings placed right after it (a malloc arena,
+// say), so the mappings alone cannot tell where .bss ends. Sorted by address.
+struct ModuleData {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  std::string path;
+};
+std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
+                                       const std::vector<Mapping>& mappings);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_

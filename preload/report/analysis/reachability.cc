@@ -1,0 +1,768 @@
+#include "preload/report/analysis/reachability.h"
+
+#include <elf.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#include "preload/report/analysis/malloc_heap.h"
+#include "preload/report/analysis/process_layout.h"
+#include "preload/report/analysis/target_memory.h"
+#include "preload/report/mapped_array.h"
+#include "preload/report/render/wait_graph_phrases.h"
+
+namespace threadleak {
+namespace {
+
+constexpr uintptr_t kPage = 4096;
+// A word at most this far below an object kept on a stack (not in a malloc block, whose
+// bounds are known) may point to the structure that holds it.
+constexpr uintptr_t kObjectWindow = 1024;
+constexpr size_t kReadBytes = 1 << 20;
+
+std::string Hex(uintptr_t value) {
+  char buffer[24];
+  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
+  return buffer;
+}
+
+std::string Basename(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+enum class RootKind { kGlobal, kUnknown, kStack, kMonitor };
+
+struct Root {
+  uintptr_t start = 0;
+  uintptr_t end = 0;
+  RootKind kind = RootKind::kGlobal;
+  pid_t tid = 0;       // kStack, kMonitor
+  std::string module;  // kGlobal
+  bool woken = false;  // kStack: a blocked thread the fixed point found can be woken
+};
+
+// Where a marked block was reached from: a block (>= 0) or a root (-1 - index), and the address
+// of the word that pointed to it.
+struct Link {
+  int64_t from = 0;
+  uintptr_t at = 0;
+};
+constexpr int64_t kNoLink = INT64_MIN;
+
+// One thread of the report, as the scan sees it.
+struct Place {
+  TaskSyscall kernel;
+  bool relied_blocked = false;  // blocked on something only another thread can release
+  bool can_run = true;
+  bool running_code = false;
+  uintptr_t sp = 0;  // the lowest live stack address known, or 0
+  int stack = -1;    // index into mappings
+  // Where its object is: in a heap block (index), in root memory, or in a window on a stack.
+  int64_t object_block = -1;
+  bool object_in_root = false;
+  std::string object_place;  // for the explanation when object_in_root
+  bool windowed = false;
+  Link window_hit{kNoLink, 0};
+  std::string woken_by;     // why it can run, when the fixed point found it can
+  std::string free_reason;  // why a thread in a waiting state can run by itself
+};
+
+bool Overlaps(uintptr_t a_start, uintptr_t a_end, uintptr_t b_start, uintptr_t b_end) {
+  return a_start < b_end && b_start < a_end;
+}
+
+class Scan {
+ public:
+  Scan(const ReachabilityRequest& request, const TargetMemory& memory)
+      : request_(request), memory_(memory) {}
+
+  // One attempt. `moved`: a thread it relied on moved meanwhile (try again).
+  Reachability Run(bool* moved);
+
+ private:
+  Reachability Fail(std::string why) {
+    Reachability r;
+    r.failure = std::move(why);
+    return r;
+  }
+  bool IsTool(uintptr_t start, uintptr_t end) const;
+  void Hit(uint64_t value, Link link);
+  void ScanMemory(uintptr_t start, uintptr_t end, int64_t from);
+  void Drain();
+  const uint64_t* BlockWords(const HeapBlock& block);
+  void AddRoot(Root root);
+  int64_t BlockOf(uintptr_t address) const;
+  std::string RootPhrase(size_t root) const;
+  std::string PathTo(int64_t block, uintptr_t object) const;
+  std::string ObjectName(size_t i) const;
+  bool StackRefers(uintptr_t start, uintptr_t end, size_t i) const;
+  std::string WhyAbandoned(size_t i) const;
+  std::string WhyReachable(size_t i) const;
+
+  const ReachabilityRequest& request_;
+  const TargetMemory& memory_;
+  std::vector<Mapping> mappings_;
+  std::vector<Place> places_;
+  MallocHeap heap_;
+  MappedArray<uint8_t> marked_;
+  MappedArray<Link> parent_;
+  MappedArray<uint32_t> queue_;
+  size_t queue_head_ = 0;
+  std::vector<Root> roots_;
+  MappedArray<uint64_t> buffer_;
+  MappedArray<uint64_t> window_;  // heap memory around the last block read
+  uintptr_t window_start_ = 0;
+  size_t window_bytes_ = 0;
+  std::vector<AddressRange> heap_regions_;  // heap_.heaps, sorted
+  uintptr_t blocks_low_ = 0, blocks_high_ = 0;
+  uintptr_t windows_low_ = UINTPTR_MAX, windows_high_ = 0;
+  // (object, thread) for the threads whose object is found by its window, sorted by object.
+  std::vector<std::pair<uintptr_t, size_t>> windowed_;
+  size_t scanned_bytes_ = 0;
+};
+
+bool Scan::IsTool(uintptr_t start, uintptr_t end) const {
+  for (size_t i = 0; i < request_.tool_memory_count; ++i) {
+    if (Overlaps(start, end, request_.tool_memory[i].start, request_.tool_memory[i].end)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int64_t Scan::BlockOf(uintptr_t address) const {
+  if (address < blocks_low_ || address >= blocks_high_) return -1;
+  const HeapBlock* begin = heap_.blocks.begin();
+  const HeapBlock* end = heap_.blocks.end();
+  const HeapBlock* it = std::upper_bound(
+      begin, end, address, [](uintptr_t a, const HeapBlock& b) { return a < b.start; });
+  if (it == begin) return -1;
+  --it;
+  return address < it->end ? it - begin : -1;
+}
+
+void Scan::Hit(uint64_t value, Link link) {
+  if (value >= blocks_low_ && value < blocks_high_) {
+    int64_t b = BlockOf(value);
+    // A free chunk's header, as malloc's bins point to it: not a reference to the block before.
+    if (b >= 0 && value + 8 >= heap_.blocks[b].end &&
+        std::binary_search(heap_.free_headers.begin(), heap_.free_headers.end(), value)) {
+      b = -1;
+    }
+    if (b >= 0 && !marked_[b]) {
+      marked_[b] = 1;
+      parent_[b] = link;
+      queue_.push_back(static_cast<uint32_t>(b));
+    }
+  }
+  if (value >= windows_low_ && value <= windows_high_) {
+    // The objects with value in [object - kObjectWindow, object + 8]: windowed_ is sorted by
+    // object, so only those are visited however many threads wait on stack objects.
+    auto it = std::lower_bound(
+        windowed_.begin(), windowed_.end(), value - 8,
+        [](const std::pair<uintptr_t, size_t>& w, uintptr_t v) { return w.first < v; });
+    for (; it != windowed_.end() && it->first <= value + kObjectWindow; ++it) {
+      Place& p = places_[it->second];
+      if (p.window_hit.from == kNoLink) p.window_hit = link;
+    }
+  }
+}
+
+void Scan::ScanMemory(uintptr_t start, uintptr_t end, int64_t from) {
+  start = (start + 7) & ~uintptr_t{7};
+  for (uintptr_t at = start; at < end;) {
+    const size_t want = std::min<uintptr_t>(end - at, kReadBytes);
+    size_t got = memory_.ReadPrefix(at, buffer_.begin(), want);
+    scanned_bytes_ += got;
+    for (size_t k = 0; k < got / 8; ++k) Hit(buffer_[k], Link{from, at + k * 8});
+    // An unreadable page (a hole in a region, a guard) is skipped, not the rest.
+    at += got == want ? want : (got / kPage + 1) * kPage;
+    if (got != want) at &= ~(kPage - 1);
+  }
+}
+
+// The block's words, from a window of up to kReadBytes read around it: marking follows
+// pointers to neighbouring blocks more often than not (lists allocated in a row, a vector's
+// elements), and process_vm_readv costs per call far more than per byte.
+const uint64_t* Scan::BlockWords(const HeapBlock& block) {
+  if (block.start >= window_start_ && block.end <= window_start_ + window_bytes_) {
+    return window_.begin() + (block.start - window_start_) / 8;
+  }
+  // The heap region that holds it bounds the window: reads stop at the first unmapped page.
+  auto it = std::upper_bound(heap_regions_.begin(), heap_regions_.end(), block.start,
+                             [](uintptr_t a, const AddressRange& r) { return a < r.start; });
+  uintptr_t low = block.start, high = block.end;
+  if (it != heap_regions_.begin() && block.start < std::prev(it)->end) {
+    low = std::prev(it)->start;
+    high = std::prev(it)->end;
+  }
+  // Toward where the marking went last: a list allocated in a row is followed downward.
+  const uintptr_t below =
+      block.start < window_start_ ? kReadBytes - (block.end - block.start) : kReadBytes / 8;
+  uintptr_t start = block.start - std::min<uintptr_t>(block.start - low, below);
+  start &= ~uintptr_t{7};
+  const size_t want = std::min<uintptr_t>(high - start, kReadBytes);
+  window_start_ = start;
+  window_bytes_ = memory_.ReadPrefix(start, window_.begin(), want);
+  scanned_bytes_ += window_bytes_;
+  if (block.start >= window_start_ && block.end <= window_start_ + window_bytes_) {
+    return window_.begin() + (block.start - window_start_) / 8;
+  }
+  window_bytes_ = memory_.ReadPrefix(block.start, window_.begin(), block.end - block.start);
+  window_start_ = block.start;
+  return window_bytes_ == block.end - block.start ? window_.begin() : nullptr;
+}
+
+void Scan::Drain() {
+  while (queue_head_ < queue_.size()) {
+    const uint32_t index = queue_[queue_head_++];
+    const HeapBlock& b = heap_.blocks[index];
+    if (b.end - b.start > kReadBytes / 2) {  // a big block: read on its own, in pieces
+      ScanMemory(b.start, b.end, index);
+      continue;
+    }
+    const uint64_t* words = BlockWords(b);
+    if (words == nullptr) continue;  // freed and unmapped meanwhile
+    // Hit() may append to the queue but never touches the window.
+    const size_t count = (b.end - b.start) / 8;
+    for (size_t w = 0; w < count; ++w) Hit(words[w], Link{index, b.start + w * 8});
+  }
+}
+
+void Scan::AddRoot(Root root) {
+  if (root.end <= root.start) return;
+  roots_.push_back(std::move(root));
+  const Root& r = roots_.back();
+  ScanMemory(r.start, r.end, -1 - static_cast<int64_t>(roots_.size() - 1));
+}
+
+Reachability Scan::Run(bool* moved) {
+  *moved = false;
+  const pid_t pid = request_.pid;
+  mappings_ = ReadMappings(pid);
+  if (mappings_.empty()) return Fail("/proc/" + std::to_string(pid) + "/maps cannot be read");
+  if (std::string other = ForeignAllocator(mappings_); !other.empty()) {
+    return Fail("the process uses another allocator (" + other + "), not glibc malloc");
+  }
+  const std::vector<pid_t> tasks = ListTaskIds(pid);
+  auto alive = [&](pid_t tid) { return std::binary_search(tasks.begin(), tasks.end(), tid); };
+  const size_t n = request_.count;
+  std::unordered_map<int32_t, int> index_of;  // tid -> place in the report
+  for (size_t i = 0; i < n; ++i) index_of.emplace(request_.threads[i].tid, static_cast<int>(i));
+  places_.assign(n, Place{});
+
+  // Which mapping is whose stack; who can run.
+  std::vector<pid_t> stack_owner(mappings_.size(), 0);
+  std::vector<bool> known(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    const tl_thread& t = request_.threads[i];
+    Place& p = places_[i];
+    p.kernel = ReadTaskSyscall(pid, t.tid);
+    if (t.state == TL_STATE_FINISHED || !alive(t.tid)) {
+      p.can_run = false;
+      continue;
+    }
+    const bool in_slot = t.unwind.kind == TL_UNWIND_HOOK;
+    uint64_t word = 0;
+    const bool still_waiting =
+        !in_slot || (memory_.Read(t.unwind.slot, &word) && word == t.unwind.word);
+    p.relied_blocked = WaitsForOthers(t.state) && still_waiting && InUntimedFutexWait(p.kernel);
+    if (WaitsForOthers(t.state) && !p.relied_blocked) {
+      const bool timed = p.kernel.known && !p.kernel.running &&
+                         (p.kernel.number == SYS_futex || p.kernel.number == SYS_futex_waitv);
+      p.free_reason = !still_waiting ? "it has left the wait the report shows and runs again"
+                      : timed        ? "its wait has a time limit, so it wakes up by itself"
+                              : "the kernel does not show it asleep in that wait (it may be on "
+                                "its way in or out)";
+    }
+    p.can_run = !p.relied_blocked;
+    p.running_code = p.kernel.known && p.kernel.running;
+    if (p.kernel.known && !p.kernel.running) p.sp = p.kernel.sp;
+    uintptr_t anchor = p.sp != 0 ? p.sp : in_slot ? t.unwind.frame : t.unwind.sp;
+    if (anchor != 0) p.stack = FindMapping(mappings_, anchor);
+    if (p.stack < 0 && (t.flags & TL_THREAD_MAIN)) {
+      for (size_t m = 0; m < mappings_.size(); ++m) {
+        if (mappings_[m].path == "[stack]") p.stack = static_cast<int>(m);
+      }
+    }
+    if (p.stack >= 0) stack_owner[p.stack] = t.tid;
+    if (p.sp == 0 || p.running_code) p.sp = 0;  // not known: the whole mapping
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (places_[i].running_code) {  // often for a moment (a sleeper between two sleeps): retry
+      *moved = true;
+      return Fail("thread " + std::to_string(request_.threads[i].tid) +
+                  " was running during the scan (what it holds in its registers cannot be read)");
+    }
+  }
+
+  // Tasks the report does not list: the reporting thread, threadleak's own, and the rest (which
+  // count as able to run).
+  std::vector<std::pair<pid_t, TaskSyscall>> others;
+  int reporting_stack = request_.reporting_stack_from != 0
+                            ? FindMapping(mappings_, request_.reporting_stack_from)
+                            : -1;
+  for (pid_t tid : tasks) {
+    if (index_of.count(tid) != 0 || tid == request_.reporting_tid) continue;
+    TaskSyscall kernel = ReadTaskSyscall(pid, tid);
+    int stack = kernel.known && !kernel.running ? FindMapping(mappings_, kernel.sp) : -1;
+    if (TaskName(pid, tid).rfind("threadleak", 0) == 0) {
+      if (stack >= 0) stack_owner[stack] = -1;  // threadleak's thread: never a root
+      continue;
+    }
+    if (kernel.known && kernel.running) {
+      *moved = true;
+      return Fail("thread " + std::to_string(tid) +
+                  " was running during the scan (what it holds in its registers cannot be read)");
+    }
+    if (stack >= 0) stack_owner[stack] = tid;
+    others.push_back({tid, kernel});
+  }
+  if (reporting_stack >= 0) stack_owner[reporting_stack] = -2;
+
+  // Memory: the tool's, stacks, global data, and anonymous memory for the heap walk.
+  std::vector<Root> globals;
+  std::vector<AddressRange> anonymous;
+  // threadleak's own modules, and libunwind and libdw, which threadleak loads to unwind: their
+  // caches hold stack addresses of the threads they unwound, which are no program's references.
+  auto tool_module = [](const std::string& path) {
+    const std::string base = Basename(path);
+    return base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0 ||
+           base.rfind("libdw", 0) == 0 || base.rfind("libelf", 0) == 0;
+  };
+  const std::vector<ModuleData> modules = ReadModuleData(memory_, mappings_);
+  for (const ModuleData& d : modules) {
+    if (tool_module(d.path) || IsTool(d.start, d.end)) continue;
+    // Only what is mapped writable now (RELRO turned part of it read-only).
+    for (const Mapping& map : mappings_) {
+      if (!map.writable || !map.readable || map.end <= d.start || map.start >= d.end) continue;
+      globals.push_back({std::max(map.start, d.start), std::min(map.end, d.end), RootKind::kGlobal,
+                         0, d.path, false});
+    }
+  }
+  for (size_t m = 0; m < mappings_.size(); ++m) {
+    const Mapping& map = mappings_[m];
+    if (!map.readable || !map.writable || IsTool(map.start, map.end)) continue;
+    if (stack_owner[m] != 0 || map.path == "[heap]") continue;
+    if (map.path == "[stack]") {
+      // The main thread's stack, the main thread not being in the report: it may run.
+      if (alive(pid) && pid != request_.reporting_tid) {
+        globals.push_back({map.start, map.end, RootKind::kStack, pid, "", false});
+      }
+      continue;
+    }
+    // What of the mapping no module's data covers.
+    std::vector<AddressRange> rest{{map.start, map.end}};
+    for (const ModuleData& d : modules) {
+      std::vector<AddressRange> next;
+      for (const AddressRange& r : rest) {
+        if (d.end <= r.start || d.start >= r.end) {
+          next.push_back(r);
+          continue;
+        }
+        if (d.start > r.start) next.push_back({r.start, d.start});
+        if (d.end < r.end) next.push_back({d.end, r.end});
+      }
+      rest = std::move(next);
+    }
+    for (const AddressRange& r : rest) {
+      if (!map.anonymous()) {
+        if (!tool_module(map.path)) {  // a file mapped writable: the program's data
+          globals.push_back({r.start, r.end, RootKind::kGlobal, 0, map.path, false});
+        }
+      } else if (map.path.empty() || map.path.rfind("[anon", 0) == 0) {
+        anonymous.push_back(r);
+      }
+    }
+  }
+
+  // Everything the scan may read, against leak_scan_max_mb: reserved anonymous memory (a
+  // runtime's arenas, a sanitizer's shadow) can run to terabytes.
+  size_t total = 0;
+  for (const Root& g : globals) total += g.end - g.start;
+  for (const AddressRange& r : anonymous) total += r.end - r.start;
+  if (total > request_.max_bytes) {
+    return Fail("the process has more than " + std::to_string(request_.max_bytes >> 20) +
+                " MB of memory to scan (leak_scan_max_mb)");
+  }
+
+  // A heap that changed under the walk (a thread that freed or allocated: the one making the
+  // report, in-process) is walked again.
+  for (int walk = 0; walk < 3; ++walk) {
+    heap_ = WalkMallocHeap(memory_, mappings_, anonymous, request_.max_bytes);
+    if (heap_.ok || heap_.failure.find("damaged") == std::string::npos) break;
+  }
+  if (!heap_.ok) return Fail(heap_.failure);
+  if (!heap_.blocks.empty()) {
+    blocks_low_ = heap_.blocks[0].start;
+    blocks_high_ = heap_.blocks[heap_.blocks.size() - 1].end;
+  }
+
+  // What the heap walk left of anonymous memory: the stacks of threads that ended (kept by
+  // glibc for reuse; their TCB names no live thread) are nobody's; the rest counts as a root.
+  // Trusted only once seen right: a stack taken for a dead thread's is never read.
+  size_t tcb_matches = 0, tcb_mismatches = 0;
+  constexpr size_t kTcbChecks = 16;  // threads whose TCB is read to check the layout
+  for (size_t i = 0, checked = 0; i < n && checked < kTcbChecks; ++i) {
+    const Place& p = places_[i];
+    if (p.stack < 0 || (request_.threads[i].flags & TL_THREAD_MAIN)) continue;
+    ++checked;
+    const Mapping& map = mappings_[p.stack];
+    uintptr_t tcb = FindTcb(memory_, map.start, map.end);
+    int32_t tid = 0;
+    if (tcb == 0) continue;
+    if (memory_.Read(tcb + kTcbTidOffset, &tid) && tid == request_.threads[i].tid) {
+      ++tcb_matches;
+    } else {
+      ++tcb_mismatches;
+    }
+  }
+  const bool trust_tcb = tcb_matches > 0 && tcb_mismatches == 0;
+  std::vector<AddressRange> unclaimed;
+  {
+    std::vector<AddressRange> sorted_heaps = heap_.heaps;
+    std::sort(sorted_heaps.begin(), sorted_heaps.end(),
+              [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+    for (const AddressRange& r : anonymous) {
+      uintptr_t at = r.start;
+      for (const AddressRange& h : sorted_heaps) {
+        if (h.end <= at || h.start >= r.end) continue;
+        if (h.start > at) unclaimed.push_back({at, h.start});
+        at = std::max(at, h.end);
+      }
+      if (at < r.end) unclaimed.push_back({at, r.end});
+    }
+  }
+  for (const AddressRange& r : unclaimed) {
+    int m = FindMapping(mappings_, r.start);
+    if (trust_tcb && m > 0 && r.end == mappings_[m].end && !mappings_[m - 1].readable &&
+        mappings_[m - 1].end == mappings_[m].start) {
+      uintptr_t tcb = FindTcb(memory_, r.start, r.end);
+      int32_t tid = 0;
+      if (tcb != 0 && memory_.Read(tcb + kTcbTidOffset, &tid) && (tid <= 0 || !alive(tid))) {
+        continue;  // a stack glibc keeps for its next thread
+      }
+    }
+    globals.push_back({r.start, r.end, RootKind::kUnknown, 0, "", false});
+  }
+
+  // Where each blocked thread's object lies.
+  auto stack_root_of = [&](size_t i) -> AddressRange {
+    const Place& p = places_[i];
+    if (p.stack < 0) return {};
+    const Mapping& map = mappings_[p.stack];
+    return {p.sp != 0 ? std::max(p.sp, map.start) : map.start, map.end};
+  };
+  for (size_t i = 0; i < n; ++i) {
+    Place& p = places_[i];
+    if (!p.relied_blocked) continue;
+    const uintptr_t object = request_.threads[i].object;
+    p.object_block = BlockOf(object);
+    if (p.object_block >= 0) continue;
+    for (const Root& g : globals) {
+      if (object >= g.start && object < g.end) {
+        p.object_in_root = true;
+        p.object_place = g.kind == RootKind::kGlobal ? "global data of " + Basename(g.module)
+                         : g.kind == RootKind::kStack
+                             ? "the stack of thread " + std::to_string(g.tid)
+                             : "anonymous memory threadleak cannot attribute";
+      }
+    }
+    if (!p.object_in_root) {
+      p.windowed = true;
+      windowed_.push_back({object, i});
+      windows_low_ = std::min(windows_low_, object - kObjectWindow);
+      windows_high_ = std::max(windows_high_, object + 8);
+    }
+  }
+
+  std::sort(windowed_.begin(), windowed_.end());
+  // Mark from the roots, then the fixed point: threads that can be woken become roots too.
+  if (!buffer_.Reserve(kReadBytes / 8) || !window_.Reserve(kReadBytes / 8)) {
+    return Fail("no memory for the scan's buffers");
+  }
+  heap_regions_ = heap_.heaps;
+  std::sort(heap_regions_.begin(), heap_regions_.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  buffer_.resize(kReadBytes / 8);
+  const size_t blocks = heap_.blocks.size();
+  if (!marked_.Reserve(blocks) || !parent_.Reserve(blocks) || !queue_.Reserve(blocks)) {
+    return Fail("no memory for the scan's tables");
+  }
+  marked_.resize(blocks);
+  parent_.resize(blocks);
+  for (Root& g : globals) AddRoot(std::move(g));
+  for (const auto& [tid, kernel] : others) {
+    int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
+    if (m >= 0) {
+      AddRoot({std::max(kernel.sp, mappings_[m].start), mappings_[m].end, RootKind::kStack, tid, "",
+               false});
+    }
+  }
+  if (reporting_stack >= 0 && request_.reporting_role != ReportingRole::kTool &&
+      request_.reporting_role != ReportingRole::kNone) {
+    const Mapping& map = mappings_[reporting_stack];
+    uintptr_t from = request_.reporting_stack_from;
+    if (request_.reporting_role == ReportingRole::kExiting) {
+      // Only its thread-local storage lives on (destructors of thread_local objects run in
+      // exit); the main thread's lies elsewhere and was counted above.
+      uintptr_t tcb = map.path == "[stack]" ? 0 : FindTcb(memory_, map.start, map.end);
+      from = tcb == 0 ? map.end : std::max(from, tcb > kTcbSearch ? tcb - kTcbSearch : 0);
+    }
+    AddRoot({std::max(from, map.start), map.end, RootKind::kMonitor, request_.reporting_tid, "",
+             false});
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!places_[i].can_run) continue;
+    AddressRange r = stack_root_of(i);
+    AddRoot({r.start, r.end, RootKind::kStack, request_.threads[i].tid, "", false});
+  }
+  size_t rounds = 0;
+  auto find_index = [&](int32_t tid) -> int {
+    auto it = index_of.find(tid);
+    return it == index_of.end() ? -1 : it->second;
+  };
+  for (bool changed = true; changed;) {
+    ++rounds;
+    Drain();
+    changed = false;
+    for (size_t i = 0; i < n; ++i) {
+      Place& p = places_[i];
+      if (p.can_run || !p.relied_blocked) continue;
+      const tl_thread& t = request_.threads[i];
+      // A lock with a confirmed owner, or a join of a known thread, ends only when that thread
+      // runs: whoever else reaches the object cannot release it.
+      int32_t blocker = t.blocker_tid == t.blocker_tid_second_read ? t.blocker_tid : 0;
+      const bool owned =
+          blocker != 0 && blocker != t.tid && !t.blocker_exited &&
+          (t.state == TL_STATE_MUTEX || t.state == TL_STATE_RWLOCK || t.state == TL_STATE_JOIN);
+      bool reached = false;
+      if (owned) {
+        int b = find_index(blocker);
+        if ((b >= 0 && places_[b].can_run) || (b < 0 && alive(blocker))) {
+          reached = true;
+          p.woken_by = "thread " + std::to_string(blocker) +
+                       (t.state == TL_STATE_JOIN ? ", which it joins, can still end"
+                                                 : ", which holds the lock, can still run");
+        }
+      } else {
+        reached = p.object_in_root || (p.object_block >= 0 && marked_[p.object_block]) ||
+                  p.window_hit.from != kNoLink;
+      }
+      if (!reached && !owned && t.state == TL_STATE_JOIN) {
+        // The joined thread is the one whose stack holds its descriptor (the object).
+        int m = FindMapping(mappings_, t.object);
+        pid_t owner = m >= 0 ? stack_owner[m] : 0;
+        int b = owner > 0 ? find_index(owner) : -1;
+        if (owner == 0 || (b >= 0 && places_[b].can_run) || (b < 0 && owner > 0)) {
+          reached = true;
+          p.woken_by = "the thread it joins can still end";
+        }
+      }
+      if (!reached) continue;
+      p.can_run = true;
+      changed = true;
+      AddressRange r = stack_root_of(i);
+      AddRoot({r.start, r.end, RootKind::kStack, t.tid, "", true});
+    }
+  }
+
+  // The threads relied on must still be where the scan saw them.
+  for (size_t i = 0; i < n; ++i) {
+    const Place& p = places_[i];
+    if (p.can_run || !p.relied_blocked) continue;
+    const tl_thread& t = request_.threads[i];
+    uint64_t word = 0;
+    TaskSyscall now = ReadTaskSyscall(pid, t.tid);
+    bool same = now.known && !now.running && now.number == p.kernel.number && now.sp == p.kernel.sp;
+    if (t.unwind.kind == TL_UNWIND_HOOK) {
+      same = same && memory_.Read(t.unwind.slot, &word) && word == t.unwind.word;
+    }
+    if (!same) {
+      *moved = true;
+      return Fail("thread " + std::to_string(t.tid) + " moved during the scan");
+    }
+  }
+
+  Reachability result;
+  result.ok = true;
+  result.threads.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Place& p = places_[i];
+    ThreadReach& out = result.threads[i];
+    if (!p.relied_blocked) {
+      out.explanation = p.free_reason;
+      continue;
+    }
+    if (!p.can_run) {
+      out.fate = ThreadFate::kAbandoned;
+      out.explanation = WhyAbandoned(i);
+    } else {
+      out.fate = ThreadFate::kReachable;
+      out.explanation = WhyReachable(i);
+    }
+  }
+  result.stats.heap_block_count = heap_.blocks.size();
+  result.stats.heap_bytes = heap_.block_bytes;
+  result.stats.scanned_bytes = scanned_bytes_;
+  result.stats.rounds = rounds;
+  return result;
+}
+
+std::string Scan::ObjectName(size_t i) const {
+  const tl_thread& t = request_.threads[i];
+  return ObjectPhrase(t.state, t.object);
+}
+
+std::string Scan::RootPhrase(size_t index) const {
+  const Root& root = roots_[index];
+  switch (root.kind) {
+    case RootKind::kGlobal:
+      return "global data of " + Basename(root.module);
+    case RootKind::kUnknown:
+      return "anonymous memory at " + Hex(root.start) + " that threadleak cannot attribute";
+    case RootKind::kMonitor:
+      return "the stack of thread " + std::to_string(root.tid) + " (the one making the report)";
+    case RootKind::kStack:
+      return "the stack of thread " + std::to_string(root.tid) +
+             (root.woken ? " (which can itself be woken)" : "");
+  }
+  return "";
+}
+
+// "from thread 4250's stack through global `g_queue` → heap block 0x…+16 → heap block 0x…+8".
+std::string Scan::PathTo(int64_t block, uintptr_t object) const {
+  std::vector<std::pair<int64_t, uintptr_t>> chain;  // (block, offset in it), object end first
+  uintptr_t into = object;
+  int64_t b = block;
+  int64_t root = -1;
+  while (b >= 0 && chain.size() < 10000) {
+    chain.push_back({b, into - heap_.blocks[b].start});
+    const Link& link = parent_[b];
+    into = link.at;
+    if (link.from < 0) {
+      root = -1 - link.from;
+      break;
+    }
+    b = link.from;
+  }
+  std::string out = "reachable from ";
+  if (root >= 0) {
+    const Root& r = roots_[root];
+    out += RootPhrase(static_cast<size_t>(root));
+    if (r.kind == RootKind::kGlobal) {
+      std::string name = request_.name_global ? request_.name_global(into) : "";
+      out = name.empty()
+                ? "reachable from global data of " + Basename(r.module) + " at " + Hex(into)
+                : "reachable from global `" + name + "` in " + Basename(r.module);
+    }
+  }
+  constexpr size_t kShown = 4;
+  for (size_t k = chain.size(); k-- > 0;) {
+    const size_t from_end = chain.size() - 1 - k;
+    if (chain.size() > kShown && from_end == kShown / 2) {
+      out += " → … (" + std::to_string(chain.size() - kShown) + " more blocks)";
+    }
+    if (chain.size() > kShown && from_end >= kShown / 2 && k >= kShown / 2) continue;
+    out += " → heap block " + Hex(heap_.blocks[chain[k].first].start) + "+" +
+           std::to_string(chain[k].second);
+  }
+  return out;
+}
+
+bool Scan::StackRefers(uintptr_t start, uintptr_t end, size_t i) const {
+  const Place& p = places_[i];
+  const uintptr_t object = request_.threads[i].object;
+  uintptr_t low = object - kObjectWindow, high = object + 8;
+  if (p.object_block >= 0) {
+    low = heap_.blocks[p.object_block].start;
+    high = heap_.blocks[p.object_block].end - 1;
+  }
+  std::vector<uint64_t> words(kReadBytes / 8);
+  for (uintptr_t at = start & ~uintptr_t{7}; at < end;) {
+    size_t got = memory_.ReadPrefix(at, words.data(), std::min<uintptr_t>(end - at, kReadBytes));
+    for (size_t k = 0; k < got / 8; ++k) {
+      if (words[k] >= low && words[k] <= high) return true;
+    }
+    if (got == 0) break;
+    at += got;
+  }
+  return false;
+}
+
+std::string Scan::WhyAbandoned(size_t i) const {
+  const Place& p = places_[i];
+  std::string out = "no thread that can still run can reach " + ObjectName(i);
+  if (p.stack >= 0) {
+    const Mapping& map = mappings_[p.stack];
+    if (StackRefers(p.sp != 0 ? p.sp : map.start, map.end, i)) {
+      return out + ": the only references are on this thread's own stack";
+    }
+  }
+  // The other stuck threads' stacks, a bounded number of them: with thousands of abandoned
+  // threads, reading every stack for every one would cost the square.
+  constexpr size_t kOtherStacks = 32;
+  for (size_t k = 0, read = 0; k < places_.size() && read < kOtherStacks; ++k) {
+    const Place& other = places_[k];
+    if (k == i || other.can_run || other.stack < 0) continue;
+    ++read;
+    const Mapping& map = mappings_[other.stack];
+    if (StackRefers(other.sp != 0 ? other.sp : map.start, map.end, i)) {
+      return out + ": it is referred to only by threads that cannot run either (thread " +
+             std::to_string(request_.threads[k].tid) + ")";
+    }
+  }
+  return out + ": no reference to it was found where a thread that can run could find it";
+}
+
+std::string Scan::WhyReachable(size_t i) const {
+  const Place& p = places_[i];
+  if (!p.woken_by.empty()) return p.woken_by;
+  if (p.object_in_root) return ObjectName(i) + " lies in " + p.object_place;
+  if (p.object_block >= 0 && marked_[p.object_block]) {
+    return ObjectName(i) + " is " + PathTo(p.object_block, request_.threads[i].object);
+  }
+  if (p.window_hit.from != kNoLink) {
+    const Link& link = p.window_hit;
+    if (link.from < 0) {
+      return ObjectName(i) + " is reachable from " +
+             RootPhrase(static_cast<size_t>(-1 - link.from));
+    }
+    return ObjectName(i) + " is " + PathTo(link.from, link.at) + " (a pointer next to it)";
+  }
+  return ObjectName(i) + " is reachable";
+}
+
+}  // namespace
+
+Reachability ScanReachability(const ReachabilityRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  TargetMemory memory(request.pid);
+  Reachability result;
+  int attempt = 0;
+  for (; attempt < std::max(1, request.attempts); ++attempt) {
+    if (attempt > 0) {  // 1, 4, 16 ms...: long enough for a thread between two waits
+      timespec pause = {0, 1'000'000L << (2 * std::min(attempt - 1, 4))};
+      nanosleep(&pause, nullptr);
+    }
+    bool moved = false;
+    Scan scan(request, memory);
+    result = scan.Run(&moved);
+    if (!moved) break;
+  }
+  result.stats.attempts = std::min(attempt + 1, std::max(1, request.attempts));
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!result.ok && result.failure.empty()) result.failure = "the scan did not finish";
+  return result;
+}
+
+}  // namespace threadleak

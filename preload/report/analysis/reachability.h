@@ -1,0 +1,100 @@
+// Which blocked threads no thread that can still run can reach: abandoned by proof, the way Go's
+// goroutine-leak profile finds goroutines nobody can wake.
+//
+// The scan works on any pid through process_vm_readv and /proc/PID/{maps,task}: it never
+// dereferences an address of the target and never signals or stops it.
+//
+// Roots: the stacks (and, at their top, the thread-local storage) of the threads that can run —
+// running, sleeping, in I/O, in a timed wait, or not in the report at all — the program's global
+// data (writable file-backed mappings and the anonymous .bss after them), and any anonymous
+// memory that is neither malloc's, a thread's stack nor threadleak's own. From there every
+// aligned word that points into a malloc block (interior pointers included) keeps the block
+// alive, and its words are read in turn. A blocked thread whose object got reached (or whose
+// lock owner or joined thread can run) can be woken: it joins the roots, and the marking goes on
+// until nothing changes. The blocked threads left are abandoned. The scan is conservative —
+// anything that looks like a pointer counts — so it can only err toward "reachable".
+//
+// It is trusted only if the threads it relies on did not move meanwhile: the wait-slot words
+// and the kernel's view of each blocked thread are read before and after; a change retries the
+// scan, and after the last attempt the scan reports failure. Threads running user code during
+// the scan (their registers cannot be read) make it fail too, as does a heap that cannot be
+// walked (malloc_heap.h). A failed scan says why in one sentence; callers keep their other
+// verdicts.
+//
+// Allocates; not async-signal-safe. Call with the report lock held (the snapshot's threads stay
+// as they were collected).
+#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_
+#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "preload/core/snapshot.h"
+
+namespace threadleak {
+
+// What the thread making the report is to the program.
+enum class ReportingRole {
+  kNone,        // no thread of the target is making it (another process)
+  kTool,        // threadleak's own thread (dumps, the watchdog): never a root
+  kExiting,     // the thread in exit(): its frames are over, its thread-local storage is not
+  kContinuing,  // a program thread that asked (API checks): its frames above the report count
+};
+
+struct ReachabilityRequest {
+  pid_t pid = 0;
+  const tl_thread* threads = nullptr;  // the report's threads, as collected
+  size_t count = 0;
+  pid_t reporting_tid = 0;  // the thread making the report (not among `threads`), or 0
+  ReportingRole reporting_role = ReportingRole::kNone;
+  // The stack address above which the reporting thread's frames are the program's (the
+  // report's outermost frame): nothing below it is read.
+  uintptr_t reporting_stack_from = 0;
+  const tl_range* tool_memory = nullptr;  // threadleak's own memory: never read
+  size_t tool_memory_count = 0;
+  size_t max_bytes = size_t{4096} << 20;  // gives up past this much heap (leak_scan_max_mb)
+  int attempts = 5;  // scans tried while threads move or run (1, 4, 16, 64 ms apart)
+  // Names a global address for paths ("g_queue"); "" when unknown. Optional.
+  std::function<std::string(uintptr_t)> name_global;
+};
+
+enum class ThreadFate {
+  kNotBlocked,  // it can run by itself (running, sleeping, I/O, a timed wait, finished)
+  kReachable,   // blocked, and a thread that can run reaches what it waits on
+  kAbandoned,   // blocked, and nothing that can run reaches it
+};
+
+struct ThreadReach {
+  ThreadFate fate = ThreadFate::kNotBlocked;
+  // kAbandoned: why, one sentence ("no thread that can still run reaches condition variable
+  // 0x1f00: the only references are on this thread's own stack"). kReachable: the shortest path
+  // found ("reachable from thread 4250 through global `g_queue` → heap block 0x55d0c8a0+16").
+  std::string explanation;
+};
+
+struct ReachabilityStats {
+  size_t heap_block_count = 0;
+  size_t heap_bytes = 0;     // of the blocks malloc's heap holds
+  size_t scanned_bytes = 0;  // read: roots and marked blocks
+  size_t rounds = 0;         // of the fixed point
+  int attempts = 0;
+  double seconds = 0;
+};
+
+struct Reachability {
+  bool ok = false;
+  std::string failure;               // when !ok: why, one sentence
+  std::vector<ThreadReach> threads;  // parallel to the request's threads (when ok)
+  ReachabilityStats stats;
+};
+
+Reachability ScanReachability(const ReachabilityRequest& request);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_

@@ -1,0 +1,65 @@
+// Which leaked threads a report leaves out: the user's suppression rules (parsed by the shim,
+// preload/config/suppressions.h) and the built-in ones for threads that live until exit by design
+// in common runtimes. Matching works on symbolized frames.
+#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_SUPPRESSION_RULES_H_
+#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_SUPPRESSION_RULES_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "preload/report/symbolized_thread.h"
+
+namespace threadleak {
+
+// One more condition of a built-in rule, which must hold too.
+struct SuppressionCondition {
+  uint32_t kind = TL_SUPPRESS_ANY;  // tl_suppression_kind
+  std::string pattern;
+};
+
+struct SuppressionRule {
+  uint32_t kind = TL_SUPPRESS_THREAD;  // tl_suppression_kind; unused for a runtime rule
+  std::string pattern;
+  std::string source;  // "FILE:LINE", or "built-in: why" for default rules
+  // Built-in rules for libc's own threads: only threads the shim did not see being created
+  // (libc starts them without going through pthread_create's public symbol).
+  bool only_unseen_creator = false;
+  // Built-in rules only: further conditions, all of which must hold as well.
+  std::vector<SuppressionCondition> also = {};
+  // Built-in rules only: a runtime's own thread (IsRuntimeThread), `pattern` being the runtime's
+  // modules as globs separated by ','.
+  bool runtime_thread = false;
+  // For a runtime rule: the runtime's functions that start a thread running what the caller
+  // passes (g_thread_new, uv_thread_create), as globs separated by ','.
+  std::string spawn_functions = {};
+};
+
+// Whether `thread` is a thread a runtime made for itself:
+// - the call that created it is the runtime's own (the innermost creation frame lies in one of
+//   `modules`), and the runtime's function the program called to get there (the last frame of
+//   that innermost run of runtime frames) is not one of `spawn_functions`, which run whatever
+//   their caller passes (g_thread_new(..., g_main_loop_run, ...) is the program's thread);
+// - every frame where it is now lies in those modules or in the C/C++ runtime (libc, the loader,
+//   libstdc++, libgcc_s), with at least one in `modules`.
+// A thread the program started runs the program's start routine, whose frame is in the program,
+// and a thread the program created itself has the program's call (or libstdc++'s std::thread)
+// as innermost creation frame: neither matches.
+bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules,
+                     std::string_view spawn_functions = {});
+
+// The built-in rules, each with the reason it exists (README lists them too).
+const std::vector<SuppressionRule>& DefaultSuppressions();
+
+// The user's rules from the config, then the built-in ones if enabled.
+std::vector<SuppressionRule> ActiveSuppressions(const tl_report_config& config);
+
+// The index of the first rule that matches `thread`, or -1.
+int MatchSuppression(const std::vector<SuppressionRule>& rules, const SymbolizedThread& thread);
+
+// "thread:gmain" for a rule; "runtime:libgomp.so*" for a runtime rule; conditions joined by " + ".
+std::string RuleText(const SuppressionRule& rule);
+
+}  // namespace threadleak
+
+#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_SUPPRESSION_RULES_H_
