@@ -8,13 +8,15 @@
 
 #include "preload/report/suppression_rules.h"
 #include "preload/report/symbolized_thread.h"
+#include "preload/report/test_attribution.h"
 #include "preload/report/wait_graph.h"
 
 namespace threadleak {
 
 struct ThreadNotes {
   int suppressed_by = -1;  // index into ReportContext::rules, or -1
-  std::string test;        // GoogleTest test that created it ("Suite.Name"), or ""
+  std::string test;        // GoogleTest test it belongs to ("Suite.Name"), or ""
+  TestSource test_source = TestSource::kUnknown;  // where `test` comes from
 };
 
 struct ReportContext {
