@@ -3,6 +3,8 @@
 // GoogleTest's own API answers.
 #include "preload/gtest_state.h"
 
+#include <errno.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -103,6 +105,18 @@ TEST_F(GoogleTestStateTest, NoInstanceWhereTheSymbolIsNotReadsUnknown) {
   for (uintptr_t& word : garbage) word = 0x1234;
   ResetGoogleTestStateForTesting(reinterpret_cast<uintptr_t>(garbage));
   EXPECT_EQ(ReadGoogleTestNow().kind, GoogleTestNow::kUnknown);
+}
+
+TEST_F(GoogleTestStateTest, ReadingLeavesErrnoAsItWas) {
+  // The first read looks the singleton up (files opened, read, mapped); later ones read memory.
+  errno = 4321;
+  EXPECT_EQ(ReadGoogleTestNow().kind, GoogleTestNow::kTest);
+  EXPECT_EQ(errno, 4321);
+  // An address that cannot be read: process_vm_readv fails with EFAULT.
+  ResetGoogleTestStateForTesting(0x1000);
+  errno = 4321;
+  EXPECT_EQ(ReadGoogleTestNow().kind, GoogleTestNow::kUnknown);
+  EXPECT_EQ(errno, 4321);
 }
 
 // A parameterized test is named as GoogleTest prints it.
