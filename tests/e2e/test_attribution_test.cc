@@ -74,8 +74,7 @@ TEST(TestAttribution, EachThreadIsNamedWithTheTestThatRanWhenItWasCreated) {
   const json& tail = *threads["tail-helper"].thread;
   EXPECT_FALSE(StackHasFunction(Field(Field(tail, "created_by"), "stack"), "TestBody"))
       << tail.dump();
-  EXPECT_TRUE(
-      StackHasFunction(Field(Field(tail, "created_by"), "stack"), "StartBackgroundRefresh"));
+  EXPECT_TRUE(StackHasFunction(Field(Field(tail, "created_by"), "stack"), "StartBlocked"));
 }
 
 TEST(TestAttribution, TextSaysTheTestOrThatNoneRan) {
