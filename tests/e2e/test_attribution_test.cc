@@ -77,6 +77,21 @@ TEST(TestAttribution, EachThreadIsNamedWithTheTestThatRanWhenItWasCreated) {
   EXPECT_TRUE(StackHasFunction(Field(Field(tail, "created_by"), "stack"), "StartBlocked"));
 }
 
+TEST(TestAttribution, JUnitNamesTheClassWithTheTest) {
+  TempDir dir;
+  RunResult run;
+  json report = RunAttribution(dir, E2E_GTEST_ATTRIBUTION, &run);
+  RunResult junit =
+      RunProgram({E2E_WRAPPER, "report", "--format", "junit", ReportPath(dir, run.pid)}, {},
+                 dir.path() + "/junit.xml");
+  EXPECT_EQ(junit.exit_status, 1) << junit.output;  // leaks found
+  EXPECT_NE(junit.output.find("classname=\"TailCall.HelperStartsTheThread\""), std::string::npos)
+      << junit.output;
+  EXPECT_NE(junit.output.find("classname=\"Pool.WorkerStartsAThreadForTheTest\""),
+            std::string::npos)
+      << junit.output;
+}
+
 TEST(TestAttribution, TextSaysTheTestOrThatNoneRan) {
   TempDir dir;
   RunResult run = RunProgram({E2E_GTEST_ATTRIBUTION},
