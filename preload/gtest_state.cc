@@ -1,6 +1,7 @@
 #include "preload/gtest_state.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <atomic>
 
@@ -81,22 +82,93 @@ Impl FindImpl(uintptr_t instance, uintptr_t* impl) {
   return Impl::kNotUnderstood;
 }
 
-// The offset of the (current_test_suite_, current_test_info_) pair in UnitTestImpl, when a test
-// runs now; -1 when no pair of words in the first kImplScanBytes is a suite and one of its tests.
-intptr_t CalibrateCurrentOffset(uintptr_t impl) {
-  uintptr_t words[33];  // one chunk of 32, after the last word of the previous chunk
-  words[32] = 0;
-  for (uintptr_t chunk = 0; chunk < kImplScanBytes; chunk += 32 * 8) {
-    words[0] = words[32];
-    if (ReadProcessBytes(impl + chunk, words + 1, 32 * 8) != 32 * 8) return -1;
-    for (size_t i = chunk == 0 ? 1 : 0; i < 32; ++i) {
-      // words[i] sits at impl + chunk + (i - 1) * 8.
-      if (words[i + 1] != 0 && gtest_layout::IsSuiteAndTest(words[i], words[i + 1])) {
-        return static_cast<intptr_t>(chunk + (i - 1) * 8);
+// The calibration's memory: the last region of UnitTestImpl a scan found no running test in. A
+// scan that reads the very same words has nothing new to check (before the first test, the
+// creations of a program's start-up each cost one read, not a scan). Guarded by `busy`.
+struct ScanMemory {
+  std::atomic<bool> busy{false};
+  size_t last_size = 0;  // bytes of `last`, 0: none
+  uintptr_t last[kImplScanBytes / 8] = {};
+  uintptr_t words[kImplScanBytes / 8] = {};
+};
+constinit ScanMemory g_scan;
+
+enum class Scan { kFound, kNoTest, kCannotTell };
+
+// Looks for the (current_test_suite_, current_test_info_) pair in UnitTestImpl's first
+// kImplScanBytes: the one pair of words that is a suite and one of its tests. kNoTest only when
+// every pair was read and none is (no test runs, or the layout is not GoogleTest's known one);
+// kCannotTell when the memory could not be read or another thread is scanning.
+Scan CalibrateCurrentOffset(uintptr_t impl, intptr_t* offset) {
+  if (g_scan.busy.exchange(true, std::memory_order_acquire)) return Scan::kCannotTell;
+  Scan result = Scan::kCannotTell;
+  ssize_t got = ReadProcessBytes(impl, g_scan.words, sizeof g_scan.words);
+  if (got >= 32) {
+    const size_t size = static_cast<size_t>(got) & ~size_t{7};
+    if (size == g_scan.last_size && memcmp(g_scan.words, g_scan.last, size) == 0) {
+      result = Scan::kNoTest;
+    } else {
+      result = Scan::kNoTest;
+      for (size_t i = 2; i + 1 < size / 8; ++i) {  // after the vtable and parent_
+        if (g_scan.words[i + 1] != 0 &&
+            gtest_layout::IsSuiteAndTest(g_scan.words[i], g_scan.words[i + 1])) {
+          *offset = static_cast<intptr_t>(i * 8);
+          result = Scan::kFound;
+          break;
+        }
+      }
+      if (result == Scan::kNoTest && size < sizeof g_scan.words) {
+        result = Scan::kCannotTell;  // the pair may lie in what could not be read
+      } else if (result == Scan::kNoTest) {
+        memcpy(g_scan.last, g_scan.words, size);
+        g_scan.last_size = size;
       }
     }
   }
-  return -1;
+  g_scan.busy.store(false, std::memory_order_release);
+  return result;
+}
+
+// The name of the TestInfo creations saw last: threads created in one test cost no name read
+// after the first. A sequence lock (odd while written); readers never wait, and a reader that
+// races with a writer reads the name itself.
+struct NameCache {
+  std::atomic<uint32_t> sequence{0};
+  std::atomic<uintptr_t> test_info{0};
+  std::atomic<uint64_t> name[TL_TEST_NAME_LEN / 8] = {};
+};
+constinit NameCache g_name_cache;
+static_assert(TL_TEST_NAME_LEN % 8 == 0);
+
+bool CachedName(uintptr_t test_info, char* out) {
+  uint32_t before = g_name_cache.sequence.load(std::memory_order_acquire);
+  if ((before & 1) != 0 || g_name_cache.test_info.load(std::memory_order_relaxed) != test_info) {
+    return false;
+  }
+  uint64_t words[TL_TEST_NAME_LEN / 8];
+  for (size_t i = 0; i < TL_TEST_NAME_LEN / 8; ++i) {
+    words[i] = g_name_cache.name[i].load(std::memory_order_relaxed);
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (g_name_cache.sequence.load(std::memory_order_relaxed) != before) return false;
+  memcpy(out, words, TL_TEST_NAME_LEN);
+  return true;
+}
+
+void CacheName(uintptr_t test_info, const char* name) {
+  uint32_t sequence = g_name_cache.sequence.load(std::memory_order_relaxed);
+  if ((sequence & 1) != 0 || !g_name_cache.sequence.compare_exchange_strong(
+                                 sequence, sequence + 1, std::memory_order_acquire)) {
+    return;  // another thread writes it
+  }
+  std::atomic_thread_fence(std::memory_order_release);
+  g_name_cache.test_info.store(test_info, std::memory_order_relaxed);
+  uint64_t words[TL_TEST_NAME_LEN / 8];
+  memcpy(words, name, TL_TEST_NAME_LEN);
+  for (size_t i = 0; i < TL_TEST_NAME_LEN / 8; ++i) {
+    g_name_cache.name[i].store(words[i], std::memory_order_relaxed);
+  }
+  g_name_cache.sequence.store(sequence + 2, std::memory_order_release);
 }
 
 }  // namespace
@@ -122,12 +194,16 @@ GoogleTestNow ReadGoogleTestNow() {
   }
   intptr_t offset = g_state.current_offset.load(std::memory_order_acquire);
   if (offset < 0) {
-    offset = CalibrateCurrentOffset(impl);
-    if (offset < 0) {
-      now.kind = GoogleTestNow::kNoTestUnconfirmed;
-      return now;
+    switch (CalibrateCurrentOffset(impl, &offset)) {
+      case Scan::kCannotTell:
+        return now;
+      case Scan::kNoTest:
+        now.kind = GoogleTestNow::kNoTestUnconfirmed;
+        return now;
+      case Scan::kFound:
+        g_state.current_offset.store(offset, std::memory_order_release);
+        break;
     }
-    g_state.current_offset.store(offset, std::memory_order_release);
   }
   uintptr_t current[2];  // current_test_suite_, current_test_info_
   if (!ReadProcessMemory(impl + static_cast<uintptr_t>(offset), &current)) return now;
@@ -135,8 +211,11 @@ GoogleTestNow ReadGoogleTestNow() {
   now.test_info = current[1];
   if (current[1] == 0) {
     now.kind = GoogleTestNow::kNoTest;
+  } else if (CachedName(current[1], now.name)) {
+    now.kind = GoogleTestNow::kTest;
   } else if (gtest_layout::ReadTestName(current[1], now.name, sizeof now.name)) {
     now.kind = GoogleTestNow::kTest;
+    CacheName(current[1], now.name);
   }
   return now;
 }
@@ -146,6 +225,8 @@ bool GoogleTestLayoutConfirmed() {
 }
 
 void ResetGoogleTestStateForTesting(uintptr_t instance) {
+  g_scan.last_size = 0;
+  g_name_cache.test_info.store(0, std::memory_order_relaxed);
   g_state.instance.store(instance, std::memory_order_relaxed);
   g_state.impl.store(0, std::memory_order_relaxed);
   g_state.current_offset.store(-1, std::memory_order_relaxed);

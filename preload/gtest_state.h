@@ -21,10 +21,10 @@
 // pair whose names do not read as names is taken for no test known (kUnknown).
 //
 // Safe in the pthread_create hook: no allocation, no lock (concurrent first calls: one looks the
-// symbol up, the others report kUnknown meanwhile), errno preserved. Costs, once found and
-// calibrated, one process_vm_readv per call, three more while a test runs (its name); before
-// calibration, a scan of UnitTestImpl's first 2 KiB. A program without GoogleTest pays the one
-// lookup.
+// symbol up, one scans, the others report kUnknown meanwhile), errno preserved. Costs, once found
+// and calibrated, one process_vm_readv per call (three more for the first thread of each test:
+// its name). Before calibration, one read of UnitTestImpl's first 2 KiB, and a scan of it only
+// when it changed since the last. A program without GoogleTest pays the one lookup.
 #ifndef THREADLEAK_PRELOAD_GTEST_STATE_H_
 #define THREADLEAK_PRELOAD_GTEST_STATE_H_
 

@@ -57,7 +57,10 @@ TEST_F(GoogleTestStateTest, ReadsTheRunningTestAsGoogleTestAnswers) {
   EXPECT_TRUE(GoogleTestLayoutConfirmed());
   // Calibrated: the second read takes the known offset.
   GoogleTestNow again = ReadGoogleTestNow();
+  EXPECT_EQ(again.kind, GoogleTestNow::kTest);
   EXPECT_EQ(again.test_info, now.test_info);
+  EXPECT_STREQ(again.name, now.name);  // from the name cache
+  EXPECT_STREQ(again.name, "GoogleTestStateTest.ReadsTheRunningTestAsGoogleTestAnswers");
 }
 
 TEST_F(GoogleTestStateTest, CopiesTheRunningTestsName) {
