@@ -21,6 +21,13 @@
 # the properties gtest_discover_tests gives its tests: pass the same TIMEOUT to it, and it sets
 # both. A timeout_ms in OPTIONS or in the caller's THREADLEAK_OPTIONS wins.
 #
+# With CMake 3.27 or later (THREADLEAK_CTEST_TIMEOUT_SIGNAL, ON there by default) the test keeps
+# its whole TIMEOUT instead: CTest ends it with SIGTERM (TIMEOUT_SIGNAL_NAME) and waits the margin
+# (TIMEOUT_SIGNAL_GRACE_PERIOD) before SIGKILL, and dump_on_fatal=1 makes the dying process dump
+# every thread first; CTest reports a timeout. A test given its own TIMEOUT_SIGNAL_NAME keeps it,
+# and gets timeout_ms. Set THREADLEAK_CTEST_TIMEOUT_SIGNAL OFF for timeout_ms everywhere (a test
+# program with a SIGTERM handler of its own would not dump).
+#
 # OPTIONS are THREADLEAK_OPTIONS pairs, given as separate arguments or joined with ':' — e.g.
 # OPTIONS "suppressions=${CMAKE_CURRENT_SOURCE_DIR}/threadleak.supp" linger_ms=200. A value
 # cannot contain ':' or blanks (the option syntax has no quoting).
@@ -31,6 +38,14 @@
 # `THREADLEAK_OPTIONS=format=json:log_path=reports/tl ctest` to collect JSON reports. A test
 # whose process ends with threads still running fails with exit status 66 and the report
 # (stderr unless log_path says otherwise), whatever the test framework reported.
+
+if(NOT DEFINED THREADLEAK_CTEST_TIMEOUT_SIGNAL)
+  if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.27)
+    set(THREADLEAK_CTEST_TIMEOUT_SIGNAL ON)
+  else()
+    set(THREADLEAK_CTEST_TIMEOUT_SIGNAL OFF)
+  endif()
+endif()
 
 function(threadleak_environment_modification out_var)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "OPTIONS")
@@ -77,6 +92,35 @@ function(_threadleak_timeout_ms out_var seconds)
   set(${out_var} "${ms}" PARENT_SCOPE)
 endfunction()
 
+# For CTest's timeout signal (3.27): the properties and the option that give a test of `seconds`
+# a dump when CTest ends it (see "Hung tests" above), or "" for no timeout. The grace period is
+# the margin timeout_ms would leave, in seconds.
+function(_threadleak_timeout_signal out_properties out_modification seconds)
+  _threadleak_timeout_ms(ms "${seconds}")
+  set(properties "")
+  set(modification "")
+  if(ms)
+    _threadleak_timeout_ms_total(total "${seconds}")
+    math(EXPR grace_ms "${total} - ${ms}")
+    math(EXPR whole "${grace_ms} / 1000")
+    math(EXPR fraction "${grace_ms} % 1000 + 1000")  # three digits after a leading 1
+    string(SUBSTRING "${fraction}" 1 3 fraction)
+    set(properties TIMEOUT_SIGNAL_NAME SIGTERM TIMEOUT_SIGNAL_GRACE_PERIOD "${whole}.${fraction}")
+    set(modification "THREADLEAK_OPTIONS=string_prepend:dump_on_fatal=1:")
+  endif()
+  set(${out_properties} "${properties}" PARENT_SCOPE)
+  set(${out_modification} "${modification}" PARENT_SCOPE)
+endfunction()
+
+# A CTest timeout of `seconds` in milliseconds (validated by _threadleak_timeout_ms first).
+function(_threadleak_timeout_ms_total out_var seconds)
+  string(REGEX MATCH "^([0-9]+)(\\.([0-9]+))?$" unused "${seconds}")
+  set(fraction "${CMAKE_MATCH_3}000")
+  string(SUBSTRING "${fraction}" 0 3 fraction)
+  math(EXPR total "${CMAKE_MATCH_1} * 1000 + 1${fraction} - 1000")
+  set(${out_var} "${total}" PARENT_SCOPE)
+endfunction()
+
 # Gives each test (of `directory`) a timeout_ms below its CTest timeout. Runs when the directory
 # has been read, so a TIMEOUT set after threadleak_test counts.
 function(_threadleak_test_timeouts directory)
@@ -91,7 +135,15 @@ function(_threadleak_test_timeouts directory)
       set(seconds "${DART_TESTING_TIMEOUT}")
     endif()
     _threadleak_timeout_ms(ms "${seconds}")
-    if(ms)
+    get_property(own_signal ${scope} PROPERTY TIMEOUT_SIGNAL_NAME)
+    if(ms AND THREADLEAK_CTEST_TIMEOUT_SIGNAL AND NOT own_signal)
+      _threadleak_timeout_signal(properties modification "${seconds}")
+      set_property(${scope} APPEND PROPERTY ENVIRONMENT_MODIFICATION "${modification}")
+      while(properties)
+        list(POP_FRONT properties name value)
+        set_property(${scope} PROPERTY ${name} "${value}")
+      endwhile()
+    elseif(ms)
       set_property(${scope} APPEND PROPERTY ENVIRONMENT_MODIFICATION
                    "THREADLEAK_OPTIONS=string_prepend:timeout_ms=${ms}:")
     endif()
@@ -188,8 +240,15 @@ function(threadleak_discovered_tests target)
       message(FATAL_ERROR "threadleak_discovered_tests: TIMEOUT takes a number of seconds, not "
                           "'${arg_TIMEOUT}'")
     endif()
-    list(APPEND modification "THREADLEAK_OPTIONS=string_prepend:timeout_ms=${ms}:")
     set(timeout_properties " TIMEOUT ${arg_TIMEOUT}")
+    if(THREADLEAK_CTEST_TIMEOUT_SIGNAL)
+      _threadleak_timeout_signal(properties signal_modification "${arg_TIMEOUT}")
+      list(APPEND modification "${signal_modification}")
+      list(JOIN properties " " properties)
+      string(APPEND timeout_properties " ${properties}")
+    else()
+      list(APPEND modification "THREADLEAK_OPTIONS=string_prepend:timeout_ms=${ms}:")
+    endif()
   endif()
   set(script "${CMAKE_CURRENT_BINARY_DIR}/threadleak_${arg_TEST_LIST}.cmake")
   file(WRITE "${script}"

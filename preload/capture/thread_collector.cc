@@ -20,10 +20,11 @@
 #include "preload/core/registry.h"
 #include "preload/core/runtime.h"
 #include "preload/core/thread_record.h"
+#include "preload/core/tool_thread.h"
 #include "preload/core/wait_scope.h"
 #include "preload/handoff/report_output.h"
 #include "preload/handoff/report_writer.h"
-#include "preload/core/tool_thread.h"
+#include "preload/test_frameworks/gtest_state.h"
 
 namespace threadleak {
 namespace {
@@ -87,6 +88,13 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
   if (lifecycle & kMainThread) out.flags |= TL_THREAD_MAIN;
   memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
+  out.test_source = record.test_source;
+  if (record.test_source == kTestNoneUnconfirmed) {
+    // A read before any confirmed the layout found no test: a later confirmation says there was
+    // none to find.
+    out.test_source = GoogleTestLayoutConfirmed() ? TL_TEST_NONE : TL_TEST_UNKNOWN;
+  }
+  memcpy(out.test_name, record.test_name, TL_TEST_NAME_LEN);
   out.creation.kind = record.creation_depth > 0 ? TL_STACK_RETURNS : TL_STACK_NONE;
   out.creation.depth = record.creation_depth;
   memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);

@@ -14,6 +14,8 @@ extern "C" {
 #endif
 
 enum { TL_MAX_FRAMES = 64, TL_NAME_LEN = 16 };
+// A GoogleTest test's "Suite.Name", NUL-terminated; a longer one is cut to fit, ending in "...".
+enum { TL_TEST_NAME_LEN = 128 };
 
 // Keep the order: it is the order of the names in tl_state_name() and of the JSON "state" values.
 enum tl_state {
@@ -156,6 +158,21 @@ struct tl_thread {
   uint32_t waker_count;
   uint32_t wakers_overflow;  // 1: more than TL_MAX_WAKERS, or the tool's table was full
   int32_t wakers[TL_MAX_WAKERS];
+
+  // The GoogleTest test it belongs to, read from GoogleTest's state when it was created
+  // (preload/test_frameworks/gtest_state.h). The name is copied then: an exit report runs after the
+  // static destructors, and GoogleTest's go first (appended).
+  uint32_t test_source;              // tl_test_source
+  char test_name[TL_TEST_NAME_LEN];  // TL_TEST_RUNNING, TL_TEST_INHERITED: "Suite.Name"
+};
+
+// Where tl_thread::test_name comes from.
+enum tl_test_source {
+  TL_TEST_UNKNOWN,    // nothing read (no GoogleTest, a stripped program, a layout not
+                      // understood, a thread created by another): the creation stack decides
+  TL_TEST_RUNNING,    // the test GoogleTest ran when the thread was created
+  TL_TEST_INHERITED,  // no test ran then; the test of the thread that created it
+  TL_TEST_NONE,       // no test ran then, nor had its creator one: suite-level
 };
 
 enum { TL_MODULE_PATH_LEN = 256, TL_BUILD_ID_LEN = 20 };

@@ -18,6 +18,9 @@ namespace threadleak {
 inline constexpr uint32_t kNotWaiting = TL_STATE_COUNT;
 // since_ns of a wait recorded without a clock read (wait_scope.h).
 inline constexpr int64_t kSinceUnknown = -1;
+// ThreadRecord::test_source when no test ran that GoogleTest's state showed, before any read
+// confirmed the layout: TL_TEST_NONE once one has (gtest_state.h), else TL_TEST_UNKNOWN.
+inline constexpr uint32_t kTestNoneUnconfirmed = 0x100;
 
 // The layout of tl_wait_slot (snapshot.h), which reports read: written only by the thread
 // itself (wait_scope.h).
@@ -84,6 +87,11 @@ struct ThreadRecord {
 
   // Its name, kept when it finishes: /proc no longer has it then.
   char final_name[TL_NAME_LEN] = {};
+
+  // Its GoogleTest test (gtest_state.h), fixed when it is created: a tl_test_source, or
+  // kTestNoneUnconfirmed.
+  uint32_t test_source = TL_TEST_UNKNOWN;
+  char test_name[TL_TEST_NAME_LEN] = {};
 
   uint32_t creation_depth = 0;
   uintptr_t creation[TL_MAX_FRAMES] = {};

@@ -29,7 +29,7 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 4,
+  TL_REQUEST_VERSION = 5,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,

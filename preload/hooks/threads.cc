@@ -3,6 +3,7 @@
 // Thin extern "C" entries; what they record lives in registry.cc.
 #include <errno.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <threads.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "preload/core/thread_creation.h"
 #include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
+#include "preload/test_frameworks/gtest_state.h"
 #include "preload/triggers/monitor_thread.h"
 
 namespace threadleak {
@@ -47,6 +49,26 @@ int C11StartTrampoline(void* argument) {
   return start(record->start_arg);
 }
 
+// The GoogleTest test the new thread belongs to: the one running now; when none runs, its
+// creator's (a thread a test started still works for that test, whenever it creates one);
+// otherwise none: a suite-level thread. The stack-based guess is the report's fallback.
+void RecordTest(ThreadRecord* record) {
+  const GoogleTestNow now = ReadGoogleTestNow();
+  const ThreadRecord* creator = t_record;
+  if (now.kind == GoogleTestNow::kTest) {
+    record->test_source = TL_TEST_RUNNING;
+    memcpy(record->test_name, now.name, TL_TEST_NAME_LEN);
+  } else if (creator != nullptr && (creator->test_source == TL_TEST_RUNNING ||
+                                    creator->test_source == TL_TEST_INHERITED)) {
+    record->test_source = TL_TEST_INHERITED;
+    memcpy(record->test_name, creator->test_name, TL_TEST_NAME_LEN);
+  } else if (now.kind == GoogleTestNow::kNoTest) {
+    record->test_source = TL_TEST_NONE;
+  } else if (now.kind == GoogleTestNow::kNoTestUnconfirmed) {
+    record->test_source = kTestNoneUnconfirmed;
+  }
+}
+
 void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
   ToolScope scope;
   uintptr_t raw[TL_MAX_FRAMES + 8];
@@ -55,6 +77,7 @@ void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
       static_cast<uint32_t>(DropToolFrames(raw, depth, record->creation, TL_MAX_FRAMES));
   record->creator_tid = CurrentTid();  // cached: gettid() is a system call
   prctl(PR_GET_NAME, record->creator_name);
+  RecordTest(record);
   int detach_state = PTHREAD_CREATE_JOINABLE;
   if (attr != nullptr && pthread_attr_getdetachstate(attr, &detach_state) == 0 &&
       detach_state == PTHREAD_CREATE_DETACHED) {

@@ -27,9 +27,16 @@ ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<Symboli
   for (size_t i = 0; i < context.threads.size(); ++i) {
     ThreadNotes& note = context.notes[i];
     const SymbolizedThread& thread = context.threads[i];
-    auto [it, inserted] = test_of_stack.try_emplace(&thread.creation.get());
-    if (inserted) it->second = CreatingTest(thread);
-    note.test = it->second;
+    // GoogleTest's state when the thread was created, when the shim read it; else the test
+    // whose body is in the creation stack.
+    ThreadTest test = TestReadAtCreation(*thread.raw);
+    if (test.source == TestSource::kUnknown) {
+      auto [it, inserted] = test_of_stack.try_emplace(&thread.creation.get());
+      if (inserted) it->second = CreatingTest(thread);
+      if (!it->second.empty()) test = {it->second, TestSource::kStack};
+    }
+    note.test = std::move(test.test);
+    note.test_source = test.source;
     if (snapshot.kind == TL_REPORT_LEAKS) {
       note.suppressed_by = MatchSuppression(context.rules, context.threads[i]);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "preload/report/analysis/suppression_rules.h"
+#include "preload/report/analysis/test_attribution.h"
 #include "preload/report/analysis/wait_graph.h"
 #include "preload/report/symbolized_thread.h"
 
@@ -14,7 +15,8 @@ namespace threadleak {
 
 struct ThreadNotes {
   int suppressed_by = -1;  // index into ReportContext::rules, or -1
-  std::string test;        // GoogleTest test that created it ("Suite.Name"), or ""
+  std::string test;        // GoogleTest test it belongs to ("Suite.Name"), or ""
+  TestSource test_source = TestSource::kUnknown;  // where `test` comes from
 };
 
 struct ReportContext {

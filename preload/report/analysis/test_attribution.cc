@@ -1,5 +1,7 @@
 #include "preload/report/analysis/test_attribution.h"
 
+#include <string.h>
+
 namespace threadleak {
 
 std::string TestOfFunction(std::string_view function) {
@@ -25,6 +27,31 @@ std::string CreatingTest(const SymbolizedThread& thread) {
     if (std::string test = TestOfFunction(frame.function); !test.empty()) return test;
   }
   return "";
+}
+
+ThreadTest TestReadAtCreation(const tl_thread& raw) {
+  if (raw.test_source == TL_TEST_NONE) return {"", TestSource::kNone};
+  if (raw.test_source != TL_TEST_RUNNING && raw.test_source != TL_TEST_INHERITED) return {};
+  std::string_view name(raw.test_name, strnlen(raw.test_name, sizeof raw.test_name));
+  if (name.empty()) return {};
+  return {std::string(name),
+          raw.test_source == TL_TEST_RUNNING ? TestSource::kRunning : TestSource::kCreator};
+}
+
+const char* TestSourceName(TestSource source) {
+  switch (source) {
+    case TestSource::kRunning:
+      return "gtest";
+    case TestSource::kCreator:
+      return "creator";
+    case TestSource::kStack:
+      return "stack";
+    case TestSource::kNone:
+      return "suite";
+    case TestSource::kUnknown:
+      break;
+  }
+  return nullptr;
 }
 
 }  // namespace threadleak

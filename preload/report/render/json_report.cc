@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "preload/report/analysis/thread_groups.h"
-#include "preload/report/render/frame_format.h"
 #include "preload/report/render/escape.h"
+#include "preload/report/render/frame_format.h"
 #include "preload/report/render/syscall_names.h"
 
 #ifndef THREADLEAK_VERSION
@@ -147,6 +147,8 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
     out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + rule.source + ")");
   }
   out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
+  const char* test_source = TestSourceName(notes.test_source);
+  out += ",\"test_source\":" + (test_source != nullptr ? JsonString(test_source) : "null");
   const char* missing = raw.stack.depth == 0 ? tl_stack_missing_phrase(raw.stack_missing) : nullptr;
   out += ",\"stack_missing\":" + (missing != nullptr ? JsonString(missing) : std::string("null"));
   out += ",\"stack\":";

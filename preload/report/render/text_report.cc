@@ -118,7 +118,7 @@ std::string Creators(const std::vector<const tl_thread*>& threads) {
 // One block for a group of threads with the same state and stacks; `representative` is the
 // first of them, whose symbolized stacks stand for all.
 void AppendGroup(std::string& out, const SymbolizedThread& representative,
-                 const std::vector<const tl_thread*>& members, const std::string& test,
+                 const std::vector<const tl_thread*>& members, const ThreadNotes& notes,
                  const ThreadAnalysis& analysis, uint32_t kind) {
   const tl_thread& raw = *representative.raw;
   out += "[" + Who(members) + " in state " + tl_state_name(raw.state);
@@ -164,7 +164,11 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
       out += top->function + " in ";
     }
     out += Creators(members);
-    if (!test.empty()) out += ", in test " + test;
+    if (!notes.test.empty()) {
+      out += ", in test " + notes.test;
+    } else if (notes.test_source == TestSource::kNone) {
+      out += ", outside any test (suite-level)";
+    }
     out += ":\n";
     AppendTextFrames(out, representative.creation);
   }
@@ -201,8 +205,10 @@ std::string RenderTextReport(const ReportContext& context) {
     const ThreadAnalysis& analysis = context.AnalysisOf(context.threads[i]);
     // Not the reason itself: it names other threads, which differ from member to member; the
     // group prints its first member's.
-    std::string key = context.notes[i].test + "|" + VerdictPhrase(analysis) + "|" +
-                      analysis.waiting_for + "|" + (analysis.exit_would_hang ? "hang" : "");
+    std::string key = context.notes[i].test + "|" +
+                      (context.notes[i].test_source == TestSource::kNone ? "suite|" : "|") +
+                      VerdictPhrase(analysis) + "|" + analysis.waiting_for + "|" +
+                      (analysis.exit_would_hang ? "hang" : "");
     group_keys.push_back(key_ids.try_emplace(key, static_cast<int>(key_ids.size())).first->second);
   }
   size_t suppressed = context.threads.size() - threads.size();
@@ -224,7 +230,7 @@ std::string RenderTextReport(const ReportContext& context) {
     for (size_t index : group.members) members.push_back(threads[index].raw);
     const SymbolizedThread& representative = threads[group.members.front()];
     size_t context_index = static_cast<size_t>(representative.raw - snapshot.threads);
-    AppendGroup(out, representative, members, context.notes[context_index].test,
+    AppendGroup(out, representative, members, context.notes[context_index],
                 context.AnalysisOf(representative), snapshot.kind);
     if (!(members.front()->flags & TL_THREAD_EXITING)) {
       per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
