@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/msg.h>
@@ -40,6 +41,7 @@ using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
 using PrctlFn = int (*)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 using ReadChkFn = ssize_t (*)(int, void*, size_t, size_t);
 using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
+using LongjmpFn = void (*)(__jmp_buf_tag*, int);
 
 // X(member, symbol, version or nullptr, type)
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
@@ -100,6 +102,10 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(sem_post, "sem_post", nullptr, decltype(&::sem_post))                                        \
   X(cxa_atexit, "__cxa_atexit", nullptr, CxaAtexitFn)                                            \
   X(syscall, "syscall", nullptr, SyscallFn)                                                      \
+  X(longjmp, "longjmp", nullptr, LongjmpFn)                                                      \
+  X(_longjmp, "_longjmp", nullptr, LongjmpFn)                                                    \
+  X(siglongjmp, "siglongjmp", nullptr, LongjmpFn)                                                \
+  X(longjmp_chk, "__longjmp_chk", nullptr, LongjmpFn)                                            \
   X(nanosleep, "nanosleep", nullptr, decltype(&::nanosleep))                                     \
   X(clock_nanosleep, "clock_nanosleep", nullptr, decltype(&::clock_nanosleep))                   \
   X(usleep, "usleep", nullptr, decltype(&::usleep))                                              \

@@ -28,6 +28,7 @@
 #include "preload/report/blocked_stacks.h"
 #include "preload/report/json_report.h"
 #include "preload/report/pprof_report.h"
+#include "preload/report/process_shared.h"
 #include "preload/report/report_context.h"
 #include "preload/report/report_scan.h"
 #include "preload/report/suppression_rules.h"
@@ -94,6 +95,9 @@ void AddToolThreadStack(tl_report_request* request) {
 // threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1.
 int WriteReport(tl_report_request* request) {
   AddToolThreadStack(request);
+  // Before any verdict, the count-only pass's included: an object another process can hold or
+  // wake is never judged from this process's threads alone.
+  MarkProcessSharedObjects(Threads(request), request->thread_count, TargetProcess());
   const tl_snapshot snapshot{request->pid,
                              request->trigger,
                              request->kind,
