@@ -1,8 +1,10 @@
 #include "preload/report/wait_graph_phrases.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "preload/report/frame_format.h"
+#include "preload/report/json_string.h"
 
 namespace threadleak {
 
@@ -25,12 +27,18 @@ const tl_thread* ThreadIndex::Thread(int32_t tid) const {
 std::string QuotedName(const char* name) {
   std::string out = "\"";
   // The shim NUL-terminates names; the bound guards a hand-built snapshot that does not.
-  for (int i = 0; i < TL_NAME_LEN && name[i] != '\0'; ++i) {
+  const std::string_view bytes(name, strnlen(name, TL_NAME_LEN));
+  for (size_t i = 0; i < bytes.size(); ++i) {
     unsigned char byte = static_cast<unsigned char>(name[i]);
-    if (byte == '"' || byte == '\\') {
+    if (byte >= 0x80 && Utf8SequenceLength(bytes, i) > 0) {
+      // A character in UTF-8 ("Wörker"), kept as it is.
+      const size_t length = Utf8SequenceLength(bytes, i);
+      out.append(bytes.substr(i, length));
+      i += length - 1;
+    } else if (byte == '"' || byte == '\\') {
       out += '\\';
       out += name[i];
-    } else if (byte < 0x20 || byte == 0x7f) {
+    } else if (byte < 0x20 || byte >= 0x7f) {
       char escaped[8];
       snprintf(escaped, sizeof escaped, "\\x%02x", byte);
       out += escaped;

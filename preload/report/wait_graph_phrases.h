@@ -25,8 +25,8 @@ class ThreadIndex {
   std::unordered_map<int32_t, int> by_tid_;
 };
 
-// A thread name in double quotes; quotes and backslashes escaped, control bytes as \xNN (as in
-// the text report).
+// A thread name in double quotes, every byte of it: quotes and backslashes escaped, control
+// bytes, DEL and bytes that are not UTF-8 as \xNN; UTF-8 characters kept (as in the text report).
 std::string QuotedName(const char* name);
 
 // `thread 4243 "worker-2"`, or `thread 4243` when the thread has no name or is not in the
