@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
+// After a call that must keep its caller's frame (no tail call): stacks read as written.
+#define KEEP_FRAME() __asm__ volatile("" ::: "memory")
 
 static void Fail(const char* what) {
   fprintf(stderr, "verdict_cases: %s: %s\n", what, strerror(errno));
@@ -80,6 +82,9 @@ struct Shared {
 
 static struct Shared* g_shared;
 static sem_t* g_memfd_sem;  // a pshared semaphore in a memfd mapping
+// PTHREAD_PROCESS_SHARED in this process's private memory: the attribute alone says it.
+static pthread_cond_t g_attribute_cond;
+static pthread_mutex_t g_attribute_cond_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static NOINLINE void* SharedMutexWaiter(void* arg) {
   (void)arg;
@@ -112,6 +117,14 @@ static NOINLINE void* MemfdSemWaiter(void* arg) {
   return NULL;
 }
 
+static NOINLINE void* AttributeCondWaiter(void* arg) {
+  (void)arg;
+  Started(4, "attr-cond");
+  pthread_mutex_lock(&g_attribute_cond_mutex);
+  for (;;) pthread_cond_wait(&g_attribute_cond, &g_attribute_cond_mutex);
+  return NULL;
+}
+
 static int PsharedCase(void) {
   g_shared = mmap(NULL, sizeof *g_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
                   0);
@@ -125,6 +138,7 @@ static int PsharedCase(void) {
   pthread_condattr_init(&cond_attr);
   pthread_condattr_setpshared(&cond_attr, PTHREAD_PROCESS_SHARED);
   pthread_cond_init(&g_shared->cond, &cond_attr);
+  pthread_cond_init(&g_attribute_cond, &cond_attr);
   sem_init(&g_shared->sem, 1, 0);
   int memfd = memfd_create("verdict-cases", 0);
   if (memfd < 0 || ftruncate(memfd, 4096) != 0) Fail("memfd");
@@ -158,14 +172,15 @@ static int PsharedCase(void) {
   if (read(locked[0], &byte, 1) != 1) Fail("child");
   printf("child holds the mutex\n");
   void* (*waiters[])(void*) = {SharedMutexWaiter, SharedSemWaiter, SharedCondWaiter,
-                               MemfdSemWaiter};
-  for (int i = 0; i < 4; ++i) {
+                               MemfdSemWaiter, AttributeCondWaiter};
+  for (int i = 0; i < 5; ++i) {
     Spawn(waiters[i], NULL);
     AwaitSyscall(AwaitStarted(i), SYS_futex);
   }
   printf("object mutex %p\nobject sem %p\nobject cond %p\nobject memfd_sem %p\n",
          (void*)&g_shared->mutex, (void*)&g_shared->sem, (void*)&g_shared->cond,
          (void*)g_memfd_sem);
+  printf("object attribute_cond %p\n", (void*)&g_attribute_cond);
   fflush(stdout);
   return 0;  // parent_alive[1] closes when the process ends: the child lets go then
 }
@@ -187,12 +202,19 @@ static NOINLINE void* TakeAndQuit(void* arg) {
   return NULL;
 }
 
+static NOINLINE void LockNow(void) {
+  pthread_mutex_lock(&g_orphaned);
+  KEEP_FRAME();
+}
+
 // Its frame is large and never written, so the words where the sleep's hook kept its frame stay
-// as they were: nothing on the stack tells that the sleep is over.
+// as they were: nothing on the stack tells that the sleep is over. (LockNow, a small frame of its
+// own, keeps the unwind from the kernel's stack pointer out of those stale words.)
 static NOINLINE void LockTheOrphanedMutex(void) {
   char untouched[16384];
   __asm__ volatile("" : : "r"(untouched) : "memory");
-  pthread_mutex_lock(&g_orphaned);
+  LockNow();
+  KEEP_FRAME();
 }
 
 static NOINLINE void SpinForever(void) {
@@ -204,6 +226,7 @@ static NOINLINE void SpinForever(void) {
 
 static NOINLINE void SleepLong(void) {
   sleep(1000);  // the signal's handler jumps out of it
+  KEEP_FRAME();
 }
 
 static NOINLINE void* Jumper(void* arg) {
@@ -211,6 +234,7 @@ static NOINLINE void* Jumper(void* arg) {
   if (sigsetjmp(t_jump, 1) == 0) SleepLong();
   if ((long)arg == 0) LockTheOrphanedMutex();
   SpinForever();
+  KEEP_FRAME();
   return NULL;
 }
 
@@ -241,6 +265,7 @@ static pthread_mutex_t g_cleanup_lock = PTHREAD_MUTEX_INITIALIZER;
 static NOINLINE void BlockInCleanup(void* arg) {
   (void)arg;
   LockTheOrphanedMutex();  // its owner has exited: never returns
+  KEEP_FRAME();
 }
 
 static NOINLINE void ReadUntilTheEnd(int fd) {
@@ -369,14 +394,10 @@ static NOINLINE void* OddlyNamed(void* arg) {
 static int OddNameCase(void) {
   Spawn(OddlyNamed, NULL);
   AwaitSyscall(AwaitStarted(0), SYS_pause);
-  char name[32] = {0};
-  pthread_t self = pthread_self();
-  (void)self;
   printf("name bytes:");
   for (const char* c = kOddName; *c; ++c) printf(" %02x", (unsigned char)*c);
   printf("\n");
   fflush(stdout);
-  (void)name;
   return 0;
 }
 
