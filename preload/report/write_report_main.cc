@@ -29,6 +29,7 @@
 #include "preload/report/json_report.h"
 #include "preload/report/pprof_report.h"
 #include "preload/report/process_shared.h"
+#include "preload/report/quick_count.h"
 #include "preload/report/report_context.h"
 #include "preload/report/report_scan.h"
 #include "preload/report/suppression_rules.h"
@@ -137,11 +138,10 @@ int WriteReport(tl_report_request* request) {
     // The scan first: it reads the program's heap while the threads it relies on stay put.
     std::optional<Reachability> reach;
     if (request->count_only) {
-      // Whether any thread counts at all: suppressions need stacks and names, not the scan.
-      ReportContext context =
-          MakeReportContext(snapshot, SymbolizeThreads(snapshot, symbolizer, options),
-                            ActiveSuppressions(config), nullptr);
-      return static_cast<int>(context.LeakCount());
+      // Whether any thread counts at all: the rules, on frames named only as far as they need
+      // (quick_count.h); no scan.
+      return static_cast<int>(CountLeaksQuickly(snapshot, ActiveSuppressions(config), symbolizer,
+                                                config.demangle != 0));
     }
     reach = ScanForReport(snapshot, config, TargetProcess());
     const tl_snapshot* shown = &snapshot;

@@ -99,9 +99,11 @@ const json* ThreadNamed(const json& report, const std::string& name) {
 
 void ExpectSharedVerdicts(const CaseRun& run) {
   const auto printed = Printed(run.result.output);
-  const std::map<std::string, std::string> waiters = {
-      {"shm-mutex", "mutex"}, {"shm-sem", "sem"}, {"shm-cond", "cond"},
-      {"memfd-sem", "sem"},   {"attr-cond", "cond"}};
+  const std::map<std::string, std::string> waiters = {{"shm-mutex", "mutex"},
+                                                      {"shm-sem", "sem"},
+                                                      {"shm-cond", "cond"},
+                                                      {"memfd-sem", "sem"},
+                                                      {"attr-cond", "cond"}};
   for (const auto& [name, state] : waiters) {
     const json* thread = ThreadNamed(run.json_report, name);
     ASSERT_NE(thread, nullptr) << name << " not reported:\n" << e2e::Summarize(run.json_report);

@@ -128,10 +128,9 @@ TEST(MarkProcessSharedObjects, FlagsByMappingAndByAttribute) {
   sem_init(in_private, 1, 0);      // shared attribute, private mapping
   sem_init(in_private + 1, 0, 0);  // neither
   tl_thread threads[4] = {};
-  const uintptr_t objects[] = {reinterpret_cast<uintptr_t>(in_shared),
-                               reinterpret_cast<uintptr_t>(in_private),
-                               reinterpret_cast<uintptr_t>(in_private + 1),
-                               reinterpret_cast<uintptr_t>(in_shared)};
+  const uintptr_t objects[] = {
+      reinterpret_cast<uintptr_t>(in_shared), reinterpret_cast<uintptr_t>(in_private),
+      reinterpret_cast<uintptr_t>(in_private + 1), reinterpret_cast<uintptr_t>(in_shared)};
   for (int i = 0; i < 4; ++i) {
     threads[i].state = i == 3 ? TL_STATE_RUNNING : TL_STATE_SEM;
     threads[i].object = objects[i];
