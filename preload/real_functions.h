@@ -58,8 +58,8 @@ using LongjmpFn = void (*)(__jmp_buf_tag*, int);
   X(thrd_create, "thrd_create", nullptr, decltype(&::thrd_create))                               \
   X(thrd_join, "thrd_join", nullptr, decltype(&::thrd_join))                                     \
   X(thrd_detach, "thrd_detach", nullptr, decltype(&::thrd_detach))                               \
-  X(pthread_once, "pthread_once", nullptr, decltype(&::pthread_once))                             \
-  X(call_once, "call_once", nullptr, decltype(&::call_once))                                      \
+  X(pthread_once, "pthread_once", nullptr, decltype(&::pthread_once))                            \
+  X(call_once, "call_once", nullptr, decltype(&::call_once))                                     \
   X(mtx_lock, "mtx_lock", nullptr, decltype(&::mtx_lock))                                        \
   X(mtx_timedlock, "mtx_timedlock", nullptr, decltype(&::mtx_timedlock))                         \
   X(cnd_wait, "cnd_wait", nullptr, decltype(&::cnd_wait))                                        \

@@ -96,9 +96,6 @@ void AddToolThreadStack(tl_report_request* request) {
 // threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1.
 int WriteReport(tl_report_request* request) {
   AddToolThreadStack(request);
-  // Before any verdict, the count-only pass's included: an object another process can hold or
-  // wake is never judged from this process's threads alone.
-  MarkProcessSharedObjects(Threads(request), request->thread_count, TargetProcess());
   const tl_snapshot snapshot{request->pid,
                              request->trigger,
                              request->kind,
@@ -143,6 +140,9 @@ int WriteReport(tl_report_request* request) {
       return static_cast<int>(CountLeaksQuickly(snapshot, ActiveSuppressions(config), symbolizer,
                                                 config.demangle != 0));
     }
+    // Before the scan and the verdicts: an object another process can hold or wake is never
+    // judged from this process's threads alone.
+    MarkProcessSharedObjects(Threads(request), request->thread_count, TargetProcess());
     reach = ScanForReport(snapshot, config, TargetProcess());
     const tl_snapshot* shown = &snapshot;
     AbandonedReport abandoned;

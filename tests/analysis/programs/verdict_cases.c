@@ -126,8 +126,8 @@ static NOINLINE void* AttributeCondWaiter(void* arg) {
 }
 
 static int PsharedCase(void) {
-  g_shared = mmap(NULL, sizeof *g_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-                  0);
+  g_shared =
+      mmap(NULL, sizeof *g_shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (g_shared == MAP_FAILED) Fail("mmap");
   pthread_mutexattr_t mutex_attr;
   pthread_mutexattr_init(&mutex_attr);
@@ -171,8 +171,8 @@ static int PsharedCase(void) {
   char byte;
   if (read(locked[0], &byte, 1) != 1) Fail("child");
   printf("child holds the mutex\n");
-  void* (*waiters[])(void*) = {SharedMutexWaiter, SharedSemWaiter, SharedCondWaiter,
-                               MemfdSemWaiter, AttributeCondWaiter};
+  void* (*waiters[])(void*) = {SharedMutexWaiter, SharedSemWaiter, SharedCondWaiter, MemfdSemWaiter,
+                               AttributeCondWaiter};
   for (int i = 0; i < 5; ++i) {
     Spawn(waiters[i], NULL);
     AwaitSyscall(AwaitStarted(i), SYS_futex);
@@ -407,7 +407,7 @@ struct Case {
 };
 
 static const struct Case kCases[] = {
-    {"pshared", PsharedCase},     {"longjmp", LongjmpCase},     {"cancel", CancelCase},
+    {"pshared", PsharedCase},    {"longjmp", LongjmpCase},    {"cancel", CancelCase},
     {"call_once", CallOnceCase}, {"thrd_exit", ThrdExitCase}, {"odd_name", OddNameCase},
 };
 
@@ -416,7 +416,8 @@ int main(int argc, char** argv) {
     if (strcmp(argv[1], kCases[i].name) == 0) return kCases[i].run();
   }
   fprintf(stderr, "usage: verdict_cases CASE\ncases:");
-  for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i) fprintf(stderr, " %s", kCases[i].name);
+  for (size_t i = 0; i < sizeof kCases / sizeof kCases[0]; ++i)
+    fprintf(stderr, " %s", kCases[i].name);
   fprintf(stderr, "\n");
   return 2;
 }
