@@ -1,5 +1,8 @@
 #include "preload/report/process_shared.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
 #include <vector>
 
 #include "preload/report/process_layout.h"
@@ -20,6 +23,15 @@ constexpr int32_t kFutexShared = 0x80;          // glibc's FUTEX_SHARED (LLL_SHA
 
 bool Waits(uint32_t state) {
   return state != TL_STATE_RUNNING && state != TL_STATE_FINISHED && state < TL_STATE_COUNT;
+}
+
+// Whether the thread sleeps in a futex wait without FUTEX_PRIVATE_FLAG, as glibc waits on a
+// process-shared object (and only then: a private one's waits carry the flag). The object's bytes
+// alone are not enough: an object on a frame that has returned, or freed, holds anything.
+bool InSharedFutexWait(pid_t pid, int32_t tid) {
+  const TaskSyscall kernel = ReadTaskSyscall(pid, tid);
+  return kernel.known && !kernel.running && kernel.number == SYS_futex &&
+         (kernel.args[1] & FUTEX_PRIVATE_FLAG) == 0;
 }
 
 }  // namespace
@@ -70,7 +82,8 @@ void MarkProcessSharedObjects(tl_thread* threads, size_t count, pid_t pid) {
     if (mapping >= 0 && mappings[static_cast<size_t>(mapping)].shared) {
       thread.object_flags |= TL_OBJECT_IN_SHARED_MEMORY;
     }
-    if (HasProcessSharedAttribute(memory, thread.state, thread.object).value_or(false)) {
+    if (HasProcessSharedAttribute(memory, thread.state, thread.object).value_or(false) &&
+        InSharedFutexWait(pid, thread.tid)) {
       thread.object_flags |= TL_OBJECT_PROCESS_SHARED;
     }
   }

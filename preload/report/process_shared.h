@@ -29,7 +29,9 @@ std::optional<bool> HasProcessSharedAttribute(const TargetMemory& memory, uint32
 
 // Sets TL_OBJECT_PROCESS_SHARED and TL_OBJECT_IN_SHARED_MEMORY in the object_flags of each
 // waiting thread of `threads`, reading process `pid`. Reads /proc/PID/maps only if a thread
-// waits on an object.
+// waits on an object. The attribute counts only when the kernel shows the thread in a futex wait
+// without FUTEX_PRIVATE_FLAG too — what glibc does for a process-shared object and never for a
+// private one — so the bytes of an object that is gone (a returned frame's) cannot pass for it.
 void MarkProcessSharedObjects(tl_thread* threads, size_t count, pid_t pid);
 
 // Whether the object `thread` waits on is shared with other processes (either flag).

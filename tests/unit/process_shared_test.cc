@@ -10,6 +10,14 @@
 #include <threads.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 namespace threadleak {
@@ -116,7 +124,36 @@ TEST(ProcessSharedAttribute, NoAttributeForFutexWordsJoinsOrUnreadableMemory) {
   EXPECT_EQ(Attribute(TL_STATE_COND, nullptr), std::nullopt);
 }
 
-TEST(MarkProcessSharedObjects, FlagsByMappingAndByAttribute) {
+// A thread of this process sleeping in sem_wait on `sem`; its tid once the kernel shows it in the
+// futex wait.
+class SemWaiter {
+ public:
+  explicit SemWaiter(sem_t* sem) : sem_(sem), thread_([this] {
+    tid_ = static_cast<int32_t>(gettid());
+    while (sem_wait(sem_) != 0) {
+    }
+  }) {
+    while (tid_ == 0) std::this_thread::yield();
+    const std::string path = "/proc/self/task/" + std::to_string(tid_) + "/syscall";
+    for (long number = -1; number != SYS_futex;) {
+      std::ifstream file(path);
+      if (!(file >> number)) number = -1;
+      if (number != SYS_futex) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+  ~SemWaiter() {
+    sem_post(sem_);
+    thread_.join();
+  }
+  int32_t tid() const { return tid_; }
+
+ private:
+  sem_t* sem_;
+  std::atomic<int32_t> tid_{0};
+  std::thread thread_;
+};
+
+TEST(MarkProcessSharedObjects, FlagsByMappingAndByAttributeInAWaitTheKernelShows) {
   void* shared = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   void* private_memory =
       mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -127,22 +164,39 @@ TEST(MarkProcessSharedObjects, FlagsByMappingAndByAttribute) {
   sem_init(in_shared, 0, 0);       // private attribute, shared mapping
   sem_init(in_private, 1, 0);      // shared attribute, private mapping
   sem_init(in_private + 1, 0, 0);  // neither
-  tl_thread threads[4] = {};
-  const uintptr_t objects[] = {
-      reinterpret_cast<uintptr_t>(in_shared), reinterpret_cast<uintptr_t>(in_private),
-      reinterpret_cast<uintptr_t>(in_private + 1), reinterpret_cast<uintptr_t>(in_shared)};
-  for (int i = 0; i < 4; ++i) {
-    threads[i].state = i == 3 ? TL_STATE_RUNNING : TL_STATE_SEM;
-    threads[i].object = objects[i];
+  {
+    SemWaiter on_shared_attribute(in_private);
+    SemWaiter on_private(in_private + 1);
+    tl_thread threads[5] = {};
+    const sem_t* objects[] = {in_shared, in_private, in_private + 1, in_private, in_shared};
+    const int32_t tids[] = {0, on_shared_attribute.tid(), on_private.tid(), 0, 0};
+    for (int i = 0; i < 5; ++i) {
+      threads[i].tid = tids[i];
+      threads[i].state = i == 4 ? TL_STATE_RUNNING : TL_STATE_SEM;
+      threads[i].object = reinterpret_cast<uintptr_t>(objects[i]);
+    }
+    MarkProcessSharedObjects(threads, 5, getpid());
+    EXPECT_EQ(threads[0].object_flags, uint32_t{TL_OBJECT_IN_SHARED_MEMORY});
+    EXPECT_EQ(threads[1].object_flags, uint32_t{TL_OBJECT_PROCESS_SHARED});
+    EXPECT_EQ(threads[2].object_flags, 0u);
+    // The attribute without a shared futex wait the kernel shows (tid 0: no such thread).
+    EXPECT_EQ(threads[3].object_flags, 0u);
+    EXPECT_EQ(threads[4].object_flags, 0u);  // not waiting: not looked at
+    EXPECT_TRUE(WaitsOnSharedObject(threads[0]));
+    EXPECT_TRUE(WaitsOnSharedObject(threads[1]));
+    EXPECT_FALSE(WaitsOnSharedObject(threads[2]));
+
+    // Bytes that read as the attribute (an object on a frame that has returned holds anything)
+    // while the waiter sleeps in a private futex wait: not shared.
+    int32_t* private_field = reinterpret_cast<int32_t*>(in_private + 1) + 2;
+    const int32_t saved = *private_field;
+    *private_field = 0x80;
+    tl_thread garbage = threads[2];
+    garbage.object_flags = 0;
+    MarkProcessSharedObjects(&garbage, 1, getpid());
+    *private_field = saved;  // before the post: sem_post wakes by this field
+    EXPECT_EQ(garbage.object_flags, 0u);
   }
-  MarkProcessSharedObjects(threads, 4, getpid());
-  EXPECT_EQ(threads[0].object_flags, uint32_t{TL_OBJECT_IN_SHARED_MEMORY});
-  EXPECT_EQ(threads[1].object_flags, uint32_t{TL_OBJECT_PROCESS_SHARED});
-  EXPECT_EQ(threads[2].object_flags, 0u);
-  EXPECT_EQ(threads[3].object_flags, 0u);  // not waiting: not looked at
-  EXPECT_TRUE(WaitsOnSharedObject(threads[0]));
-  EXPECT_TRUE(WaitsOnSharedObject(threads[1]));
-  EXPECT_FALSE(WaitsOnSharedObject(threads[2]));
   munmap(shared, 4096);
   munmap(private_memory, 4096);
 }
