@@ -130,6 +130,32 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
   return true;
 }
 
+// Whether the system call the kernel shows a thread in cannot be the one its hooked wait makes:
+// the slot was left behind (a siglongjmp out of the wait, a cancellation unwinding through it)
+// and the thread now waits elsewhere. A sleep is a nanosleep; the waits on synchronisation
+// objects sleep on a futex; no hooked I/O call but syscall() ever makes a futex wait. A signal
+// handler that interrupted the hooked wait and blocks in a call of its own is caught too: the
+// innermost wait is where the thread is.
+bool KernelContradictsSlot(uint32_t state, uintptr_t callee, long number) {
+  const bool futex = number == SYS_futex || number == SYS_futex_waitv;
+  switch (state) {
+    case TL_STATE_SLEEP:
+      return number != SYS_nanosleep && number != SYS_clock_nanosleep;
+    case TL_STATE_MUTEX:
+    case TL_STATE_COND:
+    case TL_STATE_RWLOCK:
+    case TL_STATE_SEM:
+    case TL_STATE_BARRIER:
+    case TL_STATE_JOIN:
+    case TL_STATE_FUTEX:
+      return !futex;
+    case TL_STATE_IO:
+      return futex && callee != reinterpret_cast<uintptr_t>(Real().syscall);
+    default:
+      return false;
+  }
+}
+
 // In a system call no hook saw: the kernel's sp and pc are where the unwind starts.
 void ClassifyBySyscall(tl_thread* thread, const SyscallState& kernel) {
   thread->syscall_number = kernel.number;
@@ -205,10 +231,14 @@ void ClassifyAndName(ThreadList* list) {
       // A slot that a cancellation or a longjmp left without closing its scope is stale: the
       // thread is elsewhere now. Its hook's frame then lies below the stack pointer the kernel
       // shows (anything the thread calls from a hook is deeper), or has been overwritten by
-      // the calls made since (its return address is no longer the hook's).
+      // the calls made since (its return address is no longer the hook's), or the kernel shows
+      // a system call that wait never makes (the frame may lie intact in a large frame that
+      // nothing wrote since).
       uintptr_t return_address = 0;
       bool stale =
           (kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp) ||
+          (in_syscall &&
+           KernelContradictsSlot(thread.state, thread.unwind.callee, kernel.number)) ||
           !ReadProcessMemory(thread.unwind.frame + 8, &return_address) ||
           return_address != thread.unwind.return_address;
       if (!stale) {

@@ -140,11 +140,12 @@ SyscallState ReadSyscallState(int32_t tid) {
 void ReadTaskName(int32_t tid, char* name, size_t size) {
   char buffer[64];
   ssize_t n = ReadSmallFile(TaskPath(tid, "comm").c_str(), buffer, sizeof buffer);
+  // The kernel ends the name with a newline; a name may hold newlines (and any other byte but
+  // NUL) of its own, which are kept.
+  size_t end = n > 0 ? static_cast<size_t>(n) : 0;
+  if (end > 0 && buffer[end - 1] == '\n') --end;
   size_t length = 0;
-  for (; n > 0 && length + 1 < size && length < static_cast<size_t>(n); ++length) {
-    if (buffer[length] == '\n') break;
-    name[length] = buffer[length];
-  }
+  for (; length < end && length + 1 < size; ++length) name[length] = buffer[length];
   if (size > 0) name[length] = '\0';
 }
 

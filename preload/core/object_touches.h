@@ -27,6 +27,12 @@ struct Touchers {
 
 Touchers TouchersOf(const void* object);
 
+// Whether a pthread_once_t (or C11 once_flag) says its once-function has run: glibc's
+// __PTHREAD_ONCE_DONE bit, read as pthread_once's own fast path reads it.
+inline bool OnceDone(const int* once) {
+  return (__atomic_load_n(once, __ATOMIC_ACQUIRE) & 2) != 0;
+}
+
 // The calling thread's tid, cached (gettid() is a system call).
 int32_t CurrentTid();
 

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/msg.h>
@@ -40,6 +41,7 @@ using PollChkFn = int (*)(pollfd*, nfds_t, int, size_t);
 using PrctlFn = int (*)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 using ReadChkFn = ssize_t (*)(int, void*, size_t, size_t);
 using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
+using LongjmpFn = void (*)(__jmp_buf_tag*, int);
 
 // X(member, symbol, version or nullptr, type)
 #define THREADLEAK_REAL_FUNCTIONS(X)                                                             \
@@ -56,6 +58,8 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(thrd_create, "thrd_create", nullptr, decltype(&::thrd_create))                               \
   X(thrd_join, "thrd_join", nullptr, decltype(&::thrd_join))                                     \
   X(thrd_detach, "thrd_detach", nullptr, decltype(&::thrd_detach))                               \
+  X(pthread_once, "pthread_once", nullptr, decltype(&::pthread_once))                            \
+  X(call_once, "call_once", nullptr, decltype(&::call_once))                                     \
   X(mtx_lock, "mtx_lock", nullptr, decltype(&::mtx_lock))                                        \
   X(mtx_timedlock, "mtx_timedlock", nullptr, decltype(&::mtx_timedlock))                         \
   X(cnd_wait, "cnd_wait", nullptr, decltype(&::cnd_wait))                                        \
@@ -100,6 +104,10 @@ using RecvChkFn = ssize_t (*)(int, void*, size_t, size_t, int);
   X(sem_post, "sem_post", nullptr, decltype(&::sem_post))                                        \
   X(cxa_atexit, "__cxa_atexit", nullptr, CxaAtexitFn)                                            \
   X(syscall, "syscall", nullptr, SyscallFn)                                                      \
+  X(longjmp, "longjmp", nullptr, LongjmpFn)                                                      \
+  X(_longjmp, "_longjmp", nullptr, LongjmpFn)                                                    \
+  X(siglongjmp, "siglongjmp", nullptr, LongjmpFn)                                                \
+  X(longjmp_chk, "__longjmp_chk", nullptr, LongjmpFn)                                            \
   X(nanosleep, "nanosleep", nullptr, decltype(&::nanosleep))                                     \
   X(clock_nanosleep, "clock_nanosleep", nullptr, decltype(&::clock_nanosleep))                   \
   X(usleep, "usleep", nullptr, decltype(&::usleep))                                              \

@@ -120,6 +120,13 @@ enum tl_object_flags {
   // The object lies in static storage and a destructor registered with __cxa_atexit covers it
   // (a static std::condition_variable): exit would run that destructor while this thread waits.
   TL_OBJECT_DESTROYED_AT_EXIT = 1u << 0,
+  // Other processes may hold or wake it, so this process's threads alone never decide its
+  // waiters' fate (set by the report writer, preload/report/analysis/process_shared.h): it was made
+  // with
+  // the PTHREAD_PROCESS_SHARED attribute (a pshared semaphore, ...) ...
+  TL_OBJECT_PROCESS_SHARED = 1u << 1,
+  // ... or it lies in a MAP_SHARED mapping (shm_open, memfd, MAP_SHARED|MAP_ANONYMOUS).
+  TL_OBJECT_IN_SHARED_MEMORY = 1u << 2,
 };
 
 enum tl_thread_flags {

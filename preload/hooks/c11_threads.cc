@@ -5,9 +5,13 @@
 // hooks never see them. Each entry here gives them the same records, wait slots and object
 // touches as its pthread twin.
 //
+// call_once (glibc's calls __pthread_once directly) is hooked as pthread_once is: a wait on
+// another thread's initialiser is a futex wait the kernel shows, and the touch makes its
+// verdict follow the initialiser's.
+//
 // Not hooked, because their pthread twins are not either: thrd_exit (the exit key sees the
-// thread end), call_once (a wait on another thread's initialiser is a futex wait the kernel
-// shows), mtx_trylock, mtx_unlock, thrd_sleep (an unhooked clock_nanosleep the kernel shows).
+// thread end, as for pthread_exit), mtx_trylock, mtx_unlock, thrd_sleep (an unhooked
+// clock_nanosleep the kernel shows).
 //
 // Hot paths, as in hooks_wait.cc: no locks, no allocation, errno preserved.
 #include <sys/single_threaded.h>
@@ -113,4 +117,11 @@ THREADLEAK_EXPORT int cnd_signal(cnd_t* cond) {
 
 THREADLEAK_EXPORT int cnd_broadcast(cnd_t* cond) {
   return Waking(cond, Real().cnd_broadcast, cond);
+}
+
+// --- call_once ---------------------------------------------------------------------------------
+
+THREADLEAK_EXPORT void call_once(once_flag* flag, void (*function)()) {
+  if (!t_in_tool && !OnceDone(&flag->__data)) NoteTouch(flag);
+  Real().call_once(flag, function);
 }

@@ -2,13 +2,16 @@
 // signal is the program's from then on (stack_sampler.h), and the program sees, as the previous
 // action, what it would have seen without threadleak. The same for the fatal signals that
 // dump_on_fatal holds (fatal_signals.h). threadleak installs no other handler.
-// And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc).
+// And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc), and the longjmp
+// family, which can leave a hooked wait without closing its wait slot.
+#include <setjmp.h>
 #include <signal.h>
 
 #include "preload/capture/stack_sampler.h"
 #include "preload/core/guard.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/thread_record.h"
+#include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
 #include "preload/triggers/fatal_signals.h"
 
@@ -50,4 +53,68 @@ THREADLEAK_EXPORT int sigaltstack(const stack_t* stack, stack_t* previous) {
                                std::memory_order_relaxed);
   }
   return result;
+}
+
+// --- longjmp out of a hooked wait --------------------------------------------------------------
+//
+// A signal handler that siglongjmps out of a hooked wait (a sleep, a read) leaves the hook without
+// closing its wait slot, and a report would show the thread in that wait for ever after. A jump
+// to a frame above the hook's frame ends the wait: the slot is closed here. A jump within a
+// handler that blocked (a target below the hook's frame) leaves it. Async-signal-safe: two loads
+// and a store.
+
+extern "C" void __longjmp_chk(__jmp_buf_tag env[1], int value) __attribute__((noreturn));
+
+namespace {
+
+// Where the jump lands: glibc stores a jmp_buf's stack pointer mangled (PTR_MANGLE: xor with the
+// thread's pointer guard at %fs:0x30, then rotate left by 17). 0 where the layout is not known.
+uintptr_t JumpTargetStackPointer(const __jmp_buf_tag* env) {
+#if defined(__x86_64__) && defined(__GLIBC__)
+  uintptr_t guard;
+  __asm__("mov %%fs:0x30, %0" : "=r"(guard));
+  const auto mangled = static_cast<uintptr_t>(env->__jmpbuf[6]);
+  return ((mangled >> 17) | (mangled << 47)) ^ guard;
+#else
+  (void)env;
+  return 0;
+#endif
+}
+
+void CloseWaitsTheJumpLeaves(const __jmp_buf_tag* env) {
+  ThreadRecord* record = t_record;
+  if (record == nullptr) return;
+  WaitSlot& slot = record->wait;
+  const uint64_t word = slot.word.load(std::memory_order_relaxed);
+  if (static_cast<uint32_t>(word) == kNotWaiting) return;
+  const uintptr_t target = JumpTargetStackPointer(env);
+  if (target == 0 || slot.frame.load(std::memory_order_relaxed) >= target) return;
+  slot.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
+}
+
+}  // namespace
+
+THREADLEAK_EXPORT void longjmp(__jmp_buf_tag env[1], int value) {
+  CloseWaitsTheJumpLeaves(env);
+  Real().longjmp(env, value);
+  __builtin_unreachable();
+}
+
+THREADLEAK_EXPORT void _longjmp(__jmp_buf_tag env[1], int value) {
+  CloseWaitsTheJumpLeaves(env);
+  Real()._longjmp(env, value);
+  __builtin_unreachable();
+}
+
+THREADLEAK_EXPORT void siglongjmp(__jmp_buf_tag env[1], int value) {
+  CloseWaitsTheJumpLeaves(env);
+  Real().siglongjmp(env, value);
+  __builtin_unreachable();
+}
+
+// What longjmp and siglongjmp become in programs built with _FORTIFY_SOURCE.
+THREADLEAK_EXPORT void __longjmp_chk(__jmp_buf_tag env[1], int value) {
+  CloseWaitsTheJumpLeaves(env);
+  Real().longjmp_chk(env, value);
+  __builtin_unreachable();
 }

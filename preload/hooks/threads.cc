@@ -227,3 +227,12 @@ THREADLEAK_EXPORT int pthread_detach(pthread_t thread) {
   if (status == 0 && target != nullptr) MarkLifecycle(target, kDetached);
   return status;
 }
+
+// A thread that finds another running the once-function sleeps on the once control's futex until
+// it is done, a wait the kernel shows. Each thread that enters before it is done touches the
+// control (object_touches.h), so the waiter's verdict follows the initialiser's: "possibly"
+// while the initialiser may still finish. Once done, it costs one load more.
+THREADLEAK_EXPORT int pthread_once(pthread_once_t* once, void (*init)()) {
+  if (!t_in_tool && !OnceDone(once)) NoteTouch(once);
+  return Real().pthread_once(once, init);
+}

@@ -27,6 +27,8 @@
 #include "preload/capture/thread_scan.h"
 #include "preload/core/diagnostics.h"
 #include "preload/handoff/report_request.h"
+#include "preload/report/analysis/process_shared.h"
+#include "preload/report/analysis/quick_count.h"
 #include "preload/report/analysis/report_scan.h"
 #include "preload/report/analysis/suppression_rules.h"
 #include "preload/report/blocked_stacks.h"
@@ -133,12 +135,14 @@ int WriteReport(tl_report_request* request) {
     // The scan first: it reads the program's heap while the threads it relies on stay put.
     std::optional<Reachability> reach;
     if (request->count_only) {
-      // Whether any thread counts at all: suppressions need stacks and names, not the scan.
-      ReportContext context =
-          MakeReportContext(snapshot, SymbolizeThreads(snapshot, symbolizer, options),
-                            ActiveSuppressions(config), nullptr);
-      return static_cast<int>(context.LeakCount());
+      // Whether any thread counts at all: the rules, on frames named only as far as they need
+      // (quick_count.h); no scan.
+      return static_cast<int>(CountLeaksQuickly(snapshot, ActiveSuppressions(config), symbolizer,
+                                                config.demangle != 0));
     }
+    // Before the scan and the verdicts: an object another process can hold or wake is never
+    // judged from this process's threads alone.
+    MarkProcessSharedObjects(Threads(request), request->thread_count, TargetProcess());
     reach = ScanForReport(snapshot, config, TargetProcess());
     const tl_snapshot* shown = &snapshot;
     AbandonedReport abandoned;

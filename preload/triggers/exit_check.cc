@@ -41,9 +41,12 @@ constinit std::atomic<int32_t> g_exiting_tid{0};            // the thread whose 
 // Written by the exiting thread (again by a nested exit()), read by the monitor thread on a hang.
 constinit std::atomic<int> g_exit_status{0};
 constinit MainFn g_program_main = nullptr;
-// How long threads alive at the check get before the rules are asked whether any of them counts
-// (most threads the exit path woke are gone by then).
-constexpr int64_t kFirstLookNs = 20'000'000;
+// How long threads alive at the check get before the rules are asked whether any of them counts:
+// a thread the exit path woke is usually gone within a few polls (1 µs, 2 µs, ... 1 ms apart),
+// and the runtime threads the rules take stay anyway. Short, because the whole exit of a program
+// whose survivors are all suppressed should cost under 20 ms (issue 14); a thread that finishes
+// later than this costs one count-only pass, then the grace period goes on.
+constexpr int64_t kFirstLookNs = 3'000'000;
 using LoaderFiniFn = void (*)();
 constinit LoaderFiniFn g_loader_fini = nullptr;  // ld.so's _dl_fini, as __libc_start_main got it
 // A vfork child called exit() and ran the exit handlers in the memory it shares with its parent:

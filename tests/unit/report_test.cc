@@ -100,6 +100,7 @@ TEST_F(ReportTest, TextHasTheGoleakShape) {
             std::string::npos)
       << text;
   EXPECT_NE(
+      // Every byte of the name, escaped: the newline and the byte that is not UTF-8 as \xNN.
       text.find("[Thread 4243 \"odd \\\"name\\\"\\x0a\\xff\" in state io (in read):\n possibly "
                 "leaked: it waits in read() for another thread or process\n    #0 0x10\n"),
       std::string::npos)

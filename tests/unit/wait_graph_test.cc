@@ -327,6 +327,58 @@ TEST(WaitGraphTest, MutexOwnerExitedIsDefinite) {
   EXPECT_PRED2(Contains, dot, "  \"exited 11\" [label=\"11\\nexited\", style=\"dashed\"];\n");
 }
 
+TEST(WaitGraphTest, ASharedMutexHeldOutsideThisProcessIsPossible) {
+  tl_thread waiter = WaitsFor(10, "waiter", TL_STATE_MUTEX, 0xa0, 4242);
+  waiter.blocker_exited = 1;  // not a thread of this process: another process's
+  waiter.object_flags = TL_OBJECT_IN_SHARED_MEMORY;
+  tl_thread joiner = WaitsFor(12, "joiner", TL_STATE_JOIN, 0x7f00, 10);
+  Snapshot s({waiter, joiner});
+  WaitGraphAnalysis a = Analyze(s);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible);
+  EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kShared);
+  EXPECT_STREQ(BasisName(a.threads[0].basis), "shared");
+  EXPECT_EQ(a.threads[0].waiting_for,
+            "waiting for mutex 0xa0 held by thread 4242 (not a thread of this process: another "
+            "process's, or one that has exited)");
+  EXPECT_EQ(a.threads[0].reason,
+            "mutex 0xa0 lies in memory shared with other processes; it is held by thread 4242, "
+            "which is not a thread of this process: a thread of another process may still "
+            "release it (threadleak sees only this process's threads)");
+  // Who waits for it follows it.
+  EXPECT_EQ(a.threads[1].certainty, Certainty::kPossible);
+}
+
+TEST(WaitGraphTest, ASharedMutexHeldByAThreadOfThisProcessFollowsThatThread) {
+  tl_thread a_thread = WaitsFor(10, "a", TL_STATE_MUTEX, 0xa0, 11);
+  tl_thread b_thread = WaitsFor(11, "b", TL_STATE_MUTEX, 0xb0, 10);
+  a_thread.object_flags = TL_OBJECT_PROCESS_SHARED;
+  b_thread.object_flags = TL_OBJECT_PROCESS_SHARED;
+  Snapshot s({a_thread, b_thread});
+  WaitGraphAnalysis a = Analyze(s);
+  ASSERT_EQ(a.deadlocks.size(), 1u);  // a cycle in this process stays a fact
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kDefinite);
+}
+
+TEST(WaitGraphTest, NoWakerInThisProcessIsNoProofForASharedObject) {
+  tl_thread waiter = WaitsForWake(10, "waiter", TL_STATE_SEM, 0xc0, {});
+  waiter.object_flags = TL_OBJECT_PROCESS_SHARED;
+  Snapshot s({waiter});
+  WaitGraphAnalysis a = Analyze(s);
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible);
+  EXPECT_EQ(a.threads[0].reason,
+            "semaphore 0xc0 is process-shared (PTHREAD_PROCESS_SHARED): a thread of another "
+            "process may still wake it (threadleak sees only this process's threads)");
+  // A reachability proof does not override it either.
+  Reachability reach;
+  reach.ok = true;
+  reach.threads.resize(1);
+  reach.threads[0].fate = ThreadFate::kAbandoned;
+  reach.threads[0].explanation = "no thread that can still run reaches semaphore 0xc0";
+  WaitGraphAnalysis proven = AnalyzeWaitGraph(s.snapshot, &reach);
+  EXPECT_EQ(proven.threads[0].certainty, Certainty::kPossible);
+  EXPECT_EQ(proven.threads[0].basis, ThreadAnalysis::Basis::kShared);
+}
+
 TEST(WaitGraphTest, RwlockWriterExitedIsDefinite) {
   tl_thread waiter = WaitsFor(10, "reader", TL_STATE_RWLOCK, 0xa0, 11);
   waiter.blocker_exited = 1;

@@ -15,6 +15,7 @@
 
 #include "preload/report/analysis/malloc_heap.h"
 #include "preload/report/analysis/process_layout.h"
+#include "preload/report/analysis/process_shared.h"
 #include "preload/report/analysis/target_memory.h"
 #include "preload/report/mapped_array.h"
 #include "preload/report/render/wait_graph_phrases.h"
@@ -274,8 +275,13 @@ Reachability Scan::Run(bool* moved) {
     uint64_t word = 0;
     const bool still_waiting =
         !in_slot || (memory_.Read(t.unwind.slot, &word) && word == t.unwind.word);
-    p.relied_blocked = WaitsForOthers(t.state) && still_waiting && InUntimedFutexWait(p.kernel);
-    if (WaitsForOthers(t.state) && !p.relied_blocked) {
+    // Another process may wake a waiter on an object shared with it: it counts as able to run.
+    const bool shared = WaitsOnSharedObject(t);
+    p.relied_blocked =
+        WaitsForOthers(t.state) && still_waiting && InUntimedFutexWait(p.kernel) && !shared;
+    if (shared && WaitsForOthers(t.state)) {
+      p.free_reason = "what it waits on is shared with other processes, which may wake it";
+    } else if (WaitsForOthers(t.state) && !p.relied_blocked) {
       const bool timed = p.kernel.known && !p.kernel.running &&
                          (p.kernel.number == SYS_futex || p.kernel.number == SYS_futex_waitv);
       p.free_reason = !still_waiting ? "it has left the wait the report shows and runs again"

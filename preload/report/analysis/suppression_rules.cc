@@ -182,10 +182,30 @@ std::vector<SuppressionRule> ActiveSuppressions(const tl_report_config& config) 
 
 int MatchSuppression(const std::vector<SuppressionRule>& rules, const SymbolizedThread& thread) {
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (rules[i].only_unseen_creator && thread.raw->creator_tid >= 0) continue;
-    if (Matches(rules[i], thread)) return static_cast<int>(i);
+    if (RuleMatches(rules[i], thread)) return static_cast<int>(i);
   }
   return -1;
+}
+
+bool RuleMatches(const SuppressionRule& rule, const SymbolizedThread& thread) {
+  if (rule.only_unseen_creator && thread.raw->creator_tid >= 0) return false;
+  return Matches(rule, thread);
+}
+
+bool RuleDecidable(const SuppressionRule& rule, FramesKnown known) {
+  auto decidable = [known](uint32_t kind) {
+    if (kind == TL_SUPPRESS_THREAD || kind == TL_SUPPRESS_MODULE) return true;
+    return known == FramesKnown::kSymbolTableNames && kind != TL_SUPPRESS_TOP;
+  };
+  // A runtime rule reads one function name: whether the program called a spawn function.
+  const bool first = rule.runtime_thread
+                         ? rule.spawn_functions.empty() || known == FramesKnown::kSymbolTableNames
+                         : decidable(rule.kind);
+  if (!first) return false;
+  for (const SuppressionCondition& condition : rule.also) {
+    if (!decidable(condition.kind)) return false;
+  }
+  return true;
 }
 
 std::string RuleText(const SuppressionRule& rule) {

@@ -57,6 +57,18 @@ std::vector<SuppressionRule> ActiveSuppressions(const tl_report_config& config);
 // The index of the first rule that matches `thread`, or -1.
 int MatchSuppression(const std::vector<SuppressionRule>& rules, const SymbolizedThread& thread);
 
+// What is known of a thread's frames before full symbolization (quick_count.h): their modules
+// only, or also their functions' names from the modules' symbol tables (no inlined calls).
+enum class FramesKnown { kModules, kSymbolTableNames };
+
+// Whether `rule` can be decided from what is known. One that cannot is left out there: the thread
+// then counts, and the full report, with every frame named, decides (`top:` always waits for it:
+// an inlined call, which a symbol table does not name, can be the top user frame).
+bool RuleDecidable(const SuppressionRule& rule, FramesKnown known);
+
+// Whether `rule` (its conditions too) matches `thread`, as MatchSuppression decides it.
+bool RuleMatches(const SuppressionRule& rule, const SymbolizedThread& thread);
+
 // "thread:gmain" for a rule; "runtime:libgomp.so*" for a runtime rule; conditions joined by " + ".
 std::string RuleText(const SuppressionRule& rule);
 

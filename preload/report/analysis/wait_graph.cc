@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "preload/report/analysis/process_shared.h"
 #include "preload/report/render/syscall_names.h"
 #include "preload/report/render/wait_graph_phrases.h"
 
@@ -66,6 +67,8 @@ std::string WaitingFor(const tl_thread& thread, const ThreadIndex& index) {
     std::string who = BlockerLabel(thread, index);
     if (blocker == thread.tid) {
       who += " (itself)";
+    } else if (thread.blocker_exited && WaitsOnSharedObject(thread)) {
+      who += " (not a thread of this process: another process's, or one that has exited)";
     } else if (thread.blocker_exited) {
       who += ", which has exited";
     } else if (index.Find(blocker) < 0) {
@@ -93,6 +96,22 @@ struct Basis {
   std::vector<int> deps;  // threads (indices) that could wake it: it is possible if one is
 };
 
+// Why the waiter of an object shared with other processes stays possible.
+std::string SharedReason(const tl_thread& t) {
+  const std::string object = ObjectPhrase(t.state, t.object);
+  const std::string how = (t.object_flags & TL_OBJECT_IN_SHARED_MEMORY)
+                              ? " lies in memory shared with other processes"
+                              : " is process-shared (PTHREAD_PROCESS_SHARED)";
+  const bool lock = WaitsForThread(t.state);
+  std::string held;
+  if (lock && ConfirmedBlocker(t) != 0 && t.blocker_exited) {
+    held = "; it is held by thread " + std::to_string(t.blocker_tid) +
+           ", which is not a thread of this process";
+  }
+  return object + how + held + ": a thread of another process may still " +
+         (lock ? "release it" : "wake it") + " (threadleak sees only this process's threads)";
+}
+
 // The basis of a thread that is not deadlocked. `next` is its blocker in the snapshot or kNone.
 Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int next) {
   const tl_thread& t = snapshot.threads[i];
@@ -103,6 +122,14 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
     b.reason = std::move(reason);
     return b;
   };
+  // An object another process may hold or wake: a blocker in this process still decides (a
+  // cycle, a holder that can run), anything else is out of sight.
+  if (WaitsOnSharedObject(t) && t.state != TL_STATE_JOIN &&
+      !(WaitsForThread(t.state) && next != kNone)) {
+    Basis b = fixed(true, SharedReason(t));
+    b.kind = ThreadAnalysis::Basis::kShared;
+    return b;
+  }
   if (WaitsForThread(t.state)) {
     if (next != kNone) {
       Basis b;
@@ -271,7 +298,7 @@ void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
   using B = ThreadAnalysis::Basis;
   for (size_t i = 0; i < snapshot.thread_count; ++i) {
     ThreadAnalysis& a = result->threads[i];
-    if (a.basis == B::kDeadlock || a.basis == B::kExited) continue;
+    if (a.basis == B::kDeadlock || a.basis == B::kExited || a.basis == B::kShared) continue;
     if (!reach->ok || i >= reach->threads.size()) {
       // History alone is no proof (a C11 condition variable the shim never sees signalled, a
       // sender that still holds the channel): without the scan's, it says only "possibly".
@@ -320,6 +347,8 @@ const char* BasisName(ThreadAnalysis::Basis basis) {
       return "state";
     case ThreadAnalysis::Basis::kHistory:
       return "history";
+    case ThreadAnalysis::Basis::kShared:
+      return "shared";
   }
   return "history";
 }

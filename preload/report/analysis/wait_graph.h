@@ -50,7 +50,9 @@ struct ThreadAnalysis {
   // kReachable: possible, the reason gives the path), a deadlock, an exited owner or a finished
   // thread (facts), the thread's own state (it runs, sleeps, waits for I/O or with a time
   // limit), or only the history of who touched the object (kHistory: when no scan ran).
-  enum class Basis { kUnreachable, kReachable, kDeadlock, kExited, kState, kHistory };
+  // kShared: what it waits on is shared with other processes (process_shared.h), whose threads
+  // threadleak does not see: possible, whatever this process's threads do.
+  enum class Basis { kUnreachable, kReachable, kDeadlock, kExited, kState, kHistory, kShared };
   Basis basis = Basis::kHistory;
   std::vector<int32_t> blocked_by;  // tids it waits for (confirmed owner/writer/joined thread)
   int32_t waits_on_deadlock = 0;    // a deadlocked thread it waits for (transitively), or 0
@@ -91,7 +93,8 @@ struct WaitGraphAnalysis {
 WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot,
                                    const Reachability* reach = nullptr);
 
-// "unreachable", "reachable", "deadlock", "exited", "state" or "history": the JSON "basis".
+// "unreachable", "reachable", "deadlock", "exited", "state", "history" or "shared": the JSON
+// "basis".
 const char* BasisName(ThreadAnalysis::Basis basis);
 
 // The wait-for graph in Graphviz DOT: threads as nodes (leaked / deadlocked highlighted), edges

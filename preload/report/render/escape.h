@@ -13,6 +13,12 @@ namespace threadleak {
 // surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
 size_t Utf8SequenceLength(std::string_view text, size_t i);
 
+// Whether `text` is well-formed UTF-8 (JsonString then keeps every byte of it).
+bool IsValidUtf8(std::string_view text);
+
+// Every byte of `text` as two lowercase hex digits ("61ff"): for what a JSON string cannot carry.
+std::string HexBytes(std::string_view text);
+
 // `text` as a JSON string literal, quotes included. Bytes that are not UTF-8 become U+FFFD: a
 // JSON string holds text, not bytes.
 std::string JsonString(std::string_view text);

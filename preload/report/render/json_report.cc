@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 #include "preload/report/analysis/thread_groups.h"
 #include "preload/report/render/escape.h"
@@ -103,12 +104,21 @@ std::string Groups(const ReportContext& context) {
   return out + "]";
 }
 
+// A thread name's every byte: the name as a string, and, when it is not UTF-8 (a JSON string
+// cannot carry such bytes), "name_hex" with each byte.
+std::string NameFields(const char* name) {
+  const std::string_view bytes(name, strnlen(name, TL_NAME_LEN));
+  std::string out = "\"name\":" + JsonString(bytes);
+  if (!IsValidUtf8(bytes)) out += ",\"name_hex\":" + JsonString(HexBytes(bytes));
+  return out;
+}
+
 std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
                    const ReportContext& context) {
   const tl_thread& raw = *thread.raw;
   bool has_object = raw.object != 0 && raw.state != TL_STATE_SLEEP;
   std::string out = "{\"tid\":" + std::to_string(raw.tid);
-  out += ",\"name\":" + JsonString(raw.name);
+  out += "," + NameFields(raw.name);
   out += ",\"state\":" + JsonString(tl_state_name(raw.state));
   out += ",\"object\":" + (has_object ? JsonString(HexAddress(raw.object)) : "null");
   out += ",\"blocked_ms\":" +
@@ -155,7 +165,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += JsonFrames(thread.stack);  // cached per distinct stack: append, never copy twice
   bool creator_known = raw.creator_tid >= 0;
   out += ",\"created_by\":{\"tid\":" + (creator_known ? std::to_string(raw.creator_tid) : "null");
-  out += ",\"name\":" + (creator_known ? JsonString(raw.creator_name) : "null");
+  out += "," + (creator_known ? NameFields(raw.creator_name) : "\"name\":null");
   out += ",\"stack\":";
   out += JsonFrames(thread.creation);
   out += "}";
