@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "preload/capture/process_memory.h"
-#include "preload/core/fixed_buffer.h"
+#include "preload/io/fixed_buffer.h"
 
 namespace threadleak {
 namespace {

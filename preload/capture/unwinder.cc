@@ -9,8 +9,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-#include "preload/core/diagnostics.h"
 #include "preload/core/guard.h"
+#include "preload/io/diagnostics.h"
 
 namespace threadleak {
 namespace {

@@ -7,9 +7,9 @@
 #include <iterator>
 #include <string_view>
 
-#include "preload/core/diagnostics.h"
-#include "preload/core/fixed_buffer.h"
-#include "preload/core/small_file.h"
+#include "preload/io/diagnostics.h"
+#include "preload/io/fixed_buffer.h"
+#include "preload/io/small_file.h"
 
 namespace threadleak {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <string.h>
 
-#include "preload/core/diagnostics.h"
-#include "preload/core/fixed_buffer.h"
-#include "preload/core/small_file.h"
+#include "preload/io/diagnostics.h"
+#include "preload/io/fixed_buffer.h"
+#include "preload/io/small_file.h"
 
 namespace threadleak {
 namespace {

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "preload/config/options.h"
-#include "preload/core/diagnostics.h"
-#include "preload/core/fixed_buffer.h"
+#include "preload/io/diagnostics.h"
+#include "preload/io/fixed_buffer.h"
 
 namespace threadleak {
 namespace {

@@ -10,11 +10,11 @@
 
 #include <string_view>
 
-#include "preload/core/diagnostics.h"
-#include "preload/core/fixed_buffer.h"
 #include "preload/core/real_functions.h"
 #include "preload/handoff/report_destination.h"
 #include "preload/handoff/report_writer.h"
+#include "preload/io/diagnostics.h"
+#include "preload/io/fixed_buffer.h"
 
 namespace threadleak {
 namespace {

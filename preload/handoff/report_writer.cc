@@ -25,10 +25,10 @@
 #include "preload/config/options.h"
 #include "preload/config/suppressions.h"
 #include "preload/core/clock.h"
-#include "preload/core/fixed_buffer.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/registry.h"
 #include "preload/core/tool_thread.h"
+#include "preload/io/fixed_buffer.h"
 
 extern char** environ;
 

@@ -25,8 +25,8 @@
 
 #include "preload/capture/process_memory.h"
 #include "preload/capture/thread_scan.h"
-#include "preload/core/diagnostics.h"
 #include "preload/handoff/report_request.h"
+#include "preload/io/diagnostics.h"
 #include "preload/report/analysis/process_shared.h"
 #include "preload/report/analysis/quick_count.h"
 #include "preload/report/analysis/report_scan.h"

@@ -6,8 +6,8 @@
 // terminal), each kind of problem shows at most WarningCap::kShown lines and then one line for
 // the rest, and nothing is written once fd 2 no longer names the file it named at start-up (the
 // program closed it, or opened one of its own files on that number).
-#ifndef THREADLEAK_PRELOAD_CORE_DIAGNOSTICS_H_
-#define THREADLEAK_PRELOAD_CORE_DIAGNOSTICS_H_
+#ifndef THREADLEAK_PRELOAD_IO_DIAGNOSTICS_H_
+#define THREADLEAK_PRELOAD_IO_DIAGNOSTICS_H_
 
 #include <atomic>
 #include <string_view>
@@ -53,4 +53,4 @@ class WarningCap {
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_CORE_DIAGNOSTICS_H_
+#endif  // THREADLEAK_PRELOAD_IO_DIAGNOSTICS_H_

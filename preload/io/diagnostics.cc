@@ -1,10 +1,10 @@
-#include "preload/core/diagnostics.h"
+#include "preload/io/diagnostics.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "preload/core/fixed_buffer.h"
+#include "preload/io/fixed_buffer.h"
 
 namespace threadleak {
 namespace {

@@ -1,4 +1,4 @@
-#include "preload/core/small_file.h"
+#include "preload/io/small_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

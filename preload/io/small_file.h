@@ -2,8 +2,8 @@
 // that inherits the environment does this, so it must never block — a FIFO with no writer, a
 // terminal or another device would — and never take the program's heap: the file is read into
 // pages mapped for it, up to a bound. Not for signal handlers (strerror).
-#ifndef THREADLEAK_PRELOAD_CORE_SMALL_FILE_H_
-#define THREADLEAK_PRELOAD_CORE_SMALL_FILE_H_
+#ifndef THREADLEAK_PRELOAD_IO_SMALL_FILE_H_
+#define THREADLEAK_PRELOAD_IO_SMALL_FILE_H_
 
 #include <cstddef>
 #include <string_view>
@@ -34,4 +34,4 @@ class SmallFile {
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_CORE_SMALL_FILE_H_
+#endif  // THREADLEAK_PRELOAD_IO_SMALL_FILE_H_

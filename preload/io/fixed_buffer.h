@@ -1,7 +1,7 @@
 // A bounded text buffer for building messages and paths without allocating: usable in hooks and
 // in signal handlers. Text past the capacity is dropped, never overflows.
-#ifndef THREADLEAK_PRELOAD_CORE_FIXED_BUFFER_H_
-#define THREADLEAK_PRELOAD_CORE_FIXED_BUFFER_H_
+#ifndef THREADLEAK_PRELOAD_IO_FIXED_BUFFER_H_
+#define THREADLEAK_PRELOAD_IO_FIXED_BUFFER_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -57,4 +57,4 @@ class FixedBuffer {
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_CORE_FIXED_BUFFER_H_
+#endif  // THREADLEAK_PRELOAD_IO_FIXED_BUFFER_H_
