@@ -5,6 +5,8 @@
 #include <link.h>
 #include <string.h>
 
+#include <algorithm>
+
 #include "preload/core/spin_lock.h"
 
 namespace threadleak {
@@ -32,7 +34,7 @@ void ReadBuildId(const dl_phdr_info* info, const ElfW(Phdr) & note_segment, tl_m
     const char* name = cursor + sizeof(ElfW(Nhdr));
     const char* desc = name + ((note->n_namesz + 3) & ~3u);
     if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
-      size_t size = note->n_descsz < TL_BUILD_ID_LEN ? note->n_descsz : TL_BUILD_ID_LEN;
+      const size_t size = std::min<size_t>(note->n_descsz, TL_BUILD_ID_LEN);
       memcpy(out->build_id, desc, size);
       out->build_id_size = static_cast<uint32_t>(size);
       return;

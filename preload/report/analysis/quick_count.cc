@@ -20,8 +20,8 @@ int Rank(unsigned char binding) {
 }
 
 struct Wanted {
-  uintptr_t address;  // in the ELF file (pc - bias, and - 1 for a return address)
-  SourceFrame* frame;
+  uintptr_t address = 0;  // in the ELF file (pc - bias, and - 1 for a return address)
+  SourceFrame* frame = nullptr;
   int rank = 3;
   std::string name;
 };
@@ -82,7 +82,9 @@ void NameFromSymbolTables(std::vector<SourceFrame>* frames, bool demangle) {
   for (SourceFrame& frame : *frames) {
     if (frame.module.empty() || !frame.function.empty()) continue;
     const uintptr_t address = frame.module_offset - (frame.is_return_address ? 1 : 0);
-    by_module[frame.module].push_back({address, &frame});
+    Wanted& wanted = by_module[frame.module].emplace_back();
+    wanted.address = address;
+    wanted.frame = &frame;
   }
   std::map<std::string, std::string> shown;  // a name as found -> as frames show it
   for (auto& [path, wanted] : by_module) {

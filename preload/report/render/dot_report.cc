@@ -1,6 +1,7 @@
 // The wait-for graph in Graphviz DOT (format=dot). Nodes are named by tid, so the text is easy
 // to grep: `4242 -> 4243 [label="mutex 0x1f00"];`.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
@@ -13,16 +14,30 @@
 namespace threadleak {
 namespace {
 
-// Text for inside a DOT double-quoted string: the text report's escaping (render/escape.h), so
-// the file always parses and a name reads the same in both.
+// Text for inside a DOT double-quoted string, where Graphviz reads backslash escapes: quotes and
+// backslashes escaped, so what the text report shows — names already escaped by QuotedName
+// (render/escape.h), phrases — shows the same in the graph; a byte that cannot stand in the file
+// (a control byte, a byte that is not UTF-8) shows as \xNN, as in the text report.
 std::string DotEscape(std::string_view text) {
   std::string out;
-  AppendReadable(out, text);
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t length = Utf8SequenceLength(text, i);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (length == 0 || c < 0x20 || c == 0x7f) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\\\x%02x", c);  // "\\x0a": shown as \x0a
+      out += escaped;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+      continue;
+    }
+    ++i;
+  }
   return out;
-}
-
-std::string Name(const tl_thread& thread) {
-  return std::string(thread.name, strnlen(thread.name, TL_NAME_LEN));
 }
 
 const char* TriggerPhrase(uint32_t trigger) {
@@ -43,7 +58,7 @@ const char* TriggerPhrase(uint32_t trigger) {
 
 std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
   std::string name = std::to_string(thread.tid);
-  if (thread.name[0] != '\0') name += " \"" + Name(thread) + "\"";
+  if (thread.name[0] != '\0') name += " " + QuotedName(thread.name);
   // "\n" is DOT's own line break, outside the escaped text.
   std::string out = "  " + std::to_string(thread.tid) + " [label=\"" + DotEscape(name) + "\\n" +
                     tl_state_name(thread.state);
