@@ -20,23 +20,7 @@ namespace {
 // (a control byte, a byte that is not UTF-8) shows as \xNN, as in the text report.
 std::string DotEscape(std::string_view text) {
   std::string out;
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const size_t length = Utf8SequenceLength(text, i);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (length == 0 || c < 0x20 || c == 0x7f) {
-      char escaped[8];
-      snprintf(escaped, sizeof escaped, "\\\\x%02x", c);  // "\\x0a": shown as \x0a
-      out += escaped;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-      continue;
-    }
-    ++i;
-  }
+  AppendReadable(out, text, "\\\\x");
   return out;
 }
 

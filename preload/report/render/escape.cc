@@ -90,7 +90,7 @@ std::string JsonString(std::string_view text) {
   return out + "\"";
 }
 
-void AppendReadable(std::string& out, std::string_view text) {
+void AppendReadable(std::string& out, std::string_view text, std::string_view hex_prefix) {
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
     const size_t length = Utf8SequenceLength(text, i);
@@ -98,9 +98,9 @@ void AppendReadable(std::string& out, std::string_view text) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (length == 0 || c < 0x20 || c == 0x7f) {
-      char escaped[8];
-      snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
+      char digits[4];
+      snprintf(digits, sizeof digits, "%02x", c);
+      out.append(hex_prefix).append(digits);
     } else {
       out.append(text.substr(i, length));
       i += length;

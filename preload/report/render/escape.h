@@ -26,8 +26,10 @@ std::string JsonString(std::string_view text);
 // `text` for the text report and DOT, between double quotes, escaped so that every byte is kept
 // and none is written raw: '"' and '\' backslashed, control bytes and bytes that are not UTF-8
 // as \xNN. AppendReadable leaves the quotes to the caller.
+// `hex_prefix` is how the \x of \xNN is written: "\\x" in DOT, whose strings read backslash
+// escapes themselves, so that the graph shows what the text shows.
 std::string ReadableString(std::string_view text);
-void AppendReadable(std::string& out, std::string_view text);
+void AppendReadable(std::string& out, std::string_view text, std::string_view hex_prefix = "\\x");
 
 }  // namespace threadleak
 
