@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -338,6 +339,8 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   request.tool_memory_count = static_cast<uint32_t>(chunks);
   request.tool_memory_complete = complete ? 1 : 0;
   request.reporting_stack_from = reporting_stack_from;
+  request.reporting_handle = reinterpret_cast<uintptr_t>(pthread_self());
+  request.tool_thread_handle = ToolThreadHandle();
   request.abandoned_count = g_abandoned_count;
   memcpy(request.abandoned, g_abandoned, sizeof(g_abandoned[0]) * g_abandoned_count);
 

@@ -438,6 +438,10 @@ int32_t ToolThreadTid() {
              : 0;
 }
 
+uintptr_t ToolThreadHandle() {
+  return ToolThreadTid() != 0 ? reinterpret_cast<uintptr_t>(g_reporter_thread) : 0;
+}
+
 bool IsToolThread(int32_t tid) {
   return tid != 0 && g_reporter_pid.load(std::memory_order_relaxed) == getpid() &&
          g_reporter_tid.load(std::memory_order_relaxed) == tid;

@@ -81,6 +81,8 @@ bool IsToolThread(int32_t tid);
 
 // threadleak's own thread, or 0 when it does not run.
 int32_t ToolThreadTid();
+// Its pthread_t, as a number, or 0 (as ToolThreadTid).
+uintptr_t ToolThreadHandle();
 
 }  // namespace threadleak
 

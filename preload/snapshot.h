@@ -156,6 +156,11 @@ struct tl_thread {
   uint32_t waker_count;
   uint32_t wakers_overflow;  // 1: more than TL_MAX_WAKERS, or the tool's table was full
   int32_t wakers[TL_MAX_WAKERS];
+
+  // Its pthread_t (glibc: the address of its descriptor, which records its stack block), or 0
+  // when the shim did not see it start. Appended; the reachability scan bounds the thread's
+  // stack by it (process_layout.h).
+  uintptr_t handle;
 };
 
 enum { TL_MODULE_PATH_LEN = 256, TL_BUILD_ID_LEN = 20 };
@@ -194,6 +199,7 @@ struct tl_snapshot {
   uint32_t tool_memory_complete;       // 0: some of it could not be listed
   uintptr_t reporting_stack_from;      // the reporting thread's stack above the report's
                                        // frames (what lies above is the program's)
+  uintptr_t reporting_handle;          // the reporting thread's pthread_t, or 0
 };
 
 // One suppression rule (preload/suppressions.h).

@@ -63,6 +63,26 @@ uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
   return 0;
 }
 
+AddressRange ReadStackBlock(const TargetMemory& memory, uintptr_t handle, pid_t tid) {
+  if (handle == 0 || handle % 64 != 0 || tid <= 0) return {};
+  uint64_t header[3] = {};
+  int32_t recorded_tid = 0;
+  uint64_t block[2] = {};  // stackblock, stackblock_size
+  if (!memory.Read(handle, header, sizeof header) || header[0] != handle ||
+      header[kTcbSelfOffset / 8] != handle || !memory.Read(handle + kTcbTidOffset, &recorded_tid) ||
+      recorded_tid != tid || !memory.Read(handle + kTcbStackBlockOffset, block, sizeof block)) {
+    return {};
+  }
+  const uintptr_t start = block[0];
+  const uintptr_t size = block[1];
+  // The descriptor sits at the block's top (its static TLS and itself): inside it, with room.
+  constexpr uintptr_t kMaxBlock = uintptr_t{1} << 40;
+  if (start == 0 || size == 0 || size > kMaxBlock || handle < start || handle >= start + size) {
+    return {};
+  }
+  return {start, start + size};
+}
+
 std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
                                        const std::vector<Mapping>& mappings) {
   std::vector<ModuleData> out;

@@ -78,6 +78,11 @@ const std::vector<Case>& Cases() {
       {"join_abandoned",
        {{"joined", "definite", "unreachable", kUnreachable},
         {"joiner", "definite", "unreachable", kUnreachable}}},
+      // The program's memory merged into the waiter's stack mapping (the kernel merges adjacent
+      // anonymous mappings): a pointer there is the program's, not the blocked thread's stack.
+      {"merged_into_stack_holds_pointer",
+       {{"merged-waiter", "possible", "reachable", "anonymous memory"}}},
+      {"merged_into_stack_abandoned", {{"merged-waiter", "definite", "unreachable", kUnreachable}}},
       // issue 16's service: healthy pool threads next to three leaks made while it runs.
       {"service",
        {{"pool-1", "possible", "reachable", "g_pool"},
