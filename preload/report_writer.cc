@@ -30,6 +30,7 @@
 #include "preload/registry.h"
 #include "preload/reporter.h"
 #include "preload/suppressions.h"
+#include "preload/unwinder.h"
 
 extern char** environ;
 
@@ -328,8 +329,10 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   request.leak_scan = options.leak_scan;
   request.leak_scan_max_mb = static_cast<uint32_t>(options.leak_scan_max_mb);
   size_t chunks = 0;
-  const bool complete =
-      ListRegistryChunks(request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 3, &chunks);
+  constexpr size_t kUnwinderRanges = 2;
+  const bool complete = ListRegistryChunks(
+      request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 3 - kUnwinderRanges, &chunks);
+  chunks += UnwinderDataIfOwned(&request.tool_memory[chunks], kUnwinderRanges);
   request.tool_thread_tid = ToolThreadTid();
   const auto list_start = reinterpret_cast<uintptr_t>(list);
   request.tool_memory[chunks++] = {list_start, list_start + ((list_bytes + 4095) & ~size_t{4095})};

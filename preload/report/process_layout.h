@@ -57,6 +57,12 @@ struct ModuleData {
 std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
                                        const std::vector<Mapping>& mappings);
 
+// The path of a loaded module, other than those whose file name starts with `prefix` or
+// `except_prefix`, that names a library starting with `prefix` in its DT_NEEDED entries
+// ("libunwind"), or "". Such a library is that module's as well as whoever else loaded it.
+std::string ModuleNeeding(const TargetMemory& memory, const std::vector<Mapping>& mappings,
+                          const std::string& prefix, const std::string& except_prefix);
+
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_REPORT_PROCESS_LAYOUT_H_

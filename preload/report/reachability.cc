@@ -80,6 +80,21 @@ struct Place {
   std::string free_reason;  // why a thread in a waiting state can run by itself
 };
 
+// The process (thread group) `tid` belongs to, from /proc/TID/status; `tid` itself if unknown.
+pid_t ThreadGroupOf(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
+  FILE* status = fopen(path, "re");
+  if (status == nullptr) return tid;
+  char line[256];
+  int group = 0;
+  while (fgets(line, sizeof line, status) != nullptr) {
+    if (sscanf(line, "Tgid: %d", &group) == 1) break;
+  }
+  fclose(status);
+  return group > 0 ? group : tid;
+}
+
 bool Overlaps(uintptr_t a_start, uintptr_t a_end, uintptr_t b_start, uintptr_t b_end) {
   return a_start < b_end && b_start < a_end;
 }
@@ -130,6 +145,7 @@ class Scan {
     pid_t owner;
   };
   std::vector<OwnedStack> owned_;
+  std::vector<AddressRange> tool_;  // threadleak's own memory: never read
   pid_t StackOwnerOf(uintptr_t address) const;
   MappedArray<uint64_t> buffer_;
   MappedArray<uint64_t> window_;  // heap memory around the last block read
@@ -165,10 +181,8 @@ void Subtract(uintptr_t start, uintptr_t end, std::vector<AddressRange> holes,
 }
 
 bool Scan::IsTool(uintptr_t start, uintptr_t end) const {
-  for (size_t i = 0; i < request_.tool_memory_count; ++i) {
-    if (Overlaps(start, end, request_.tool_memory[i].start, request_.tool_memory[i].end)) {
-      return true;
-    }
+  for (const AddressRange& t : tool_) {
+    if (Overlaps(start, end, t.start, t.end)) return true;
   }
   return false;
 }
@@ -303,8 +317,11 @@ Reachability Scan::Run(bool* moved) {
     }
     return -1;
   }();
+  // The main thread's tid is the process's id; `pid` may name another thread of it (the one the
+  // report is read through).
+  const pid_t main_tid = ThreadGroupOf(pid);
   auto block_of = [&](pid_t tid, uintptr_t handle) -> AddressRange {
-    if (tid == pid) {
+    if (tid == main_tid) {
       return main_stack >= 0 ? AddressRange{mappings_[main_stack].start, mappings_[main_stack].end}
                              : AddressRange{};
     }
@@ -337,7 +354,7 @@ Reachability Scan::Run(bool* moved) {
     if (p.kernel.known && !p.kernel.running) p.sp = p.kernel.sp;
     if (p.running_code) p.sp = 0;
     const AddressRange block = block_of(t.tid, t.handle);
-    if (t.tid != pid && t.handle != 0) ++(block.end != 0 ? blocks_read : blocks_failed);
+    if (t.tid != main_tid && t.handle != 0) ++(block.end != 0 ? blocks_read : blocks_failed);
     if (block.end != 0) {
       p.stack_start = block.start;
       p.stack_end = block.end;
@@ -380,10 +397,10 @@ Reachability Scan::Run(bool* moved) {
                   " was running during the scan (what it holds in its registers cannot be read)");
     }
     int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
-    if (tid == pid && main_stack >= 0) m = main_stack;  // the whole [stack]: it may run
+    if (tid == main_tid && main_stack >= 0) m = main_stack;  // the whole [stack]: it may run
     if (m < 0) continue;
     const AddressRange live{
-        tid == pid ? mappings_[m].start : std::max(kernel.sp, mappings_[m].start),
+        tid == main_tid ? mappings_[m].start : std::max(kernel.sp, mappings_[m].start),
         mappings_[m].end};
     owned_.push_back({live.start, live.end, tid});
     others.push_back({tid, live});
@@ -408,20 +425,28 @@ Reachability Scan::Run(bool* moved) {
   // Memory: the tool's, stacks, global data, and anonymous memory for the heap walk.
   std::vector<Root> globals;
   std::vector<AddressRange> anonymous;
-  // threadleak's own modules, and libunwind and libdw, which threadleak loads to unwind: their
-  // caches hold stack addresses of the threads they unwound, which are no program's references.
+  // threadleak's own modules. (libunwind's data, which the shim uses for creation stacks, is
+  // among the tool ranges when the shim knows it is its alone.)
   auto tool_module = [](const std::string& path) {
-    const std::string base = Basename(path);
-    return base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0 ||
-           base.rfind("libdw", 0) == 0 || base.rfind("libelf", 0) == 0;
+    return Basename(path).rfind("libthreadleak", 0) == 0;
   };
   const std::vector<ModuleData> modules = ReadModuleData(memory_, mappings_);
+  tool_.clear();
+  for (size_t k = 0; k < request_.tool_memory_count; ++k) {
+    tool_.push_back({request_.tool_memory[k].start, request_.tool_memory[k].end});
+  }
+  // A library loaded after the shim that needs libunwind shares the shim's copy: its data is the
+  // program's then, whatever the shim said.
+  if (!ModuleNeeding(memory_, mappings_, "libunwind", "libthreadleak").empty()) {
+    for (const ModuleData& d : modules) {
+      if (Basename(d.path).rfind("libunwind", 0) != 0) continue;
+      std::erase_if(tool_,
+                    [&](const AddressRange& t) { return t.start >= d.start && t.end <= d.end; });
+    }
+  }
   // What no mapping's reading may include: threadleak's memory, the modules' data (read as
   // globals), the threads' own stacks.
-  std::vector<AddressRange> not_ordinary;
-  for (size_t k = 0; k < request_.tool_memory_count; ++k) {
-    not_ordinary.push_back({request_.tool_memory[k].start, request_.tool_memory[k].end});
-  }
+  std::vector<AddressRange> not_ordinary = tool_;
   for (const ModuleData& d : modules) {
     not_ordinary.push_back({d.start, d.end});
     if (tool_module(d.path) || IsTool(d.start, d.end)) continue;
@@ -568,7 +593,7 @@ Reachability Scan::Run(bool* moved) {
       // Only its thread-local storage lives on (destructors of thread_local objects run in
       // exit): the static TLS below its descriptor. The main thread's lies elsewhere (counted
       // as the program's anonymous memory).
-      const uintptr_t tcb = request_.reporting_tid == pid ? 0 : request_.reporting_handle;
+      const uintptr_t tcb = request_.reporting_tid == main_tid ? 0 : request_.reporting_handle;
       from = tcb < reporting_block.start || tcb >= reporting_block.end
                  ? reporting_block.end
                  : std::max(from, tcb > kTcbSearch ? tcb - kTcbSearch : 0);

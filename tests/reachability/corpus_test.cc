@@ -78,6 +78,13 @@ const std::vector<Case>& Cases() {
       {"join_abandoned",
        {{"joined", "definite", "unreachable", kUnreachable},
         {"joiner", "definite", "unreachable", kUnreachable}}},
+      // Waiters given a heap object by threads that have ended: the creators' kept stacks are
+      // no thread's, whatever they still hold.
+      {"created_by_ended_threads",
+       {{"orphan-1", "definite", "unreachable", kUnreachable},
+        {"orphan-2", "definite", "unreachable", kUnreachable},
+        {"orphan-3", "definite", "unreachable", kUnreachable},
+        {"orphan-4", "definite", "unreachable", kUnreachable}}},
       // The program's memory merged into the waiter's stack mapping (the kernel merges adjacent
       // anonymous mappings): a pointer there is the program's, not the blocked thread's stack.
       {"merged_into_stack_holds_pointer",
@@ -316,6 +323,58 @@ TEST(Reachability, ApiCheckCountsTheCallersFrames) {
             std::string::npos)
       << Describe(*held);
 }
+
+// A program that uses libunwind itself: the libunwind.so.8 threadleak loads for its creation
+// stacks is then the program's too, and what the program keeps in it (its list of dynamic
+// unwind info, here the only reference to a waiter's condition variable) is reachable. Without
+// that reference the waiter is abandoned: libunwind's own stale words (the stack pages it last
+// walked) never stand in for one while it is threadleak's alone.
+struct UnwinderUser {
+  const char* program;
+  const char* mode;
+  const char* certainty;
+  const char* reason;
+};
+
+void PrintTo(const UnwinderUser& u, std::ostream* os) {
+  *os << u.program << " " << u.mode;
+}
+
+class LibunwindUser : public ::testing::TestWithParam<UnwinderUser> {};
+
+TEST_P(LibunwindUser, ItsDataIsTheProgramsWhenTheProgramUsesIt) {
+  SKIP_IF_SANITIZED();
+  const UnwinderUser& u = GetParam();
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {u.program, u.mode},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error << "\n" << run.output;
+  const json* waiter = ThreadNamed(*report, "dyn-waiter");
+  ASSERT_NE(waiter, nullptr) << e2e::Summarize(*report);
+  EXPECT_EQ(e2e::StringField(*waiter, "certainty"), u.certainty) << Describe(*waiter);
+  EXPECT_NE(e2e::StringField(*waiter, "reason").find(u.reason), std::string::npos)
+      << Describe(*waiter);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reachability, LibunwindUser,
+    ::testing::Values(
+        UnwinderUser{REACHABILITY_UNWINDER_LINKED, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_LINKED, "none", "definite", kUnreachable},
+        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "none", "definite", kUnreachable}),
+    [](const ::testing::TestParamInfo<UnwinderUser>& info) {
+      return std::string(info.param.program == std::string(REACHABILITY_UNWINDER_LINKED)
+                             ? "Linked"
+                             : "Dlopened") +
+             (info.param.mode == std::string("register") ? "Registers" : "DoesNot");
+    });
 
 // jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.
 TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {

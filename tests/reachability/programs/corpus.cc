@@ -472,6 +472,37 @@ void ForgottenSenderBigHeap() {
   ForgottenSender();
 }
 
+// --- waiters started by threads that have ended since, each given a heap object at creation ---
+// The creators' stacks stay mapped (glibc keeps them for its next threads) and still hold the
+// pointers they passed: that memory is no thread's any more, so the waiters are abandoned.
+void* OrphanWaiter(void* arg) {
+  auto* handshake = static_cast<Handshake*>(arg);
+  WaitForHandshake(handshake);
+  return nullptr;
+}
+
+void* CreateTwoOrphans(void* first_name) {
+  const int first = static_cast<int>(reinterpret_cast<intptr_t>(first_name));
+  for (int k = 0; k < 2; ++k) {
+    pthread_t waiter;
+    if (pthread_create(&waiter, nullptr, OrphanWaiter, new Handshake) != 0) abort();
+    const std::string name = "orphan-" + std::to_string(first + k);
+    pthread_setname_np(waiter, name.c_str());
+    pthread_detach(waiter);
+    AwaitSleeping(name.c_str());
+  }
+  return nullptr;
+}
+
+void CreatedByEndedThreads() {
+  pthread_t creators[2];
+  for (int c = 0; c < 2; ++c) {
+    pthread_create(&creators[c], nullptr, CreateTwoOrphans,
+                   reinterpret_cast<void*>(static_cast<intptr_t>(1 + 2 * c)));
+  }
+  for (pthread_t creator : creators) pthread_join(creator, nullptr);
+}
+
 // --- program memory the kernel merged into a thread stack's mapping ---
 // The kernel merges adjacent anonymous mappings with the same protections, so the program's own
 // mmap right above a thread's stack becomes part of the stack's mapping. Made deterministic: the
@@ -596,6 +627,7 @@ const Case kCases[] = {
     {"service", Service},
     {"api_check", ApiCheck},
     {"forgotten_sender_big_heap", ForgottenSenderBigHeap},
+    {"created_by_ended_threads", CreatedByEndedThreads},
     {"merged_into_stack_holds_pointer", MergedIntoStackHoldsPointer},
     {"merged_into_stack_abandoned", MergedIntoStackAbandoned},
 };
