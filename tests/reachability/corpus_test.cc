@@ -441,6 +441,40 @@ TEST(Reachability, TheCapFallsBackWithTheReasonSaid) {
       << Describe(*receiver);
 }
 
+// A 1 GB heap, every block reachable: the scan reads it all and still proves the receiver
+// abandoned, within the test's time; with a cap below it, the scan gives up at once and says
+// why. Neither crashes nor hangs the program or the report.
+TEST(Reachability, AGigabyteHeapIsScannedOrCappedNeverAHang) {
+  SKIP_IF_SANITIZED();
+  for (const char* cap : {"", ":leak_scan_max_mb=512"}) {
+    e2e::TempDir dir;
+    const auto start = std::chrono::steady_clock::now();
+    e2e::RunResult run =
+        e2e::RunProgram({REACHABILITY_CORPUS, "forgotten_sender_1gb_heap"},
+                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                         {"THREADLEAK_OPTIONS", std::string("format=json:linger_ms=0") + cap +
+                                                    ":log_path=" + dir.path() + "/report"}},
+                        dir.path() + "/output.txt", std::chrono::seconds(100));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(run.exited) << cap << ": " << run.Describe() << "\n" << run.output;
+    EXPECT_EQ(run.exit_status, 66) << run.output;
+    std::string error;
+    std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+    ASSERT_TRUE(report.has_value()) << error;
+    const json* receiver = ThreadNamed(*report, "receiver");
+    ASSERT_NE(receiver, nullptr);
+    if (*cap == '\0') {
+      EXPECT_EQ(e2e::StringField(*receiver, "basis"), "unreachable") << Describe(*receiver);
+    } else {
+      EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+      EXPECT_NE(e2e::StringField(*receiver, "reason").find("(leak_scan_max_mb)"), std::string::npos)
+          << Describe(*receiver);
+    }
+    printf("1 GB heap%s: %.1f s for the run\n", cap, seconds);  // for the log, not asserted
+  }
+}
+
 // leak_scan_max_mb=0: no scan at all, the history's verdicts as before.
 TEST(Reachability, ScanCanBeTurnedOff) {
   e2e::TempDir dir;

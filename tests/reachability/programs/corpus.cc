@@ -570,6 +570,25 @@ void MergedIntoStackAbandoned() {
   StartWaiterBelowProgramMemory(false);
 }
 
+// --- a forgotten sender in a process with 1 GB of heap, all of it reachable from a global ---
+// (every block is marked and read: the scan's worst case; for "nothing crashes or hangs").
+struct BigBlock {
+  BigBlock* next;
+  char payload[(64 << 10) - sizeof(BigBlock*)];
+};
+BigBlock* g_big_heap = nullptr;
+
+void ForgottenSenderGigabyteHeap() {
+  for (size_t i = 0; i < (size_t{1} << 30) / sizeof(BigBlock); ++i) {
+    auto* block = static_cast<BigBlock*>(malloc(sizeof(BigBlock)));
+    if (block == nullptr) abort();
+    memset(block->payload, 1, sizeof block->payload);
+    block->next = g_big_heap;
+    g_big_heap = block;
+  }
+  ForgottenSender();
+}
+
 // --- an API check: the caller goes on, so what its frames hold is reachable ---
 void ApiCheck() {
   const uint64_t mark = threadleak_mark();
@@ -627,6 +646,7 @@ const Case kCases[] = {
     {"service", Service},
     {"api_check", ApiCheck},
     {"forgotten_sender_big_heap", ForgottenSenderBigHeap},
+    {"forgotten_sender_1gb_heap", ForgottenSenderGigabyteHeap},
     {"created_by_ended_threads", CreatedByEndedThreads},
     {"merged_into_stack_holds_pointer", MergedIntoStackHoldsPointer},
     {"merged_into_stack_abandoned", MergedIntoStackAbandoned},
