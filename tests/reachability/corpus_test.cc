@@ -29,8 +29,8 @@ using std::chrono::milliseconds;
 struct Expected {
   const char* thread;     // its name
   const char* certainty;  // "definite" or "possible"
-  const char* basis;      // "unreachable", "reachable", "state", ...
-  const char* reason;     // a piece of the reason
+  const char* basis;      // "unreachable", "reachable", "state", ...; "a|b": either
+  const char* reason;     // a piece of the reason; "a|b": either piece
 };
 
 struct Case {
@@ -61,8 +61,10 @@ const std::vector<Case>& Cases() {
       {"pool_in_global",
        {{"pool-1", "possible", "reachable", "g_pool"},
         {"pool-2", "possible", "reachable", "g_pool"}}},
+      // Woken every 10 ms, the consumer may be caught between two waits (then "possible" by its
+      // state, on a loaded machine now and then): never a proof either way.
       {"signalled_slow_consumer",
-       {{"consumer", "possible", "reachable", "reachable from"}},
+       {{"consumer", "possible", "reachable|state", "reachable from|left the wait"}},
        /*dumped=*/false},
       {"shared_ptr_cycle", {{"cycle-waiter", "definite", "unreachable", kUnreachable}}},
       {"shared_ptr_held", {{"cycle-waiter", "possible", "reachable", "reachable from"}}},
@@ -113,14 +115,24 @@ std::string Describe(const json& thread) {
          e2e::StringField(thread, "reason");
 }
 
+// Whether `actual` is (or, with `piece`, contains) one of the '|'-separated `alternatives`.
+bool OneOf(const std::string& actual, const std::string& alternatives, bool piece) {
+  std::stringstream list(alternatives);
+  for (std::string one; std::getline(list, one, '|');) {
+    if (piece ? actual.find(one) != std::string::npos : actual == one) return true;
+  }
+  return false;
+}
+
 void Check(const Case& c, const json& report, bool dump) {
   for (const Expected& e : c.threads) {
     const json* thread = ThreadNamed(report, e.thread);
     ASSERT_NE(thread, nullptr) << e.thread << " not in the report:\n" << e2e::Summarize(report);
     EXPECT_EQ(e2e::StringField(*thread, "certainty"), e.certainty)
         << e.thread << ": " << Describe(*thread);
-    EXPECT_EQ(e2e::StringField(*thread, "basis"), e.basis) << e.thread << ": " << Describe(*thread);
-    EXPECT_NE(e2e::StringField(*thread, "reason").find(e.reason), std::string::npos)
+    EXPECT_TRUE(OneOf(e2e::StringField(*thread, "basis"), e.basis, /*piece=*/false))
+        << e.thread << ": " << Describe(*thread);
+    EXPECT_TRUE(OneOf(e2e::StringField(*thread, "reason"), e.reason, /*piece=*/true))
         << e.thread << ": " << Describe(*thread);
     if (dump) {  // dumps list live threads; the proven ones are "abandoned"
       const bool definite = std::string(e.certainty) == "definite";
