@@ -160,22 +160,43 @@ class Scan {
 };
 
 pid_t Scan::StackOwnerOf(uintptr_t address) const {
+  // owned_ is sorted by start; the stacks rarely overlap, and then the scan below settles it.
+  auto it = std::upper_bound(owned_.begin(), owned_.end(), address,
+                             [](uintptr_t a, const OwnedStack& o) { return a < o.start; });
+  if (it != owned_.begin() && address < std::prev(it)->end) return std::prev(it)->owner;
   for (const OwnedStack& o : owned_) {
     if (address >= o.start && address < o.end) return o.owner;
   }
   return 0;
 }
 
-// [start, end) less every range in `holes` (any order, may overlap), appended to `out`.
-void Subtract(uintptr_t start, uintptr_t end, std::vector<AddressRange> holes,
-              std::vector<AddressRange>* out) {
-  std::sort(holes.begin(), holes.end(),
+// Ranges sorted by start and merged where they overlap, for Subtract.
+std::vector<AddressRange> Holes(std::vector<AddressRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(),
             [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  std::vector<AddressRange> out;
+  for (const AddressRange& r : ranges) {
+    if (r.end <= r.start) continue;
+    if (!out.empty() && r.start <= out.back().end) {
+      out.back().end = std::max(out.back().end, r.end);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// [start, end) less the `holes` (from Holes: sorted, not overlapping), appended to `out`. Costs
+// the log of the holes plus those it meets: 10,000 threads' stacks are 10,000 holes, met by
+// 20,000 mappings.
+void Subtract(uintptr_t start, uintptr_t end, const std::vector<AddressRange>& holes,
+              std::vector<AddressRange>* out) {
+  auto it = std::upper_bound(holes.begin(), holes.end(), start,
+                             [](uintptr_t a, const AddressRange& h) { return a < h.end; });
   uintptr_t at = start;
-  for (const AddressRange& h : holes) {
-    if (h.end <= at || h.start >= end) continue;
-    if (h.start > at) out->push_back({at, h.start});
-    at = std::max(at, h.end);
+  for (; it != holes.end() && it->start < end; ++it) {
+    if (it->start > at) out->push_back({at, it->start});
+    at = std::max(at, it->end);
   }
   if (at < end) out->push_back({at, end});
 }
@@ -458,6 +479,7 @@ Reachability Scan::Run(bool* moved) {
     }
   }
   for (const OwnedStack& o : owned_) not_ordinary.push_back({o.start, o.end});
+  not_ordinary = Holes(std::move(not_ordinary));
   for (size_t m = 0; m < mappings_.size(); ++m) {
     const Mapping& map = mappings_[m];
     if (!map.readable || !map.writable || map.path == "[heap]") continue;
@@ -529,7 +551,7 @@ Reachability Scan::Run(bool* moved) {
           memory_.Read(tcb + kTcbStackBlockOffset, block, sizeof block) &&
           block[0] == mappings_[m - 1].start && tcb >= block[0] && tcb < block[0] + block[1]) {
         std::vector<AddressRange> rest;
-        Subtract(r.start, r.end, {{block[0], block[0] + block[1]}}, &rest);
+        Subtract(r.start, r.end, {{block[0], block[0] + block[1]}}, &rest);  // one hole
         for (const AddressRange& piece : rest) {
           globals.push_back({piece.start, piece.end, RootKind::kUnknown, 0, "", false});
         }
