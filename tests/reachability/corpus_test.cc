@@ -379,12 +379,15 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         UnwinderUser{REACHABILITY_UNWINDER_LINKED, "register", "possible", "libunwind"},
         UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_PLUGIN, "register", "possible", "libunwind"},
         UnwinderUser{REACHABILITY_UNWINDER_LINKED, "none", "definite", kUnreachable},
-        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "none", "definite", kUnreachable}),
+        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "none", "definite", kUnreachable},
+        UnwinderUser{REACHABILITY_UNWINDER_PLUGIN, "none", "definite", kUnreachable}),
     [](const ::testing::TestParamInfo<UnwinderUser>& info) {
-      return std::string(info.param.program == std::string(REACHABILITY_UNWINDER_LINKED)
-                             ? "Linked"
-                             : "Dlopened") +
+      const std::string program = info.param.program;
+      return std::string(program == REACHABILITY_UNWINDER_LINKED     ? "Linked"
+                         : program == REACHABILITY_UNWINDER_DLOPENED ? "Dlopened"
+                                                                     : "Plugin") +
              (info.param.mode == std::string("register") ? "Registers" : "DoesNot");
     });
 

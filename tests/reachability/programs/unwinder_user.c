@@ -5,8 +5,10 @@
 //
 //   unwinder_user register   registers the waiter's object, then returns from main
 //   unwinder_user none       does not: the waiter is abandoned
-// Built twice: linked with libunwind (UNWINDER_LINKED: loaded before threadleak's own dlopen),
-// and not (libunwind opened by the program with dlopen after start, in both modes).
+// Built three times: linked with libunwind (UNWINDER_LINKED: loaded before threadleak's own
+// dlopen); not (libunwind opened by the program with dlopen after start); and with a plugin
+// (UNWINDER_PLUGIN: a library that needs libunwind, opened after start, registers it: the
+// loader counts no second dlopen of libunwind then, only the plugin's DT_NEEDED says it).
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include <dirent.h>
@@ -64,8 +66,13 @@ static __attribute__((noinline)) void Start(const char* mode) {
   AwaitSleeping();
   // No code range: libunwind never uses the entry, it only keeps it in its list.
   r->info.format = UNW_INFO_FORMAT_DYNAMIC;
-#ifdef UNWINDER_LINKED
+#if defined(UNWINDER_LINKED)
   void (*reg)(unw_dyn_info_t*) = _U_dyn_register;
+#elif defined(UNWINDER_PLUGIN)
+  void* plugin = dlopen(UNWINDER_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+  void (*reg)(unw_dyn_info_t*) =
+      plugin != NULL ? (void (*)(unw_dyn_info_t*))dlsym(plugin, "plugin_register") : NULL;
+  if (reg == NULL) abort();
 #else
   void* library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   void (*reg)(unw_dyn_info_t*) =
