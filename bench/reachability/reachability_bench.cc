@@ -39,13 +39,15 @@ struct Parked {
 struct ChildReport {
   uintptr_t cond;
   pid_t waiter;
+  uintptr_t handle;  // its pthread_t: the scan bounds its stack by the block it records
 };
 
 int g_report_fd = -1;
 
 void* Waiter(void*) {
   auto* parked = new Parked;  // here: no other thread ever holds its address
-  ChildReport report{reinterpret_cast<uintptr_t>(&parked->cond), static_cast<pid_t>(gettid())};
+  ChildReport report{reinterpret_cast<uintptr_t>(&parked->cond), static_cast<pid_t>(gettid()),
+                     reinterpret_cast<uintptr_t>(pthread_self())};
   pthread_mutex_lock(&parked->mutex);
   if (write(g_report_fd, &report, sizeof report) != sizeof report) _exit(1);
   for (;;) pthread_cond_wait(&parked->cond, &parked->mutex);
@@ -131,6 +133,7 @@ int main(int argc, char** argv) {
     waiter.object = report.cond;
     waiter.blocked_ns = -1;
     waiter.creator_tid = -1;
+    waiter.handle = report.handle;
     threadleak::ReachabilityRequest request;
     request.pid = child;
     request.threads = &waiter;

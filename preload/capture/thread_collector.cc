@@ -87,6 +87,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   }
   out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
   if (lifecycle & kMainThread) out.flags |= TL_THREAD_MAIN;
+  if (record.hashed) out.handle = reinterpret_cast<uintptr_t>(record.handle);
   memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
   out.test_source = record.test_source;
   if (record.test_source == kTestNoneUnconfirmed) {

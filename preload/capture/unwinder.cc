@@ -5,6 +5,7 @@
 #include <link.h>
 
 #include <atomic>
+#include <cstring>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -46,6 +47,53 @@ int FindOwnModule(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
+// libunwind's writable data, and the open count the loader keeps for it (struct link_map's
+// l_direct_opencount), when threadleak loaded it first: see UnwinderDataIfOwned.
+constexpr size_t kMaxUnwinderData = 2;
+constinit tl_range g_unwinder_data[kMaxUnwinderData] = {};
+constinit size_t g_unwinder_data_count = 0;
+constinit const uint32_t* g_unwinder_open_count = nullptr;
+
+int FindUnwinderData(dl_phdr_info* info, size_t, void* data) {
+  if (info->dlpi_addr != *static_cast<const ElfW(Addr)*>(data)) return 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD || (segment.p_flags & PF_W) == 0) continue;
+    if (g_unwinder_data_count == kMaxUnwinderData) return 1;
+    const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    g_unwinder_data[g_unwinder_data_count++] = {start, start + segment.p_memsz};
+  }
+  return 1;
+}
+
+// Finds the loader's open count of `library` (just opened, by threadleak alone): the one 32-bit
+// field of its link_map that a second dlopen raises from 1 to 2 and its dlclose lowers again.
+// The field's place is glibc's own business; this finds it by experiment, on the running glibc,
+// and finds nothing (the data then stays the program's) when the experiment is not clear-cut.
+void FindUnwinderOwnership(void* library) {
+  constexpr size_t kWords = 256;  // the link_map's first 1 KB (glibc's is larger)
+  uint32_t before[kWords], during[kWords], after[kWords];
+  memcpy(before, library, sizeof before);
+  void* again = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (again == nullptr) return;
+  memcpy(during, library, sizeof during);
+  dlclose(again);
+  memcpy(after, library, sizeof after);
+  int found = -1;
+  for (size_t i = 0; i < kWords; ++i) {
+    if (before[i] != 1 || during[i] != 2 || after[i] != 1) continue;
+    if (found >= 0) return;  // two candidates: no telling which
+    found = static_cast<int>(i);
+  }
+  link_map* map = nullptr;
+  if (found < 0 || dlinfo(library, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) return;
+  const ElfW(Addr) bias = map->l_addr;
+  dl_iterate_phdr(FindUnwinderData, const_cast<ElfW(Addr)*>(&bias));
+  if (g_unwinder_data_count > 0) {
+    g_unwinder_open_count = static_cast<const uint32_t*>(library) + found;
+  }
+}
+
 template <typename Fn>
 bool Resolve(void* library, const char* name, Fn* out) {
   *out = reinterpret_cast<Fn>(dlsym(library, name));
@@ -59,6 +107,9 @@ bool LoadUnwinder() {
   if (state != 0) return state > 0;
   ToolScope scope;
   dl_iterate_phdr(FindOwnModule, reinterpret_cast<void*>(&LoadUnwinder));
+  // Loaded before (linked by the program, or preloaded): its data is the program's as well.
+  void* loaded_before = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (loaded_before != nullptr) dlclose(loaded_before);
   void* library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   bool ok = library != nullptr && Resolve(library, "unw_backtrace", &g_unwind.backtrace) &&
             Resolve(library, "_ULx86_64_init_local2", &g_unwind.init_local2) &&
@@ -72,6 +123,7 @@ bool LoadUnwinder() {
   // handler that waits for the loader: the whole process hangs, every signal blocked. (The
   // per-thread cache would allocate thread-local storage from a signal handler.)
   if (ok) {
+    if (loaded_before == nullptr) FindUnwinderOwnership(library);
     g_unwind.set_caching_policy(*g_unwind.local_addr_space, UNW_CACHE_NONE);
   } else {
     WriteDiagnosticLine(
@@ -80,6 +132,16 @@ bool LoadUnwinder() {
   }
   g_load_state.store(ok ? 1 : -1, std::memory_order_release);
   return ok;
+}
+
+size_t UnwinderDataIfOwned(tl_range* out, size_t max) {
+  if (g_unwinder_open_count == nullptr ||
+      __atomic_load_n(g_unwinder_open_count, __ATOMIC_RELAXED) != 1) {
+    return 0;
+  }
+  size_t count = 0;
+  for (; count < g_unwinder_data_count && count < max; ++count) out[count] = g_unwinder_data[count];
+  return count;
 }
 
 size_t CaptureCurrentStack(uintptr_t* pcs, size_t max) {

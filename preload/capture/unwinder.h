@@ -26,6 +26,15 @@ size_t CaptureCurrentStack(uintptr_t* pcs, size_t max);
 // the rest are return addresses. Async-signal-safe once LoadUnwinder() succeeded.
 size_t CaptureInterruptedStack(ucontext_t* context, uintptr_t* pcs, size_t max);
 
+// libunwind's writable data (.data, .bss) as ranges of threadleak's own memory, when it provably
+// is threadleak's alone: the shim loaded it (no module had it loaded before) and nothing has
+// opened it since (the loader's open count of it is still the shim's one). libunwind keeps
+// addresses of the stack pages it walked (its cache of validated pages): stale words no program
+// put there. Returns how many ranges it wrote, 0 when the data may be the program's too (a
+// library that needs libunwind and was loaded later is the report writer's to find).
+// Async-signal-safe: reads only.
+size_t UnwinderDataIfOwned(tl_range* out, size_t max);
+
 // True if pc lies in the shim itself (its frames are never shown).
 bool IsToolAddress(uintptr_t pc);
 

@@ -171,6 +171,10 @@ struct tl_thread {
   // static destructors, and GoogleTest's go first (appended).
   uint32_t test_source;              // tl_test_source
   char test_name[TL_TEST_NAME_LEN];  // TL_TEST_RUNNING, TL_TEST_INHERITED: "Suite.Name"
+  // Its pthread_t (glibc: the address of its descriptor, which records its stack block), or 0
+  // when the shim did not see it start. Appended; the reachability scan bounds the thread's
+  // stack by it (process_layout.h).
+  uintptr_t handle;
 };
 
 // Where tl_thread::test_name comes from.
@@ -219,6 +223,7 @@ struct tl_snapshot {
   uint32_t tool_memory_complete;       // 0: some of it could not be listed
   uintptr_t reporting_stack_from;      // the reporting thread's stack above the report's
                                        // frames (what lies above is the program's)
+  uintptr_t reporting_handle;          // the reporting thread's pthread_t, or 0
 };
 
 // One suppression rule (preload/config/suppressions.h).

@@ -13,13 +13,19 @@
 namespace threadleak {
 
 inline constinit std::atomic<int32_t> g_tool_thread_tid{0};
-inline constinit std::atomic<pid_t> g_tool_thread_pid{0};  // the process that started it
+inline constinit std::atomic<pid_t> g_tool_thread_pid{0};         // the process that started it
+inline constinit std::atomic<uintptr_t> g_tool_thread_handle{0};  // its pthread_t, as a number
 
 // The tool's thread in this process, or 0.
 inline int32_t ToolThreadTid() {
   return g_tool_thread_pid.load(std::memory_order_acquire) == getpid()
              ? g_tool_thread_tid.load(std::memory_order_acquire)
              : 0;
+}
+
+// Its pthread_t, as a number, or 0 (as ToolThreadTid): the reachability scan bounds its stack.
+inline uintptr_t ToolThreadHandle() {
+  return ToolThreadTid() != 0 ? g_tool_thread_handle.load(std::memory_order_acquire) : 0;
 }
 
 inline bool IsToolThread(int32_t tid) {

@@ -29,7 +29,7 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 5,
+  TL_REQUEST_VERSION = 6,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,
@@ -110,6 +110,11 @@ struct tl_report_request {
   // -1 when it could not write one.
   int32_t leaks;
   uint32_t reserved;
+
+  // The pthread_t of the thread making the report and of threadleak's own thread (0: none):
+  // the writer bounds their stacks by their descriptors' stack blocks (process_layout.h).
+  uint64_t reporting_handle;
+  uint64_t tool_thread_handle;
 };
 
 #ifdef __cplusplus

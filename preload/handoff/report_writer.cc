@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <new>
 
 #include "preload/capture/departed_modules.h"
+#include "preload/capture/unwinder.h"
 #include "preload/config/options.h"
 #include "preload/config/suppressions.h"
 #include "preload/core/clock.h"
@@ -327,8 +329,10 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   request.leak_scan = options.leak_scan;
   request.leak_scan_max_mb = static_cast<uint32_t>(options.leak_scan_max_mb);
   size_t chunks = 0;
-  const bool complete =
-      ListRegistryChunks(request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 3, &chunks);
+  constexpr size_t kUnwinderRanges = 2;
+  const bool complete = ListRegistryChunks(
+      request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 3 - kUnwinderRanges, &chunks);
+  chunks += UnwinderDataIfOwned(&request.tool_memory[chunks], kUnwinderRanges);
   request.tool_thread_tid = ToolThreadTid();
   const auto list_start = reinterpret_cast<uintptr_t>(list);
   request.tool_memory[chunks++] = {list_start, list_start + ((list_bytes + 4095) & ~size_t{4095})};
@@ -338,6 +342,8 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   request.tool_memory_count = static_cast<uint32_t>(chunks);
   request.tool_memory_complete = complete ? 1 : 0;
   request.reporting_stack_from = reporting_stack_from;
+  request.reporting_handle = reinterpret_cast<uintptr_t>(pthread_self());
+  request.tool_thread_handle = ToolThreadHandle();
   request.abandoned_count = g_abandoned_count;
   memcpy(request.abandoned, g_abandoned, sizeof(g_abandoned[0]) * g_abandoned_count);
 

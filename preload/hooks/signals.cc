@@ -39,7 +39,7 @@ THREADLEAK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
   sighandler_t result = Real().signal(signal, handler);
   if (result == SIG_ERR || before_us == nullptr) return result;
   return (before_us->sa_flags & SA_SIGINFO)
-             ? reinterpret_cast<sighandler_t>(before_us->sa_sigaction)
+             ? reinterpret_cast<sighandler_t>(reinterpret_cast<void (*)()>(before_us->sa_sigaction))
              : before_us->sa_handler;
 }
 

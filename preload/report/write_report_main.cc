@@ -27,6 +27,7 @@
 #include "preload/capture/thread_scan.h"
 #include "preload/handoff/report_request.h"
 #include "preload/io/diagnostics.h"
+#include "preload/report/analysis/process_layout.h"
 #include "preload/report/analysis/process_shared.h"
 #include "preload/report/analysis/quick_count.h"
 #include "preload/report/analysis/report_scan.h"
@@ -72,24 +73,18 @@ tl_thread* Threads(tl_report_request* request) {
   return reinterpret_cast<tl_thread*>(reinterpret_cast<char*>(request) + request->threads_offset);
 }
 
-// threadleak's own thread's stack, as a range of tool memory (report_request.h): the mapping that
-// holds its stack pointer.
+// threadleak's own thread's stack, as a range of tool memory (report_request.h): its stack block,
+// from its descriptor. Not the mapping that holds its stack pointer: the kernel may have merged
+// the program's own memory into that mapping. A descriptor that does not check out adds
+// nothing, and the stack counts as the program's memory (a proof can only be lost that way).
 void AddToolThreadStack(tl_report_request* request) {
   if (request->tool_thread_tid <= 0 || request->tool_memory_count >= TL_REQUEST_MAX_TOOL_RANGES)
     return;
-  SyscallState state = ReadSyscallState(request->tool_thread_tid);
-  if (!state.known || state.sp == 0) return;
-  std::ifstream maps("/proc/" + std::to_string(TargetProcess()) + "/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    unsigned long long start = 0, end = 0;
-    if (sscanf(line.c_str(), "%llx-%llx", &start, &end) != 2) continue;
-    if (start <= state.sp && state.sp < end) {
-      request->tool_memory[request->tool_memory_count++] = {static_cast<uintptr_t>(start),
-                                                            static_cast<uintptr_t>(end)};
-      return;
-    }
-  }
+  const TargetMemory memory(TargetProcess());
+  const AddressRange block = ReadStackBlock(
+      memory, static_cast<uintptr_t>(request->tool_thread_handle), request->tool_thread_tid);
+  if (block.end == 0) return;
+  request->tool_memory[request->tool_memory_count++] = {block.start, block.end};
 }
 
 // Symbolizes, analyses and renders the report; writes it to TL_OUTPUT_FD. Returns the number of
@@ -108,7 +103,8 @@ int WriteReport(tl_report_request* request) {
                              request->tool_memory_count,
                              request->tool_memory,
                              request->tool_memory_complete,
-                             static_cast<uintptr_t>(request->reporting_stack_from)};
+                             static_cast<uintptr_t>(request->reporting_stack_from),
+                             static_cast<uintptr_t>(request->reporting_handle)};
   tl_report_config config{};
   config.format = request->format;
   config.fd = TL_OUTPUT_FD;

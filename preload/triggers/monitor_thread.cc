@@ -414,6 +414,8 @@ void StartMonitorIfNeeded(bool at_start) {
     WriteDiagnosticLine("threadleak: warning: cannot start the monitor thread; dumps are off");
     return;
   }
+  g_tool_thread_handle.store(reinterpret_cast<uintptr_t>(g_monitor_thread),
+                             std::memory_order_release);
   // Wait until it runs, so it is never counted as the program's thread.
   while (g_tool_thread_tid.load(std::memory_order_acquire) == 0) sched_yield();
 }

@@ -29,8 +29,8 @@ using std::chrono::milliseconds;
 struct Expected {
   const char* thread;     // its name
   const char* certainty;  // "definite" or "possible"
-  const char* basis;      // "unreachable", "reachable", "state", ...
-  const char* reason;     // a piece of the reason
+  const char* basis;      // "unreachable", "reachable", "state", ...; "a|b": either
+  const char* reason;     // a piece of the reason; "a|b": either piece
 };
 
 struct Case {
@@ -61,8 +61,10 @@ const std::vector<Case>& Cases() {
       {"pool_in_global",
        {{"pool-1", "possible", "reachable", "g_pool"},
         {"pool-2", "possible", "reachable", "g_pool"}}},
+      // Woken every 10 ms, the consumer may be caught between two waits (then "possible" by its
+      // state, on a loaded machine now and then): never a proof either way.
       {"signalled_slow_consumer",
-       {{"consumer", "possible", "reachable", "reachable from"}},
+       {{"consumer", "possible", "reachable|state", "reachable from|left the wait"}},
        /*dumped=*/false},
       {"shared_ptr_cycle", {{"cycle-waiter", "definite", "unreachable", kUnreachable}}},
       {"shared_ptr_held", {{"cycle-waiter", "possible", "reachable", "reachable from"}}},
@@ -78,6 +80,18 @@ const std::vector<Case>& Cases() {
       {"join_abandoned",
        {{"joined", "definite", "unreachable", kUnreachable},
         {"joiner", "definite", "unreachable", kUnreachable}}},
+      // Waiters given a heap object by threads that have ended: the creators' kept stacks are
+      // no thread's, whatever they still hold.
+      {"created_by_ended_threads",
+       {{"orphan-1", "definite", "unreachable", kUnreachable},
+        {"orphan-2", "definite", "unreachable", kUnreachable},
+        {"orphan-3", "definite", "unreachable", kUnreachable},
+        {"orphan-4", "definite", "unreachable", kUnreachable}}},
+      // The program's memory merged into the waiter's stack mapping (the kernel merges adjacent
+      // anonymous mappings): a pointer there is the program's, not the blocked thread's stack.
+      {"merged_into_stack_holds_pointer",
+       {{"merged-waiter", "possible", "reachable", "anonymous memory"}}},
+      {"merged_into_stack_abandoned", {{"merged-waiter", "definite", "unreachable", kUnreachable}}},
       // issue 16's service: healthy pool threads next to three leaks made while it runs.
       {"service",
        {{"pool-1", "possible", "reachable", "g_pool"},
@@ -101,14 +115,24 @@ std::string Describe(const json& thread) {
          e2e::StringField(thread, "reason");
 }
 
+// Whether `actual` is (or, with `piece`, contains) one of the '|'-separated `alternatives`.
+bool OneOf(const std::string& actual, const std::string& alternatives, bool piece) {
+  std::stringstream list(alternatives);
+  for (std::string one; std::getline(list, one, '|');) {
+    if (piece ? actual.find(one) != std::string::npos : actual == one) return true;
+  }
+  return false;
+}
+
 void Check(const Case& c, const json& report, bool dump) {
   for (const Expected& e : c.threads) {
     const json* thread = ThreadNamed(report, e.thread);
     ASSERT_NE(thread, nullptr) << e.thread << " not in the report:\n" << e2e::Summarize(report);
     EXPECT_EQ(e2e::StringField(*thread, "certainty"), e.certainty)
         << e.thread << ": " << Describe(*thread);
-    EXPECT_EQ(e2e::StringField(*thread, "basis"), e.basis) << e.thread << ": " << Describe(*thread);
-    EXPECT_NE(e2e::StringField(*thread, "reason").find(e.reason), std::string::npos)
+    EXPECT_TRUE(OneOf(e2e::StringField(*thread, "basis"), e.basis, /*piece=*/false))
+        << e.thread << ": " << Describe(*thread);
+    EXPECT_TRUE(OneOf(e2e::StringField(*thread, "reason"), e.reason, /*piece=*/true))
         << e.thread << ": " << Describe(*thread);
     if (dump) {  // dumps list live threads; the proven ones are "abandoned"
       const bool definite = std::string(e.certainty) == "definite";
@@ -312,6 +336,61 @@ TEST(Reachability, ApiCheckCountsTheCallersFrames) {
       << Describe(*held);
 }
 
+// A program that uses libunwind itself: the libunwind.so.8 threadleak loads for its creation
+// stacks is then the program's too, and what the program keeps in it (its list of dynamic
+// unwind info, here the only reference to a waiter's condition variable) is reachable. Without
+// that reference the waiter is abandoned: libunwind's own stale words (the stack pages it last
+// walked) never stand in for one while it is threadleak's alone.
+struct UnwinderUser {
+  const char* program;
+  const char* mode;
+  const char* certainty;
+  const char* reason;
+};
+
+void PrintTo(const UnwinderUser& u, std::ostream* os) {
+  *os << u.program << " " << u.mode;
+}
+
+class LibunwindUser : public ::testing::TestWithParam<UnwinderUser> {};
+
+TEST_P(LibunwindUser, ItsDataIsTheProgramsWhenTheProgramUsesIt) {
+  SKIP_IF_SANITIZED();
+  const UnwinderUser& u = GetParam();
+  e2e::TempDir dir;
+  e2e::RunResult run = e2e::RunProgram(
+      {u.program, u.mode},
+      {{"LD_PRELOAD", REACHABILITY_SHIM},
+       {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
+      dir.path() + "/output.txt");
+  ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
+  std::string error;
+  std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+  ASSERT_TRUE(report.has_value()) << error << "\n" << run.output;
+  const json* waiter = ThreadNamed(*report, "dyn-waiter");
+  ASSERT_NE(waiter, nullptr) << e2e::Summarize(*report);
+  EXPECT_EQ(e2e::StringField(*waiter, "certainty"), u.certainty) << Describe(*waiter);
+  EXPECT_NE(e2e::StringField(*waiter, "reason").find(u.reason), std::string::npos)
+      << Describe(*waiter);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Reachability, LibunwindUser,
+    ::testing::Values(
+        UnwinderUser{REACHABILITY_UNWINDER_LINKED, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_PLUGIN, "register", "possible", "libunwind"},
+        UnwinderUser{REACHABILITY_UNWINDER_LINKED, "none", "definite", kUnreachable},
+        UnwinderUser{REACHABILITY_UNWINDER_DLOPENED, "none", "definite", kUnreachable},
+        UnwinderUser{REACHABILITY_UNWINDER_PLUGIN, "none", "definite", kUnreachable}),
+    [](const ::testing::TestParamInfo<UnwinderUser>& info) {
+      const std::string program = info.param.program;
+      return std::string(program == REACHABILITY_UNWINDER_LINKED     ? "Linked"
+                         : program == REACHABILITY_UNWINDER_DLOPENED ? "Dlopened"
+                                                                     : "Plugin") +
+             (info.param.mode == std::string("register") ? "Registers" : "DoesNot");
+    });
+
 // jemalloc preloaded: no walk of its heap; the history-based verdict stays, and says why.
 TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {
   SKIP_IF_SANITIZED();
@@ -375,6 +454,40 @@ TEST(Reachability, TheCapFallsBackWithTheReasonSaid) {
   EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
   EXPECT_NE(e2e::StringField(*receiver, "reason").find("(leak_scan_max_mb)"), std::string::npos)
       << Describe(*receiver);
+}
+
+// A 1 GB heap, every block reachable: the scan reads it all and still proves the receiver
+// abandoned, within the test's time; with a cap below it, the scan gives up at once and says
+// why. Neither crashes nor hangs the program or the report.
+TEST(Reachability, AGigabyteHeapIsScannedOrCappedNeverAHang) {
+  SKIP_IF_SANITIZED();
+  for (const char* cap : {"", ":leak_scan_max_mb=512"}) {
+    e2e::TempDir dir;
+    const auto start = std::chrono::steady_clock::now();
+    e2e::RunResult run =
+        e2e::RunProgram({REACHABILITY_CORPUS, "forgotten_sender_1gb_heap"},
+                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                         {"THREADLEAK_OPTIONS", std::string("format=json:linger_ms=0") + cap +
+                                                    ":log_path=" + dir.path() + "/report"}},
+                        dir.path() + "/output.txt", std::chrono::seconds(100));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(run.exited) << cap << ": " << run.Describe() << "\n" << run.output;
+    EXPECT_EQ(run.exit_status, 66) << run.output;
+    std::string error;
+    std::optional<json> report = e2e::ReadReport(e2e::ReportPath(dir, run.pid), &error);
+    ASSERT_TRUE(report.has_value()) << error;
+    const json* receiver = ThreadNamed(*report, "receiver");
+    ASSERT_NE(receiver, nullptr);
+    if (*cap == '\0') {
+      EXPECT_EQ(e2e::StringField(*receiver, "basis"), "unreachable") << Describe(*receiver);
+    } else {
+      EXPECT_EQ(e2e::StringField(*receiver, "basis"), "history") << Describe(*receiver);
+      EXPECT_NE(e2e::StringField(*receiver, "reason").find("(leak_scan_max_mb)"), std::string::npos)
+          << Describe(*receiver);
+    }
+    printf("1 GB heap%s: %.1f s for the run\n", cap, seconds);  // for the log, not asserted
+  }
 }
 
 // leak_scan_max_mb=0: no scan at all, the history's verdicts as before.

@@ -2,8 +2,10 @@
 // itself: small and large, aligned, from the main arena, from other threads' arenas, and mmapped
 // ones. Every layout fact the walk relies on is checked here on the machine that runs the tests.
 #include <malloc.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -12,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "preload/report/analysis/malloc_heap.h"
+#include "preload/report/analysis/process_layout.h"
 #include "preload/report/analysis/target_memory.h"
 
 namespace threadleak {
@@ -154,6 +157,69 @@ TEST(HeapWalk, ADamagedHeaderFailsTheWalk) {
   MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, {}, size_t{1} << 40);
   EXPECT_FALSE(heap.ok);
   EXPECT_NE(heap.failure.find("damaged chunk header"), std::string::npos) << heap.failure;
+}
+
+// The thread descriptor's stack block (process_layout.h: kTcbStackBlockOffset), read from
+// outside, against what glibc itself reports for the thread (pthread_getattr_np, which reads the
+// same fields): a default stack, one with a larger guard, and one the program gave.
+AddressRange GlibcStackBlock(pthread_t thread) {
+  pthread_attr_t attributes;
+  void* low = nullptr;
+  size_t size = 0, guard = 0;
+  EXPECT_EQ(pthread_getattr_np(thread, &attributes), 0);
+  pthread_attr_getstack(&attributes, &low, &size);
+  pthread_attr_getguardsize(&attributes, &guard);
+  pthread_attr_destroy(&attributes);
+  // The block starts with the guard, which glibc reports apart from the stack.
+  return {reinterpret_cast<uintptr_t>(low) - guard, reinterpret_cast<uintptr_t>(low) + size};
+}
+
+TEST(StackBlock, TheDescriptorsBlockIsTheOneGlibcReports) {
+  static char given[256 << 10] __attribute__((aligned(4096)));
+  for (int kind = 0; kind < 3; ++kind) {
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    if (kind == 1) pthread_attr_setguardsize(&attributes, 3 * 4096);
+    if (kind == 2) pthread_attr_setstack(&attributes, given, sizeof given);
+    struct Seen {
+      std::atomic<pid_t> tid{0};
+      std::atomic<bool> done{false};  // the thread lives until the test has read it
+    } seen;
+    pthread_t thread;
+    ASSERT_EQ(pthread_create(
+                  &thread, &attributes,
+                  [](void* arg) -> void* {
+                    auto* s = static_cast<Seen*>(arg);
+                    s->tid = static_cast<pid_t>(gettid());
+                    while (!s->done) sched_yield();
+                    return nullptr;
+                  },
+                  &seen),
+              0);
+    pthread_attr_destroy(&attributes);
+    while (seen.tid == 0) sched_yield();
+    const AddressRange expected = GlibcStackBlock(thread);
+    const TargetMemory memory(getpid());
+    const uintptr_t handle = reinterpret_cast<uintptr_t>(thread);
+    const AddressRange block = ReadStackBlock(memory, handle, seen.tid);
+    EXPECT_EQ(block.start, expected.start) << "kind " << kind;
+    EXPECT_EQ(block.end, expected.end) << "kind " << kind;
+    EXPECT_NE(block.end, 0u) << "kind " << kind;
+    // Another tid, or an address that is no descriptor: nothing.
+    EXPECT_EQ(ReadStackBlock(memory, handle, seen.tid + 1).end, 0u);
+    EXPECT_EQ(ReadStackBlock(memory, handle + 64, seen.tid).end, 0u);
+    seen.done = true;
+    pthread_join(thread, nullptr);
+  }
+  // This thread's own, for certain alive.
+  const TargetMemory memory(getpid());
+  const AddressRange block =
+      ReadStackBlock(memory, reinterpret_cast<uintptr_t>(pthread_self()), gettid());
+  if (getpid() != gettid()) {
+    EXPECT_EQ(block.start, GlibcStackBlock(pthread_self()).start);
+  } else {
+    EXPECT_EQ(block.end, 0u);  // the main thread's descriptor records no block
+  }
 }
 
 }  // namespace

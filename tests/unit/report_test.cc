@@ -70,7 +70,7 @@ class ReportTest : public ::testing::Test {
     strcpy(finished.creator_name, "main");
     threads_[2] = finished;
     snapshot_ = {
-        1234, TL_TRIGGER_EXIT, TL_REPORT_LEAKS, 3, threads_, 0, nullptr, 0, 0, 0, nullptr, 0, 0};
+        1234, TL_TRIGGER_EXIT, TL_REPORT_LEAKS, 3, threads_, 0, nullptr, 0, 0, 0, nullptr, 0, 0, 0};
     symbolized_ = SymbolizeThreads(snapshot_, symbolizer_);
   }
 

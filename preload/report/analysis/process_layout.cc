@@ -63,9 +63,38 @@ uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
   return 0;
 }
 
-std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
-                                       const std::vector<Mapping>& mappings) {
-  std::vector<ModuleData> out;
+AddressRange ReadStackBlock(const TargetMemory& memory, uintptr_t handle, pid_t tid) {
+  if (handle == 0 || handle % 64 != 0 || tid <= 0) return {};
+  uint64_t header[3] = {};
+  int32_t recorded_tid = 0;
+  uint64_t block[2] = {};  // stackblock, stackblock_size
+  if (!memory.Read(handle, header, sizeof header) || header[0] != handle ||
+      header[kTcbSelfOffset / 8] != handle || !memory.Read(handle + kTcbTidOffset, &recorded_tid) ||
+      recorded_tid != tid || !memory.Read(handle + kTcbStackBlockOffset, block, sizeof block)) {
+    return {};
+  }
+  const uintptr_t start = block[0];
+  const uintptr_t size = block[1];
+  // The descriptor sits at the block's top (its static TLS and itself): inside it, with room.
+  constexpr uintptr_t kMaxBlock = uintptr_t{1} << 40;
+  if (start == 0 || size == 0 || size > kMaxBlock || handle < start || handle >= start + size) {
+    return {};
+  }
+  return {start, start + size};
+}
+
+namespace {
+
+// An ELF module as the loader mapped it: its path, load bias and program headers.
+struct LoadedModule {
+  std::string path;
+  uintptr_t bias = 0;
+  std::vector<Elf64_Phdr> segments;
+};
+
+std::vector<LoadedModule> ReadLoadedModules(const TargetMemory& memory,
+                                            const std::vector<Mapping>& mappings) {
+  std::vector<LoadedModule> out;
   for (const Mapping& m : mappings) {
     if (m.offset != 0 || m.anonymous() || !m.readable) continue;
     Elf64_Ehdr header;
@@ -96,15 +125,64 @@ std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
       return other.inode == m.inode && other.path == m.path && other.executable &&
              other.start >= m.start && other.start < span_end;
     });
-    if (!loaded) continue;
-    for (const Elf64_Phdr& s : segments) {
+    if (loaded) out.push_back({m.path, bias, std::move(segments)});
+  }
+  return out;
+}
+
+// The names in the module's DT_NEEDED entries, read from its dynamic section as loaded.
+std::vector<std::string> NeededNames(const TargetMemory& memory, const LoadedModule& module) {
+  std::vector<std::string> out;
+  for (const Elf64_Phdr& s : module.segments) {
+    if (s.p_type != PT_DYNAMIC || s.p_memsz == 0 || s.p_memsz > (1 << 20)) continue;
+    std::vector<Elf64_Dyn> entries(s.p_memsz / sizeof(Elf64_Dyn));
+    const size_t got = memory.ReadPrefix(module.bias + s.p_vaddr, entries.data(),
+                                         entries.size() * sizeof(Elf64_Dyn)) /
+                       sizeof(Elf64_Dyn);
+    uintptr_t strtab = 0;
+    std::vector<uint64_t> needed;
+    for (size_t i = 0; i < got && entries[i].d_tag != DT_NULL; ++i) {
+      if (entries[i].d_tag == DT_STRTAB) strtab = entries[i].d_un.d_ptr;
+      if (entries[i].d_tag == DT_NEEDED) needed.push_back(entries[i].d_un.d_val);
+    }
+    // The loader relocates the dynamic section in place where it is writable; where it is not
+    // (a read-only one), the address is still the file's.
+    if (strtab != 0 && strtab < module.bias) strtab += module.bias;
+    for (uint64_t offset : needed) {
+      char name[256] = {};
+      const size_t n = memory.ReadPrefix(strtab + offset, name, sizeof name - 1);
+      if (n > 0) out.emplace_back(name, strnlen(name, n));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ModuleData> ReadModuleData(const TargetMemory& memory,
+                                       const std::vector<Mapping>& mappings) {
+  std::vector<ModuleData> out;
+  for (const LoadedModule& module : ReadLoadedModules(memory, mappings)) {
+    for (const Elf64_Phdr& s : module.segments) {
       if (s.p_type != PT_LOAD || (s.p_flags & PF_W) == 0 || s.p_memsz == 0) continue;
-      out.push_back({bias + s.p_vaddr, bias + s.p_vaddr + s.p_memsz, m.path});
+      out.push_back({module.bias + s.p_vaddr, module.bias + s.p_vaddr + s.p_memsz, module.path});
     }
   }
   std::sort(out.begin(), out.end(),
             [](const ModuleData& a, const ModuleData& b) { return a.start < b.start; });
   return out;
+}
+
+std::string ModuleNeeding(const TargetMemory& memory, const std::vector<Mapping>& mappings,
+                          const std::string& prefix, const std::string& except_prefix) {
+  for (const LoadedModule& module : ReadLoadedModules(memory, mappings)) {
+    const std::string base = module.path.substr(module.path.rfind('/') + 1);
+    if (base.rfind(prefix, 0) == 0 || base.rfind(except_prefix, 0) == 0) continue;
+    for (const std::string& name : NeededNames(memory, module)) {
+      if (name.rfind(prefix, 0) == 0) return module.path;
+    }
+  }
+  return "";
 }
 
 }  // namespace threadleak

@@ -65,7 +65,12 @@ struct Place {
   bool can_run = true;
   bool running_code = false;
   uintptr_t sp = 0;  // the lowest live stack address known, or 0
-  int stack = -1;    // index into mappings
+  // Its own stack, [stack_start, stack_end): the stack block its descriptor records (the main
+  // thread's: [stack]). Empty when that cannot be known for a blocked thread: the mapping that
+  // holds its stack then counts as the program's memory (a proof is lost, none is made up).
+  uintptr_t stack_start = 0, stack_end = 0;
+  uintptr_t live_from = 0;  // where its live frames begin: sp when it lies in its stack
+  bool no_block = false;    // blocked, and its stack block could not be read
   // Where its object is: in a heap block (index), in root memory, or in a window on a stack.
   int64_t object_block = -1;
   bool object_in_root = false;
@@ -75,6 +80,21 @@ struct Place {
   std::string woken_by;     // why it can run, when the fixed point found it can
   std::string free_reason;  // why a thread in a waiting state can run by itself
 };
+
+// The process (thread group) `tid` belongs to, from /proc/TID/status; `tid` itself if unknown.
+pid_t ThreadGroupOf(pid_t tid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
+  FILE* status = fopen(path, "re");
+  if (status == nullptr) return tid;
+  char line[256];
+  int group = 0;
+  while (fgets(line, sizeof line, status) != nullptr) {
+    if (sscanf(line, "Tgid: %d", &group) == 1) break;
+  }
+  fclose(status);
+  return group > 0 ? group : tid;
+}
 
 bool Overlaps(uintptr_t a_start, uintptr_t a_end, uintptr_t b_start, uintptr_t b_end) {
   return a_start < b_end && b_start < a_end;
@@ -107,6 +127,7 @@ class Scan {
   bool StackRefers(uintptr_t start, uintptr_t end, size_t i) const;
   std::string WhyAbandoned(size_t i) const;
   std::string WhyReachable(size_t i) const;
+  std::string WhyReachableFromAnywhere(size_t i) const;
 
   const ReachabilityRequest& request_;
   const TargetMemory& memory_;
@@ -118,6 +139,15 @@ class Scan {
   MappedArray<uint32_t> queue_;
   size_t queue_head_ = 0;
   std::vector<Root> roots_;
+  // Memory that is some thread's own stack (owner: its tid, -2 the reporting thread's), never
+  // read as the program's ordinary memory; sorted by start once built.
+  struct OwnedStack {
+    uintptr_t start, end;
+    pid_t owner;
+  };
+  std::vector<OwnedStack> owned_;
+  std::vector<AddressRange> tool_;  // threadleak's own memory: never read
+  pid_t StackOwnerOf(uintptr_t address) const;
   MappedArray<uint64_t> buffer_;
   MappedArray<uint64_t> window_;  // heap memory around the last block read
   uintptr_t window_start_ = 0;
@@ -130,11 +160,51 @@ class Scan {
   size_t scanned_bytes_ = 0;
 };
 
-bool Scan::IsTool(uintptr_t start, uintptr_t end) const {
-  for (size_t i = 0; i < request_.tool_memory_count; ++i) {
-    if (Overlaps(start, end, request_.tool_memory[i].start, request_.tool_memory[i].end)) {
-      return true;
+pid_t Scan::StackOwnerOf(uintptr_t address) const {
+  // owned_ is sorted by start; the stacks rarely overlap, and then the scan below settles it.
+  auto it = std::upper_bound(owned_.begin(), owned_.end(), address,
+                             [](uintptr_t a, const OwnedStack& o) { return a < o.start; });
+  if (it != owned_.begin() && address < std::prev(it)->end) return std::prev(it)->owner;
+  for (const OwnedStack& o : owned_) {
+    if (address >= o.start && address < o.end) return o.owner;
+  }
+  return 0;
+}
+
+// Ranges sorted by start and merged where they overlap, for Subtract.
+std::vector<AddressRange> Holes(std::vector<AddressRange> ranges) {
+  std::sort(ranges.begin(), ranges.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.start < b.start; });
+  std::vector<AddressRange> out;
+  for (const AddressRange& r : ranges) {
+    if (r.end <= r.start) continue;
+    if (!out.empty() && r.start <= out.back().end) {
+      out.back().end = std::max(out.back().end, r.end);
+    } else {
+      out.push_back(r);
     }
+  }
+  return out;
+}
+
+// [start, end) less the `holes` (from Holes: sorted, not overlapping), appended to `out`. Costs
+// the log of the holes plus those it meets: 10,000 threads' stacks are 10,000 holes, met by
+// 20,000 mappings.
+void Subtract(uintptr_t start, uintptr_t end, const std::vector<AddressRange>& holes,
+              std::vector<AddressRange>* out) {
+  auto it = std::upper_bound(holes.begin(), holes.end(), start,
+                             [](uintptr_t a, const AddressRange& h) { return a < h.end; });
+  uintptr_t at = start;
+  for (; it != holes.end() && it->start < end; ++it) {
+    if (it->start > at) out->push_back({at, it->start});
+    at = std::max(at, it->end);
+  }
+  if (at < end) out->push_back({at, end});
+}
+
+bool Scan::IsTool(uintptr_t start, uintptr_t end) const {
+  for (const AddressRange& t : tool_) {
+    if (Overlaps(start, end, t.start, t.end)) return true;
   }
   return false;
 }
@@ -260,9 +330,26 @@ Reachability Scan::Run(bool* moved) {
   for (size_t i = 0; i < n; ++i) index_of.emplace(request_.threads[i].tid, static_cast<int>(i));
   places_.assign(n, Place{});
 
-  // Which mapping is whose stack; who can run.
-  std::vector<pid_t> stack_owner(mappings_.size(), 0);
-  std::vector<bool> known(n, false);
+  // Each thread's own stack and who can run. A thread's stack is its stack block (from its
+  // descriptor), not the mapping that holds its stack pointer: the kernel merges the program's
+  // anonymous mappings into a stack's mapping when they are adjacent with the same protections.
+  const int main_stack = [&] {
+    for (size_t m = 0; m < mappings_.size(); ++m) {
+      if (mappings_[m].path == "[stack]") return static_cast<int>(m);  // never merged
+    }
+    return -1;
+  }();
+  // The main thread's tid is the process's id; `pid` may name another thread of it (the one the
+  // report is read through).
+  const pid_t main_tid = ThreadGroupOf(pid);
+  auto block_of = [&](pid_t tid, uintptr_t handle) -> AddressRange {
+    if (tid == main_tid) {
+      return main_stack >= 0 ? AddressRange{mappings_[main_stack].start, mappings_[main_stack].end}
+                             : AddressRange{};
+    }
+    return ReadStackBlock(memory_, handle, tid);
+  };
+  size_t blocks_read = 0, blocks_failed = 0;  // of threads with a descriptor to read
   for (size_t i = 0; i < n; ++i) {
     const tl_thread& t = request_.threads[i];
     Place& p = places_[i];
@@ -292,15 +379,28 @@ Reachability Scan::Run(bool* moved) {
     p.can_run = !p.relied_blocked;
     p.running_code = p.kernel.known && p.kernel.running;
     if (p.kernel.known && !p.kernel.running) p.sp = p.kernel.sp;
-    uintptr_t anchor = p.sp != 0 ? p.sp : in_slot ? t.unwind.frame : t.unwind.sp;
-    if (anchor != 0) p.stack = FindMapping(mappings_, anchor);
-    if (p.stack < 0 && (t.flags & TL_THREAD_MAIN)) {
-      for (size_t m = 0; m < mappings_.size(); ++m) {
-        if (mappings_[m].path == "[stack]") p.stack = static_cast<int>(m);
+    if (p.running_code) p.sp = 0;
+    const AddressRange block = block_of(t.tid, t.handle);
+    if (t.tid != main_tid && t.handle != 0) ++(block.end != 0 ? blocks_read : blocks_failed);
+    if (block.end != 0) {
+      p.stack_start = block.start;
+      p.stack_end = block.end;
+      // Below sp is dead. A stack pointer outside the block (a coroutine's stack, an alternate
+      // signal stack) leaves all of the block live; the memory it points into is the program's.
+      p.live_from = p.sp >= block.start && p.sp < block.end ? p.sp : block.start;
+    } else if (p.can_run) {
+      // No block known (a thread the shim did not see start): from its stack pointer to the end
+      // of the mapping that holds it, all of which is read as a root.
+      const uintptr_t anchor = p.sp != 0 ? p.sp : in_slot ? t.unwind.frame : t.unwind.sp;
+      const int m = anchor != 0 ? FindMapping(mappings_, anchor) : -1;
+      if (m >= 0) {
+        p.stack_start = p.sp != 0 ? std::max(p.sp, mappings_[m].start) : mappings_[m].start;
+        p.stack_end = mappings_[m].end;
+        p.live_from = p.stack_start;
       }
     }
-    if (p.stack >= 0) stack_owner[p.stack] = t.tid;
-    if (p.sp == 0 || p.running_code) p.sp = 0;  // not known: the whole mapping
+    p.no_block = block.end == 0 && !p.can_run;
+    if (p.stack_end != 0) owned_.push_back({p.stack_start, p.stack_end, t.tid});
   }
   for (size_t i = 0; i < n; ++i) {
     if (places_[i].running_code) {  // often for a moment (a sleeper between two sleeps): retry
@@ -311,41 +411,71 @@ Reachability Scan::Run(bool* moved) {
   }
 
   // Tasks the report does not list: the reporting thread, threadleak's own, and the rest (which
-  // count as able to run).
-  std::vector<std::pair<pid_t, TaskSyscall>> others;
-  int reporting_stack = request_.reporting_stack_from != 0
-                            ? FindMapping(mappings_, request_.reporting_stack_from)
-                            : -1;
+  // count as able to run: from their stack pointer to their mapping's end is a root).
+  std::vector<std::pair<pid_t, AddressRange>> others;
   for (pid_t tid : tasks) {
     if (index_of.count(tid) != 0 || tid == request_.reporting_tid) continue;
+    // threadleak's thread: never a root; its stack block is in the request's tool memory.
+    if (TaskName(pid, tid).rfind("threadleak", 0) == 0) continue;
     TaskSyscall kernel = ReadTaskSyscall(pid, tid);
-    int stack = kernel.known && !kernel.running ? FindMapping(mappings_, kernel.sp) : -1;
-    if (TaskName(pid, tid).rfind("threadleak", 0) == 0) {
-      if (stack >= 0) stack_owner[stack] = -1;  // threadleak's thread: never a root
-      continue;
-    }
     if (kernel.known && kernel.running) {
       *moved = true;
       return Fail("thread " + std::to_string(tid) +
                   " was running during the scan (what it holds in its registers cannot be read)");
     }
-    if (stack >= 0) stack_owner[stack] = tid;
-    others.push_back({tid, kernel});
+    int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
+    if (tid == main_tid && main_stack >= 0) m = main_stack;  // the whole [stack]: it may run
+    if (m < 0) continue;
+    const AddressRange live{
+        tid == main_tid ? mappings_[m].start : std::max(kernel.sp, mappings_[m].start),
+        mappings_[m].end};
+    owned_.push_back({live.start, live.end, tid});
+    others.push_back({tid, live});
   }
-  if (reporting_stack >= 0) stack_owner[reporting_stack] = -2;
+  // The reporting thread: its stack block is its own (the report's frames are the tool's); what
+  // of it is the program's is added as a root below.
+  AddressRange reporting_block;
+  if (request_.reporting_tid > 0) {
+    reporting_block = block_of(request_.reporting_tid, request_.reporting_handle);
+    if (reporting_block.end == 0 && request_.reporting_stack_from != 0) {
+      // Not known: from the report's outermost frame to the end of its mapping, read whole.
+      const int m = FindMapping(mappings_, request_.reporting_stack_from);
+      if (m >= 0) reporting_block = {request_.reporting_stack_from, mappings_[m].end};
+    }
+    if (reporting_block.end != 0) {
+      owned_.push_back({reporting_block.start, reporting_block.end, -2});
+    }
+  }
+  std::sort(owned_.begin(), owned_.end(),
+            [](const OwnedStack& a, const OwnedStack& b) { return a.start < b.start; });
 
   // Memory: the tool's, stacks, global data, and anonymous memory for the heap walk.
   std::vector<Root> globals;
   std::vector<AddressRange> anonymous;
-  // threadleak's own modules, and libunwind and libdw, which threadleak loads to unwind: their
-  // caches hold stack addresses of the threads they unwound, which are no program's references.
+  // threadleak's own modules. (libunwind's data, which the shim uses for creation stacks, is
+  // among the tool ranges when the shim knows it is its alone.)
   auto tool_module = [](const std::string& path) {
-    const std::string base = Basename(path);
-    return base.rfind("libthreadleak", 0) == 0 || base.rfind("libunwind", 0) == 0 ||
-           base.rfind("libdw", 0) == 0 || base.rfind("libelf", 0) == 0;
+    return Basename(path).rfind("libthreadleak", 0) == 0;
   };
   const std::vector<ModuleData> modules = ReadModuleData(memory_, mappings_);
+  tool_.clear();
+  for (size_t k = 0; k < request_.tool_memory_count; ++k) {
+    tool_.push_back({request_.tool_memory[k].start, request_.tool_memory[k].end});
+  }
+  // A library loaded after the shim that needs libunwind shares the shim's copy: its data is the
+  // program's then, whatever the shim said.
+  if (!ModuleNeeding(memory_, mappings_, "libunwind", "libthreadleak").empty()) {
+    for (const ModuleData& d : modules) {
+      if (Basename(d.path).rfind("libunwind", 0) != 0) continue;
+      std::erase_if(tool_,
+                    [&](const AddressRange& t) { return t.start >= d.start && t.end <= d.end; });
+    }
+  }
+  // What no mapping's reading may include: threadleak's memory, the modules' data (read as
+  // globals), the threads' own stacks.
+  std::vector<AddressRange> not_ordinary = tool_;
   for (const ModuleData& d : modules) {
+    not_ordinary.push_back({d.start, d.end});
     if (tool_module(d.path) || IsTool(d.start, d.end)) continue;
     // Only what is mapped writable now (RELRO turned part of it read-only).
     for (const Mapping& map : mappings_) {
@@ -354,38 +484,20 @@ Reachability Scan::Run(bool* moved) {
                          0, d.path, false});
     }
   }
+  for (const OwnedStack& o : owned_) not_ordinary.push_back({o.start, o.end});
+  not_ordinary = Holes(std::move(not_ordinary));
   for (size_t m = 0; m < mappings_.size(); ++m) {
     const Mapping& map = mappings_[m];
-    if (!map.readable || !map.writable || IsTool(map.start, map.end)) continue;
-    if (stack_owner[m] != 0 || map.path == "[heap]") continue;
-    if (map.path == "[stack]") {
-      // The main thread's stack, the main thread not being in the report: it may run.
-      if (alive(pid) && pid != request_.reporting_tid) {
-        globals.push_back({map.start, map.end, RootKind::kStack, pid, "", false});
-      }
-      continue;
-    }
-    // What of the mapping no module's data covers.
-    std::vector<AddressRange> rest{{map.start, map.end}};
-    for (const ModuleData& d : modules) {
-      std::vector<AddressRange> next;
-      for (const AddressRange& r : rest) {
-        if (d.end <= r.start || d.start >= r.end) {
-          next.push_back(r);
-          continue;
-        }
-        if (d.start > r.start) next.push_back({r.start, d.start});
-        if (d.end < r.end) next.push_back({d.end, r.end});
-      }
-      rest = std::move(next);
-    }
+    if (!map.readable || !map.writable || map.path == "[heap]") continue;
+    std::vector<AddressRange> rest;
+    Subtract(map.start, map.end, not_ordinary, &rest);
     for (const AddressRange& r : rest) {
       if (!map.anonymous()) {
         if (!tool_module(map.path)) {  // a file mapped writable: the program's data
           globals.push_back({r.start, r.end, RootKind::kGlobal, 0, map.path, false});
         }
       } else if (map.path.empty() || map.path.rfind("[anon", 0) == 0) {
-        anonymous.push_back(r);
+        anonymous.push_back(r);  // malloc's arenas, or the program's own
       }
     }
   }
@@ -413,25 +525,10 @@ Reachability Scan::Run(bool* moved) {
   }
 
   // What the heap walk left of anonymous memory: the stacks of threads that ended (kept by
-  // glibc for reuse; their TCB names no live thread) are nobody's; the rest counts as a root.
-  // Trusted only once seen right: a stack taken for a dead thread's is never read.
-  size_t tcb_matches = 0, tcb_mismatches = 0;
-  constexpr size_t kTcbChecks = 16;  // threads whose TCB is read to check the layout
-  for (size_t i = 0, checked = 0; i < n && checked < kTcbChecks; ++i) {
-    const Place& p = places_[i];
-    if (p.stack < 0 || (request_.threads[i].flags & TL_THREAD_MAIN)) continue;
-    ++checked;
-    const Mapping& map = mappings_[p.stack];
-    uintptr_t tcb = FindTcb(memory_, map.start, map.end);
-    int32_t tid = 0;
-    if (tcb == 0) continue;
-    if (memory_.Read(tcb + kTcbTidOffset, &tid) && tid == request_.threads[i].tid) {
-      ++tcb_matches;
-    } else {
-      ++tcb_mismatches;
-    }
-  }
-  const bool trust_tcb = tcb_matches > 0 && tcb_mismatches == 0;
+  // glibc for reuse; their descriptor names no live thread) are nobody's; the rest counts as a
+  // root. Trusted only once the descriptors of live threads read right: a stack taken for a
+  // dead thread's is never read.
+  const bool trust_tcb = blocks_read > 0 && blocks_failed == 0;
   std::vector<AddressRange> unclaimed;
   {
     std::vector<AddressRange> sorted_heaps = heap_.heaps;
@@ -451,9 +548,19 @@ Reachability Scan::Run(bool* moved) {
     int m = FindMapping(mappings_, r.start);
     if (trust_tcb && m > 0 && r.end == mappings_[m].end && !mappings_[m - 1].readable &&
         mappings_[m - 1].end == mappings_[m].start) {
-      uintptr_t tcb = FindTcb(memory_, r.start, r.end);
+      // Only the block its descriptor records is the dead thread's: the kernel may have merged
+      // the program's memory into the same mapping.
+      const uintptr_t tcb = FindTcb(memory_, r.start, r.end);
       int32_t tid = 0;
-      if (tcb != 0 && memory_.Read(tcb + kTcbTidOffset, &tid) && (tid <= 0 || !alive(tid))) {
+      uint64_t block[2] = {};
+      if (tcb != 0 && memory_.Read(tcb + kTcbTidOffset, &tid) && (tid <= 0 || !alive(tid)) &&
+          memory_.Read(tcb + kTcbStackBlockOffset, block, sizeof block) &&
+          block[0] == mappings_[m - 1].start && tcb >= block[0] && tcb < block[0] + block[1]) {
+        std::vector<AddressRange> rest;
+        Subtract(r.start, r.end, {{block[0], block[0] + block[1]}}, &rest);  // one hole
+        for (const AddressRange& piece : rest) {
+          globals.push_back({piece.start, piece.end, RootKind::kUnknown, 0, "", false});
+        }
         continue;  // a stack glibc keeps for its next thread
       }
     }
@@ -463,9 +570,7 @@ Reachability Scan::Run(bool* moved) {
   // Where each blocked thread's object lies.
   auto stack_root_of = [&](size_t i) -> AddressRange {
     const Place& p = places_[i];
-    if (p.stack < 0) return {};
-    const Mapping& map = mappings_[p.stack];
-    return {p.sp != 0 ? std::max(p.sp, map.start) : map.start, map.end};
+    return {p.live_from, p.stack_end};
   };
   for (size_t i = 0; i < n; ++i) {
     Place& p = places_[i];
@@ -506,25 +611,23 @@ Reachability Scan::Run(bool* moved) {
   marked_.resize(blocks);
   parent_.resize(blocks);
   for (Root& g : globals) AddRoot(std::move(g));
-  for (const auto& [tid, kernel] : others) {
-    int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
-    if (m >= 0) {
-      AddRoot({std::max(kernel.sp, mappings_[m].start), mappings_[m].end, RootKind::kStack, tid, "",
-               false});
-    }
+  for (const auto& [tid, live] : others) {
+    AddRoot({live.start, live.end, RootKind::kStack, tid, "", false});
   }
-  if (reporting_stack >= 0 && request_.reporting_role != ReportingRole::kTool &&
+  if (reporting_block.end != 0 && request_.reporting_role != ReportingRole::kTool &&
       request_.reporting_role != ReportingRole::kNone) {
-    const Mapping& map = mappings_[reporting_stack];
     uintptr_t from = request_.reporting_stack_from;
     if (request_.reporting_role == ReportingRole::kExiting) {
       // Only its thread-local storage lives on (destructors of thread_local objects run in
-      // exit); the main thread's lies elsewhere and was counted above.
-      uintptr_t tcb = map.path == "[stack]" ? 0 : FindTcb(memory_, map.start, map.end);
-      from = tcb == 0 ? map.end : std::max(from, tcb > kTcbSearch ? tcb - kTcbSearch : 0);
+      // exit): the static TLS below its descriptor. The main thread's lies elsewhere (counted
+      // as the program's anonymous memory).
+      const uintptr_t tcb = request_.reporting_tid == main_tid ? 0 : request_.reporting_handle;
+      from = tcb < reporting_block.start || tcb >= reporting_block.end
+                 ? reporting_block.end
+                 : std::max(from, tcb > kTcbSearch ? tcb - kTcbSearch : 0);
     }
-    AddRoot({std::max(from, map.start), map.end, RootKind::kMonitor, request_.reporting_tid, "",
-             false});
+    AddRoot({std::max(from, reporting_block.start), reporting_block.end, RootKind::kMonitor,
+             request_.reporting_tid, "", false});
   }
   for (size_t i = 0; i < n; ++i) {
     if (!places_[i].can_run) continue;
@@ -565,8 +668,7 @@ Reachability Scan::Run(bool* moved) {
       }
       if (!reached && !owned && t.state == TL_STATE_JOIN) {
         // The joined thread is the one whose stack holds its descriptor (the object).
-        int m = FindMapping(mappings_, t.object);
-        pid_t owner = m >= 0 ? stack_owner[m] : 0;
+        pid_t owner = StackOwnerOf(t.object);
         int b = owner > 0 ? find_index(owner) : -1;
         if (owner == 0 || (b >= 0 && places_[b].can_run) || (b < 0 && owner > 0)) {
           reached = true;
@@ -707,9 +809,8 @@ bool Scan::StackRefers(uintptr_t start, uintptr_t end, size_t i) const {
 std::string Scan::WhyAbandoned(size_t i) const {
   const Place& p = places_[i];
   std::string out = "no thread that can still run can reach " + ObjectName(i);
-  if (p.stack >= 0) {
-    const Mapping& map = mappings_[p.stack];
-    if (StackRefers(p.sp != 0 ? p.sp : map.start, map.end, i)) {
+  if (p.stack_end != 0) {
+    if (StackRefers(p.live_from, p.stack_end, i)) {
       return out + ": the only references are on this thread's own stack";
     }
   }
@@ -718,10 +819,9 @@ std::string Scan::WhyAbandoned(size_t i) const {
   constexpr size_t kOtherStacks = 32;
   for (size_t k = 0, read = 0; k < places_.size() && read < kOtherStacks; ++k) {
     const Place& other = places_[k];
-    if (k == i || other.can_run || other.stack < 0) continue;
+    if (k == i || other.can_run || other.stack_end == 0) continue;
     ++read;
-    const Mapping& map = mappings_[other.stack];
-    if (StackRefers(other.sp != 0 ? other.sp : map.start, map.end, i)) {
+    if (StackRefers(other.live_from, other.stack_end, i)) {
       return out + ": it is referred to only by threads that cannot run either (thread " +
              std::to_string(request_.threads[k].tid) + ")";
     }
@@ -730,6 +830,16 @@ std::string Scan::WhyAbandoned(size_t i) const {
 }
 
 std::string Scan::WhyReachable(size_t i) const {
+  const Place& p = places_[i];
+  if (p.no_block) {
+    return WhyReachableFromAnywhere(i) +
+           " (its own stack could not be told apart from the memory around it: its thread "
+           "descriptor did not check out, so that memory counts as the program's)";
+  }
+  return WhyReachableFromAnywhere(i);
+}
+
+std::string Scan::WhyReachableFromAnywhere(size_t i) const {
   const Place& p = places_[i];
   if (!p.woken_by.empty()) return p.woken_by;
   if (p.object_in_root) return ObjectName(i) + " lies in " + p.object_place;

@@ -55,6 +55,7 @@ struct ReachabilityRequest {
   // The stack address above which the reporting thread's frames are the program's (the
   // report's outermost frame): nothing below it is read.
   uintptr_t reporting_stack_from = 0;
+  uintptr_t reporting_handle = 0;         // its pthread_t (its stack block is read from it), or 0
   const tl_range* tool_memory = nullptr;  // threadleak's own memory: never read
   size_t tool_memory_count = 0;
   size_t max_bytes = size_t{4096} << 20;  // gives up past this much heap (leak_scan_max_mb)

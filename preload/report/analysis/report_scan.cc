@@ -125,6 +125,7 @@ std::optional<Reachability> ScanIfAsked(const tl_snapshot& snapshot, const tl_re
                                                                 : ReportingRole::kTool;
   request.reporting_stack_from =
       snapshot.reporting_stack_from != 0 ? snapshot.reporting_stack_from : report_frame;
+  request.reporting_handle = snapshot.reporting_handle;
   request.tool_memory = snapshot.tool_memory;
   request.tool_memory_count = snapshot.tool_memory_count;
   request.max_bytes = size_t{config.leak_scan_max_mb} << 20;

@@ -472,6 +472,123 @@ void ForgottenSenderBigHeap() {
   ForgottenSender();
 }
 
+// --- waiters started by threads that have ended since, each given a heap object at creation ---
+// The creators' stacks stay mapped (glibc keeps them for its next threads) and still hold the
+// pointers they passed: that memory is no thread's any more, so the waiters are abandoned.
+void* OrphanWaiter(void* arg) {
+  auto* handshake = static_cast<Handshake*>(arg);
+  WaitForHandshake(handshake);
+  return nullptr;
+}
+
+void* CreateTwoOrphans(void* first_name) {
+  const int first = static_cast<int>(reinterpret_cast<intptr_t>(first_name));
+  for (int k = 0; k < 2; ++k) {
+    pthread_t waiter;
+    if (pthread_create(&waiter, nullptr, OrphanWaiter, new Handshake) != 0) abort();
+    const std::string name = "orphan-" + std::to_string(first + k);
+    pthread_setname_np(waiter, name.c_str());
+    pthread_detach(waiter);
+    AwaitSleeping(name.c_str());
+  }
+  return nullptr;
+}
+
+void CreatedByEndedThreads() {
+  pthread_t creators[2];
+  for (int c = 0; c < 2; ++c) {
+    pthread_create(&creators[c], nullptr, CreateTwoOrphans,
+                   reinterpret_cast<void*>(static_cast<intptr_t>(1 + 2 * c)));
+  }
+  for (pthread_t creator : creators) pthread_join(creator, nullptr);
+}
+
+// --- program memory the kernel merged into a thread stack's mapping ---
+// The kernel merges adjacent anonymous mappings with the same protections, so the program's own
+// mmap right above a thread's stack becomes part of the stack's mapping. Made deterministic: the
+// waiter's stack and the memory above it are reserved together (PROT_NONE), the stack part made
+// writable the way glibc makes its stacks, and the program's memory mapped over the rest with
+// MAP_FIXED. That memory is the program's, not the waiter's stack: a pointer kept there reaches
+// the condition variable (possible); without one the waiter is abandoned (definite).
+constexpr size_t kMergedStackBytes = 256 << 10;
+constexpr size_t kMergedMemoryBytes = 1 << 20;
+
+// Whether one mapping of /proc/self/maps spans [start, end).
+bool OneMapping(uintptr_t start, uintptr_t end) {
+  FILE* maps = fopen("/proc/self/maps", "r");
+  bool found = false;
+  unsigned long from = 0, to = 0;
+  char line[512];
+  while (maps != nullptr && fgets(line, sizeof line, maps) != nullptr) {
+    if (sscanf(line, "%lx-%lx", &from, &to) == 2 && from <= start && end <= to) found = true;
+  }
+  if (maps != nullptr) fclose(maps);
+  return found;
+}
+
+void* MergedWaiter(void* arg) {
+  Name("merged-waiter");
+  WaitForHandshake(static_cast<Handshake*>(arg));
+  return nullptr;
+}
+
+NOINLINE void StartWaiterBelowProgramMemory(bool keep_pointer) {
+  const size_t total = kMergedStackBytes + kMergedMemoryBytes;
+  char* reserved =
+      static_cast<char*>(mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (reserved == MAP_FAILED || mprotect(reserved, kMergedStackBytes, PROT_READ | PROT_WRITE) != 0)
+    abort();
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstack(&attributes, reserved, kMergedStackBytes);
+  auto* handshake = new Handshake;
+  pthread_t waiter;
+  if (pthread_create(&waiter, &attributes, MergedWaiter, handshake) != 0) abort();
+  pthread_attr_destroy(&attributes);
+  pthread_detach(waiter);
+  AwaitSleeping("merged-waiter");
+  // The program's memory, right above the stack, with the stack's protections.
+  char* memory = static_cast<char*>(mmap(reserved + kMergedStackBytes, kMergedMemoryBytes,
+                                         PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+  if (memory != reserved + kMergedStackBytes) abort();
+  memset(memory, 0, 4096);
+  Handshake* volatile* slot = reinterpret_cast<Handshake* volatile*>(memory + 64);
+  *slot = keep_pointer ? handshake : nullptr;
+  if (!OneMapping(reinterpret_cast<uintptr_t>(reserved),
+                  reinterpret_cast<uintptr_t>(memory) + kMergedMemoryBytes)) {
+    fprintf(stderr, "corpus: the kernel did not merge the memory into the stack's mapping\n");
+    abort();
+  }
+}
+
+void MergedIntoStackHoldsPointer() {
+  StartWaiterBelowProgramMemory(true);
+}
+
+void MergedIntoStackAbandoned() {
+  StartWaiterBelowProgramMemory(false);
+}
+
+// --- a forgotten sender in a process with 1 GB of heap, all of it reachable from a global ---
+// (every block is marked and read: the scan's worst case; for "nothing crashes or hangs").
+struct BigBlock {
+  BigBlock* next;
+  char payload[(64 << 10) - sizeof(BigBlock*)];
+};
+BigBlock* g_big_heap = nullptr;
+
+void ForgottenSenderGigabyteHeap() {
+  for (size_t i = 0; i < (size_t{1} << 30) / sizeof(BigBlock); ++i) {
+    auto* block = static_cast<BigBlock*>(malloc(sizeof(BigBlock)));
+    if (block == nullptr) abort();
+    memset(block->payload, 1, sizeof block->payload);
+    block->next = g_big_heap;
+    g_big_heap = block;
+  }
+  ForgottenSender();
+}
+
 // --- an API check: the caller goes on, so what its frames hold is reachable ---
 void ApiCheck() {
   const uint64_t mark = threadleak_mark();
@@ -529,6 +646,10 @@ const Case kCases[] = {
     {"service", Service},
     {"api_check", ApiCheck},
     {"forgotten_sender_big_heap", ForgottenSenderBigHeap},
+    {"forgotten_sender_1gb_heap", ForgottenSenderGigabyteHeap},
+    {"created_by_ended_threads", CreatedByEndedThreads},
+    {"merged_into_stack_holds_pointer", MergedIntoStackHoldsPointer},
+    {"merged_into_stack_abandoned", MergedIntoStackAbandoned},
 };
 
 }  // namespace
