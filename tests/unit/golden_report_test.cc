@@ -73,19 +73,12 @@ class GoldenReport : public ::testing::Test {
     done.stack = {};
     threads_.push_back(done);
     threads_.push_back(Thread(106, "metrics", TL_STATE_SLEEP, 0, 30'000'000));
-    snapshot_ = {4242,
-                 TL_TRIGGER_EXIT,
-                 TL_REPORT_LEAKS,
-                 static_cast<uint32_t>(threads_.size()),
-                 threads_.data(),
-                 0,
-                 nullptr,
-                 0,
-                 0,
-                 0,
-                 nullptr,
-                 0,
-                 0};
+    snapshot_ = {};
+    snapshot_.pid = 4242;
+    snapshot_.trigger = TL_TRIGGER_EXIT;
+    snapshot_.kind = TL_REPORT_LEAKS;
+    snapshot_.thread_count = static_cast<uint32_t>(threads_.size());
+    snapshot_.threads = threads_.data();
 
     const char* where = "/srv/app/src/server.cc";
     std::vector<std::vector<SourceFrame>> stacks = {
