@@ -20,9 +20,9 @@
 #include "preload/capture/unwinder.h"
 #include "preload/core/clock.h"
 #include "preload/core/guard.h"
+#include "preload/core/marked_signals.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/registry.h"
-#include "preload/core/marked_signals.h"
 
 namespace threadleak {
 namespace {
