@@ -138,6 +138,9 @@ bool AddUnknownTasks(CopyContext* context, int32_t* tids, size_t task_count) {
 // handler that interrupted the hooked wait and blocks in a call of its own is caught too: the
 // innermost wait is where the thread is.
 bool KernelContradictsSlot(uint32_t state, uintptr_t callee, long number) {
+  // The kernel resumes a wait that a ptrace stop interrupted (a debugger, strace, or
+  // LeakSanitizer's exit check attaching) as restart_syscall: whatever wait it was, it goes on.
+  if (number == SYS_restart_syscall) return false;
   const bool futex = number == SYS_futex || number == SYS_futex_waitv;
   switch (state) {
     case TL_STATE_SLEEP:

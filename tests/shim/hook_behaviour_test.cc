@@ -2,8 +2,6 @@
 // runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "tests/e2e/support.h"
 
@@ -12,13 +10,6 @@ namespace {
 using e2e::Field;
 using e2e::RunResult;
 using e2e::TempDir;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 struct ShimRun {
   TempDir dir;
@@ -162,6 +153,21 @@ TEST(CProgram, ErrnoAcrossPthreadCreateIsLibcs) {
   EXPECT_NE(bare.output.find("create 0: result 0 errno"), std::string::npos) << bare.output;
   EXPECT_EQ(run.output, bare.output);
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe();
+}
+
+// After a tracer stopped and let go of a sleeping thread, the kernel shows its sleep as
+// restart_syscall: still the sleep its hook recorded, not a stale slot.
+TEST(CProgram, AWaitResumedAfterAPtraceStopKeepsItsState) {
+  ShimRun run({C_PROGRAM, "ptrace_interrupted_sleep"});
+  if (run.output.find("tracer status 0, sleeper in syscall 219") == std::string::npos) {
+    GTEST_SKIP() << "the tracer could not stop the thread here (Yama?): " << run.output;
+  }
+  EXPECT_EQ(run.result.exit_status, 66) << run.result.Describe() << "\n" << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
+  EXPECT_EQ(report["threads"][0]["state"], "sleep") << e2e::Summarize(report);
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "sleep_for_an_hour"))
+      << e2e::Summarize(report);
 }
 
 TEST(CProgram, OldCondvarAbiWorks) {

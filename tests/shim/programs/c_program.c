@@ -1,8 +1,10 @@
 /* A C program: glibc's old condition variable ABI, a thread made with raw clone(), and a C++
    library loaded with dlopen whose exceptions must work as without the shim.
    Usage: c_program old_abi_ok | old_abi_leak | raw_clone_leak | errno_across_create |
+          ptrace_interrupted_sleep |
           cxx_exceptions LIBRARY */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -11,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The pre-2.3.2 condvar functions, as a program linked against an old glibc calls them. */
@@ -120,12 +126,63 @@ static int errno_across_create(void) {
   return 0;
 }
 
+static void* sleep_for_an_hour(void* argument) {
+  struct timespec hour = {3600, 0};
+  nanosleep(&hour, NULL);
+  return argument;
+}
+
+/* A thread asleep in nanosleep is stopped and let go by a tracer (as gdb, strace or
+   LeakSanitizer's exit check do): the kernel resumes its sleep as restart_syscall. Main then
+   returns, leaving it: the report must still say it sleeps. */
+static int ptrace_interrupted_sleep(void) {
+  pthread_t sleeper;
+  pthread_create(&sleeper, NULL, sleep_for_an_hour, NULL);
+  usleep(100 * 1000);
+  prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0); /* Yama: let the child trace us */
+  pid_t tracee = 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task");
+  /* The sleeper's tid: the task that is not main. */
+  DIR* dir = opendir(path);
+  struct dirent* entry;
+  while (dir != NULL && (entry = readdir(dir)) != NULL) {
+    pid_t tid = (pid_t)atoi(entry->d_name);
+    if (tid > 0 && tid != getpid()) tracee = tid;
+  }
+  if (dir != NULL) closedir(dir);
+  pid_t child = fork();
+  if (child == 0) {
+    if (ptrace(PTRACE_SEIZE, tracee, NULL, NULL) != 0) _exit(3);
+    if (ptrace(PTRACE_INTERRUPT, tracee, NULL, NULL) != 0) _exit(4);
+    int status;
+    if (waitpid(tracee, &status, __WALL) != tracee) _exit(5);
+    if (ptrace(PTRACE_DETACH, tracee, NULL, NULL) != 0) _exit(6);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  usleep(100 * 1000);
+  char syscall_path[96], line[128] = "";
+  snprintf(syscall_path, sizeof syscall_path, "/proc/self/task/%d/syscall", (int)tracee);
+  FILE* file = fopen(syscall_path, "r");
+  if (file != NULL) {
+    if (fgets(line, sizeof line, file) == NULL) line[0] = '\0';
+    fclose(file);
+  }
+  printf("tracer status %d, sleeper in syscall %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+         atoi(line));
+  fflush(stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   if (strcmp(scenario, "old_abi_ok") == 0) return old_abi(0);
   if (strcmp(scenario, "old_abi_leak") == 0) return old_abi(1);
   if (strcmp(scenario, "raw_clone_leak") == 0) return raw_clone_leak();
   if (strcmp(scenario, "errno_across_create") == 0) return errno_across_create();
+  if (strcmp(scenario, "ptrace_interrupted_sleep") == 0) return ptrace_interrupted_sleep();
   if (strcmp(scenario, "cxx_exceptions") == 0 && argc > 2) return cxx_exceptions(argv[2]);
   fprintf(stderr, "c_program: unknown scenario '%s'\n", scenario);
   return 2;
