@@ -67,7 +67,7 @@ CaseRun RunCase(const std::string& name, const std::string& format, const TempDi
                                           dir.path() + "/plain.txt");
   EXPECT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
   const e2e::EnvChanges env = {
-      {"LD_PRELOAD", VERDICTS_SHIM},
+      {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
       {"THREADLEAK_OPTIONS", "format=" + format + ":log_path=" + dir.path() + "/report" +
                                  (options.empty() ? "" : ":" + options)}};
   CaseRun run;

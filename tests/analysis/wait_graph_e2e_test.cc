@@ -298,7 +298,7 @@ struct ScenarioRun {
 // construction, so no grace period is needed.
 ScenarioRun RunScenario(const Scenario& s, const std::string& format, const TempDir& dir) {
   const e2e::EnvChanges env = {
-      {"LD_PRELOAD", ANALYSIS_SHIM},
+      {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
       {"THREADLEAK_OPTIONS",
        "format=" + format + ":linger_ms=0:log_path=" + dir.path() + "/report"},
   };

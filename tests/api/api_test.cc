@@ -32,7 +32,7 @@ json ReadJsonFile(const std::string& path) {
 TEST(Api, ChecksReportOnlyTheThreadsOfTheLeakyTest) {
   TempDir dir;
   const std::string dump_path = dir.path() + "/dump.json";
-  RunResult run = RunUnderShim(API_SHIM, {API_PROGRAM, dump_path}, dir);
+  RunResult run = RunUnderShim(THREADLEAK_SHIM_PATH, {API_PROGRAM, dump_path}, dir);
   ASSERT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
   EXPECT_NE(run.output.find("active=1 marks_apart=1 leaks_a=0 leaks_b=1 dump=0 dump_error=none"),
             std::string::npos)
@@ -110,8 +110,8 @@ class ListenerTest : public testing::TestWithParam<ListenerProgram> {};
 TEST_P(ListenerTest, FailsExactlyTheTestThatLeaks) {
   TempDir dir;
   const std::string results_path = dir.path() + "/gtest.json";
-  RunResult run =
-      RunUnderShim(API_SHIM, {GetParam().path, "--gtest_output=json:" + results_path}, dir);
+  RunResult run = RunUnderShim(THREADLEAK_SHIM_PATH,
+                               {GetParam().path, "--gtest_output=json:" + results_path}, dir);
   // gtest's own status: a test failed.
   ASSERT_TRUE(run.exited && run.exit_status == 1) << run.Describe() << "\n" << run.output;
 
@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(InstalledBy, ListenerTest,
 // with the report's message, and the run with it.
 TEST(ListenerBrief, StillFailsTheLeakyTest) {
   TempDir dir;
-  RunResult run = RunUnderShim(API_SHIM, {API_LISTENER_MAIN, "--gtest_brief=1"}, dir);
+  RunResult run = RunUnderShim(THREADLEAK_SHIM_PATH, {API_LISTENER_MAIN, "--gtest_brief=1"}, dir);
   ASSERT_TRUE(run.exited && run.exit_status == 1) << run.Describe() << "\n" << run.output;
   EXPECT_NE(run.output.find("threadleak: 1 thread started by this test is still running"),
             std::string::npos)

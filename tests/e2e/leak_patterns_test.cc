@@ -196,7 +196,7 @@ void ExpectReportShows(const json& report, pid_t pid, const std::vector<LeakedTh
 // Runs a leaky program under the shim; returns its report (null json if there is none).
 json RunLeaky(const std::vector<std::string>& argv, const TempDir& dir, int expected_status,
               RunResult* run) {
-  *run = RunUnderShim(E2E_SHIM, argv, dir);
+  *run = RunUnderShim(THREADLEAK_SHIM_PATH, argv, dir);
   EXPECT_FALSE(run->timed_out) << "hung; output:\n" << run->output;
   EXPECT_EQ(run->Describe(), "exit " + std::to_string(expected_status)) << run->output;
   std::string error;
@@ -236,7 +236,7 @@ TEST_P(LeakPatternTest, LeakIsReported) {
 
 TEST_P(LeakPatternTest, FixedIsClean) {
   TempDir dir;
-  ExpectClean(RunUnderShim(E2E_SHIM, Command(GetParam(), "fixed"), dir), dir, 0);
+  ExpectClean(RunUnderShim(THREADLEAK_SHIM_PATH, Command(GetParam(), "fixed"), dir), dir, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Patterns, LeakPatternTest, ::testing::ValuesIn(Patterns()),
@@ -274,7 +274,8 @@ TEST(ExitStatus, ExitCallKeepsNonZeroStatus) {
 TEST(ExitStatus, CleanProgramKeepsItsStatus) {
   TempDir dir;
   const Pattern& p = PatternNamed("forgotten_receiver");
-  ExpectClean(RunUnderShim(E2E_SHIM, Command(p, "fixed", {"--status", "3"}), dir), dir, 3);
+  ExpectClean(RunUnderShim(THREADLEAK_SHIM_PATH, Command(p, "fixed", {"--status", "3"}), dir), dir,
+              3);
 }
 
 // The wrapper script must produce what a direct LD_PRELOAD run produces. The program's pid is

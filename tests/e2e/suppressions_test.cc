@@ -25,7 +25,7 @@ Outcome RunWithOptions(const std::vector<std::string>& argv, const TempDir& dir,
   Outcome outcome;
   outcome.run = RunProgram(
       argv,
-      {{"LD_PRELOAD", E2E_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:" + options}},
       dir.path() + "/output.txt");
   std::string error;
@@ -131,7 +131,7 @@ TEST(Suppressions, TextReportOmitsSuppressedThreadsAndCountsThem) {
   std::string file = WriteFile(dir, "rules.supp", "thread:hung-worker\n");
   RunResult run =
       RunProgram(JoinOnHung(),
-                 {{"LD_PRELOAD", E2E_SHIM},
+                 {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                   {"THREADLEAK_OPTIONS", "suppressions=" + file + ":print_suppressions=1"}},
                  dir.path() + "/output.txt");
   EXPECT_EQ(run.exit_status, 66);
@@ -198,8 +198,8 @@ TEST(IgnoreExisting, ThreadsStartedBeforeMainAreNotReported) {
 TEST(Options, DefaultOptionsHookAppliesAndTheEnvironmentWins) {
   TempDir dir;
   // The program's __threadleak_default_options() says exitcode=42.
-  RunResult run =
-      RunProgram({E2E_DEFAULT_OPTIONS}, {{"LD_PRELOAD", E2E_SHIM}}, dir.path() + "/output.txt");
+  RunResult run = RunProgram({E2E_DEFAULT_OPTIONS}, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}},
+                             dir.path() + "/output.txt");
   EXPECT_EQ(run.exit_status, 42) << run.output;
   Outcome overridden = RunWithOptions({E2E_DEFAULT_OPTIONS}, dir, "exitcode=43");
   EXPECT_EQ(overridden.run.exit_status, 43) << overridden.run.output;
@@ -215,9 +215,10 @@ TEST(Options, IncludeReadsOptionsFromAFile) {
 
 TEST(Options, HelpPrintsEveryOption) {
   TempDir dir;
-  RunResult run = RunProgram({E2E_LEAK_PATTERNS, "join_on_hung", "fixed"},
-                             {{"LD_PRELOAD", E2E_SHIM}, {"THREADLEAK_OPTIONS", "help=1"}},
-                             dir.path() + "/output.txt");
+  RunResult run =
+      RunProgram({E2E_LEAK_PATTERNS, "join_on_hung", "fixed"},
+                 {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "help=1"}},
+                 dir.path() + "/output.txt");
   EXPECT_EQ(run.exit_status, 0);
   for (const char* option : {"format=text", "log_path=stderr", "exitcode=66", "linger_ms=500",
                              "suppressions=", "ignore_existing=0", "dump_signal=SIGUSR2"}) {

@@ -32,7 +32,7 @@ std::map<std::string, Attribution> ByName(const json& report) {
 }
 
 json RunAttribution(const TempDir& dir, const std::string& program, RunResult* run) {
-  *run = RunUnderShim(E2E_SHIM, {program}, dir);
+  *run = RunUnderShim(THREADLEAK_SHIM_PATH, {program}, dir);
   std::string error;
   auto report = ReadReport(ReportPath(dir, run->pid), &error);
   EXPECT_TRUE(report.has_value()) << error << "\n" << run->output;
@@ -95,9 +95,10 @@ TEST(TestAttribution, JUnitNamesTheClassWithTheTest) {
 
 TEST(TestAttribution, TextSaysTheTestOrThatNoneRan) {
   TempDir dir;
-  RunResult run = RunProgram({E2E_GTEST_ATTRIBUTION},
-                             {{"LD_PRELOAD", E2E_SHIM}, {"THREADLEAK_OPTIONS", "format=text"}},
-                             dir.path() + "/output.txt");
+  RunResult run =
+      RunProgram({E2E_GTEST_ATTRIBUTION},
+                 {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "format=text"}},
+                 dir.path() + "/output.txt");
   EXPECT_EQ(run.exit_status, 66) << run.output;
   EXPECT_NE(run.output.find(", in test TailCall.HelperStartsTheThread:\n"), std::string::npos)
       << run.output;
@@ -126,7 +127,8 @@ TEST(TestAttribution, ReadingGoogleTestChangesNothingTheProgramSees) {
   const std::vector<std::string> argv = {E2E_GTEST_ATTRIBUTION, "--gtest_filter=Transparent.*",
                                          "--gtest_print_time=0"};
   RunResult plain = RunProgram(argv, {{"LD_PRELOAD", std::nullopt}}, dir.path() + "/plain.txt");
-  RunResult shimmed = RunProgram(argv, {{"LD_PRELOAD", E2E_SHIM}}, dir.path() + "/shim.txt");
+  RunResult shimmed =
+      RunProgram(argv, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}}, dir.path() + "/shim.txt");
   EXPECT_EQ(plain.exit_status, 0) << plain.output;
   EXPECT_EQ(shimmed.exit_status, plain.exit_status) << shimmed.output;
   EXPECT_EQ(shimmed.output, plain.output);

@@ -167,7 +167,7 @@ TEST_P(Corpus, AtExit) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, c.name},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
@@ -202,7 +202,7 @@ TEST_P(Corpus, InALiveDump) {
   const std::string output = dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram(
       {REACHABILITY_CORPUS, c.name, "--wait"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:leak_scan=1:log_path=" + dir.path() + "/report"}},
       output);
   ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
@@ -241,7 +241,7 @@ TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
   const std::string output = dir.path() + "/output.txt";
   pid_t pid =
       e2e::StartProgram({REACHABILITY_CORPUS, "service", "--wait"},
-                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS",
                           "format=json:watchdog_abandoned=1:log_path=" + dir.path() + "/report"}},
                         output);
@@ -289,7 +289,7 @@ TEST(Reachability, TextDumpListsAbandonedThreads) {
   const std::string output = dir.path() + "/output.txt";
   pid_t pid =
       e2e::StartProgram({REACHABILITY_CORPUS, "service", "--wait"},
-                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS", "leak_scan=1:log_path=" + dir.path() + "/report"}},
                         output);
   ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
@@ -316,7 +316,7 @@ TEST(Reachability, ApiCheckCountsTheCallersFrames) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "api_check"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
@@ -360,7 +360,7 @@ TEST_P(LibunwindUser, ItsDataIsTheProgramsWhenTheProgramUsesIt) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {u.program, u.mode},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
@@ -399,7 +399,7 @@ TEST(Reachability, AnotherAllocatorFallsBackWithTheBasisSaid) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "forgotten_sender"},
-      {{"LD_PRELOAD", std::string(REACHABILITY_SHIM) + ":" + jemalloc},
+      {{"LD_PRELOAD", std::string(THREADLEAK_SHIM_PATH) + ":" + jemalloc},
        {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
@@ -419,7 +419,7 @@ TEST(Reachability, SanitizedFallsBack) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "forgotten_sender"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:linger_ms=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   ASSERT_TRUE(run.exited) << run.Describe() << "\n" << run.output;
@@ -441,7 +441,7 @@ TEST(Reachability, TheCapFallsBackWithTheReasonSaid) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "forgotten_sender_big_heap"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS",
         "format=json:linger_ms=0:leak_scan_max_mb=4:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
@@ -466,7 +466,7 @@ TEST(Reachability, AGigabyteHeapIsScannedOrCappedNeverAHang) {
     const auto start = std::chrono::steady_clock::now();
     e2e::RunResult run =
         e2e::RunProgram({REACHABILITY_CORPUS, "forgotten_sender_1gb_heap"},
-                        {{"LD_PRELOAD", REACHABILITY_SHIM},
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS", std::string("format=json:linger_ms=0") + cap +
                                                     ":log_path=" + dir.path() + "/report"}},
                         dir.path() + "/output.txt", std::chrono::seconds(100));
@@ -495,7 +495,7 @@ TEST(Reachability, ScanCanBeTurnedOff) {
   e2e::TempDir dir;
   e2e::RunResult run = e2e::RunProgram(
       {REACHABILITY_CORPUS, "slow_sender"},
-      {{"LD_PRELOAD", REACHABILITY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS",
         "format=json:linger_ms=0:leak_scan_max_mb=0:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");

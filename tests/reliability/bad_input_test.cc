@@ -393,7 +393,7 @@ TEST(Wrapper, HelpDocumentsTheExitStatuses) {
 std::string SecondCopy(const TempDir& dir) {
   const std::string copy_dir = dir.path() + "/copy";
   fs::create_directory(copy_dir);
-  fs::copy_file(RELIABILITY_SHIM, copy_dir + "/libthreadleak.so");
+  fs::copy_file(THREADLEAK_SHIM_PATH, copy_dir + "/libthreadleak.so");
   fs::copy_file(RELIABILITY_REPORT_WRITER,
                 copy_dir + "/" + fs::path(RELIABILITY_REPORT_WRITER).filename().string());
   return copy_dir + "/libthreadleak.so";
@@ -404,7 +404,7 @@ class PreloadedTwice : public ::testing::TestWithParam<const char*> {};
 TEST_P(PreloadedTwice, OneReportAndNoFramesOfEitherCopy) {
   TempDir dir;
   const std::string how = GetParam();
-  const std::string shim = RELIABILITY_SHIM;
+  const std::string shim = THREADLEAK_SHIM_PATH;
   std::string preload = how == "colon"   ? shim + ":" + shim
                         : how == "space" ? shim + " " + shim
                                          : shim + ":" + SecondCopy(dir);
@@ -419,7 +419,7 @@ TEST_P(PreloadedTwice, OneReportAndNoFramesOfEitherCopy) {
   const json& thread = (*report)["threads"][0];
   // The working copy's own frames never show. (A second copy's pass-through hook may still
   // show in the stack where a thread waits: it sits between the first copy and libc.)
-  EXPECT_FALSE(StackHasModule(thread["stack"], fs::canonical(RELIABILITY_SHIM).string()))
+  EXPECT_FALSE(StackHasModule(thread["stack"], fs::canonical(THREADLEAK_SHIM_PATH).string()))
       << e2e::Summarize(*report);
   EXPECT_FALSE(StackHasModule(thread["created_by"]["stack"], "libthreadleak"))
       << e2e::Summarize(*report);

@@ -20,7 +20,7 @@ ScenarioRun RunScenario(const e2e::TempDir& dir, const std::vector<std::string>&
   e2e::EnvChanges env = options.env;
   if (options.preload) {
     env["LD_PRELOAD"] =
-        options.preload_value.empty() ? std::string(RELIABILITY_SHIM) : options.preload_value;
+        options.preload_value.empty() ? std::string(THREADLEAK_SHIM_PATH) : options.preload_value;
   } else {
     env["LD_PRELOAD"] = std::nullopt;
   }

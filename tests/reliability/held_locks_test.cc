@@ -107,7 +107,7 @@ TEST(HeldLocks, WithoutTheWriterThePlainReportIsWritten) {
   TempDir dir;
   const std::string copy_dir = dir.path() + "/alone";
   fs::create_directory(copy_dir);
-  fs::copy_file(RELIABILITY_SHIM, copy_dir + "/libthreadleak.so");
+  fs::copy_file(THREADLEAK_SHIM_PATH, copy_dir + "/libthreadleak.so");
   ScenarioRun run = RunScenario(dir, {RELIABILITY_HELD_LOCKS, "stdout_lock"},
                                 {.preload_value = copy_dir + "/libthreadleak.so",
                                  .json_to_files = false,

@@ -117,7 +117,7 @@ class SecureExecution : public ::testing::Test {
 };
 
 TEST_F(SecureExecution, LoaderIgnoresAPreloadPathAndTheProgramRunsUnwatched) {
-  ScenarioRun run = RunSecure({"leak"}, RELIABILITY_SHIM);
+  ScenarioRun run = RunSecure({"leak"}, THREADLEAK_SHIM_PATH);
   ExpectInert(run);
 }
 
@@ -125,7 +125,7 @@ TEST_F(SecureExecution, ShimLoadedAnywayStaysInert) {
   // dlopen() is not restricted in secure mode; the shim must check AT_SECURE itself (the
   // loader is not its only gate: a copy with the set-user-ID bit in a system directory, or
   // /etc/ld.so.preload, get it loaded too).
-  ScenarioRun run = RunSecure({"dlopen", RELIABILITY_SHIM, "leak"}, "");
+  ScenarioRun run = RunSecure({"dlopen", THREADLEAK_SHIM_PATH, "leak"}, "");
   ExpectInert(run);
 }
 
@@ -150,7 +150,7 @@ TEST_F(SecureExecution, SetUserIdShimInASystemDirectoryStaysInert) {
       fs::remove(path, ignored);
     }
   } remove{installed};
-  fs::copy_file(RELIABILITY_SHIM, installed);
+  fs::copy_file(THREADLEAK_SHIM_PATH, installed);
   ASSERT_EQ(chmod(installed.c_str(), 04755), 0);
   ScenarioRun run = RunSecure({"leak"}, name);
   ExpectInert(run);

@@ -24,7 +24,8 @@ RunResult RunLeaking(const std::vector<std::string>& argv, const TempDir& dir,
                      const std::string& extra = "", const std::string& log = "program.txt") {
   std::string options = "format=json:log_path=" + dir.path() + "/report:linger_ms=50";
   if (!extra.empty()) options += ":" + extra;
-  const e2e::EnvChanges env = {{"LD_PRELOAD", RT_SHIM}, {"THREADLEAK_OPTIONS", options}};
+  const e2e::EnvChanges env = {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
+                               {"THREADLEAK_OPTIONS", options}};
   return e2e::RunProgram(argv, env, dir.path() + "/" + log, std::chrono::seconds(60));
 }
 
@@ -333,7 +334,7 @@ TEST(Directories, StandForTheirFilesAndAnEmptyOneIsNoLeak) {
   EXPECT_NE(empty.output.find("threadleak: 0 processes, 0 leaked threads"), std::string::npos)
       << empty.output;
   const e2e::EnvChanges env = {
-      {"LD_PRELOAD", RT_SHIM},
+      {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
       {"THREADLEAK_OPTIONS", "format=json:log_path=" + reports + "/tl:linger_ms=50"}};
   for (int i = 0; i < 2; ++i) {
     RunResult run = e2e::RunProgram({RT_LEAKY_WORKER}, env, dir.path() + "/program.txt");
@@ -464,10 +465,10 @@ TEST(CtestTimeouts, HungTestsDumpTheirThreadsBeforeCtestKillsThem) {
   }
   TempDir dir;
   std::string build = dir.path() + "/build";
-  RunResult configure = RunTool(
-      {RT_CMAKE, "-S", RT_HANG_PROJECT, "-B", build, std::string("-DTHREADLEAK_SHIM=") + RT_SHIM,
-       std::string("-DTHREADLEAK_FUNCTIONS=") + RT_FUNCTIONS},
-      dir, "configure.txt");
+  RunResult configure = RunTool({RT_CMAKE, "-S", RT_HANG_PROJECT, "-B", build,
+                                 std::string("-DTHREADLEAK_SHIM=") + THREADLEAK_SHIM_PATH,
+                                 std::string("-DTHREADLEAK_FUNCTIONS=") + RT_FUNCTIONS},
+                                dir, "configure.txt");
   ASSERT_TRUE(configure.exited && configure.exit_status == 0) << configure.output;
   RunResult compile =
       RunTool({RT_CMAKE, "--build", build, "-j", "2"}, dir, "build.txt", std::chrono::seconds(170));

@@ -26,7 +26,8 @@ struct Outcome {
 inline Outcome RunUnderShim(const std::vector<std::string>& argv, const e2e::TempDir& dir,
                             const std::string& options = "", e2e::EnvChanges env = {},
                             const std::string& also_preload = "") {
-  env["LD_PRELOAD"] = std::string(SHIM_PATH) + (also_preload.empty() ? "" : ":" + also_preload);
+  env["LD_PRELOAD"] =
+      std::string(THREADLEAK_SHIM_PATH) + (also_preload.empty() ? "" : ":" + also_preload);
   env["THREADLEAK_OPTIONS"] =
       "format=json:log_path=" + dir.path() + "/report" + (options.empty() ? "" : ":" + options);
   Outcome outcome;

@@ -70,7 +70,7 @@ TEST(StagingMode, SigtermHandlerCallingExitKeepsItsStatus) {
   for (const char* options : {"staging=1", ""}) {
     e2e::TempDir dir;
     e2e::EnvChanges env = {
-        {"LD_PRELOAD", SHIM_PATH},
+        {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:" + options}};
     pid_t pid = e2e::StartProgram({STAGING_EXIT, "sigterm", "0"}, env, dir.path() + "/out.txt");
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -2,7 +2,6 @@
 // runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
 #include <gtest/gtest.h>
 
-
 #include "tests/e2e/support.h"
 
 namespace {
@@ -17,7 +16,7 @@ struct ShimRun {
   std::string output;
 
   explicit ShimRun(std::vector<std::string> argv) {
-    result = e2e::RunUnderShim(SHIM_PATH, argv, dir);
+    result = e2e::RunUnderShim(THREADLEAK_SHIM_PATH, argv, dir);
     output = result.output;
   }
 

@@ -73,7 +73,7 @@ void RunAndDump(DumpedRun& run, const std::string& options, int dumps,
   std::string output = run.dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram(
       {SERVICE, "1500"},
-      {{"LD_PRELOAD", SHIM_PATH},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS",
         std::string("format=") + format + ":log_path=" + run.dir.path() + "/report" + options}},
       output);
@@ -147,8 +147,8 @@ TEST(Dump, DumpSignalNoneLeavesTheSignalAlone) {
   e2e::TempDir dir;
   std::string output = dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram(
-      {SERVICE, "1500"}, {{"LD_PRELOAD", SHIM_PATH}, {"THREADLEAK_OPTIONS", "dump_signal=none"}},
-      output);
+      {SERVICE, "1500"},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "dump_signal=none"}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
   kill(pid, SIGUSR2);
   e2e::RunResult result = e2e::WaitProgram(pid, output);
@@ -159,7 +159,7 @@ TEST(Dump, ProgramHandlerForTheDumpSignalKeepsItAndDumpsStillWork) {
   // The program's own SIGUSR2 handler sees its SIGUSR2 as without threadleak (and what it
   // replaced is SIG_DFL), and threadleak's dump requests never reach that handler.
   e2e::TempDir dir;
-  e2e::RunResult result = e2e::RunUnderShim(SHIM_PATH, {OWN_HANDLER}, dir);
+  e2e::RunResult result = e2e::RunUnderShim(THREADLEAK_SHIM_PATH, {OWN_HANDLER}, dir);
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
   EXPECT_EQ(result.output.find("threadleak"), std::string::npos)
       << "nothing to say about the program's handler\n"
@@ -178,7 +178,7 @@ TEST(Dump, ADumpSignalSetInAnIncludedFileIsTheOneRequestsUse) {
   std::string output = dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram(
       {SERVICE, "1500"},
-      {{"LD_PRELOAD", SHIM_PATH},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:include=" + include}},
       output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
@@ -196,7 +196,7 @@ TEST(Dump, TheDumpSignalFromAnyoneElseHasItsUsualEffect) {
   // Dumps on (the default), yet a SIGUSR2 sent to the process kills it, as without threadleak.
   e2e::TempDir dir;
   std::string output = dir.path() + "/output.txt";
-  pid_t pid = e2e::StartProgram({SERVICE, "1500"}, {{"LD_PRELOAD", SHIM_PATH}}, output);
+  pid_t pid = e2e::StartProgram({SERVICE, "1500"}, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
   kill(pid, SIGUSR2);
   e2e::RunResult result = e2e::WaitProgram(pid, output);
@@ -210,7 +210,7 @@ TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
   const std::string stop_file = dir.path() + "/stop";
   pid_t pid =
       e2e::StartProgram({CHURN, "60000", stop_file},
-                        {{"LD_PRELOAD", SHIM_PATH},
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
                         output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
@@ -300,7 +300,7 @@ TEST(Watchdog, ReportsALongWaitOnceAndTheProgramGoesOn) {
   e2e::TempDir dir;
   e2e::RunResult result = e2e::RunProgram(
       {SERVICE, "1500"},
-      {{"LD_PRELOAD", SHIM_PATH},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:watchdog_ms=600:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
@@ -324,7 +324,7 @@ TEST(Watchdog, SeesThreadsDeadlockedOnMutexes) {
   e2e::TempDir dir;
   e2e::RunResult result = e2e::RunProgram(
       {DEADLOCK, "1500"},
-      {{"LD_PRELOAD", SHIM_PATH},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:watchdog_ms=300:log_path=" + dir.path() + "/report"}},
       dir.path() + "/output.txt");
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;

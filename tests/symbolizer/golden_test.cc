@@ -51,7 +51,7 @@ std::vector<std::string> ProgramArgv() {
 std::string RunGolden(const TempDir& dir, const std::string& options,
                       const std::vector<std::string>& argv = ProgramArgv()) {
   const EnvChanges env = {
-      {"LD_PRELOAD", SHIM},
+      {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
       {"THREADLEAK_OPTIONS", options + ":log_path=" + dir.path() + "/report"},
   };
   const RunResult run = e2e::RunProgram(argv, env, dir.path() + "/output.txt");

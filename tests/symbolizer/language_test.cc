@@ -46,7 +46,7 @@ std::string ReadFile(const std::string& path) {
 std::string RunUnderShim(const std::string& program, const TempDir& dir, const std::string& options,
                          int expected_status) {
   const EnvChanges env = {
-      {"LD_PRELOAD", SHIM},
+      {"LD_PRELOAD", THREADLEAK_SHIM_PATH},
       {"THREADLEAK_OPTIONS", options + ":log_path=" + dir.path() + "/report"},
   };
   const RunResult run = e2e::RunProgram({program}, env, dir.path() + "/output.txt");
@@ -129,8 +129,8 @@ TEST(GoTest, AGoProgramIsDeclaredUncheckedAtExitOnce) {
   if (std::string(GO_CGO_LEAK).empty()) GTEST_SKIP() << "Go is not installed";
   TempDir dir;
   const RunResult bare = e2e::RunProgram({GO_CGO_LEAK, "100ms"}, {}, dir.path() + "/bare.txt");
-  const RunResult run =
-      e2e::RunProgram({GO_CGO_LEAK, "100ms"}, {{"LD_PRELOAD", SHIM}}, dir.path() + "/output.txt");
+  const RunResult run = e2e::RunProgram(
+      {GO_CGO_LEAK, "100ms"}, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}}, dir.path() + "/output.txt");
   EXPECT_EQ(bare.Describe(), "exit 0") << bare.output;
   EXPECT_EQ(run.Describe(), bare.Describe()) << run.output;
   size_t said = 0;

@@ -48,7 +48,7 @@ bool HasLine(const std::string& text, const std::string& line) {
 // The environment of a run: the shim's, or none of it (the caller of ctest may have either).
 e2e::EnvChanges Environment(const e2e::TempDir& dir, bool shim) {
   if (!shim) return {{"LD_PRELOAD", std::nullopt}, {"THREADLEAK_OPTIONS", std::nullopt}};
-  return {{"LD_PRELOAD", TRANSPARENCY_SHIM},
+  return {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
           {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:linger_ms=100"}};
 }
 

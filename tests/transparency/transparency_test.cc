@@ -181,7 +181,7 @@ TEST(Debugger, GdbSeesNoSignalFromTheExitReport) {
   // LD_PRELOAD in gdb's environment, as a user would set it: gdb and the program both get it.
   e2e::RunResult run = e2e::RunProgram(
       gdb,
-      {{"LD_PRELOAD", TRANSPARENCY_SHIM},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:linger_ms=100"},
        {"DEBUGINFOD_URLS", ""}},
       dir.path() + "/shim.txt", milliseconds(60000));
