@@ -142,17 +142,10 @@ bool KernelContradictsSlot(uint32_t state, uintptr_t callee, long number) {
   // LeakSanitizer's exit check attaching) as restart_syscall: whatever wait it was, it goes on.
   if (number == SYS_restart_syscall) return false;
   const bool futex = number == SYS_futex || number == SYS_futex_waitv;
+  if (tl_state_waits_for_others(state)) return !futex;
   switch (state) {
     case TL_STATE_SLEEP:
       return number != SYS_nanosleep && number != SYS_clock_nanosleep;
-    case TL_STATE_MUTEX:
-    case TL_STATE_COND:
-    case TL_STATE_RWLOCK:
-    case TL_STATE_SEM:
-    case TL_STATE_BARRIER:
-    case TL_STATE_JOIN:
-    case TL_STATE_FUTEX:
-      return !futex;
     case TL_STATE_IO:
       return futex && callee != reinterpret_cast<uintptr_t>(Real().syscall);
     default:

@@ -267,6 +267,10 @@ struct tl_report_config {
 // Returns the state's stable name ("mutex", "cond", ...), or "unknown".
 const char* tl_state_name(uint32_t state);
 
+// Whether the state is a wait on a synchronisation object (mutex, cond, rwlock, sem, barrier,
+// join, futex): a wait another thread must end, which the kernel shows as a futex wait.
+int tl_state_waits_for_others(uint32_t state);
+
 // Why a stack is missing, as a phrase ("running with threadleak's sampling signal blocked"), or
 // null for TL_MISSING_UNKNOWN.
 const char* tl_stack_missing_phrase(uint32_t missing);

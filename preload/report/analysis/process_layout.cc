@@ -13,21 +13,6 @@ constexpr uintptr_t kPage = 4096;
 constexpr uintptr_t kTcbSelfOffset = 16;
 }  // namespace
 
-bool WaitsForOthers(uint32_t state) {
-  switch (state) {
-    case TL_STATE_MUTEX:
-    case TL_STATE_COND:
-    case TL_STATE_RWLOCK:
-    case TL_STATE_SEM:
-    case TL_STATE_BARRIER:
-    case TL_STATE_JOIN:
-    case TL_STATE_FUTEX:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool InUntimedFutexWait(const TaskSyscall& kernel) {
   if (!kernel.known || kernel.running) return false;
   if (kernel.number == SYS_futex_waitv) return kernel.args[3] == 0;

@@ -25,9 +25,6 @@ inline constexpr uintptr_t kTcbSearch = 64 << 10;  // how far below a stack's to
 inline constexpr uintptr_t kTcbStackBlockOffset = 1680;
 inline constexpr uintptr_t kTcbStackBlockSizeOffset = 1688;
 
-// An untimed wait the thread cannot leave by itself: it relies on another thread.
-bool WaitsForOthers(uint32_t state);
-
 // In a futex wait with no time limit, as the kernel shows it (every blocked state above ends
 // in one: condvars, semaphores, barriers, joins and contended locks all sleep on a futex).
 bool InUntimedFutexWait(const TaskSyscall& kernel);

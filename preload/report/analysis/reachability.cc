@@ -364,11 +364,11 @@ Reachability Scan::Run(bool* moved) {
         !in_slot || (memory_.Read(t.unwind.slot, &word) && word == t.unwind.word);
     // Another process may wake a waiter on an object shared with it: it counts as able to run.
     const bool shared = WaitsOnSharedObject(t);
-    p.relied_blocked =
-        WaitsForOthers(t.state) && still_waiting && InUntimedFutexWait(p.kernel) && !shared;
-    if (shared && WaitsForOthers(t.state)) {
+    p.relied_blocked = tl_state_waits_for_others(t.state) && still_waiting &&
+                       InUntimedFutexWait(p.kernel) && !shared;
+    if (shared && tl_state_waits_for_others(t.state)) {
       p.free_reason = "what it waits on is shared with other processes, which may wake it";
-    } else if (WaitsForOthers(t.state) && !p.relied_blocked) {
+    } else if (tl_state_waits_for_others(t.state) && !p.relied_blocked) {
       const bool timed = p.kernel.known && !p.kernel.running &&
                          (p.kernel.number == SYS_futex || p.kernel.number == SYS_futex_waitv);
       p.free_reason = !still_waiting ? "it has left the wait the report shows and runs again"

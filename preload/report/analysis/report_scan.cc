@@ -102,7 +102,7 @@ struct AbandonedOnly {
 // nothing to prove, and a program without leaks pays nothing.
 bool AnyoneWaitsForOthers(const tl_snapshot& snapshot) {
   for (uint32_t i = 0; i < snapshot.thread_count; ++i) {
-    if (WaitsForOthers(snapshot.threads[i].state)) return true;
+    if (tl_state_waits_for_others(snapshot.threads[i].state)) return true;
   }
   return false;
 }
