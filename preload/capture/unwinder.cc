@@ -18,12 +18,13 @@ namespace {
 
 // The libunwind entry points, by their real (macro-expanded) export names.
 struct LibUnwind {
-  int (*backtrace)(void**, int);
   int (*init_local2)(unw_cursor_t*, unw_context_t*, int);
   int (*step)(unw_cursor_t*);
   int (*get_reg)(unw_cursor_t*, unw_regnum_t, unw_word_t*);
   int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
   unw_addr_space_t* local_addr_space;
+  int (*getcontext)(unw_context_t*);
+  int (*init_local)(unw_cursor_t*, unw_context_t*);
 };
 
 constinit LibUnwind g_unwind = {};
@@ -111,12 +112,14 @@ bool LoadUnwinder() {
   void* loaded_before = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
   if (loaded_before != nullptr) dlclose(loaded_before);
   void* library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  bool ok = library != nullptr && Resolve(library, "unw_backtrace", &g_unwind.backtrace) &&
+  bool ok = library != nullptr &&
             Resolve(library, "_ULx86_64_init_local2", &g_unwind.init_local2) &&
             Resolve(library, "_ULx86_64_step", &g_unwind.step) &&
             Resolve(library, "_ULx86_64_get_reg", &g_unwind.get_reg) &&
             Resolve(library, "_ULx86_64_set_caching_policy", &g_unwind.set_caching_policy) &&
-            Resolve(library, "_ULx86_64_local_addr_space", &g_unwind.local_addr_space);
+            Resolve(library, "_ULx86_64_local_addr_space", &g_unwind.local_addr_space) &&
+            Resolve(library, "_Ux86_64_getcontext", &g_unwind.getcontext) &&
+            Resolve(library, "_ULx86_64_init_local", &g_unwind.init_local);
   // No caching: libunwind's global cache holds a lock across dl_iterate_phdr, which waits for
   // the loader's lock. A thread holding that one (in dlopen, or a dl_iterate_phdr callback) and
   // interrupted for a sample would wait in its handler for the cache lock, held by another
@@ -144,12 +147,30 @@ size_t UnwinderDataIfOwned(tl_range* out, size_t max) {
   return count;
 }
 
-size_t CaptureCurrentStack(uintptr_t* pcs, size_t max) {
+size_t CaptureCurrentFrames(uintptr_t* pcs, uintptr_t* sps, size_t max) {
+  if (max == 0) return 0;
   ToolScope scope;
-  int depth = g_load_state.load(std::memory_order_acquire) > 0
-                  ? g_unwind.backtrace(reinterpret_cast<void**>(pcs), static_cast<int>(max))
-                  : backtrace(reinterpret_cast<void**>(pcs), static_cast<int>(max));
-  return depth > 0 ? static_cast<size_t>(depth) : 0;
+  if (g_load_state.load(std::memory_order_acquire) <= 0) {
+    int depth = backtrace(reinterpret_cast<void**>(pcs), static_cast<int>(max));
+    if (depth <= 0) return 0;
+    for (int i = 0; i < depth; ++i) sps[i] = 0;
+    return static_cast<size_t>(depth);
+  }
+  // unw_backtrace would walk the same way (without libunwind's cache its fast trace gives up and
+  // it steps frame by frame), but keeps no stack pointers.
+  unw_context_t context;
+  unw_cursor_t cursor;
+  if (g_unwind.getcontext(&context) < 0 || g_unwind.init_local(&cursor, &context) < 0) return 0;
+  size_t depth = 0;
+  do {
+    unw_word_t ip = 0, sp = 0;
+    if (g_unwind.get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+    if (g_unwind.get_reg(&cursor, UNW_REG_SP, &sp) < 0) sp = 0;
+    pcs[depth] = static_cast<uintptr_t>(ip);
+    sps[depth] = static_cast<uintptr_t>(sp);
+    ++depth;
+  } while (depth < max && g_unwind.step(&cursor) > 0);
+  return depth;
 }
 
 size_t CaptureInterruptedStack(ucontext_t* context, uintptr_t* pcs, size_t max) {

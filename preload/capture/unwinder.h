@@ -18,9 +18,12 @@ namespace threadleak {
 // Loads libunwind once; later calls return the first result. Call outside signal handlers.
 bool LoadUnwinder();
 
-// Return addresses of the calling thread, innermost first, starting with the caller of this
-// function. Returns the number stored. Not async-signal-safe on the first call in a thread.
-size_t CaptureCurrentStack(uintptr_t* pcs, size_t max);
+// The calling thread's stack, innermost first: pcs[i] the pc of frame i (this function's own
+// first, then return addresses), sps[i] the stack pointer in frame i — for a return address, the
+// caller's once the call returned, just above the slot that held it — or 0 when unknown
+// (glibc's backtrace() stands in when libunwind could not be loaded). Returns how many frames
+// it stored. Not async-signal-safe.
+size_t CaptureCurrentFrames(uintptr_t* pcs, uintptr_t* sps, size_t max);
 
 // From inside a signal handler: the interrupted thread's stack. pcs[0] is the interrupted pc,
 // the rest are return addresses. Async-signal-safe once LoadUnwinder() succeeded.

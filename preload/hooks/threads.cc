@@ -8,7 +8,7 @@
 #include <threads.h>
 #include <unistd.h>
 
-#include "preload/capture/unwinder.h"
+#include "preload/capture/creation_stack.h"
 #include "preload/core/guard.h"
 #include "preload/core/object_touches.h"
 #include "preload/core/real_functions.h"
@@ -71,10 +71,8 @@ void RecordTest(ThreadRecord* record) {
 
 void RecordCreation(ThreadRecord* record, const pthread_attr_t* attr) {
   ToolScope scope;
-  uintptr_t raw[TL_MAX_FRAMES + 8];
-  size_t depth = CaptureCurrentStack(raw, TL_MAX_FRAMES + 8);
   record->creation_depth =
-      static_cast<uint32_t>(DropToolFrames(raw, depth, record->creation, TL_MAX_FRAMES));
+      static_cast<uint32_t>(CaptureCreationStack(record->creation, TL_MAX_FRAMES));
   record->creator_tid = CurrentTid();  // cached: gettid() is a system call
   prctl(PR_GET_NAME, record->creator_name);
   RecordTest(record);
