@@ -11,6 +11,7 @@
 #include "preload/capture/creation_stack.h"
 #include "preload/core/guard.h"
 #include "preload/core/object_touches.h"
+#include "preload/core/process_identity.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/registry.h"
 #include "preload/core/runtime.h"
@@ -25,7 +26,7 @@ namespace {
 
 // The child's first code, before the user's start routine: publishes what only the child knows.
 void BeginChild(ThreadRecord* record) {
-  record->tid.store(static_cast<int32_t>(gettid()), std::memory_order_release);
+  record->tid.store(OwnTidFromDescriptor(), std::memory_order_release);
   t_record = record;
   // Published by the creator too, when pthread_create returns; this covers a join or detach
   // that races with that return.

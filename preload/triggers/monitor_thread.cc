@@ -22,6 +22,7 @@
 #include "preload/core/object_touches.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/registry.h"
+#include "preload/core/process_identity.h"
 #include "preload/core/runtime.h"
 #include "preload/core/tool_thread.h"
 #include "preload/core/wait_scope.h"
@@ -371,7 +372,8 @@ void StopMonitorIfProgramIsAlone() {
 }
 
 void StartMonitorIfNeeded(bool at_start) {
-  pid_t pid = getpid();
+  // Asked on every thread creation: no system call (a fork child gets its own pid here).
+  pid_t pid = CurrentPid();
   if (g_tool_thread_pid.load(std::memory_order_acquire) == pid) return;
   const Options& options = GlobalOptions();
   const int signal = ConfiguredDumpSignal();
