@@ -158,6 +158,8 @@ class Bench:
             for workload in selected:
                 variants = [v for v in VARIANTS
                             if round_index < runs[v] and self.available(v, workload)]
+                if not variants:  # fewer runs asked of the selected variants than of others
+                    continue
                 shift = round_index % len(variants)  # rotate, so no variant always runs first
                 for variant in variants[shift:] + variants[:shift]:
                     ops = self.run_ops(variant, workload)

@@ -22,11 +22,6 @@ constinit Slot g_slots[kSlots];
 constinit std::atomic<bool> g_table_full{false};  // some object found no slot
 
 inline constinit thread_local int32_t t_tid __attribute__((tls_model("initial-exec"))) = 0;
-// The two objects this thread noted last: signalling or waiting on the same objects again and
-// again (a task queue's condvar, a ping-pong's pair of semaphores) then costs two compares.
-// Exact, since table entries are never removed.
-inline constinit thread_local const void* t_last_noted[2]
-    __attribute__((tls_model("initial-exec"))) = {};
 
 size_t Home(uintptr_t object) {
   uint64_t h = (static_cast<uint64_t>(object) >> 3) * 0x9E3779B97F4A7C15ull;
@@ -63,8 +58,8 @@ void ResetCurrentTidAfterFork() {
   t_last_noted[0] = t_last_noted[1] = nullptr;  // noted under the parent's tid
 }
 
-void NoteTouch(const void* object) {
-  if (object == nullptr || object == t_last_noted[0] || object == t_last_noted[1]) return;
+void NoteTouchInTable(const void* object) {
+  if (object == nullptr) return;
   int32_t tid = CurrentTid();
   Slot* slot = Find(reinterpret_cast<uintptr_t>(object), /*claim=*/true);
   if (slot == nullptr) {

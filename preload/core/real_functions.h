@@ -98,7 +98,6 @@ using LongjmpFn = void (*)(__jmp_buf_tag*, int);
     decltype(&::pthread_rwlock_clockwrlock))                                                     \
   X(pthread_barrier_wait, "pthread_barrier_wait", nullptr, decltype(&::pthread_barrier_wait))    \
   X(sem_wait, "sem_wait", nullptr, decltype(&::sem_wait))                                        \
-  X(sem_trywait, "sem_trywait", nullptr, decltype(&::sem_trywait))                               \
   X(sem_timedwait, "sem_timedwait", nullptr, decltype(&::sem_timedwait))                         \
   X(sem_clockwait, "sem_clockwait", nullptr, decltype(&::sem_clockwait))                         \
   X(sem_post, "sem_post", nullptr, decltype(&::sem_post))                                        \

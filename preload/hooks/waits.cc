@@ -220,13 +220,11 @@ THREADLEAK_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t* lock, clockid
 
 // --- semaphores and barriers -----------------------------------------------------------------
 
+// Recorded whether or not it blocks, as a condvar wait: a few stores into the thread's own
+// record cost less than a sem_trywait first (a call, errno kept around it) and nothing the
+// program can see. A wait that does not block is over before any report could read it.
 THREADLEAK_EXPORT int sem_wait(sem_t* semaphore) {
-  const RealFunctions& real = Real();
-  int saved_errno = errno;
-  if (real.sem_trywait(semaphore) == 0) return 0;
-  if (errno != EAGAIN) return -1;  // EINVAL: sem_wait would say the same
-  errno = saved_errno;             // the trywait's EAGAIN is ours, not the program's
-  return WaitingForWake(TL_STATE_SEM, semaphore, real.sem_wait, semaphore);
+  return WaitingForWake(TL_STATE_SEM, semaphore, Real().sem_wait, semaphore);
 }
 
 THREADLEAK_EXPORT int sem_post(sem_t* semaphore) {
