@@ -1,29 +1,34 @@
-// threadleak-dump-request: `threadleak dump PID` — asks a process running under threadleak for a
-// dump of its threads and prints it.
+// threadleak-dump-request: `threadleak dump PID` (threadleak-launch execs it) — asks a process
+// running under threadleak for a dump of its threads and prints it.
 //
 // The request goes to threadleak's own thread in that process alone (rt_tgsigqueueinfo), with a
 // marked value, so no thread of the program is interrupted and a signal from anyone else keeps
 // its usual effect (preload/triggers/monitor_thread.h). Which signal: the one the thread is waiting
 // for (dump_request.h), so whatever set dump_signal (environment, include= file, the program's
-// default options) is respected. The value names a pipe of this process, which the dump is
-// written to as well as to the process's own log: what is printed is the dump itself, wherever
-// the process logs (a file, its stderr, a path set where the environment does not show it).
+// default options) is respected: nothing here reads options, this process's or PID's. The value
+// names a pipe of this process, which the dump is written to as well as to the process's own
+// log: what is printed is the dump itself, wherever the process logs (a file, its stderr, a path
+// set where the environment does not show it).
 //
 // Usage: threadleak-dump-request PID
-// Prints the dump and exits 0. Otherwise one line on stderr and:
-//   3  the process has no threadleak thread (not under threadleak, or only its main thread),
-//   4  dumps are off in that process (dump_signal=none),
-//   5  its threadleak thread did not get ready for a request within 5 s (busy with a report),
-//   6  the dump was not finished within 30 s, or the process ended first,
-//   1  the request could not be sent (another user's process).
+// Prints the dump and exits 0; exits 0 too, saying so, when PID has only its main thread (no
+// thread of its own, so nothing can leak, and threadleak's thread starts with the first one).
+// Otherwise one line on stderr and status 2: PID is not a process id, there is no such process,
+// it is another user's, it does not run under threadleak, it has dumps off, its threadleak
+// thread did not get ready for a request within 5 s (busy with a report), or no dump came
+// within 30 s (the process ended first).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "scripts/dump_request.h"
@@ -50,22 +55,68 @@ std::string CountAfter(const std::string& name) {
   return slash == std::string::npos ? "" : name.substr(slash + 1);
 }
 
+constexpr int kRefused = 2;
+
+[[noreturn]] void Refuse(const std::string& why) {
+  fprintf(stderr, "threadleak: error: dump: %s\n", why.c_str());
+  exit(kRefused);
+}
+
+bool LoadsTheShim(const std::string& process) {
+  std::ifstream maps(process + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libthreadleak.so") != std::string::npos) return true;
+  }
+  return false;
+}
+
+size_t CountThreads(const std::string& process) {
+  std::error_code error;
+  size_t count = 0;
+  for (auto it = std::filesystem::directory_iterator(process + "/task", error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: threadleak-dump-request PID\n");
-    return 2;
+    fprintf(stderr, "threadleak: error: usage: threadleak dump PID\n");
+    return kRefused;
   }
-  pid_t pid = atoi(argv[1]);
+  const std::string text = argv[1];
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    Refuse("'" + text + "' is not a process id");
+  }
+  const pid_t pid = static_cast<pid_t>(std::stol(text));
+  const std::string process = "/proc/" + std::to_string(pid);
+  struct stat info;
+  if (pid <= 0 || stat(process.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    Refuse("there is no process " + text);
+  }
+  if (kill(pid, 0) != 0 && errno == EPERM) {
+    Refuse("process " + text + " belongs to another user; run as that user");
+  }
+  if (!LoadsTheShim(process)) {
+    Refuse("process " + text + " does not run under threadleak (libthreadleak.so is not loaded)");
+  }
   std::optional<ToolThread> thread = FindToolThread(pid);
   if (!thread) {
-    fprintf(stderr, "threadleak: process %d has no threadleak thread\n", pid);
-    return 3;
+    // threadleak's thread starts with the program's first thread: until then glibc keeps its
+    // single-thread fast paths. A lone main thread is no leak, so there is nothing to show.
+    if (CountThreads(process) == 1) {
+      fprintf(stderr, "threadleak: process %d has only its main thread: nothing to dump\n", pid);
+      return 0;
+    }
+    Refuse("process " + text + " has no threadleak thread");
   }
   if (thread->name == "threadleak") {
-    fprintf(stderr, "threadleak: process %d has dumps off (dump_signal=none)\n", pid);
-    return 4;
+    Refuse("process " + text + " has dumps off (dump_signal=none, or a value it cannot use)");
   }
   const std::string comm =
       "/proc/" + std::to_string(pid) + "/task/" + std::to_string(thread->tid) + "/comm";
@@ -76,20 +127,14 @@ int main(int argc, char** argv) {
     if (signal == 0) usleep(10'000);
   }
   if (signal == 0) {
-    fprintf(stderr, "threadleak: the threadleak thread of process %d is not ready for a request\n",
-            pid);
-    return 5;
+    Refuse("the threadleak thread of process " + text + " is not ready for a request");
   }
   int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    perror("threadleak: pipe");
-    return 1;
-  }
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+    Refuse(std::string("cannot make a pipe: ") + strerror(errno));
   const std::string before = CountAfter(ReadLine(comm));  // the count before this request
   if (!SendDumpRequest(pid, thread->tid, signal, static_cast<uint32_t>(pipe_fds[1]))) {
-    fprintf(stderr, "threadleak: cannot send the dump request to process %d: %s\n", pid,
-            strerror(errno));
-    return 1;
+    Refuse("cannot send the request to process " + text + ": " + strerror(errno));
   }
   // Read while the dump is written (a pipe holds 64 KiB); once the thread's name says it is
   // done, the write end is closed here too and what is left is read to its end.
@@ -112,10 +157,6 @@ int main(int argc, char** argv) {
       if (clock.tv_sec - start.tv_sec > 30) break;
     }
   }
-  if (!done) {
-    fprintf(stderr, "threadleak: process %d wrote no dump (it ended, or took more than 30 s)\n",
-            pid);
-    return 6;
-  }
+  if (!done) Refuse("process " + text + " wrote no dump (it ended, or took more than 30 s)");
   return 0;
 }

@@ -1,11 +1,16 @@
-// threadleak-launch: the last step of the `threadleak` wrapper. Checks that the shim can get into
-// PROGRAM — not statically linked (no dynamic loader runs, so nothing is preloaded), not
-// set-user-ID or set-group-ID for someone else (the loader ignores LD_PRELOAD there) — and
-// replaces itself with PROGRAM, the shim preloaded. A refusal is one line and status 126; PROGRAM
-// does not run. In C++ rather than the wrapper's shell: reading the ELF header from sh takes an
-// od and an awk, two forks and execs in front of every program started (bench/README.md).
+// threadleak-launch: what the `threadleak` wrapper script execs with all its arguments. Reads the
+// wrapper's flags (wrapper_arguments.h: one table, values checked by the shim's own parser) into
+// THREADLEAK_OPTIONS; runs a subcommand (dump, report) through its program next to this one; or
+// checks that the shim can get into PROGRAM — not statically linked (no dynamic loader runs, so
+// nothing is preloaded), not set-user-ID or set-group-ID for someone else (the loader ignores
+// LD_PRELOAD there) — and replaces itself with PROGRAM, the shim preloaded. A usage error is one
+// line and status 2; a refusal is one line and status 126, and PROGRAM does not run. In C++ rather
+// than the wrapper's shell: reading the ELF header from sh takes an od and an awk, two forks and
+// execs in front of every program started (bench/README.md), and the flags' values are checked
+// by the code the shim checks them with.
 //
-// Usage (from the wrapper): THREADLEAK_LAUNCH_PRELOAD=VALUE threadleak-launch PROGRAM [ARGS...]
+// Usage (from the wrapper): exec /path/to/lib/threadleak/threadleak-launch [ARGUMENTS...]
+// The shim and the subcommands' programs are found next to argv[0].
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include "scripts/wrapper_arguments.h"
+
 namespace {
 
+constexpr int kUsageError = 2;
 constexpr int kCannotWatch = 126;
 constexpr int kNotFound = 127;
-constexpr char kPreloadVariable[] = "THREADLEAK_LAUNCH_PRELOAD";
 
 // PROGRAM as execvp would find it: as given if it has a slash, else the first executable regular
 // file of that name along PATH. Empty when there is none.
@@ -123,29 +130,108 @@ void CheckCanWatch(const char* program, const std::string& file) {
     CannotWatch(program, "is statically linked; the shim cannot be preloaded into it");
 }
 
+[[noreturn]] void UsageError(const std::string& why) {
+  fprintf(stderr, "threadleak: error: %s\n", why.c_str());
+  exit(kUsageError);
+}
+
+// The directory this program is in, where the shim and the subcommands' programs are: argv[0]'s,
+// as the wrapper execs it by its path.
+std::string OwnDirectory(const char* argv0) {
+  std::string path = argv0;
+  if (path.find('/') == std::string::npos) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    path = n > 0 ? std::string(self, static_cast<size_t>(n)) : "./threadleak-launch";
+  }
+  return path.substr(0, path.rfind('/'));
+}
+
+// `threadleak dump PID`, `threadleak report ...`: their programs, next to this one.
+[[noreturn]] void RunSubcommand(const std::string& directory, const std::string& name,
+                                const std::vector<std::string>& arguments) {
+  std::string program = directory + "/" + name;
+  if (access(program.c_str(), X_OK) != 0) UsageError("cannot find " + program);
+  std::vector<char*> argv = {program.data()};
+  for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  execv(program.c_str(), argv.data());
+  UsageError("cannot run " + program + ": " + strerror(errno));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: THREADLEAK_LAUNCH_PRELOAD=VALUE threadleak-launch PROGRAM [ARGS...]\n");
-    return 2;
+  using threadleak::WrapperCommand;
+  const std::vector<std::string_view> arguments(argv + 1, argv + argc);
+  const WrapperCommand command = threadleak::ParseWrapperArguments(arguments);
+  switch (command.action) {
+    case WrapperCommand::kHelp:
+      fputs(threadleak::WrapperUsage().c_str(), stdout);
+      return 0;
+    case WrapperCommand::kVersion:
+      printf("threadleak %s\n", THREADLEAK_VERSION);
+      return 0;
+    case WrapperCommand::kError:
+      UsageError(command.error);
+    case WrapperCommand::kRun:
+      break;
   }
-  const char* program = argv[1];
+  const std::string directory = OwnDirectory(argv[0]);
+  const std::vector<std::string>& operands = command.operands;
+  // (`threadleak -- report` runs a program called report.)
+  if (!operands.empty() && !command.after_double_dash) {
+    if (operands[0] == "report") {
+      RunSubcommand(directory, "threadleak-report", {operands.begin() + 1, operands.end()});
+    }
+    if (operands[0] == "dump") {
+      if (operands.size() != 2) UsageError("usage: threadleak dump PID");
+      RunSubcommand(directory, "threadleak-dump-request", {operands[1]});
+    }
+  }
+  if (operands.empty()) {
+    fputs(threadleak::WrapperUsage().c_str(), stderr);
+    return kUsageError;
+  }
+
+  const std::string shim = directory + "/libthreadleak.so";
+  struct stat info;
+  if (stat(shim.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    UsageError("cannot find the shim at " + shim);
+  }
+  if (shim.find_first_of(" :") != std::string::npos) {
+    UsageError("the shim's path contains a space or a colon, which LD_PRELOAD cannot express: " +
+               shim);
+  }
+  const char* program = operands[0].c_str();
   const std::string file = Locate(program);
-  CheckCanWatch(program, file);
-  // Set only now: the checks above run without the shim.
-  if (const char* preload = getenv(kPreloadVariable)) {
-    setenv("LD_PRELOAD", preload, 1);
-    unsetenv(kPreloadVariable);
+  if (file.empty() || (strchr(program, '/') != nullptr && access(program, F_OK) != 0)) {
+    UsageError("cannot find program '" + operands[0] + "'");
   }
-  const char* path = file.empty() ? program : file.c_str();
-  execv(path, argv + 1);
+  CheckCanWatch(program, file);
+
+  // Set only now: the checks above run without the shim.
+  if (!command.options.empty()) {
+    const char* earlier = getenv("THREADLEAK_OPTIONS");
+    std::string options =
+        earlier != nullptr && earlier[0] != '\0' ? earlier + std::string(":") : "";
+    setenv("THREADLEAK_OPTIONS", (options + command.options).c_str(), 1);
+  }
+  const char* preload = getenv("LD_PRELOAD");
+  setenv("LD_PRELOAD",
+         (preload != nullptr && preload[0] != '\0' ? shim + " " + preload : shim).c_str(), 1);
+
+  std::vector<char*> program_argv;
+  for (const std::string& operand : operands)
+    program_argv.push_back(const_cast<char*>(operand.c_str()));
+  program_argv.push_back(nullptr);
+  execv(file.c_str(), program_argv.data());
   int error = errno;
   if (error == ENOEXEC) {  // a script without #!: the shell runs it, as execvp and sh do
     std::string shell_argv0 = "sh";
-    std::string script = path;
+    std::string script = file;
     std::vector<char*> shell_argv = {shell_argv0.data(), script.data()};
-    shell_argv.insert(shell_argv.end(), argv + 2, argv + argc + 1);  // with the final null
+    shell_argv.insert(shell_argv.end(), program_argv.begin() + 1, program_argv.end());
     execv("/bin/sh", shell_argv.data());
     error = errno;
   }

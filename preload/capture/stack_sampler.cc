@@ -18,6 +18,7 @@
 #include "preload/capture/call_on_stack.h"
 #include "preload/capture/thread_scan.h"
 #include "preload/capture/unwinder.h"
+#include "preload/config/signal_names.h"
 #include "preload/core/clock.h"
 #include "preload/core/guard.h"
 #include "preload/core/marked_signals.h"
@@ -263,10 +264,9 @@ void PauseBriefly() {
 
 }  // namespace
 
-// A real-time signal near the top of the range: programs that use real-time signals usually
-// count up from SIGRTMIN.
+// Declared with the options (config/signal_names.h): no option may name it.
 int SampleSignal() {
-  return SIGRTMAX - 3;
+  return SamplingSignal();
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string_view>
 
+#include "preload/config/signal_names.h"
 #include "preload/io/diagnostics.h"
 #include "preload/io/fixed_buffer.h"
 #include "preload/io/small_file.h"
@@ -34,15 +35,22 @@ struct Parser {
   const char* source;
   int depth = 0;
   int warnings = 0;
+  // CheckOptionEntry's parse: signal values are checked now rather than when first used, an
+  // include= file is not read, and the first problem is kept in its words.
+  bool checking = false;
+  OptionProblem* problem = nullptr;
 
-  std::string_view entry;  // the key=value being applied, for warnings
+  std::string_view entry{};  // the key=value being applied, for warnings
 
   void Warn(std::string_view what, std::string_view text) {
+    if (problem != nullptr && warnings == 0)
+      problem->Append(what).Append(" '").Append(text).Append("'");
+    ++warnings;
+    if (warn == nullptr) return;
     FixedBuffer<512> line;
     line.Append("threadleak: warning: ").Append(what).Append(" '").Append(text);
     line.Append("' in ").Append(source).Append(" (ignored)");
-    ++warnings;
-    if (warn != nullptr) warn(line.c_str(), context);
+    warn(line.c_str(), context);
   }
 
   bool SetEnum(std::string_view key, std::string_view value, const EnumValue* values, size_t n,
@@ -104,15 +112,26 @@ struct Parser {
     SetBool(value, &options->name);                              \
     return;                                                      \
   }
-#define THREADLEAK_OPTION_STRING(name, default_value, description)                        \
-  if (key == #name) {                                                                     \
-    if (SetString(key, value, options->name) && key == "include") Include(options->name); \
-    return;                                                                               \
+#define THREADLEAK_OPTION_STRING(name, default_value, description)               \
+  if (key == #name) {                                                            \
+    if (SetString(key, value, options->name) && key == "include" && !checking) { \
+      Include(options->name);                                                    \
+    }                                                                            \
+    return;                                                                      \
+  }
+#define THREADLEAK_OPTION_SIGNAL(name, default_value, description) \
+  if (key == #name) {                                              \
+    if (SetString(key, value, options->name) && checking &&        \
+        ParseSignalOption(value) == kBadSignal) {                  \
+      Warn("invalid value", entry);                                \
+    }                                                              \
+    return;                                                        \
   }
 #include "preload/config/options.inc"
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_SIGNAL
 #undef THREADLEAK_OPTION_BOOL
     Warn("unknown option", key);
   }
@@ -178,15 +197,37 @@ void Parser::Include(const char* path) {
     what.Append("cannot read the file (").Append(file.error()).Append(") of");
     return Warn(what.view(), entry);
   }
-  Parser nested{options, warn, context, file_path, depth + 1, 0, {}};
+  Parser nested{.options = options,
+                .warn = warn,
+                .context = context,
+                .source = file_path,
+                .depth = depth + 1};
   warnings += ParseText(nested, file.text());
 }
 
 int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
                  const char* source) {
   if (text == nullptr) return 0;
-  Parser parser{options, warn, context, source, 0, 0, {}};
+  Parser parser{.options = options, .warn = warn, .context = context, .source = source};
   return ParseText(parser, text);
+}
+
+bool CheckOptionEntry(std::string_view entry, OptionProblem* problem) {
+  problem->Clear();
+  for (char c : entry) {
+    if (IsSeparator(c)) {
+      problem->Append("a separator (':', ',' or whitespace) in '").Append(entry).Append("'");
+      return false;
+    }
+  }
+  Options scratch;
+  Parser parser{.options = &scratch,
+                .warn = nullptr,
+                .context = nullptr,
+                .source = "",
+                .checking = true,
+                .problem = problem};
+  return ParseText(parser, entry) == 0;
 }
 
 namespace {
@@ -210,10 +251,12 @@ bool HoldsDeclaredValues(const Options& options) {
 #define THREADLEAK_OPTION_BOOL(name, default_value, description)
 #define THREADLEAK_OPTION_STRING(name, default_value, description) \
   declared = declared && memchr(options.name, '\0', sizeof options.name) != nullptr;
+#define THREADLEAK_OPTION_SIGNAL THREADLEAK_OPTION_STRING
 #include "preload/config/options.inc"
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_SIGNAL
 #undef THREADLEAK_OPTION_BOOL
   return declared;
 }
@@ -227,10 +270,12 @@ void ForEachOptionDoc(void (*visit)(const OptionDoc& doc, void* context), void* 
   visit({#name, #default_value, description}, context);
 #define THREADLEAK_OPTION_STRING(name, default_value, description) \
   visit({#name, default_value, description}, context);
+#define THREADLEAK_OPTION_SIGNAL THREADLEAK_OPTION_STRING
 #include "preload/config/options.inc"
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_SIGNAL
 #undef THREADLEAK_OPTION_BOOL
 }
 

@@ -5,8 +5,10 @@
 #define THREADLEAK_PRELOAD_CONFIG_OPTIONS_H_
 
 #include <cstddef>
+#include <string_view>
 
 #include "preload/core/snapshot.h"
+#include "preload/io/fixed_buffer.h"
 
 namespace threadleak {
 
@@ -19,10 +21,12 @@ struct Options {
 #define THREADLEAK_OPTION_BOOL(name, default_value, description) bool name = default_value;
 #define THREADLEAK_OPTION_STRING(name, default_value, description) \
   char name[kMaxOptionString] = default_value;
+#define THREADLEAK_OPTION_SIGNAL THREADLEAK_OPTION_STRING
 #include "preload/config/options.inc"
 #undef THREADLEAK_OPTION_ENUM
 #undef THREADLEAK_OPTION_INT
 #undef THREADLEAK_OPTION_STRING
+#undef THREADLEAK_OPTION_SIGNAL
 #undef THREADLEAK_OPTION_BOOL
 };
 
@@ -51,6 +55,18 @@ void PrintOptionsHelp(int fd);
 // warning, never waited on). Returns the number of warnings issued.
 int ParseOptions(const char* text, Options* options, WarningSink warn, void* context,
                  const char* source = "THREADLEAK_OPTIONS");
+
+// Why the shim would not take an option entry as given, in the words of its warning:
+// "invalid value 'exitcode=300'".
+using OptionProblem = FixedBuffer<512>;
+
+// The shim's verdict on one `key=value` entry, as if it stood alone in THREADLEAK_OPTIONS, without
+// applying it: true if the shim would take it as given; otherwise false and `problem` says why. A
+// value holding a separator (':', ',', whitespace) is refused: the shim would split it. A signal
+// option's value is checked now, with the rule the shim applies when it first uses it
+// (ParseSignalOption). include= is checked as a value; its file is not read. For the wrapper's
+// flags (scripts/wrapper_arguments.h), which must refuse what the shim would refuse.
+bool CheckOptionEntry(std::string_view entry, OptionProblem* problem);
 
 // The process-wide options, read once at start-up: the defaults, then what the program's
 // __threadleak_default_options() returns (if it defines and exports one), then

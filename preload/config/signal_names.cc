@@ -74,4 +74,9 @@ int ParseSignal(std::string_view text) {
   return kBadSignal;
 }
 
+int ParseSignalOption(std::string_view text) {
+  const int signal = ParseSignal(text);
+  return signal == SamplingSignal() ? kBadSignal : signal;
+}
+
 }  // namespace threadleak

@@ -2,6 +2,8 @@
 #ifndef THREADLEAK_PRELOAD_CONFIG_SIGNAL_NAMES_H_
 #define THREADLEAK_PRELOAD_CONFIG_SIGNAL_NAMES_H_
 
+#include <signal.h>
+
 #include <string_view>
 
 namespace threadleak {
@@ -13,6 +15,18 @@ inline constexpr int kBadSignal = -1;
 // that cannot be caught (SIGKILL, SIGSTOP) or that the tool must not take (SIGSEGV and the
 // other synchronous faults). No allocation.
 int ParseSignal(std::string_view text);
+
+// The real-time signal threadleak samples running threads with (capture/stack_sampler.h): its
+// own, never one an option may name. Near the top of the range: programs that use real-time
+// signals usually count up from SIGRTMIN. (A function: SIGRTMAX is not a constant.)
+inline int SamplingSignal() {
+  return SIGRTMAX - 3;
+}
+
+// A signal option's value (options.inc's THREADLEAK_OPTION_SIGNAL: dump_signal), as the shim
+// takes it: ParseSignal's answer, and kBadSignal for the sampling signal too. The wrapper checks
+// its flags' values with it (CheckOptionEntry), so it refuses what the shim would refuse.
+int ParseSignalOption(std::string_view text);
 
 }  // namespace threadleak
 

@@ -8,9 +8,9 @@
 // memfd with plain data (this layout) and exchanges single bytes with the writer over a socket.
 //
 // The writer's descriptors, as the shim sets them up before exec:
-//   3  the request: a memfd holding a tl_report_request, then its suppressions, then its
-//      threads (offsets below); both processes map it shared, and the writer fills the threads'
-//      stacks in place
+//   3  the request: a memfd holding a tl_report_request, then the process's options, then its
+//      suppressions, then its threads (offsets below); both processes map it shared, and the
+//      writer fills the threads' stacks in place
 //   4  the output: a memfd the writer writes the finished report into, for the shim to deliver
 //   5  the control socket: the writer says it is ready, then the shim sends a command byte and
 //      the writer answers with its lowercase when done; end of file on either side ends it
@@ -29,14 +29,13 @@ enum {
   TL_REQUEST_MAGIC = 0x51524c54,  // "TLRQ"
   // Changes with any change of this file or of snapshot.h's structures: the shim and the writer
   // come from one build, and a writer from another build refuses the request.
-  TL_REQUEST_VERSION = 6,
+  TL_REQUEST_VERSION = 7,
   TL_REQUEST_FD = 3,
   TL_OUTPUT_FD = 4,
   TL_CONTROL_FD = 5,
   TL_REQUEST_MAX_DEPARTED = 64,
   TL_REQUEST_MAX_TOOL_RANGES = 512,
   TL_REQUEST_MAX_ABANDONED = 1024,
-  TL_REQUEST_PATH_LEN = 4096,
 };
 
 // Command bytes on the control socket. The writer first sends TL_WRITER_READY once it has read
@@ -69,19 +68,16 @@ struct tl_report_request {
   uint64_t suppressions_offset;
   struct tl_module departed_modules[TL_REQUEST_MAX_DEPARTED];
 
-  // tl_report_config's values; the writer's own destination is TL_OUTPUT_FD.
-  uint32_t format;
-  uint32_t symbolize;
-  uint32_t demangle;
-  uint32_t debuginfod;
-  uint32_t default_suppressions;
-  uint32_t print_suppressions;
-  char strip_path_prefix[TL_REQUEST_PATH_LEN];
+  // The options the process parsed, whole (threadleak::Options, preload/config/options.h): the
+  // writer builds the report configuration from them (handoff/report_config.h), so an option the
+  // report needs cannot be left behind on the way. options_size is sizeof(threadleak::Options),
+  // checked against the writer's own.
+  uint64_t options_offset;
+  uint32_t options_size;
+  uint32_t reserved_options;
 
   // For the reachability scan (preload/report/analysis/reachability.h): threadleak's own memory in
   // the program (never a root), and where the reporting thread's frames end on its stack.
-  uint32_t leak_scan;
-  uint32_t leak_scan_max_mb;
   uint32_t tool_memory_count;
   uint32_t tool_memory_complete;  // 0: some of it could not be listed
   uint64_t reporting_stack_from;

@@ -273,7 +273,8 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
     return false;
   }
   const SuppressionTable& suppressions = GlobalSuppressions();
-  const size_t suppressions_offset = AlignUp(sizeof(tl_report_request), 64);
+  const size_t options_offset = AlignUp(sizeof(tl_report_request), 64);
+  const size_t suppressions_offset = AlignUp(options_offset + sizeof(Options), 64);
   const size_t threads_offset =
       AlignUp(suppressions_offset + sizeof(tl_suppression) * suppressions.count, 64);
   request_bytes_ = threads_offset + sizeof(tl_thread) * count;
@@ -313,21 +314,14 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
          sizeof(tl_suppression) * suppressions.count);
   request.departed_module_count =
       static_cast<uint32_t>(CopyDepartedModules(request.departed_modules, TL_REQUEST_MAX_DEPARTED));
-  const Options& options = GlobalOptions();
-  request.format = static_cast<uint32_t>(options.format);
-  request.symbolize = options.symbolize;
-  request.demangle = options.demangle;
-  request.debuginfod = options.debuginfod;
-  request.default_suppressions = options.default_suppressions;
-  request.print_suppressions = options.print_suppressions;
-  memcpy(request.strip_path_prefix, options.strip_path_prefix,
-         strnlen(options.strip_path_prefix, sizeof request.strip_path_prefix - 1));
+  // Every option, as parsed: the writer takes what the report needs (handoff/report_config.h).
+  request.options_offset = options_offset;
+  request.options_size = sizeof(Options);
+  memcpy(reinterpret_cast<char*>(request_) + options_offset, &GlobalOptions(), sizeof(Options));
   request.leaks = -1;
   // What the reachability scan must know of threadleak itself: the registry's chunks, the
   // collected threads and this request (whose copies of wait slots point at the program's
   // objects), and the report's own frames.
-  request.leak_scan = options.leak_scan;
-  request.leak_scan_max_mb = static_cast<uint32_t>(options.leak_scan_max_mb);
   size_t chunks = 0;
   constexpr size_t kUnwinderRanges = 2;
   const bool complete = ListRegistryChunks(

@@ -25,6 +25,8 @@
 
 #include "preload/capture/process_memory.h"
 #include "preload/capture/thread_scan.h"
+#include "preload/config/options.h"
+#include "preload/handoff/report_config.h"
 #include "preload/handoff/report_request.h"
 #include "preload/io/diagnostics.h"
 #include "preload/report/analysis/process_layout.h"
@@ -43,6 +45,11 @@ namespace threadleak {
 namespace {
 
 constexpr int kBadInvocation = 2;
+
+const Options& RequestOptions(const tl_report_request* request) {
+  return *reinterpret_cast<const Options*>(reinterpret_cast<const char*>(request) +
+                                           request->options_offset);
+}
 
 // The request, mapped shared with the shim: the threads' stacks are written in place.
 tl_report_request* MapRequest() {
@@ -63,9 +70,12 @@ tl_report_request* MapRequest() {
       request->threads_offset <= size &&
       request->thread_count <= (size - request->threads_offset) / sizeof(tl_thread) &&
       request->suppressions_offset <= size &&
-      request->suppression_count <= (size - request->suppressions_offset) / sizeof(tl_suppression);
-  if (!valid) return nullptr;
-  request->strip_path_prefix[TL_REQUEST_PATH_LEN - 1] = '\0';
+      request->suppression_count <=
+          (size - request->suppressions_offset) / sizeof(tl_suppression) &&
+      request->options_size == sizeof(Options) && request->options_offset % alignof(Options) == 0 &&
+      request->options_offset <= size && sizeof(Options) <= size - request->options_offset;
+  // Values the shim's parser could have given them, strings terminated within their buffers.
+  if (!valid || !HoldsDeclaredValues(RequestOptions(request))) return nullptr;
   return request;
 }
 
@@ -105,21 +115,12 @@ int WriteReport(tl_report_request* request) {
                              request->tool_memory_complete,
                              static_cast<uintptr_t>(request->reporting_stack_from),
                              static_cast<uintptr_t>(request->reporting_handle)};
-  tl_report_config config{};
-  config.format = request->format;
-  config.fd = TL_OUTPUT_FD;
-  config.symbolize = request->symbolize;
-  config.demangle = request->demangle;
-  config.debuginfod = request->debuginfod;
-  config.strip_path_prefix = request->strip_path_prefix;
-  config.suppressions = reinterpret_cast<const tl_suppression*>(
-      reinterpret_cast<const char*>(request) + request->suppressions_offset);
-  config.suppression_count = request->suppression_count;
-  config.default_suppressions = request->default_suppressions;
-  config.print_suppressions = request->print_suppressions;
-  config.copy_fd = -1;
-  config.leak_scan = request->leak_scan;
-  config.leak_scan_max_mb = request->leak_scan_max_mb;
+  const tl_report_config config =
+      ReportConfig(RequestOptions(request),
+                   {.fd = TL_OUTPUT_FD,
+                    .suppressions = reinterpret_cast<const tl_suppression*>(
+                        reinterpret_cast<const char*>(request) + request->suppressions_offset),
+                    .suppression_count = request->suppression_count});
   try {
     FrameOptions options;
     options.symbolize = config.symbolize != 0;

@@ -302,8 +302,8 @@ int ConfiguredDumpSignal() {
   int signal = configured.load(std::memory_order_acquire);
   if (signal != kUnparsed) return signal;
   const char* text = GlobalOptions().dump_signal;
-  int parsed = ParseSignal(text);
-  bool bad = parsed == kBadSignal || parsed == SampleSignal();
+  int parsed = ParseSignalOption(text);
+  bool bad = parsed == kBadSignal;
   int expected = kUnparsed;
   if (configured.compare_exchange_strong(expected, bad ? kNoSignal : parsed,
                                          std::memory_order_acq_rel) &&

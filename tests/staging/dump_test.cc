@@ -250,6 +250,56 @@ TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
 }
 
+// `threadleak dump` learns the signal from the process it asks, never from its own environment:
+// a process started with a dump signal other than the default — set in THREADLEAK_OPTIONS, or in
+// a file that include= names — is dumped when asked from an environment that says dumps are off,
+// or names the default signal. The service does not handle SIGUSR2: had that been sent, it would
+// have ended it.
+class DumpSignalOfTheProcess : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DumpSignalOfTheProcess, IsTheOneThreadleakDumpSends) {
+  e2e::TempDir dir;
+  std::string options = "log_path=" + dir.path() + "/report";
+  if (GetParam() == "environment") {
+    options += ":dump_signal=SIGUSR1";
+  } else {
+    const std::string include = dir.path() + "/options";
+    std::ofstream(include) << "# the service's options\ndump_signal=SIGRTMIN+5\n";
+    options += ":include=" + include;
+  }
+  const std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {SERVICE, "6000"}, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", options}},
+      output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  int dumps = 0;
+  for (const char* requester_options : {"dump_signal=none", "dump_signal=SIGUSR2"}) {
+    SCOPED_TRACE(requester_options);
+    e2e::RunResult dump =
+        e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)},
+                        {{"THREADLEAK_OPTIONS", requester_options}}, dir.path() + "/dump.txt");
+    EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+    EXPECT_NE(dump.output.find("threadleak: dump of 13 threads of process " + std::to_string(pid)),
+              std::string::npos)
+        << dump.output;
+    ++dumps;
+    EXPECT_TRUE(WaitForThreadName(pid, "threadleak/" + std::to_string(dumps), milliseconds(10000)));
+  }
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  // The process logged both dumps too.
+  const std::string log = Slurp(e2e::ReportPath(dir, pid));
+  size_t logged = 0;
+  for (size_t at = 0; (at = log.find("threadleak: dump of ", at)) != std::string::npos; ++at) {
+    ++logged;
+  }
+  EXPECT_EQ(logged, 2u) << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(SetIn, DumpSignalOfTheProcess,
+                         ::testing::Values(std::string("environment"), std::string("include")),
+                         [](const auto& info) { return info.param; });
+
 TEST(Wrapper, DumpOfASingleThreadedProcessSaysThereIsNothingToDump) {
   // The shim starts its dump thread with the program's first thread, so a process that never
   // made one has none; its lone main thread is no leak.

@@ -1,6 +1,8 @@
 #include "preload/config/options.h"
+#include "preload/config/signal_names.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstring>
 #include <string>
@@ -139,6 +141,64 @@ TEST(Options, HugeInputIsBoundedAndDoesNotCrash) {
   Parsed parsed = Parse(text.c_str());
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_EQ(parsed.options.exitcode, 7);
+}
+
+// CheckOptionEntry: the shim's verdict on one entry, for the wrapper's flags.
+TEST(Options, CheckOptionEntryTakesWhatTheShimTakes) {
+  OptionProblem problem;
+  for (const char* entry :
+       {"format=json", "exitcode=0", "exitcode=255", "staging=true", "log_path=/tmp/r",
+        "dump_signal=SIGRTMIN+2", "dump_signal=none", "dump_signal=10",
+        "include=/no/such/file"}) {  // include= is checked as a value: its file is not read
+    EXPECT_TRUE(CheckOptionEntry(entry, &problem)) << entry << ": " << problem.c_str();
+    EXPECT_EQ(problem.size(), 0u);
+  }
+}
+
+TEST(Options, CheckOptionEntryRefusesInTheWordsOfTheShimsWarning) {
+  for (const char* entry : {"exitcode=256", "exitcode=x", "format=xml", "staging=2",
+                            "log_path=", "colour=1", "linger_ms"}) {
+    SCOPED_TRACE(entry);
+    OptionProblem problem;
+    EXPECT_FALSE(CheckOptionEntry(entry, &problem));
+    Parsed parsed = Parse(entry);
+    ASSERT_EQ(parsed.warnings.size(), 1u);
+    EXPECT_EQ(parsed.warnings[0], "threadleak: warning: " + std::string(problem.view()) +
+                                      " in THREADLEAK_OPTIONS (ignored)");
+  }
+}
+
+TEST(Options, CheckOptionEntryRefusesAValueTheShimWouldSplit) {
+  for (const char* entry : {"log_path=/tmp/a:b", "log_path=/tmp/a b", "suppressions=a,b"}) {
+    OptionProblem problem;
+    EXPECT_FALSE(CheckOptionEntry(entry, &problem)) << entry;
+    EXPECT_NE(problem.view().find(entry), std::string_view::npos) << problem.c_str();
+  }
+}
+
+// A signal option is checked when the shim first uses it (a bad one turns that feature off, with
+// its own warning), not while parsing; CheckOptionEntry applies that same check at once.
+TEST(Options, SignalValuesAreCheckedByTheRuleTheShimUsesThem) {
+  for (const char* value : {"SIGFOO", "SIGKILL", "SIGSEGV", "999", "RTMIN+999", "SIGRTMAX-3"}) {
+    SCOPED_TRACE(value);
+    const std::string entry = std::string("dump_signal=") + value;
+    EXPECT_EQ(ParseSignalOption(value), kBadSignal);
+    Parsed parsed = Parse(entry.c_str());
+    EXPECT_TRUE(parsed.warnings.empty());
+    EXPECT_STREQ(parsed.options.dump_signal, value);
+    OptionProblem problem;
+    EXPECT_FALSE(CheckOptionEntry(entry, &problem));
+    EXPECT_EQ(problem.view(), "invalid value '" + entry + "'");
+  }
+}
+
+TEST(Options, TheSamplingSignalIsNoOptionsToTake) {
+  EXPECT_EQ(ParseSignal("SIGRTMAX-3"), SamplingSignal());
+  EXPECT_EQ(ParseSignal(std::to_string(SamplingSignal())), SamplingSignal());
+  EXPECT_EQ(ParseSignalOption(std::to_string(SamplingSignal())), kBadSignal);
+  EXPECT_EQ(ParseSignalOption("SIGRTMAX-2"), SIGRTMAX - 2);
+  EXPECT_EQ(ParseSignalOption("USR2"), SIGUSR2);
+  EXPECT_EQ(ParseSignalOption("none"), kNoSignal);
 }
 
 }  // namespace
