@@ -545,7 +545,7 @@ TEST_F(ThreadLifecycle, ForkChildKeepsOnlyTheForkingThreadsRecordAsItsMainThread
 TEST_F(ThreadLifecycle, AltStackBoundsAreKeptInTheCallersRecordAndClearedWhenDisabled) {
   struct Scene {
     char stack[8192];
-    uintptr_t low = 0;
+    uintptr_t low = 0, low_after_disable = 1;
     size_t size = 0, size_after_disable = 1;
   } scene;
   ThreadRecord* record = RecordBeforeCreate(
@@ -555,7 +555,9 @@ TEST_F(ThreadLifecycle, AltStackBoundsAreKeptInTheCallersRecordAndClearedWhenDis
         NoteAltStack(stack_t{.ss_sp = s->stack, .ss_flags = 0, .ss_size = sizeof s->stack});
         s->low = t_record->altstack_low.load();
         s->size = t_record->altstack_size.load();
-        NoteAltStack(stack_t{.ss_sp = nullptr, .ss_flags = SS_DISABLE, .ss_size = 0});
+        // sigaltstack ignores the bounds given with SS_DISABLE: so must the record.
+        NoteAltStack(stack_t{.ss_sp = s->stack, .ss_flags = SS_DISABLE, .ss_size = 4096});
+        s->low_after_disable = t_record->altstack_low.load();
         s->size_after_disable = t_record->altstack_size.load();
         return nullptr;
       },
@@ -568,6 +570,7 @@ TEST_F(ThreadLifecycle, AltStackBoundsAreKeptInTheCallersRecordAndClearedWhenDis
   ThreadJoined(record, thread);
   EXPECT_EQ(scene.low, reinterpret_cast<uintptr_t>(scene.stack));
   EXPECT_EQ(scene.size, sizeof scene.stack);
+  EXPECT_EQ(scene.low_after_disable, 0u);
   EXPECT_EQ(scene.size_after_disable, 0u);
 }
 
