@@ -18,8 +18,8 @@
 #include "symbolizer/demangle.h"
 #include "symbolizer/dwarf_scopes.h"
 #include "symbolizer/offline_debuginfo.h"
+#include "symbolizer/source_frame.h"
 #include "symbolizer/symbol_index.h"
-#include "symbolizer/symbolizer.h"
 
 namespace threadleak::symbolizer_internal {
 

@@ -74,10 +74,10 @@ struct ThreadRecord {
   void* start_arg = nullptr;
 
   // The watchdog's memory: since_ns of the wait it last reported (written by the monitor thread
-  // only).
+  // only, through wait_scope.h).
   mutable std::atomic<int64_t> watchdog_reported_since{0};
 
-  // How many times the exit key's destructor ran (runtime.cc).
+  // How many times the exit key's destructor ran (lifecycle.cc).
   uint8_t exit_rounds = 0;
 
   // Its alternate signal stack, as set with sigaltstack (0 and 0: none). The sampler's signal

@@ -19,6 +19,28 @@ inline int64_t WaitStartSeenBy(const ThreadRecord& record, int64_t now_ns) {
   return slot.compare_exchange_strong(since, now_ns, std::memory_order_relaxed) ? now_ns : since;
 }
 
+// The watchdog's memory of the wait it last reported in `record` (by its start): each wait is
+// reported once. The monitor thread's alone, through the registry's const view of records.
+inline bool WatchdogReportedWait(const ThreadRecord& record, int64_t since_ns) {
+  return record.watchdog_reported_since.load(std::memory_order_relaxed) == since_ns;
+}
+inline void NoteWatchdogReportedWait(const ThreadRecord& record, int64_t since_ns) {
+  record.watchdog_reported_since.store(since_ns, std::memory_order_relaxed);
+}
+
+// A longjmp to the frame whose stack pointer is `target_sp` (0: not known) leaves the calling
+// thread's wait if the hook that holds it is below that frame: its slot is closed, or a report
+// would show the thread in that wait for ever after. Async-signal-safe: two loads and a store.
+inline void EndWaitLeftByJump(uintptr_t target_sp) {
+  ThreadRecord* record = t_record;
+  if (record == nullptr) return;
+  WaitSlot& slot = record->wait;
+  const uint64_t word = slot.word.load(std::memory_order_relaxed);
+  if (static_cast<uint32_t>(word) == kNotWaiting) return;
+  if (target_sp == 0 || slot.frame.load(std::memory_order_relaxed) >= target_sp) return;
+  slot.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
+}
+
 // The frame address this returns is what a report unwinds from: the caller of a hook (and every
 // frame above it) stays as it is while the thread waits, so the report reads it from another
 // thread instead of interrupting this one (preload/report/blocked_stacks.h).

@@ -12,6 +12,7 @@
 #include "preload/core/registry.h"
 #include "preload/core/runtime.h"
 #include "preload/hooks/export.h"
+#include "preload/startup/startup.h"
 #include "preload/triggers/run_report.h"
 
 using namespace threadleak;

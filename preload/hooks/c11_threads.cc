@@ -13,18 +13,18 @@
 // thread end, as for pthread_exit), mtx_trylock, mtx_unlock, thrd_sleep (an unhooked
 // clock_nanosleep the kernel shows).
 //
-// Hot paths, as in hooks_wait.cc: no locks, no allocation, errno preserved.
+// Hot paths, as in hooks/waits.cc: no locks, no allocation, errno preserved.
 #include <sys/single_threaded.h>
 #include <threads.h>
 
 #include "preload/core/guard.h"
+#include "preload/core/lifecycle.h"
 #include "preload/core/lock_waits.h"
 #include "preload/core/object_touches.h"
 #include "preload/core/real_functions.h"
-#include "preload/core/registry.h"
-#include "preload/core/thread_creation.h"
 #include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
+#include "preload/hooks/thread_creation.h"
 
 using namespace threadleak;
 
@@ -73,7 +73,7 @@ THREADLEAK_EXPORT int thrd_join(thrd_t thread, int* result) {
     WaitScope wait(TL_STATE_JOIN, reinterpret_cast<const void*>(thread), Real().thrd_join);
     status = Real().thrd_join(thread, result);
   }
-  if (status == thrd_success) MarkJoined(target, thread);
+  if (status == thrd_success) ThreadJoined(target, thread);
   return status;
 }
 
@@ -81,7 +81,7 @@ THREADLEAK_EXPORT int thrd_detach(thrd_t thread) {
   if (t_in_tool) return Real().thrd_detach(thread);
   ThreadRecord* target = RecordOf(thread);
   int status = Real().thrd_detach(thread);
-  if (status == thrd_success && target != nullptr) MarkLifecycle(target, kDetached);
+  if (status == thrd_success) ThreadDetached(target);
   return status;
 }
 

@@ -12,7 +12,8 @@
 #include "preload/core/guard.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/runtime.h"
-#include "preload/core/thread_creation.h"
+#include "preload/hooks/thread_creation.h"
+#include "preload/startup/startup.h"
 
 using namespace threadleak;
 

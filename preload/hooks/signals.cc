@@ -2,15 +2,16 @@
 // signal is the program's from then on (stack_sampler.h), and the program sees, as the previous
 // action, what it would have seen without threadleak. The same for the fatal signals that
 // dump_on_fatal holds (fatal_signals.h). threadleak installs no other handler.
-// And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc), and the longjmp
-// family, which can leave a hooked wait without closing its wait slot.
+// And sigaltstack, whose bounds the stack sampler needs (stack_sampler.cc; the lifecycle core
+// keeps them), and the longjmp family, which can leave a hooked wait without closing its wait
+// slot.
 #include <setjmp.h>
 #include <signal.h>
 
 #include "preload/capture/stack_sampler.h"
 #include "preload/core/guard.h"
+#include "preload/core/lifecycle.h"
 #include "preload/core/real_functions.h"
-#include "preload/core/thread_record.h"
 #include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
 #include "preload/triggers/fatal_signals.h"
@@ -45,13 +46,7 @@ THREADLEAK_EXPORT sighandler_t signal(int signal, sighandler_t handler) {
 
 THREADLEAK_EXPORT int sigaltstack(const stack_t* stack, stack_t* previous) {
   int result = Real().sigaltstack(stack, previous);
-  ThreadRecord* record = t_record;
-  if (result == 0 && stack != nullptr && record != nullptr) {
-    bool disabled = (stack->ss_flags & SS_DISABLE) != 0;
-    record->altstack_size.store(disabled ? 0 : stack->ss_size, std::memory_order_relaxed);
-    record->altstack_low.store(disabled ? 0 : reinterpret_cast<uintptr_t>(stack->ss_sp),
-                               std::memory_order_relaxed);
-  }
+  if (result == 0 && stack != nullptr) NoteAltStack(*stack);
   return result;
 }
 
@@ -59,9 +54,9 @@ THREADLEAK_EXPORT int sigaltstack(const stack_t* stack, stack_t* previous) {
 //
 // A signal handler that siglongjmps out of a hooked wait (a sleep, a read) leaves the hook without
 // closing its wait slot, and a report would show the thread in that wait for ever after. A jump
-// to a frame above the hook's frame ends the wait: the slot is closed here. A jump within a
-// handler that blocked (a target below the hook's frame) leaves it. Async-signal-safe: two loads
-// and a store.
+// to a frame above the hook's frame ends the wait: the slot is closed (wait_scope.h,
+// EndWaitLeftByJump). A jump within a handler that blocked (a target below the hook's frame)
+// leaves it. Async-signal-safe.
 
 extern "C" void __longjmp_chk(__jmp_buf_tag env[1], int value) __attribute__((noreturn));
 
@@ -82,14 +77,7 @@ uintptr_t JumpTargetStackPointer(const __jmp_buf_tag* env) {
 }
 
 void CloseWaitsTheJumpLeaves(const __jmp_buf_tag* env) {
-  ThreadRecord* record = t_record;
-  if (record == nullptr) return;
-  WaitSlot& slot = record->wait;
-  const uint64_t word = slot.word.load(std::memory_order_relaxed);
-  if (static_cast<uint32_t>(word) == kNotWaiting) return;
-  const uintptr_t target = JumpTargetStackPointer(env);
-  if (target == 0 || slot.frame.load(std::memory_order_relaxed) >= target) return;
-  slot.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
+  EndWaitLeftByJump(JumpTargetStackPointer(env));
 }
 
 }  // namespace

@@ -20,7 +20,6 @@
 #include "preload/core/registry.h"
 #include "preload/core/runtime.h"
 #include "preload/handoff/report_output.h"
-#include "preload/triggers/monitor_thread.h"
 #include "preload/triggers/run_report.h"
 
 // glibc's list of open streams (exported, declared only in its internal headers).
@@ -53,6 +52,8 @@ constinit LoaderFiniFn g_loader_fini = nullptr;  // ld.so's _dl_fini, as __libc_
 // the parent's own exit will find them gone, this one included (glibc marks each as run), so its
 // check runs where its exit begins.
 constinit std::atomic<bool> g_exit_handlers_lost{false};
+using Listener = void (*)();
+constinit Listener g_exit_began_listener = nullptr;
 
 int MainWrapper(int argc, char** argv, char** envp) {
   if (GlobalOptions().ignore_existing) MarkExistingThreads();
@@ -121,9 +122,10 @@ void FinishCheck() {
   _exit((status & 0xff) != 0 ? status : static_cast<int>(GlobalOptions().exitcode));
 }
 
+// Every caller runs after start-up: the exit hook and the shim's destructor start it first, the
+// others are installed by it. Before start-up the state is no process's (OwnsToolState).
 bool MayCheck() {
   if (t_in_tool) return false;
-  EnsureRuntimeInitialized();
   // A vfork child shares its parent's memory: nothing it writes may land in the parent's state
   // (the "checked" flag above all), and the parent's threads are not its own.
   return !RuntimeInert() && OwnsToolState() && !RuntimeSandboxed();
@@ -146,7 +148,8 @@ void BeginExit(int status) {
     g_exit_status.store(status, std::memory_order_relaxed);
     g_exiting_tid.store(self, std::memory_order_release);
     if (g_exit_handlers_lost.load(std::memory_order_acquire)) return RunExitCheck(status);
-    NoteExitBegan();  // the monitor thread watches that the exit does not hang (monitor_thread.h)
+    // The monitor thread watches that the exit does not hang (monitor_thread.h).
+    if (g_exit_began_listener != nullptr) g_exit_began_listener();
     return;
   }
   if (expected == kChecked) return;
@@ -157,6 +160,10 @@ void BeginExit(int status) {
     return;
   }
   WaitForTheCheck();
+}
+
+void ListenForExitBegan(void (*listener)()) {
+  g_exit_began_listener = listener;
 }
 
 bool CheckFollowsTheLoadersFinalizer() {

@@ -4,7 +4,8 @@
 // registered and so the last run), so threads that destructors join are no leaks. An exit that
 // stops for good before that — a destructor destroying a condition variable a leaked thread
 // waits on, joining a leaked thread, waiting for a lock a leaked thread holds — is reported
-// where it stopped, by the monitor thread, which watches it (monitor_thread.h, NoteExitBegan).
+// where it stopped, by the monitor thread, which watches it (monitor_thread.h, NoteExitBegan,
+// registered at start-up with ListenForExitBegan).
 #ifndef THREADLEAK_PRELOAD_TRIGGERS_EXIT_CHECK_H_
 #define THREADLEAK_PRELOAD_TRIGGERS_EXIT_CHECK_H_
 
@@ -19,10 +20,15 @@ namespace threadleak {
 int StartMainWatchingExit(MainFn main, int argc, char** argv, void (*init)(), void (*fini)(),
                           void (*rtld_fini)(), void* stack_end);
 
+// Who hears that an exit began, to watch it (the monitor thread's NoteExitBegan): set once at
+// start-up. The exit check knows nothing of the monitor thread, which asks it about the exit.
+void ListenForExitBegan(void (*listener)());
+
 // The exit begins (exit(), main's return): remembers the status and which thread exits, and has
 // the monitor thread watch the exit. A second thread calling it while another exits waits for the
 // outcome (and is not reported). Does nothing in a process whose tool state is not its own (a
-// vfork child: runtime.h, OwnsToolState).
+// vfork child: runtime.h, OwnsToolState), nor before start-up (startup.h,
+// EnsureRuntimeInitialized, which the exit hook calls first).
 void BeginExit(int status);
 
 // Gives live threads the grace period (linger_ms), then reports those still alive. With leaks it

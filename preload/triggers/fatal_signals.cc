@@ -13,7 +13,6 @@
 #include "preload/core/guard.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/thread_record.h"
-#include "preload/triggers/exit_check.h"
 #include "preload/triggers/run_report.h"
 
 namespace threadleak {

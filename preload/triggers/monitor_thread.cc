@@ -19,11 +19,11 @@
 #include "preload/config/signal_names.h"
 #include "preload/core/clock.h"
 #include "preload/core/guard.h"
+#include "preload/core/lifecycle.h"
 #include "preload/core/object_touches.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/registry.h"
 #include "preload/core/process_identity.h"
-#include "preload/core/runtime.h"
 #include "preload/core/tool_thread.h"
 #include "preload/core/wait_scope.h"
 #include "preload/handoff/report_output.h"
@@ -177,9 +177,9 @@ void FindOverdue(const ThreadRecord& record, void* opaque) {
   if (uint32_t state = record.wait.State(); state == kNotWaiting || state == TL_STATE_IO) return;
   int64_t since = WaitStartSeenBy(record, search->now_ns);
   if (search->now_ns - since < search->limit_ns) return;
-  if (record.watchdog_reported_since.load(std::memory_order_relaxed) == since) return;
+  if (WatchdogReportedWait(record, since)) return;
   if (search->count == std::size(search->tids)) return;
-  record.watchdog_reported_since.store(since, std::memory_order_relaxed);
+  NoteWatchdogReportedWait(record, since);
   search->tids[search->count++] = record.tid.load(std::memory_order_relaxed);
 }
 

@@ -6,8 +6,8 @@
 // One report at a time: reports share the stack sampler and the log file and must never
 // interleave. A report can run for a while, and another thread may fork meanwhile: the child,
 // whose copy of the lock is held by a thread it does not have, resets it (ResetReportLockAfterFork,
-// from fork's child handler and the _Fork hook in runtime.cc). A vfork child never reports (its
-// memory is its parent's: OwnsToolState in runtime.h).
+// from fork's child handler and the _Fork hook, startup/startup.cc). A vfork child never reports
+// (its memory is its parent's: OwnsToolState in core/runtime.h).
 #ifndef THREADLEAK_PRELOAD_TRIGGERS_RUN_REPORT_H_
 #define THREADLEAK_PRELOAD_TRIGGERS_RUN_REPORT_H_
 

@@ -1,0 +1,200 @@
+#include "preload/core/lifecycle.h"
+
+#include <string.h>
+#include <sys/prctl.h>
+#include <threads.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "preload/capture/creation_stack.h"
+#include "preload/core/guard.h"
+#include "preload/core/object_touches.h"
+#include "preload/core/process_identity.h"
+#include "preload/test_frameworks/gtest_state.h"
+
+namespace threadleak {
+namespace {
+
+constinit pthread_key_t g_exit_key = 0;
+using Listener = void (*)();
+constinit Listener g_last_thread_ended = nullptr;
+constinit std::atomic<int> g_program_threads{1};  // main counts until it ends (not by exit)
+constinit std::atomic<bool> g_main_exited{false};
+
+void ProgramThreadEnded() {
+  if (g_program_threads.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+      g_main_exited.load(std::memory_order_acquire) && g_last_thread_ended != nullptr) {
+    g_last_thread_ended();
+  }
+}
+
+// The exit key's destructor.
+void OnThreadExit(void* value) {
+  auto* record = static_cast<ThreadRecord*>(value);
+  // Other keys' destructors run after this one in the same round (keys run in the order they
+  // were made): a thread blocked in one of them is alive. Re-armed once, this destructor runs
+  // again in a second round, after every other key's first-round destructor, and marks the end
+  // then. (Each round costs glibc a scan of every key; a destructor that sets its key again and
+  // blocks in a later round is the rare case left out.)
+  if (++record->exit_rounds < 2) {
+    pthread_setspecific(g_exit_key, record);
+    return;
+  }
+  ToolScope scope;
+  prctl(PR_GET_NAME, record->final_name);
+  // A wait a cancellation unwound through ends here; the sequence goes on (a new wait would have
+  // changed it anyway).
+  uint64_t word = record->wait.word.load(std::memory_order_relaxed);
+  record->wait.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
+  t_record = nullptr;
+  // Main ends this way only without exit(): pthread_exit, thrd_exit, or a cancellation.
+  if (record->lifecycle.load(std::memory_order_relaxed) & kMainThread) {
+    g_main_exited.store(true, std::memory_order_release);
+  }
+  MarkLifecycle(record, kFinished);
+  ProgramThreadEnded();
+}
+
+// The creation stack, without the tool's own frames (remembered stacks are recognised without
+// a walk: capture/creation_stack.h).
+void RecordCreationStack(ThreadRecord* record) {
+  record->creation_depth =
+      static_cast<uint32_t>(CaptureCreationStack(record->creation, TL_MAX_FRAMES));
+}
+
+// The GoogleTest test the new thread belongs to: the one running now; when none runs, its
+// creator's (a thread a test started still works for that test, whenever it creates one);
+// otherwise none: a suite-level thread. The stack-based guess is the report's fallback.
+void RecordTest(ThreadRecord* record) {
+  const GoogleTestNow now = ReadGoogleTestNow();
+  const ThreadRecord* creator = t_record;
+  if (now.kind == GoogleTestNow::kTest) {
+    record->test_source = TL_TEST_RUNNING;
+    memcpy(record->test_name, now.name, TL_TEST_NAME_LEN);
+  } else if (creator != nullptr && (creator->test_source == TL_TEST_RUNNING ||
+                                    creator->test_source == TL_TEST_INHERITED)) {
+    record->test_source = TL_TEST_INHERITED;
+    memcpy(record->test_name, creator->test_name, TL_TEST_NAME_LEN);
+  } else if (now.kind == GoogleTestNow::kNoTest) {
+    record->test_source = TL_TEST_NONE;
+  } else if (now.kind == GoogleTestNow::kNoTestUnconfirmed) {
+    record->test_source = kTestNoneUnconfirmed;
+  }
+}
+
+// What only the child knows, before its start routine runs.
+void ThreadStarts(ThreadRecord* record) {
+  record->tid.store(OwnTidFromDescriptor(), std::memory_order_release);  // no system call
+  t_record = record;
+  // Published by the creator too, when pthread_create returns; this covers a join or detach
+  // that races with that return.
+  PublishHandle(record, pthread_self());
+  pthread_setspecific(g_exit_key, record);
+}
+
+}  // namespace
+
+void StartThreadLifecycle(void (*last_thread_ended)()) {
+  g_last_thread_ended = last_thread_ended;
+  pthread_key_create(&g_exit_key, OnThreadExit);
+}
+
+void RegisterMainThread() {
+  // Constructors run on the main thread; a lazy start from another thread skips this.
+  if (gettid() != getpid()) return;
+  ThreadRecord* record = AllocateRecord();
+  if (record == nullptr) return;
+  record->tid.store(gettid(), std::memory_order_relaxed);
+  record->lifecycle.store(kMainThread | kCreatorReturned, std::memory_order_relaxed);
+  PublishHandle(record, pthread_self());
+  t_record = record;
+  // Its destructor runs if main ends without exit() (pthread_exit, thrd_exit, cancellation).
+  pthread_setspecific(g_exit_key, record);
+}
+
+ThreadRecord* RecordBeforeCreate(const pthread_attr_t* attr, void* (*start_routine)(void*),
+                                 void* argument) {
+  ThreadRecord* record = AllocateRecord();
+  if (record == nullptr) return nullptr;
+  record->creation_sequence = g_creation_sequence.fetch_add(1, std::memory_order_relaxed) + 1;
+  record->start_routine = start_routine;
+  record->start_arg = argument;
+  {
+    ToolScope scope;
+    RecordCreationStack(record);
+    record->creator_tid = CurrentTid();  // cached: gettid() is a system call
+    prctl(PR_GET_NAME, record->creator_name);
+    RecordTest(record);
+    int detach_state = PTHREAD_CREATE_JOINABLE;
+    if (attr != nullptr && pthread_attr_getdetachstate(attr, &detach_state) == 0 &&
+        detach_state == PTHREAD_CREATE_DETACHED) {
+      record->lifecycle.fetch_or(kDetached, std::memory_order_relaxed);
+    }
+  }
+  // Counted before it runs: it may end before its creator's call returns.
+  g_program_threads.fetch_add(1, std::memory_order_relaxed);
+  return record;
+}
+
+void* StartTrampoline(void* argument) {
+  auto* record = static_cast<ThreadRecord*>(argument);
+  ThreadStarts(record);
+  return record->start_routine(record->start_arg);
+}
+
+// Created through libc's thrd_create, so glibc keeps its own C11 bookkeeping (the int result
+// thrd_join reads).
+int C11StartTrampoline(void* argument) {
+  auto* record = static_cast<ThreadRecord*>(argument);
+  ThreadStarts(record);
+  auto start = reinterpret_cast<thrd_start_t>(reinterpret_cast<void (*)()>(record->start_routine));
+  return start(record->start_arg);
+}
+
+void ThreadCreateFailed(ThreadRecord* record) {
+  g_program_threads.fetch_sub(1, std::memory_order_relaxed);
+  ReleaseRecord(record);
+}
+
+ThreadRecord* RecordOf(pthread_t thread) {
+  if (t_record != nullptr && pthread_equal(thread, pthread_self())) return t_record;
+  return FindRecord(thread);
+}
+
+void ThreadDetached(ThreadRecord* record) {
+  if (record != nullptr) MarkLifecycle(record, kDetached);
+}
+
+void NoteAltStack(const stack_t& stack) {
+  ThreadRecord* record = t_record;
+  if (record == nullptr) return;
+  bool disabled = (stack.ss_flags & SS_DISABLE) != 0;
+  record->altstack_size.store(disabled ? 0 : stack.ss_size, std::memory_order_relaxed);
+  record->altstack_low.store(disabled ? 0 : reinterpret_cast<uintptr_t>(stack.ss_sp),
+                             std::memory_order_relaxed);
+}
+
+int ProgramThreadCount() {
+  return g_program_threads.load(std::memory_order_acquire);
+}
+
+void LifecycleBeforeFork() {
+  RegistryBeforeFork();
+}
+
+void LifecycleAfterForkInParent() {
+  RegistryAfterForkInParent();
+}
+
+void LifecycleAfterForkInChild() {
+  RegistryAfterForkInChild(t_record, static_cast<int32_t>(gettid()));
+  if (t_record != nullptr) {
+    // The forking thread is the child's main thread now.
+    t_record->lifecycle.fetch_or(kMainThread, std::memory_order_relaxed);
+  }
+  g_program_threads.store(1, std::memory_order_relaxed);  // the forking thread, alone
+  g_main_exited.store(false, std::memory_order_relaxed);
+}
+
+}  // namespace threadleak
