@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "preload/report/analysis/wait_graph.h"
+#include "preload/report/render/dot_report.h"
 #include "preload/report/render/json_report.h"
+#include "preload/report/render/phrases.h"
 #include "preload/report/render/text_report.h"
 #include "preload/report/report_context.h"
 
@@ -296,7 +298,7 @@ TEST_F(GoldenReasons, Dot) {
 TEST(GoldenRules, BuiltIn) {
   std::string text;
   for (const SuppressionRule& rule : DefaultSuppressions()) {
-    text += RuleText(rule) + "  (" + rule.source + ")\n";
+    text += RuleText(rule) + "  (" + RuleSource(rule) + ")\n";
   }
   ExpectGolden("builtin_rules.txt", text);
 }
@@ -322,102 +324,108 @@ class GoldenProofs : public ::testing::Test {
     threads_.push_back(thread);
     return threads_.back();
   }
-  void Found(ThreadFate fate, std::string explanation) {
-    reach_.threads.push_back({fate, std::move(explanation)});
+  ThreadReach& Found(ThreadFate fate) {
+    reach_.threads.emplace_back();
+    reach_.threads.back().fate = fate;
+    return reach_.threads.back();
+  }
+  void Abandoned(LastReferences last, pid_t referrer = 0) {
+    ThreadReach& found = Found(ThreadFate::kAbandoned);
+    found.last_references = last;
+    found.referrer = referrer;
+  }
+  ThreadReach& Reached(ReachedBy how) {
+    ThreadReach& found = Found(ThreadFate::kReachable);
+    found.reached_by = how;
+    return found;
+  }
+  void Runs(RunsBecause why) { Found(ThreadFate::kNotBlocked).runs_because = why; }
+  static RootRef Root(RootKind kind, uintptr_t start, pid_t tid = 0, const char* module = "",
+                      bool woken = false) {
+    return {kind, start, tid, module, woken};
+  }
+  static RootRef Global(const char* module) { return Root(RootKind::kGlobal, 0, 0, module); }
+  static ReachPath Path(RootRef root, uintptr_t word, const char* global, std::vector<HeapHop> hops,
+                        size_t length = 0) {
+    ReachPath path{true, std::move(root), word, global, std::move(hops), 0};
+    path.length = length != 0 ? length : path.hops.size();
+    return path;
   }
 
   GoldenProofs() {
     threads_.reserve(64);
     reach_.ok = true;
+    const char* server = "/srv/app/bin/server";
     Add(301, "own-stack", TL_STATE_COND, 0x7000);
-    Found(ThreadFate::kAbandoned,
-          "no thread that can still run can reach condition variable 0x7000: the only references "
-          "are on this thread's own stack");
+    Abandoned(LastReferences::kOwnStack);
     Add(302, "stuck-ref", TL_STATE_SEM, 0x7010);
-    Found(ThreadFate::kAbandoned,
-          "no thread that can still run can reach semaphore 0x7010: it is referred to only by "
-          "threads that cannot run either (thread 301)");
+    Abandoned(LastReferences::kStuckThread, 301);
     Add(303, "unfound", TL_STATE_FUTEX, 0x7020);
-    Found(ThreadFate::kAbandoned,
-          "no thread that can still run can reach futex 0x7020: no reference to it was found "
-          "where a thread that can run could find it");
+    Abandoned(LastReferences::kNoneFound);
     Add(304, "lock-runs", TL_STATE_MUTEX, 0x7030, 9100);
-    Found(ThreadFate::kReachable, "thread 9100, which holds the lock, can still run");
+    Reached(ReachedBy::kBlockerCanRun).blocker = 9100;
     Add(305, "join-runs", TL_STATE_JOIN, 0x7f0000305000, 9101);
-    Found(ThreadFate::kReachable, "thread 9101, which it joins, can still end");
+    Reached(ReachedBy::kBlockerCanRun).blocker = 9101;
     Add(306, "join-stack", TL_STATE_JOIN, 0x7f0000306000);
-    Found(ThreadFate::kReachable, "the thread it joins can still end");
+    Reached(ReachedBy::kJoinedThreadCanEnd);
     Add(307, "in-globals", TL_STATE_COND, 0x555555560000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x555555560000 lies in global data of server");
+    Reached(ReachedBy::kObjectInRoot).root = Global(server);
     Add(308, "in-anon", TL_STATE_COND, 0x7f0000400000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x7f0000400000 lies in anonymous memory threadleak cannot "
-          "attribute");
+    Reached(ReachedBy::kObjectInRoot).root = Root(RootKind::kUnknown, 0x7f0000400000);
     Add(309, "named", TL_STATE_COND, 0x5555555a1010);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x5555555a1010 is reachable from global `g_queue` in server → "
-          "heap block 0x5555555a1000+16");
+    Reached(ReachedBy::kPath).path =
+        Path(Global(server), 0x555555560100, "g_queue", {{0x5555555a1000, 16}});
     Add(310, "unnamed", TL_STATE_COND, 0x5555555a2008);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x5555555a2008 is reachable from global data of libfoo.so.1 at "
-          "0x7f0000500040 → heap block 0x5555555a1800+0 → heap block 0x5555555a2000+8");
+    Reached(ReachedBy::kPath).path =
+        Path(Global("/usr/lib/x86_64-linux-gnu/libfoo.so.1"), 0x7f0000500040, "",
+             {{0x5555555a1800, 0}, {0x5555555a2000, 8}});
     Add(311, "long-path", TL_STATE_COND, 0x5555555a6000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x5555555a6000 is reachable from anonymous memory at "
-          "0x7f0000600000 that threadleak cannot attribute → heap block 0x5555555a3000+0 → heap "
-          "block 0x5555555a3100+8 → … (2 more blocks) → heap block 0x5555555a3400+32 → heap "
-          "block 0x5555555a6000+0");
+    Reached(ReachedBy::kPath).path = Path(
+        Root(RootKind::kUnknown, 0x7f0000600000), 0x7f0000600010, "",
+        {{0x5555555a3000, 0}, {0x5555555a3100, 8}, {0x5555555a3400, 32}, {0x5555555a6000, 0}}, 6);
     Add(312, "from-reporter", TL_STATE_SEM, 0x5555555a7000);
-    Found(ThreadFate::kReachable,
-          "semaphore 0x5555555a7000 is reachable from the stack of thread 4242 (the one making "
-          "the report) → heap block 0x5555555a7000+0");
+    Reached(ReachedBy::kPath).path = Path(Root(RootKind::kMonitor, 0x7ffd10000000, 4242),
+                                          0x7ffd10000100, "", {{0x5555555a7000, 0}});
     Add(313, "from-woken", TL_STATE_SEM, 0x5555555a8010);
-    Found(ThreadFate::kReachable,
-          "semaphore 0x5555555a8010 is reachable from the stack of thread 304 (which can itself "
-          "be woken) → heap block 0x5555555a8000+16");
+    Reached(ReachedBy::kPath).path = Path(Root(RootKind::kStack, 0x7ffd20000000, 304, "", true),
+                                          0x7ffd20000100, "", {{0x5555555a8000, 16}});
     Add(314, "from-stack", TL_STATE_FUTEX, 0x5555555a9000);
-    Found(ThreadFate::kReachable,
-          "futex 0x5555555a9000 is reachable from the stack of thread 9200 → heap block "
-          "0x5555555a9000+0");
+    Reached(ReachedBy::kPath).path = Path(Root(RootKind::kStack, 0x7ffd30000000, 9200),
+                                          0x7ffd30000100, "", {{0x5555555a9000, 0}});
     Add(315, "next-to-stack", TL_STATE_COND, 0x7ffd00001000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x7ffd00001000 is reachable from the stack of thread 9200");
+    Reached(ReachedBy::kNextToRoot).root = Root(RootKind::kStack, 0x7ffd00000000, 9200);
     Add(316, "next-to-global", TL_STATE_COND, 0x7ffd00002000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x7ffd00002000 is reachable from global data of server");
+    Reached(ReachedBy::kNextToRoot).root = Global(server);
     Add(317, "next-to-block", TL_STATE_COND, 0x7ffd00003000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x7ffd00003000 is reachable from global `g_slots` in server → heap "
-          "block 0x5555555aa000+8 (a pointer next to it)");
+    Reached(ReachedBy::kPathNextTo).path =
+        Path(Global(server), 0x555555560200, "g_slots", {{0x5555555aa000, 8}});
     Add(318, "unexplained", TL_STATE_COND, 0x7ffd00004000);
-    Found(ThreadFate::kReachable, "condition variable 0x7ffd00004000 is reachable");
+    Reached(ReachedBy::kUnexplained);
     Add(319, "no-block", TL_STATE_COND, 0x5555555ab010);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x5555555ab010 is reachable from global `g_cv` in server → heap "
-          "block 0x5555555ab000+16 (its own stack could not be told apart from the memory around "
-          "it: its thread descriptor did not check out, so that memory counts as the program's)");
+    ThreadReach& no_block = Reached(ReachedBy::kPath);
+    no_block.path = Path(Global(server), 0x555555560300, "g_cv", {{0x5555555ab000, 16}});
+    no_block.own_stack_unknown = true;
     Add(320, "rootless", TL_STATE_COND, 0x5555555ac000);
-    Found(ThreadFate::kReachable,
-          "condition variable 0x5555555ac000 is reachable from  → heap block 0x5555555ab800+0 → "
-          "heap block 0x5555555ab900+8 → … (9996 more blocks) → heap block 0x5555555abf00+0 → "
-          "heap block 0x5555555ac000+0");
+    ReachPath rootless =
+        Path(Root(RootKind::kGlobal, 0), 0, "",
+             {{0x5555555ab800, 0}, {0x5555555ab900, 8}, {0x5555555abf00, 0}, {0x5555555ac000, 0}},
+             kMaxPathHops);
+    rootless.from_root = false;
+    Reached(ReachedBy::kPath).path = rootless;
     Add(321, "shared", TL_STATE_COND, 0x7100);
-    Found(ThreadFate::kNotBlocked,
-          "what it waits on is shared with other processes, which may wake it");
+    Runs(RunsBecause::kSharedObject);
     Add(322, "left", TL_STATE_COND, 0x7110);
-    Found(ThreadFate::kNotBlocked, "it has left the wait the report shows and runs again");
+    Runs(RunsBecause::kLeftTheWait);
     Add(323, "timed", TL_STATE_MUTEX, 0x7120);
-    Found(ThreadFate::kNotBlocked, "its wait has a time limit, so it wakes up by itself");
+    Runs(RunsBecause::kTimedWait);
     Add(324, "not-asleep", TL_STATE_SEM, 0x7130);
-    Found(ThreadFate::kNotBlocked,
-          "the kernel does not show it asleep in that wait (it may be on its way in or out)");
+    Runs(RunsBecause::kNotAsleep);
     Add(325, "napper", TL_STATE_SLEEP);
-    Found(ThreadFate::kNotBlocked, "");
+    Runs(RunsBecause::kNothingToSay);
     Add(326, "orphan", TL_STATE_MUTEX, 0x7140, 9102).blocker_exited = 1;
-    Found(ThreadFate::kReachable, "thread 9102, which holds the lock, can still run");
+    Reached(ReachedBy::kBlockerCanRun).blocker = 9102;
     Add(327, "finished", TL_STATE_FINISHED);
-    Found(ThreadFate::kNotBlocked, "");
+    Runs(RunsBecause::kNothingToSay);
 
     for (tl_snapshot* snapshot : {&leaks_, &dump_}) {
       snapshot->pid = 4242;
@@ -466,29 +474,39 @@ TEST_F(GoldenProofs, Dot) {
 // A scan that failed, for every reason it can fail: the verdict history alone would make
 // definite is only "possible", and the reason says why there is no proof.
 TEST(GoldenScanFailures, Text) {
-  const std::vector<std::string> failures = {
-      "/proc/4242/maps cannot be read",
-      "the process uses another allocator (libjemalloc.so.2), not glibc malloc",
-      "thread 4250 moved during the scan",
-      "thread 4250 was running during the scan (what it holds in its registers cannot be read)",
-      "the process has more than 4096 MB of memory to scan (leak_scan_max_mb)",
-      "the heap holds more than 4096 MB of blocks (leak_scan_max_mb)",
-      "too many heap blocks to scan",
-      "malloc's main heap at 0x555555559000 does not end cleanly at 0x55555557aff8",
-      "malloc's arena heap at 0x7f00000008c0 cannot be read at 0x7f0000021000",
-      "malloc's arena heap at 0x7f00000008c0 does not end with its top chunk at 0x7f0000020ff0",
-      "malloc's main heap at 0x555555559000 ends in a chunk of size 0 at 0x55555557af80",
-      "malloc's main heap at 0x555555559000 has a damaged chunk header at 0x555555560010",
-      "malloc's arena heap at 0x7f0004000030 ends before its top chunk at 0x7f0004021000",
-      "malloc's main heap at 0x555555559000 cannot be read",
-      "too many free chunks to list",
-      "an arena's state cannot be read",
-      "glibc's libc.so.6 is not loaded (a static or non-glibc program)",
-      "no memory for the table of heap blocks",
-      "two heap blocks overlap at 0x555555560020",
-      "no memory for the scan's buffers",
-      "no memory for the scan's tables",
-      "the scan did not finish",
+  using Code = ScanFailure::Code;
+  using Heap = ScanFailure::Heap;
+  using Problem = ScanFailure::HeapProblem;
+  auto heap = [](Heap heap, uintptr_t start, Problem problem, uintptr_t at) {
+    return ScanFailure{.code = Code::kBadHeap,
+                       .heap = heap,
+                       .heap_start = start,
+                       .problem = problem,
+                       .address = at};
+  };
+  const std::vector<ScanFailure> failures = {
+      {.code = Code::kMapsUnreadable, .pid = 4242},
+      {.code = Code::kForeignAllocator, .allocator = "libjemalloc.so.2"},
+      {.code = Code::kThreadMoved, .tid = 4250},
+      {.code = Code::kThreadRunning, .tid = 4250},
+      {.code = Code::kTooMuchMemory, .megabytes = 4096},
+      {.code = Code::kHeapTooBig, .megabytes = 4096},
+      {.code = Code::kTooManyBlocks},
+      heap(Heap::kMain, 0x555555559000, Problem::kUnevenEnd, 0x55555557aff8),
+      heap(Heap::kArena, 0x7f00000008c0, Problem::kUnreadable, 0x7f0000021000),
+      heap(Heap::kArena, 0x7f00000008c0, Problem::kTopNotAtEnd, 0x7f0000020ff0),
+      heap(Heap::kMain, 0x555555559000, Problem::kZeroSizeChunk, 0x55555557af80),
+      heap(Heap::kMain, 0x555555559000, Problem::kDamagedHeader, 0x555555560010),
+      heap(Heap::kArena, 0x7f0004000030, Problem::kEndsBeforeTop, 0x7f0004021000),
+      heap(Heap::kMain, 0x555555559000, Problem::kUnreadable, 0),
+      {.code = Code::kTooManyFreeChunks},
+      {.code = Code::kArenaUnreadable},
+      {.code = Code::kNoGlibc},
+      {.code = Code::kNoMemoryForBlockTable},
+      {.code = Code::kBlocksOverlap, .address = 0x555555560020},
+      {.code = Code::kNoMemoryForBuffers},
+      {.code = Code::kNoMemoryForTables},
+      {.code = Code::kUnfinished},
   };
   tl_thread thread{};
   thread.tid = 401;
@@ -508,7 +526,7 @@ TEST(GoldenScanFailures, Text) {
   symbolized.raw = &thread;
   symbolized.stack = Frames({Frame(0x555555556401, "Wait()", "/srv/app/src/tasks.cc", 401)});
   std::string text;
-  for (const std::string& failure : failures) {
+  for (const ScanFailure& failure : failures) {
     Reachability reach;
     reach.failure = failure;
     text += RenderTextReport(MakeReportContext(snapshot, {symbolized}, {}, &reach));
