@@ -66,7 +66,7 @@ struct SuppressionRule {
 bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules,
                      std::string_view spawn_functions = {});
 
-// The built-in rules, each with the reason it exists (README lists them too).
+// The built-in rules, each with why it exists (`builtin`; README lists them too).
 const std::vector<SuppressionRule>& DefaultSuppressions();
 
 // The user's rules from the config, then the built-in ones if enabled.
