@@ -22,6 +22,7 @@
 
 #include "preload/report/analysis/reachability.h"
 #include "preload/report/analysis/target_memory.h"
+#include "preload/report/render/scan_text.h"
 
 namespace {
 
@@ -153,13 +154,16 @@ int main(int argc, char** argv) {
     printf("%10zu %10zu %12.1f %10.3f %10.3f %s%s%s\n", megabytes, result.stats.heap_block_count,
            static_cast<double>(result.stats.scanned_bytes) / (1 << 20), median,
            median * 1000 / static_cast<double>(megabytes), verdict, result.ok ? "" : ": ",
-           result.ok ? "" : result.failure.c_str());
+           result.ok ? "" : threadleak::ScanFailurePhrase(result.failure).c_str());
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
-    if (result.ok && !result.threads[0].explanation.empty()) {
-      printf("%10s %s\n", "", result.threads[0].explanation.c_str());
+    if (std::string why =
+            result.ok ? threadleak::ProofPhrase(result.threads[0], {waiter.state, waiter.object})
+                      : "";
+        !why.empty()) {
+      printf("%10s %s\n", "", why.c_str());
     }
     if (smoke && (!result.ok || result.threads[0].fate != threadleak::ThreadFate::kAbandoned)) {
       status = 1;

@@ -18,10 +18,9 @@ size_t ReportContext::LeakCount() const {
 
 ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<SymbolizedThread> threads,
                                 std::vector<SuppressionRule> rules, const Reachability* reach) {
-  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules), false, {}, false, {}};
+  ReportContext context{&snapshot, std::move(threads), {}, std::move(rules), false, {}, false};
   context.graph = AnalyzeWaitGraph(snapshot, reach);
   context.scanned = reach != nullptr;
-  if (reach != nullptr && !reach->ok) context.scan_failure = reach->failure;
   context.notes.resize(context.threads.size());
   std::map<const std::vector<SourceFrame>*, std::string> test_of_stack;  // per distinct stack
   for (size_t i = 0; i < context.threads.size(); ++i) {
@@ -50,20 +49,6 @@ std::vector<size_t> SuppressionUse(const ReportContext& context) {
     if (note.suppressed_by >= 0) ++uses[note.suppressed_by];
   }
   return uses;
-}
-
-std::string RenderSuppressionUse(const ReportContext& context) {
-  std::vector<size_t> uses = SuppressionUse(context);
-  std::string out = "threadleak: suppressions used:\n";
-  bool any = false;
-  for (size_t i = 0; i < uses.size(); ++i) {
-    if (uses[i] == 0) continue;
-    any = true;
-    out += "  " + std::to_string(uses[i]) + (uses[i] == 1 ? " thread  " : " threads ") +
-           RuleText(context.rules[i]) + "  (" + context.rules[i].source + ")\n";
-  }
-  if (!any) out += "  none matched\n";
-  return out;
 }
 
 }  // namespace threadleak

@@ -1,5 +1,6 @@
 // Everything a report writer needs beyond the snapshot: the symbolized threads and what the
-// report module concluded about each (suppressed? created by which test?).
+// report module concluded about each (suppressed? created by which test? its verdict, as facts
+// the writers word).
 #ifndef THREADLEAK_PRELOAD_REPORT_REPORT_CONTEXT_H_
 #define THREADLEAK_PRELOAD_REPORT_REPORT_CONTEXT_H_
 
@@ -28,8 +29,7 @@ struct ReportContext {
   // Who blocks whom, over the whole snapshot (suppressed threads included: leaving one out
   // could hide a deadlock it is part of).
   WaitGraphAnalysis graph;
-  bool scanned = false;      // a reachability scan ran (it may have failed)
-  std::string scan_failure;  // why it could not prove anything, when it failed
+  bool scanned = false;  // a reachability scan ran (it may have failed: graph.scan_failure)
 
   const ThreadAnalysis& AnalysisOf(const SymbolizedThread& thread) const {
     return graph.threads[static_cast<size_t>(thread.raw - snapshot->threads)];
@@ -47,9 +47,6 @@ ReportContext MakeReportContext(const tl_snapshot& snapshot, std::vector<Symboli
 
 // How many threads each rule suppressed (parallel to context.rules).
 std::vector<size_t> SuppressionUse(const ReportContext& context);
-
-// "threadleak: suppressions used:" with one line per rule that matched: count, rule, source.
-std::string RenderSuppressionUse(const ReportContext& context);
 
 }  // namespace threadleak
 

@@ -35,6 +35,7 @@
 #include "preload/report/analysis/report_scan.h"
 #include "preload/report/analysis/suppression_rules.h"
 #include "preload/report/blocked_stacks.h"
+#include "preload/report/render/dot_report.h"
 #include "preload/report/render/json_report.h"
 #include "preload/report/render/pprof_report.h"
 #include "preload/report/render/text_report.h"

@@ -16,6 +16,7 @@
 #include "preload/report/analysis/malloc_heap.h"
 #include "preload/report/analysis/process_layout.h"
 #include "preload/report/analysis/target_memory.h"
+#include "preload/report/render/scan_text.h"
 
 namespace threadleak {
 namespace {
@@ -79,7 +80,7 @@ TEST(HeapWalk, FindsEveryBlockThisProcessAllocated) {
   const std::vector<Mapping> mappings = ReadMappings(getpid());
   MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, AnonymousWritable(mappings),
                                    size_t{1} << 40);
-  ASSERT_TRUE(heap.ok) << heap.failure;
+  ASSERT_TRUE(heap.ok) << ScanFailurePhrase(heap.failure);
   for (const Allocation& a : mine) {
     const auto start = reinterpret_cast<uintptr_t>(a.pointer);
     const HeapBlock* block = FindBlock(heap, start, a.aligned);
@@ -108,7 +109,7 @@ TEST(HeapWalk, TcacheChunksAreFree) {
   const std::vector<Mapping> mappings = ReadMappings(getpid());
   MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, AnonymousWritable(mappings),
                                    size_t{1} << 40);
-  ASSERT_TRUE(heap.ok) << heap.failure;
+  ASSERT_TRUE(heap.ok) << ScanFailurePhrase(heap.failure);
   for (void* p : kept) EXPECT_NE(FindBlock(heap, reinterpret_cast<uintptr_t>(p), false), nullptr);
   for (void* p : freed) EXPECT_EQ(FindBlock(heap, reinterpret_cast<uintptr_t>(p), false), nullptr);
   for (void* p : kept) free(p);
@@ -122,7 +123,8 @@ TEST(HeapWalk, GivesUpPastTheLimit) {
   MallocHeap heap =
       WalkMallocHeap(TargetMemory(getpid()), mappings, AnonymousWritable(mappings), 1 << 20);
   EXPECT_FALSE(heap.ok);
-  EXPECT_NE(heap.failure.find("leak_scan_max_mb"), std::string::npos) << heap.failure;
+  EXPECT_EQ(heap.failure.code, ScanFailure::Code::kHeapTooBig) << ScanFailurePhrase(heap.failure);
+  EXPECT_EQ(heap.failure.megabytes, 1u);
   free(big);
 }
 
@@ -136,7 +138,9 @@ TEST(HeapWalk, NamesAnotherAllocator) {
   mappings.insert(mappings.begin(), jemalloc);
   MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, {}, size_t{1} << 40);
   EXPECT_FALSE(heap.ok);
-  EXPECT_NE(heap.failure.find("libjemalloc.so.2"), std::string::npos) << heap.failure;
+  EXPECT_EQ(heap.failure.code, ScanFailure::Code::kForeignAllocator)
+      << ScanFailurePhrase(heap.failure);
+  EXPECT_EQ(heap.failure.allocator, "libjemalloc.so.2");
 }
 
 TEST(HeapWalk, ADamagedHeaderFailsTheWalk) {
@@ -156,7 +160,9 @@ TEST(HeapWalk, ADamagedHeaderFailsTheWalk) {
   mappings.push_back(heap_mapping);
   MallocHeap heap = WalkMallocHeap(TargetMemory(getpid()), mappings, {}, size_t{1} << 40);
   EXPECT_FALSE(heap.ok);
-  EXPECT_NE(heap.failure.find("damaged chunk header"), std::string::npos) << heap.failure;
+  EXPECT_EQ(heap.failure.code, ScanFailure::Code::kBadHeap) << ScanFailurePhrase(heap.failure);
+  EXPECT_EQ(heap.failure.problem, ScanFailure::HeapProblem::kDamagedHeader);
+  EXPECT_EQ(heap.failure.heap, ScanFailure::Heap::kMain);
 }
 
 // The thread descriptor's stack block (process_layout.h: kTcbStackBlockOffset), read from

@@ -7,8 +7,8 @@
 
 #include "preload/report/render/escape.h"
 #include "preload/report/render/json_report.h"
+#include "preload/report/render/phrases.h"
 #include "preload/report/render/text_report.h"
-#include "preload/report/render/wait_graph_phrases.h"
 
 namespace threadleak {
 namespace {

@@ -1,8 +1,6 @@
 #include "preload/report/analysis/malloc_heap.h"
 
 #include <algorithm>
-#include <cinttypes>
-#include <cstdio>
 
 namespace threadleak {
 namespace {
@@ -15,12 +13,6 @@ constexpr uintptr_t kTopOffset = 96;  // malloc_state.top: after mutex, flags, h
                                       // (16 bytes) and 10 fastbin heads
 constexpr uint64_t kPrevInUse = 1, kMmapped = 2, kFlags = 7;
 constexpr uint64_t kMinChunk = 32;
-
-std::string Hex(uintptr_t value) {
-  char buffer[24];
-  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
-  return buffer;
-}
 
 uintptr_t AlignUp(uintptr_t value, uintptr_t alignment) {
   return (value + alignment - 1) & ~(alignment - 1);
@@ -65,18 +57,18 @@ class Walker {
     arenas_.reserve(1024);  // grown before the walk, not during it
   }
 
-  bool Fail(std::string why) {
-    if (out_->failure.empty()) out_->failure = std::move(why);
+  bool Fail(ScanFailure why) {
+    if (!out_->failure.failed()) out_->failure = std::move(why);
     return false;
   }
+  bool Fail(ScanFailure::Code code) { return Fail(ScanFailure{.code = code}); }
 
   bool AddBlock(uintptr_t start, uintptr_t end) {
     out_->block_bytes += end - start;
     if (out_->block_bytes > max_bytes_) {
-      return Fail("the heap holds more than " + std::to_string(max_bytes_ >> 20) +
-                  " MB of blocks (leak_scan_max_mb)");
+      return Fail({.code = ScanFailure::Code::kHeapTooBig, .megabytes = max_bytes_ >> 20});
     }
-    if (!out_->blocks.push_back({start, end})) return Fail("too many heap blocks to scan");
+    if (!out_->blocks.push_back({start, end})) return Fail(ScanFailure::Code::kTooManyBlocks);
     return true;
   }
 
@@ -84,28 +76,30 @@ class Walker {
   // stop, or 0 when it is the chunk that reaches `end` (the main arena). `fenceposts`: a heap
   // that is not its arena's last, which ends with fenceposts instead of a top chunk.
   bool WalkArenaHeap(uintptr_t from, uintptr_t end, uintptr_t top, bool fenceposts,
-                     const char* what) {
+                     ScanFailure::Heap heap) {
     Window window(memory_, end);
-    // Built only on failure: the walk allocates nothing (in the process it reads, that would
-    // move the chunks under it).
-    auto fail = [&](const char* problem, uintptr_t at) {
-      return Fail("malloc's " + std::string(what) + " at " + Hex(from) + " " + problem +
-                  (at != 0 ? " at " + Hex(at) : std::string()));
+    using Problem = ScanFailure::HeapProblem;
+    auto fail = [&](Problem problem, uintptr_t at) {
+      return Fail({.code = ScanFailure::Code::kBadHeap,
+                   .heap = heap,
+                   .heap_start = from,
+                   .problem = problem,
+                   .address = at});
     };
     uintptr_t p = from;
     for (;;) {
-      if (p % 16 != 0 || p + 16 > end) return fail("does not end cleanly", p);
+      if (p % 16 != 0 || p + 16 > end) return fail(Problem::kUnevenEnd, p);
       const uint64_t* header = window.Words(p, 2);
-      if (header == nullptr) return fail("cannot be read", p);
+      if (header == nullptr) return fail(Problem::kUnreadable, p);
       const uint64_t field = header[1];
       const uint64_t size = field & ~kFlags;
       if (top != 0 && p == top) {
-        if (p + size != end) return fail("does not end with its top chunk", p);
+        if (p + size != end) return fail(Problem::kTopNotAtEnd, p);
         out_->free_headers.push_back(p);
         return true;
       }
       if (fenceposts && size == 0) {
-        if (field != kPrevInUse || end - p > 64) return fail("ends in a chunk of size 0", p);
+        if (field != kPrevInUse || end - p > 64) return fail(Problem::kZeroSizeChunk, p);
         return true;
       }
       if (fenceposts && size == 16) {  // the first of the two fenceposts
@@ -124,21 +118,21 @@ class Walker {
         }
       }
       if ((field & kMmapped) != 0 || size < kMinChunk || size % 16 != 0 || p + size > end) {
-        return fail("has a damaged chunk header", p);
+        return fail(Problem::kDamagedHeader, p);
       }
       if (p + size == end) {
         if (top == 0 && !fenceposts) {  // the main arena's top chunk
           out_->free_headers.push_back(p);
           return true;
         }
-        return fail("ends before its top chunk", p);
+        return fail(Problem::kEndsBeforeTop, p);
       }
       const uint64_t* next = window.Words(p + size, 2);
-      if (next == nullptr) return fail("cannot be read", p + size);
+      if (next == nullptr) return fail(Problem::kUnreadable, p + size);
       if ((next[1] & kPrevInUse) != 0) {
         if (!AddBlock(p + 16, p + size + 8)) return false;
       } else if (!out_->free_headers.push_back(p)) {
-        return Fail("too many free chunks to list");
+        return Fail(ScanFailure::Code::kTooManyFreeChunks);
       }
       p += size;
     }
@@ -166,7 +160,7 @@ class Walker {
     const AddressRange heap = MainHeap(mappings);
     if (heap.end == 0) return true;  // nothing allocated with brk
     out_->heaps.push_back(heap);
-    return WalkArenaHeap(AlignUp(heap.start, 16), heap.end, 0, false, "main heap");
+    return WalkArenaHeap(AlignUp(heap.start, 16), heap.end, 0, false, ScanFailure::Heap::kMain);
   }
 
   // An arena heap whose heap_info is at `at`, inside the anonymous range `range`: walked, and
@@ -190,14 +184,16 @@ class Walker {
       first = AlignUp(at + kHeapInfoSize + kMallocStateSize + 16, 16) - 16;
     }
     uint64_t top = 0;
-    if (!memory_.Read(arena + kTopOffset, &top)) return Fail("an arena's state cannot be read");
+    if (!memory_.Read(arena + kTopOffset, &top)) {
+      return Fail(ScanFailure::Code::kArenaUnreadable);
+    }
     const bool has_top = top >= at && top < at + size;
     if (std::find(arenas_.begin(), arenas_.end(), arena) == arenas_.end() &&
         arenas_.size() < arenas_.capacity()) {
       arenas_.push_back(arena);
     }
     out_->heaps.push_back({at, at + mprotected});
-    return WalkArenaHeap(first, at + size, has_top ? top : 0, !has_top, "arena heap");
+    return WalkArenaHeap(first, at + size, has_top ? top : 0, !has_top, ScanFailure::Heap::kArena);
   }
 
   // The mmapped chunks in `piece`; what is not one goes to `leftover`.
@@ -384,14 +380,14 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   MallocHeap heap;
   heap.heaps.reserve(4096);  // grown before the walk, not during it
   if (std::string other = ForeignAllocator(mappings); !other.empty()) {
-    heap.failure = "the process uses another allocator (" + other + "), not glibc malloc";
+    heap.failure = {.code = ScanFailure::Code::kForeignAllocator, .allocator = std::move(other)};
     return heap;
   }
   bool glibc = std::any_of(mappings.begin(), mappings.end(), [](const Mapping& m) {
     return m.path.size() >= 10 && m.path.compare(m.path.size() - 10, 10, "/libc.so.6") == 0;
   });
   if (!glibc) {
-    heap.failure = "glibc's libc.so.6 is not loaded (a static or non-glibc program)";
+    heap.failure = {.code = ScanFailure::Code::kNoGlibc};
     return heap;
   }
   size_t span = 0;  // where chunks can be: [heap] and the anonymous memory given
@@ -401,7 +397,7 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   for (const AddressRange& r : anonymous) span += r.end - r.start;
   // At most one block per 32 bytes of memory that can hold chunks.
   if (!heap.blocks.Reserve(span / 32 + 1024) || !heap.free_headers.Reserve(span / 32 + 1024)) {
-    heap.failure = "no memory for the table of heap blocks";
+    heap.failure = {.code = ScanFailure::Code::kNoMemoryForBlockTable};
     return heap;
   }
   Walker walker(memory, &heap, max_bytes);
@@ -443,7 +439,7 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   }
   for (size_t i = 1; i < heap.blocks.size(); ++i) {
     if (heap.blocks[i].start < heap.blocks[i - 1].end - 8) {
-      heap.failure = "two heap blocks overlap at " + Hex(heap.blocks[i].start);
+      heap.failure = {.code = ScanFailure::Code::kBlocksOverlap, .address = heap.blocks[i].start};
       return heap;
     }
   }

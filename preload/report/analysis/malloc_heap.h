@@ -1,7 +1,8 @@
 // glibc malloc's blocks in another process, found by walking malloc's own chunk headers — no
 // hook on malloc, nothing the program can notice. Every step is checked (sizes, alignment, each
 // walk ending exactly where the heap ends); a heap that does not check out, or a process that
-// uses another allocator, gives no blocks and a one-sentence reason, so callers can fall back.
+// uses another allocator, gives no blocks and the reason (scan_failure.h), so callers can fall
+// back.
 //
 // Layout facts relied on (glibc 2.36, x86-64; each is checked by tests/reachability's heap test
 // against blocks the test allocated itself):
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "preload/report/analysis/scan_failure.h"
 #include "preload/report/analysis/target_memory.h"
 #include "preload/report/mapped_array.h"
 
@@ -43,7 +45,7 @@ struct HeapBlock {
 
 struct MallocHeap {
   bool ok = false;
-  std::string failure;            // why not, one sentence, when !ok
+  ScanFailure failure;            // why not, when !ok
   MappedArray<HeapBlock> blocks;  // in use, sorted by start, not overlapping
   // The headers of free chunks (and top chunks), sorted. An in-use block's last 8 bytes are the
   // next chunk's prev_size, so a pointer to a free chunk's header — what malloc's own bins

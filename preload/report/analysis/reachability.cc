@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
@@ -18,7 +17,6 @@
 #include "preload/report/analysis/process_shared.h"
 #include "preload/report/analysis/target_memory.h"
 #include "preload/report/mapped_array.h"
-#include "preload/report/render/wait_graph_phrases.h"
 
 namespace threadleak {
 namespace {
@@ -29,17 +27,9 @@ constexpr uintptr_t kPage = 4096;
 constexpr uintptr_t kObjectWindow = 1024;
 constexpr size_t kReadBytes = 1 << 20;
 
-std::string Hex(uintptr_t value) {
-  char buffer[24];
-  snprintf(buffer, sizeof buffer, "0x%" PRIxPTR, value);
-  return buffer;
-}
-
 std::string Basename(const std::string& path) {
   return path.substr(path.rfind('/') + 1);
 }
-
-enum class RootKind { kGlobal, kUnknown, kStack, kMonitor };
 
 struct Root {
   uintptr_t start = 0;
@@ -74,11 +64,14 @@ struct Place {
   // Where its object is: in a heap block (index), in root memory, or in a window on a stack.
   int64_t object_block = -1;
   bool object_in_root = false;
-  std::string object_place;  // for the explanation when object_in_root
+  RootRef object_root;  // when object_in_root: the root memory that holds it
   bool windowed = false;
   Link window_hit{kNoLink, 0};
-  std::string woken_by;     // why it can run, when the fixed point found it can
-  std::string free_reason;  // why a thread in a waiting state can run by itself
+  // Why it can run, when the fixed point found it can through its blocker.
+  bool woken_by_blocker = false;
+  ReachedBy woken_by = ReachedBy::kUnexplained;
+  pid_t waking_blocker = 0;
+  RunsBecause runs_because = RunsBecause::kNothingToSay;  // a waiting state, yet free to run
 };
 
 // The process (thread group) `tid` belongs to, from /proc/TID/status; `tid` itself if unknown.
@@ -109,10 +102,13 @@ class Scan {
   Reachability Run(bool* moved);
 
  private:
-  Reachability Fail(std::string why) {
+  Reachability Fail(ScanFailure why) {
     Reachability r;
     r.failure = std::move(why);
     return r;
+  }
+  Reachability Fail(ScanFailure::Code code, pid_t tid = 0) {
+    return Fail(ScanFailure{.code = code, .tid = tid});
   }
   bool IsTool(uintptr_t start, uintptr_t end) const;
   void Hit(uint64_t value, Link link);
@@ -121,13 +117,11 @@ class Scan {
   const uint64_t* BlockWords(const HeapBlock& block);
   void AddRoot(Root root);
   int64_t BlockOf(uintptr_t address) const;
-  std::string RootPhrase(size_t root) const;
-  std::string PathTo(int64_t block, uintptr_t object) const;
-  std::string ObjectName(size_t i) const;
+  RootRef RootOf(size_t root) const;
+  ReachPath PathTo(int64_t block, uintptr_t object) const;
   bool StackRefers(uintptr_t start, uintptr_t end, size_t i) const;
-  std::string WhyAbandoned(size_t i) const;
-  std::string WhyReachable(size_t i) const;
-  std::string WhyReachableFromAnywhere(size_t i) const;
+  void WhyAbandoned(size_t i, ThreadReach* out) const;
+  void WhyReachable(size_t i, ThreadReach* out) const;
 
   const ReachabilityRequest& request_;
   const TargetMemory& memory_;
@@ -319,9 +313,9 @@ Reachability Scan::Run(bool* moved) {
   *moved = false;
   const pid_t pid = request_.pid;
   mappings_ = ReadMappings(pid);
-  if (mappings_.empty()) return Fail("/proc/" + std::to_string(pid) + "/maps cannot be read");
+  if (mappings_.empty()) return Fail({.code = ScanFailure::Code::kMapsUnreadable, .pid = pid});
   if (std::string other = ForeignAllocator(mappings_); !other.empty()) {
-    return Fail("the process uses another allocator (" + other + "), not glibc malloc");
+    return Fail({.code = ScanFailure::Code::kForeignAllocator, .allocator = std::move(other)});
   }
   const std::vector<pid_t> tasks = ListTaskIds(pid);
   auto alive = [&](pid_t tid) { return std::binary_search(tasks.begin(), tasks.end(), tid); };
@@ -367,14 +361,13 @@ Reachability Scan::Run(bool* moved) {
     p.relied_blocked = tl_state_waits_for_others(t.state) && still_waiting &&
                        InUntimedFutexWait(p.kernel) && !shared;
     if (shared && tl_state_waits_for_others(t.state)) {
-      p.free_reason = "what it waits on is shared with other processes, which may wake it";
+      p.runs_because = RunsBecause::kSharedObject;
     } else if (tl_state_waits_for_others(t.state) && !p.relied_blocked) {
       const bool timed = p.kernel.known && !p.kernel.running &&
                          (p.kernel.number == SYS_futex || p.kernel.number == SYS_futex_waitv);
-      p.free_reason = !still_waiting ? "it has left the wait the report shows and runs again"
-                      : timed        ? "its wait has a time limit, so it wakes up by itself"
-                              : "the kernel does not show it asleep in that wait (it may be on "
-                                "its way in or out)";
+      p.runs_because = !still_waiting ? RunsBecause::kLeftTheWait
+                       : timed        ? RunsBecause::kTimedWait
+                                      : RunsBecause::kNotAsleep;
     }
     p.can_run = !p.relied_blocked;
     p.running_code = p.kernel.known && p.kernel.running;
@@ -405,8 +398,7 @@ Reachability Scan::Run(bool* moved) {
   for (size_t i = 0; i < n; ++i) {
     if (places_[i].running_code) {  // often for a moment (a sleeper between two sleeps): retry
       *moved = true;
-      return Fail("thread " + std::to_string(request_.threads[i].tid) +
-                  " was running during the scan (what it holds in its registers cannot be read)");
+      return Fail(ScanFailure::Code::kThreadRunning, request_.threads[i].tid);
     }
   }
 
@@ -420,8 +412,7 @@ Reachability Scan::Run(bool* moved) {
     TaskSyscall kernel = ReadTaskSyscall(pid, tid);
     if (kernel.known && kernel.running) {
       *moved = true;
-      return Fail("thread " + std::to_string(tid) +
-                  " was running during the scan (what it holds in its registers cannot be read)");
+      return Fail(ScanFailure::Code::kThreadRunning, tid);
     }
     int m = kernel.known ? FindMapping(mappings_, kernel.sp) : -1;
     if (tid == main_tid && main_stack >= 0) m = main_stack;  // the whole [stack]: it may run
@@ -508,15 +499,17 @@ Reachability Scan::Run(bool* moved) {
   for (const Root& g : globals) total += g.end - g.start;
   for (const AddressRange& r : anonymous) total += r.end - r.start;
   if (total > request_.max_bytes) {
-    return Fail("the process has more than " + std::to_string(request_.max_bytes >> 20) +
-                " MB of memory to scan (leak_scan_max_mb)");
+    return Fail({.code = ScanFailure::Code::kTooMuchMemory, .megabytes = request_.max_bytes >> 20});
   }
 
   // A heap that changed under the walk (a thread that freed or allocated: the one making the
   // report, in-process) is walked again.
   for (int walk = 0; walk < 3; ++walk) {
     heap_ = WalkMallocHeap(memory_, mappings_, anonymous, request_.max_bytes);
-    if (heap_.ok || heap_.failure.find("damaged") == std::string::npos) break;
+    if (heap_.ok || heap_.failure.problem != ScanFailure::HeapProblem::kDamagedHeader ||
+        heap_.failure.code != ScanFailure::Code::kBadHeap) {
+      break;
+    }
   }
   if (!heap_.ok) return Fail(heap_.failure);
   if (!heap_.blocks.empty()) {
@@ -581,10 +574,7 @@ Reachability Scan::Run(bool* moved) {
     for (const Root& g : globals) {
       if (object >= g.start && object < g.end) {
         p.object_in_root = true;
-        p.object_place = g.kind == RootKind::kGlobal ? "global data of " + Basename(g.module)
-                         : g.kind == RootKind::kStack
-                             ? "the stack of thread " + std::to_string(g.tid)
-                             : "anonymous memory threadleak cannot attribute";
+        p.object_root = {g.kind, g.start, g.tid, g.module, g.woken};
       }
     }
     if (!p.object_in_root) {
@@ -598,7 +588,7 @@ Reachability Scan::Run(bool* moved) {
   std::sort(windowed_.begin(), windowed_.end());
   // Mark from the roots, then the fixed point: threads that can be woken become roots too.
   if (!buffer_.Reserve(kReadBytes / 8) || !window_.Reserve(kReadBytes / 8)) {
-    return Fail("no memory for the scan's buffers");
+    return Fail(ScanFailure::Code::kNoMemoryForBuffers);
   }
   heap_regions_ = heap_.heaps;
   std::sort(heap_regions_.begin(), heap_regions_.end(),
@@ -606,7 +596,7 @@ Reachability Scan::Run(bool* moved) {
   buffer_.resize(kReadBytes / 8);
   const size_t blocks = heap_.blocks.size();
   if (!marked_.Reserve(blocks) || !parent_.Reserve(blocks) || !queue_.Reserve(blocks)) {
-    return Fail("no memory for the scan's tables");
+    return Fail(ScanFailure::Code::kNoMemoryForTables);
   }
   marked_.resize(blocks);
   parent_.resize(blocks);
@@ -658,9 +648,9 @@ Reachability Scan::Run(bool* moved) {
         int b = find_index(blocker);
         if ((b >= 0 && places_[b].can_run) || (b < 0 && alive(blocker))) {
           reached = true;
-          p.woken_by = "thread " + std::to_string(blocker) +
-                       (t.state == TL_STATE_JOIN ? ", which it joins, can still end"
-                                                 : ", which holds the lock, can still run");
+          p.woken_by_blocker = true;
+          p.woken_by = ReachedBy::kBlockerCanRun;
+          p.waking_blocker = blocker;
         }
       } else {
         reached = p.object_in_root || (p.object_block >= 0 && marked_[p.object_block]) ||
@@ -672,7 +662,8 @@ Reachability Scan::Run(bool* moved) {
         int b = owner > 0 ? find_index(owner) : -1;
         if (owner == 0 || (b >= 0 && places_[b].can_run) || (b < 0 && owner > 0)) {
           reached = true;
-          p.woken_by = "the thread it joins can still end";
+          p.woken_by_blocker = true;
+          p.woken_by = ReachedBy::kJoinedThreadCanEnd;
         }
       }
       if (!reached) continue;
@@ -696,7 +687,7 @@ Reachability Scan::Run(bool* moved) {
     }
     if (!same) {
       *moved = true;
-      return Fail("thread " + std::to_string(t.tid) + " moved during the scan");
+      return Fail(ScanFailure::Code::kThreadMoved, t.tid);
     }
   }
 
@@ -707,15 +698,15 @@ Reachability Scan::Run(bool* moved) {
     const Place& p = places_[i];
     ThreadReach& out = result.threads[i];
     if (!p.relied_blocked) {
-      out.explanation = p.free_reason;
+      out.runs_because = p.runs_because;
       continue;
     }
     if (!p.can_run) {
       out.fate = ThreadFate::kAbandoned;
-      out.explanation = WhyAbandoned(i);
+      WhyAbandoned(i, &out);
     } else {
       out.fate = ThreadFate::kReachable;
-      out.explanation = WhyReachable(i);
+      WhyReachable(i, &out);
     }
   }
   result.stats.heap_block_count = heap_.blocks.size();
@@ -725,65 +716,39 @@ Reachability Scan::Run(bool* moved) {
   return result;
 }
 
-std::string Scan::ObjectName(size_t i) const {
-  const tl_thread& t = request_.threads[i];
-  return ObjectPhrase(t.state, t.object);
-}
-
-std::string Scan::RootPhrase(size_t index) const {
+RootRef Scan::RootOf(size_t index) const {
   const Root& root = roots_[index];
-  switch (root.kind) {
-    case RootKind::kGlobal:
-      return "global data of " + Basename(root.module);
-    case RootKind::kUnknown:
-      return "anonymous memory at " + Hex(root.start) + " that threadleak cannot attribute";
-    case RootKind::kMonitor:
-      return "the stack of thread " + std::to_string(root.tid) + " (the one making the report)";
-    case RootKind::kStack:
-      return "the stack of thread " + std::to_string(root.tid) +
-             (root.woken ? " (which can itself be woken)" : "");
-  }
-  return "";
+  return {root.kind, root.start, root.tid, root.module, root.woken};
 }
 
-// "from thread 4250's stack through global `g_queue` → heap block 0x…+16 → heap block 0x…+8".
-std::string Scan::PathTo(int64_t block, uintptr_t object) const {
-  std::vector<std::pair<int64_t, uintptr_t>> chain;  // (block, offset in it), object end first
+ReachPath Scan::PathTo(int64_t block, uintptr_t object) const {
+  std::vector<HeapHop> chain;  // object end first
   uintptr_t into = object;
   int64_t b = block;
-  int64_t root = -1;
-  while (b >= 0 && chain.size() < 10000) {
-    chain.push_back({b, into - heap_.blocks[b].start});
+  ReachPath path;
+  while (b >= 0 && chain.size() < kMaxPathHops) {
+    chain.push_back({heap_.blocks[b].start, into - heap_.blocks[b].start});
     const Link& link = parent_[b];
     into = link.at;
     if (link.from < 0) {
-      root = -1 - link.from;
+      path.from_root = true;
+      path.root = RootOf(static_cast<size_t>(-1 - link.from));
+      path.root_word = into;
+      if (path.root.kind == RootKind::kGlobal && request_.name_global) {
+        path.global = request_.name_global(into);
+      }
       break;
     }
     b = link.from;
   }
-  std::string out = "reachable from ";
-  if (root >= 0) {
-    const Root& r = roots_[root];
-    out += RootPhrase(static_cast<size_t>(root));
-    if (r.kind == RootKind::kGlobal) {
-      std::string name = request_.name_global ? request_.name_global(into) : "";
-      out = name.empty()
-                ? "reachable from global data of " + Basename(r.module) + " at " + Hex(into)
-                : "reachable from global `" + name + "` in " + Basename(r.module);
-    }
-  }
-  constexpr size_t kShown = 4;
+  path.length = chain.size();
+  // Root end first, the middle of a long path left out.
   for (size_t k = chain.size(); k-- > 0;) {
-    const size_t from_end = chain.size() - 1 - k;
-    if (chain.size() > kShown && from_end == kShown / 2) {
-      out += " → … (" + std::to_string(chain.size() - kShown) + " more blocks)";
-    }
-    if (chain.size() > kShown && from_end >= kShown / 2 && k >= kShown / 2) continue;
-    out += " → heap block " + Hex(heap_.blocks[chain[k].first].start) + "+" +
-           std::to_string(chain[k].second);
+    const size_t from_root = chain.size() - 1 - k;
+    if (chain.size() > 2 * kPathEnds && from_root >= kPathEnds && k >= kPathEnds) continue;
+    path.hops.push_back(chain[k]);
   }
-  return out;
+  return path;
 }
 
 bool Scan::StackRefers(uintptr_t start, uintptr_t end, size_t i) const {
@@ -806,13 +771,11 @@ bool Scan::StackRefers(uintptr_t start, uintptr_t end, size_t i) const {
   return false;
 }
 
-std::string Scan::WhyAbandoned(size_t i) const {
+void Scan::WhyAbandoned(size_t i, ThreadReach* out) const {
   const Place& p = places_[i];
-  std::string out = "no thread that can still run can reach " + ObjectName(i);
-  if (p.stack_end != 0) {
-    if (StackRefers(p.live_from, p.stack_end, i)) {
-      return out + ": the only references are on this thread's own stack";
-    }
+  if (p.stack_end != 0 && StackRefers(p.live_from, p.stack_end, i)) {
+    out->last_references = LastReferences::kOwnStack;
+    return;
   }
   // The other stuck threads' stacks, a bounded number of them: with thousands of abandoned
   // threads, reading every stack for every one would cost the square.
@@ -822,39 +785,35 @@ std::string Scan::WhyAbandoned(size_t i) const {
     if (k == i || other.can_run || other.stack_end == 0) continue;
     ++read;
     if (StackRefers(other.live_from, other.stack_end, i)) {
-      return out + ": it is referred to only by threads that cannot run either (thread " +
-             std::to_string(request_.threads[k].tid) + ")";
+      out->last_references = LastReferences::kStuckThread;
+      out->referrer = request_.threads[k].tid;
+      return;
     }
   }
-  return out + ": no reference to it was found where a thread that can run could find it";
+  out->last_references = LastReferences::kNoneFound;
 }
 
-std::string Scan::WhyReachable(size_t i) const {
+void Scan::WhyReachable(size_t i, ThreadReach* out) const {
   const Place& p = places_[i];
-  if (p.no_block) {
-    return WhyReachableFromAnywhere(i) +
-           " (its own stack could not be told apart from the memory around it: its thread "
-           "descriptor did not check out, so that memory counts as the program's)";
+  out->own_stack_unknown = p.no_block;
+  if (p.woken_by_blocker) {
+    out->reached_by = p.woken_by;
+    out->blocker = p.waking_blocker;
+  } else if (p.object_in_root) {
+    out->reached_by = ReachedBy::kObjectInRoot;
+    out->root = p.object_root;
+  } else if (p.object_block >= 0 && marked_[p.object_block]) {
+    out->reached_by = ReachedBy::kPath;
+    out->path = PathTo(p.object_block, request_.threads[i].object);
+  } else if (p.window_hit.from != kNoLink && p.window_hit.from < 0) {
+    out->reached_by = ReachedBy::kNextToRoot;
+    out->root = RootOf(static_cast<size_t>(-1 - p.window_hit.from));
+  } else if (p.window_hit.from != kNoLink) {
+    out->reached_by = ReachedBy::kPathNextTo;
+    out->path = PathTo(p.window_hit.from, p.window_hit.at);
+  } else {
+    out->reached_by = ReachedBy::kUnexplained;
   }
-  return WhyReachableFromAnywhere(i);
-}
-
-std::string Scan::WhyReachableFromAnywhere(size_t i) const {
-  const Place& p = places_[i];
-  if (!p.woken_by.empty()) return p.woken_by;
-  if (p.object_in_root) return ObjectName(i) + " lies in " + p.object_place;
-  if (p.object_block >= 0 && marked_[p.object_block]) {
-    return ObjectName(i) + " is " + PathTo(p.object_block, request_.threads[i].object);
-  }
-  if (p.window_hit.from != kNoLink) {
-    const Link& link = p.window_hit;
-    if (link.from < 0) {
-      return ObjectName(i) + " is reachable from " +
-             RootPhrase(static_cast<size_t>(-1 - link.from));
-    }
-    return ObjectName(i) + " is " + PathTo(link.from, link.at) + " (a pointer next to it)";
-  }
-  return ObjectName(i) + " is reachable";
 }
 
 }  // namespace
@@ -877,7 +836,7 @@ Reachability ScanReachability(const ReachabilityRequest& request) {
   result.stats.attempts = std::min(attempt + 1, std::max(1, request.attempts));
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!result.ok && result.failure.empty()) result.failure = "the scan did not finish";
+  if (!result.ok && !result.failure.failed()) result.failure.code = ScanFailure::Code::kUnfinished;
   return result;
 }
 

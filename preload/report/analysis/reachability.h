@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "preload/core/snapshot.h"
+#include "preload/report/analysis/scan_failure.h"
 
 namespace threadleak {
 
@@ -70,12 +71,83 @@ enum class ThreadFate {
   kAbandoned,   // blocked, and nothing that can run reaches it
 };
 
+// Why a thread in a state that waits for others can run by itself all the same (kNotBlocked).
+enum class RunsBecause : uint8_t {
+  kNothingToSay,  // its state says it (running, sleeping, finished...), or it is not in one
+  kSharedObject,  // what it waits on is shared with other processes, which may wake it
+  kLeftTheWait,   // it has left the wait the report shows
+  kTimedWait,     // the kernel shows a wait with a time limit
+  kNotAsleep,     // the kernel does not show it asleep in that wait (on its way in or out)
+};
+
+// Where the scan found the last references to an abandoned thread's object.
+enum class LastReferences : uint8_t {
+  kOwnStack,     // only on the thread's own stack
+  kStuckThread,  // on the stack of `referrer`, a thread that cannot run either
+  kNoneFound,    // nowhere a thread that can run could find it
+};
+
+// Memory the marking starts from.
+enum class RootKind : uint8_t {
+  kGlobal,   // a module's global data
+  kUnknown,  // anonymous memory threadleak cannot attribute
+  kStack,    // the stack of a thread that can run
+  kMonitor,  // the stack of the thread making the report
+};
+
+struct RootRef {
+  RootKind kind = RootKind::kGlobal;
+  uintptr_t start = 0;  // where the root's memory begins
+  pid_t tid = 0;        // kStack, kMonitor: whose stack
+  std::string module;   // kGlobal: the module's path
+  bool woken = false;   // kStack: a blocked thread's, found able to run by the fixed point
+};
+
+// A heap block on a path, and the offset in it of the word that points on (or of the object).
+struct HeapHop {
+  uintptr_t block = 0;
+  uintptr_t offset = 0;
+};
+
+// The chain of pointers by which the scan reached a block, from a root.
+struct ReachPath {
+  // The walk back ended at `root` (it stops after kMaxPathHops blocks).
+  bool from_root = false;
+  RootRef root;
+  uintptr_t root_word = 0;  // the root's word that points into the first block
+  std::string global;       // kGlobal: the variable holding root_word ("g_queue"), or ""
+  // Root end first. A path longer than 2 * kPathEnds keeps only its kPathEnds blocks at each
+  // end: `length` counts them all.
+  std::vector<HeapHop> hops;
+  size_t length = 0;
+};
+inline constexpr size_t kPathEnds = 2;
+inline constexpr size_t kMaxPathHops = 10000;
+
+// How a thread that can be woken (kReachable) is reached.
+enum class ReachedBy : uint8_t {
+  kBlockerCanRun,       // `blocker`, the lock's owner or the joined thread, can run
+  kJoinedThreadCanEnd,  // the joined thread, known by the stack that holds its descriptor
+  kObjectInRoot,        // the object lies in `root`'s memory
+  kPath,                // `path` leads to the object's heap block
+  kNextToRoot,          // a word of `root` points just by the object (one kept on a stack)
+  kPathNextTo,          // `path` leads to a word that points just by the object
+  kUnexplained,
+};
+
+// What the scan found of one thread; the fields that apply to its fate.
 struct ThreadReach {
   ThreadFate fate = ThreadFate::kNotBlocked;
-  // kAbandoned: why, one sentence ("no thread that can still run reaches condition variable
-  // 0x1f00: the only references are on this thread's own stack"). kReachable: the shortest path
-  // found ("reachable from thread 4250 through global `g_queue` → heap block 0x55d0c8a0+16").
-  std::string explanation;
+  RunsBecause runs_because = RunsBecause::kNothingToSay;        // kNotBlocked
+  LastReferences last_references = LastReferences::kNoneFound;  // kAbandoned
+  pid_t referrer = 0;                                           // kStuckThread
+  ReachedBy reached_by = ReachedBy::kUnexplained;               // kReachable
+  pid_t blocker = 0;                                            // kBlockerCanRun
+  RootRef root;                                                 // kObjectInRoot, kNextToRoot
+  ReachPath path;                                               // kPath, kPathNextTo
+  // kReachable: its own stack could not be told apart from the memory around it (its thread
+  // descriptor did not check out), so that memory counted as the program's.
+  bool own_stack_unknown = false;
 };
 
 struct ReachabilityStats {
@@ -89,7 +161,7 @@ struct ReachabilityStats {
 
 struct Reachability {
   bool ok = false;
-  std::string failure;               // when !ok: why, one sentence
+  ScanFailure failure;               // when !ok: why
   std::vector<ThreadReach> threads;  // parallel to the request's threads (when ok)
   ReachabilityStats stats;
 };

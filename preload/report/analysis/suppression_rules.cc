@@ -86,57 +86,51 @@ bool IsCommonRuntime(std::string_view module) {
   return ModuleIn(module, "libc.so*,ld-linux*.so*,libpthread.so*,libstdc++.so*,libgcc_s.so*");
 }
 
-SuppressionRule RuntimeRule(const char* modules, const char* why,
+SuppressionRule RuntimeRule(const char* modules, BuiltinReason why,
                             const char* spawn_functions = "") {
-  SuppressionRule rule{TL_SUPPRESS_MODULE, modules, std::string("built-in: ") + why};
+  SuppressionRule rule{TL_SUPPRESS_MODULE, modules};
   rule.runtime_thread = true;
   rule.spawn_functions = spawn_functions;
+  rule.builtin = why;
+  return rule;
+}
+
+SuppressionRule AnyRule(const char* function, BuiltinReason why) {
+  SuppressionRule rule{TL_SUPPRESS_ANY, function};
+  rule.builtin = why;
   return rule;
 }
 
 // Built-in rules: each names a thread that lives until exit by design, and is written so that a
 // thread the program started cannot match it (README, "Runtimes' own threads").
 std::vector<SuppressionRule> MakeDefaultSuppressions() {
-  std::vector<SuppressionRule> rules = {
-      {TL_SUPPRESS_ANY, "timer_helper_thread",
-       "built-in: glibc's helper thread for timer_create(SIGEV_THREAD) lives until exit"},
-      // The same thread, seen from outside: it blocks every signal, so its stack is the single
-      // pc the kernel reports, inside sigtimedwait.
-      {TL_SUPPRESS_ANY, "*sigtimedwait*",
-       "built-in: glibc's helper threads (timer_create SIGEV_THREAD) wait in sigtimedwait", true},
-      {TL_SUPPRESS_ANY, "handle_fildes_io",
-       "built-in: glibc's POSIX AIO helper threads idle before they end"},
-      // With debug symbols the start routines have names. Debian's libraries are stripped of
-      // them; the runtime rules below take the same threads by module.
-      {TL_SUPPRESS_ANY, "gomp_thread_start",
-       "built-in: GNU OpenMP (libgomp) keeps its worker pool until exit"},
-      {TL_SUPPRESS_ANY, "blas_thread_server",
-       "built-in: OpenBLAS keeps its worker threads until exit"},
-      RuntimeRule("libgomp.so*", "GNU OpenMP (libgomp) keeps its worker pool until exit"),
-      RuntimeRule("libopenblas*.so*", "OpenBLAS keeps its worker threads until exit"),
-      RuntimeRule("libtbb*.so*", "oneTBB's scheduler keeps its worker threads until exit",
-                  "tbb::*thread*"),
-      RuntimeRule("libglib-2.0.so*,libgio-2.0.so*",
-                  "GLib's own threads (gmain, gdbus, pool-spawner, idle thread-pool workers) "
-                  "live until exit",
-                  "g_thread_new,g_thread_try_new,g_thread_create*"),
-      RuntimeRule("libjemalloc.so*",
-                  "jemalloc's background threads (background_thread:true) live until exit"),
-      // Debian's node: libnode and a shared libuv (the inspector thread, the pool).
-      RuntimeRule("libuv.so*,libnode.so*",
-                  "libuv's thread pool is joined only when the library unloads; node's inspector "
-                  "thread waits for SIGUSR1 until exit",
-                  "uv_thread_create,uv_thread_create_ex"),
-  };
+  using Why = BuiltinReason;
+  std::vector<SuppressionRule> rules = {AnyRule("timer_helper_thread", Why::kTimerHelper)};
+  // The same thread, seen from outside: it blocks every signal, so its stack is the single pc
+  // the kernel reports, inside sigtimedwait.
+  rules.push_back(AnyRule("*sigtimedwait*", Why::kTimerHelperSignal));
+  rules.back().only_unseen_creator = true;
+  rules.push_back(AnyRule("handle_fildes_io", Why::kPosixAio));
+  // With debug symbols the start routines have names. Debian's libraries are stripped of them;
+  // the runtime rules below take the same threads by module.
+  rules.push_back(AnyRule("gomp_thread_start", Why::kOpenMp));
+  rules.push_back(AnyRule("blas_thread_server", Why::kOpenBlas));
+  rules.push_back(RuntimeRule("libgomp.so*", Why::kOpenMp));
+  rules.push_back(RuntimeRule("libopenblas*.so*", Why::kOpenBlas));
+  rules.push_back(RuntimeRule("libtbb*.so*", Why::kOneTbb, "tbb::*thread*"));
+  rules.push_back(RuntimeRule("libglib-2.0.so*,libgio-2.0.so*", Why::kGlib,
+                              "g_thread_new,g_thread_try_new,g_thread_create*"));
+  rules.push_back(RuntimeRule("libjemalloc.so*", Why::kJemalloc));
+  // Debian's node: libnode and a shared libuv (the inspector thread, the pool).
+  rules.push_back(RuntimeRule("libuv.so*,libnode.so*", Why::kLibuvShared,
+                              "uv_thread_create,uv_thread_create_ex"));
   // libuv linked into the program (node): the pool's workers, started by the pool's lazy
   // initialisation, which only libuv's threadpool.c does.
-  SuppressionRule uv_pool{TL_SUPPRESS_CREATED_BY, "uv_thread_create_ex",
-                          "built-in: libuv's thread pool (linked in, as in node) is joined only "
-                          "when the program unloads"};
+  SuppressionRule uv_pool{TL_SUPPRESS_CREATED_BY, "uv_thread_create_ex"};
   uv_pool.also = {{TL_SUPPRESS_CREATED_BY, "init_once"}, {TL_SUPPRESS_ANY, "worker"}};
+  uv_pool.builtin = Why::kLibuvLinkedIn;
   rules.push_back(uv_pool);
-  SuppressionRule inspector{TL_SUPPRESS_ANY, "node::inspector::*StartIoThreadMain*",
-                            "built-in: node's inspector I/O thread waits for SIGUSR1 until exit"};
+  SuppressionRule inspector = AnyRule("node::inspector::*StartIoThreadMain*", Why::kNodeInspector);
   inspector.also = {{TL_SUPPRESS_CREATED_BY, "node::inspector::Agent::Start*"}};
   rules.push_back(inspector);
   return rules;

@@ -18,10 +18,27 @@ struct SuppressionCondition {
   std::string pattern;
 };
 
+// Why a built-in rule exists: each names threads that live until exit by design. The writers
+// word it (render/phrases.h: RuleSource).
+enum class BuiltinReason : uint8_t {
+  kNone,               // a user's rule
+  kTimerHelper,        // glibc's timer_create(SIGEV_THREAD) helper thread
+  kTimerHelperSignal,  // the same, seen in sigtimedwait
+  kPosixAio,           // glibc's POSIX AIO helpers
+  kOpenMp,             // libgomp's worker pool
+  kOpenBlas,           // OpenBLAS's workers
+  kOneTbb,             // oneTBB's scheduler
+  kGlib,               // GLib's own threads
+  kJemalloc,           // jemalloc's background threads
+  kLibuvShared,        // libuv's pool (a shared libuv) and node's inspector thread
+  kLibuvLinkedIn,      // libuv's pool linked into the program
+  kNodeInspector,      // node's inspector I/O thread
+};
+
 struct SuppressionRule {
   uint32_t kind = TL_SUPPRESS_THREAD;  // tl_suppression_kind; unused for a runtime rule
   std::string pattern;
-  std::string source;  // "FILE:LINE", or "built-in: why" for default rules
+  std::string source = {};  // "FILE:LINE" of a user's rule; "" for a built-in one
   // Built-in rules for libc's own threads: only threads the shim did not see being created
   // (libc starts them without going through pthread_create's public symbol).
   bool only_unseen_creator = false;
@@ -33,6 +50,7 @@ struct SuppressionRule {
   // For a runtime rule: the runtime's functions that start a thread running what the caller
   // passes (g_thread_new, uv_thread_create), as globs separated by ','.
   std::string spawn_functions = {};
+  BuiltinReason builtin = BuiltinReason::kNone;  // a built-in rule: why it exists
 };
 
 // Whether `thread` is a thread a runtime made for itself:
@@ -48,7 +66,7 @@ struct SuppressionRule {
 bool IsRuntimeThread(const SymbolizedThread& thread, std::string_view modules,
                      std::string_view spawn_functions = {});
 
-// The built-in rules, each with the reason it exists (README lists them too).
+// The built-in rules, each with why it exists (`builtin`; README lists them too).
 const std::vector<SuppressionRule>& DefaultSuppressions();
 
 // The user's rules from the config, then the built-in ones if enabled.

@@ -1,6 +1,5 @@
 #include "preload/report/analysis/thread_groups.h"
 
-#include <algorithm>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -52,26 +51,6 @@ std::vector<ThreadGroup> GroupThreads(const std::vector<SymbolizedThread>& threa
     groups[it->second].members.push_back(i);
   }
   return groups;
-}
-
-std::string DescribeTids(std::vector<int32_t> tids, size_t max_runs) {
-  std::sort(tids.begin(), tids.end());
-  std::string out;
-  size_t runs = 0;
-  for (size_t i = 0; i < tids.size();) {
-    size_t j = i;
-    while (j + 1 < tids.size() && tids[j + 1] == tids[j] + 1) ++j;
-    if (runs == max_runs) {
-      out += ", … (" + std::to_string(tids.size()) + " in all)";
-      break;
-    }
-    if (runs > 0) out += ", ";
-    out += std::to_string(tids[i]);
-    if (j > i) out += "-" + std::to_string(tids[j]);
-    ++runs;
-    i = j + 1;
-  }
-  return out;
 }
 
 }  // namespace threadleak

@@ -24,9 +24,6 @@ struct ThreadGroup {
 std::vector<ThreadGroup> GroupThreads(const std::vector<SymbolizedThread>& threads,
                                       const std::vector<int>& extra_key = {});
 
-// Sorted tids as runs: "4242-4245, 4250". After `max_runs` runs: ", … (N in all)".
-std::string DescribeTids(std::vector<int32_t> tids, size_t max_runs = 8);
-
 }  // namespace threadleak
 
 #endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_THREAD_GROUPS_H_

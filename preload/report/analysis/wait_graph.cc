@@ -1,14 +1,12 @@
-// The wait-for graph: edges from confirmed blockers, cycles, and the certainty fixpoint. The
-// sentences it writes into ThreadAnalysis are part of the report's interface (tests grep them);
-// change them together with the tests.
+// The wait-for graph: edges from confirmed blockers, cycles, and the certainty fixpoint. It
+// records why, as Reason codes and the threads and objects they name; render/wait_graph_text.cc
+// words them.
 #include "preload/report/analysis/wait_graph.h"
 
 #include <algorithm>
 #include <deque>
 
 #include "preload/report/analysis/process_shared.h"
-#include "preload/report/render/syscall_names.h"
-#include "preload/report/render/wait_graph_phrases.h"
 
 namespace threadleak {
 namespace {
@@ -37,96 +35,54 @@ int32_t ConfirmedBlocker(const tl_thread& thread) {
   return thread.blocker_tid;
 }
 
-// "thread 4243 "b", which holds mutex 0x1f00,": the blocker as the subject of a sentence.
-std::string HolderSubject(const tl_thread& waiter, const std::string& blocker) {
-  switch (waiter.state) {
-    case TL_STATE_JOIN:
-      return blocker + ", which it joins,";
-    case TL_STATE_RWLOCK:
-      return blocker + ", which holds " + ObjectPhrase(waiter.state, waiter.object) +
-             " for writing,";
-    default:
-      return blocker + ", which holds " + ObjectPhrase(waiter.state, waiter.object) + ",";
-  }
-}
-
-std::string HeldBy(const tl_thread& waiter) {
-  return waiter.state == TL_STATE_RWLOCK ? " is held for writing by " : " is held by ";
-}
-
-// The confirmed blocker as a thread label. An exited blocker's tid may name a new thread now, so
-// it goes without a name.
-std::string BlockerLabel(const tl_thread& waiter, const ThreadIndex& index) {
-  if (waiter.blocker_exited) return "thread " + std::to_string(waiter.blocker_tid);
-  return ThreadLabel(index, waiter.blocker_tid);
-}
-
-std::string WaitingFor(const tl_thread& thread, const ThreadIndex& index) {
-  const std::string object = ObjectPhrase(thread.state, thread.object);
+// Whom it waits for, for the "waiting for" line.
+WaitTarget WaitingFor(const tl_thread& thread, const ThreadIndex& index) {
+  WaitTarget target;
   if (int32_t blocker = ConfirmedBlocker(thread)) {
-    std::string who = BlockerLabel(thread, index);
-    if (blocker == thread.tid) {
-      who += " (itself)";
-    } else if (thread.blocker_exited && WaitsOnSharedObject(thread)) {
-      who += " (not a thread of this process: another process's, or one that has exited)";
-    } else if (thread.blocker_exited) {
-      who += ", which has exited";
-    } else if (index.Find(blocker) < 0) {
-      who += " (not in this report)";
-    }
-    if (thread.state == TL_STATE_JOIN) return "waiting to join " + who;
-    if (thread.state == TL_STATE_RWLOCK)
-      return "waiting for " + object + " held for writing by " + who;
-    return "waiting for " + object + " held by " + who;
+    target.kind = WaitTarget::Kind::kThread;
+    target.tid = blocker;
+    target.exited = thread.blocker_exited != 0;
+    using Where = WaitTarget::Where;
+    target.where = blocker == thread.tid                                  ? Where::kItself
+                   : thread.blocker_exited && WaitsOnSharedObject(thread) ? Where::kOtherProcess
+                   : thread.blocker_exited                                ? Where::kExited
+                   : index.Find(blocker) < 0                              ? Where::kOutside
+                                                                          : Where::kInReport;
+  } else if (thread.state == TL_STATE_RWLOCK && thread.rwlock_readers > 0) {
+    target.kind = WaitTarget::Kind::kReaders;
+    target.readers = thread.rwlock_readers;
   }
-  if (thread.state == TL_STATE_RWLOCK && thread.rwlock_readers > 0) {
-    int32_t n = thread.rwlock_readers;
-    return "waiting for " + object + " held by " + std::to_string(n) +
-           (n == 1 ? " reader" : " readers");
-  }
-  return "";
+  return target;
 }
 
 // What a thread's certainty rests on.
 struct Basis {
   bool fixed = true;     // the reason is final; else it depends on `deps`
   bool possible = true;  // when fixed
-  std::string reason;    // when fixed
   ThreadAnalysis::Basis kind = ThreadAnalysis::Basis::kHistory;  // what the verdict rests on
   std::vector<int> deps;  // threads (indices) that could wake it: it is possible if one is
 };
 
-// Why the waiter of an object shared with other processes stays possible.
-std::string SharedReason(const tl_thread& t) {
-  const std::string object = ObjectPhrase(t.state, t.object);
-  const std::string how = (t.object_flags & TL_OBJECT_IN_SHARED_MEMORY)
-                              ? " lies in memory shared with other processes"
-                              : " is process-shared (PTHREAD_PROCESS_SHARED)";
-  const bool lock = WaitsForThread(t.state);
-  std::string held;
-  if (lock && ConfirmedBlocker(t) != 0 && t.blocker_exited) {
-    held = "; it is held by thread " + std::to_string(t.blocker_tid) +
-           ", which is not a thread of this process";
-  }
-  return object + how + held + ": a thread of another process may still " +
-         (lock ? "release it" : "wake it") + " (threadleak sees only this process's threads)";
-}
-
-// The basis of a thread that is not deadlocked. `next` is its blocker in the snapshot or kNone.
-Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int next) {
+// The basis of a thread that is not deadlocked, its reason written into `a`. `next` is its
+// blocker in the snapshot or kNone.
+Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int next,
+              ThreadAnalysis* a) {
   const tl_thread& t = snapshot.threads[i];
-  const std::string object = ObjectPhrase(t.state, t.object);
-  auto fixed = [](bool possible, std::string reason) {
+  auto fixed = [a](bool possible, Reason reason) {
+    a->reason = reason;
     Basis b;
     b.possible = possible;
-    b.reason = std::move(reason);
     return b;
   };
   // An object another process may hold or wake: a blocker in this process still decides (a
   // cycle, a holder that can run), anything else is out of sight.
   if (WaitsOnSharedObject(t) && t.state != TL_STATE_JOIN &&
       !(WaitsForThread(t.state) && next != kNone)) {
-    Basis b = fixed(true, SharedReason(t));
+    Basis b = fixed(true, Reason::kSharedObject);
+    a->in_shared_memory = (t.object_flags & TL_OBJECT_IN_SHARED_MEMORY) != 0;
+    if (WaitsForThread(t.state) && ConfirmedBlocker(t) != 0 && t.blocker_exited) {
+      a->other = t.blocker_tid;
+    }
     b.kind = ThreadAnalysis::Basis::kShared;
     return b;
   }
@@ -138,58 +94,35 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
       return b;
     }
     if (ConfirmedBlocker(t) != 0) {
-      const std::string who = BlockerLabel(t, index);
+      a->other = t.blocker_tid;
       if (t.state == TL_STATE_JOIN) {
-        if (t.blocker_exited)
-          return fixed(true, who + ", which it joins, has exited; the join should return");
         return fixed(true,
-                     who + ", which it joins, is alive (not in this report) and may still end");
+                     t.blocker_exited ? Reason::kJoinedThreadExited : Reason::kJoinedThreadOutside);
       }
       if (t.blocker_exited) {
-        Basis b =
-            fixed(false, object + HeldBy(t) + who +
-                             ", which has exited without unlocking it (nothing can unlock it)");
+        Basis b = fixed(false, Reason::kOwnerExited);
         b.kind = ThreadAnalysis::Basis::kExited;
         return b;
       }
-      return fixed(true, object + HeldBy(t) + who +
-                             " (alive, not in this report), which may still release it");
+      return fixed(true, Reason::kOwnerOutside);
     }
     if (t.blocker_tid != t.blocker_tid_second_read) {
-      const std::string reads = " (" + std::to_string(t.blocker_tid) + ", then " +
-                                std::to_string(t.blocker_tid_second_read) + ")";
-      if (t.state == TL_STATE_JOIN) {
-        return fixed(true,
-                     "the thread it joins read differently twice" + reads + "; it may be ending");
-      }
-      return fixed(true, "the owner of " + object + " changed between two reads" + reads +
-                             "; the lock is still changing hands");
+      a->reads[0] = t.blocker_tid;
+      a->reads[1] = t.blocker_tid_second_read;
+      return fixed(true, Reason::kBlockerReadsDiffer);
     }
-    if (t.state == TL_STATE_MUTEX) {
-      return fixed(true, "threadleak found no owner of " + object +
-                             " (an owner waiting on a condition variable shows none); another "
-                             "thread may still release it");
-    }
+    if (t.state == TL_STATE_MUTEX) return fixed(true, Reason::kNoOwnerFound);
     if (t.state == TL_STATE_RWLOCK) {
       if (t.rwlock_readers > 0) {
-        int32_t n = t.rwlock_readers;
-        return fixed(true, object + " is held by " + std::to_string(n) +
-                               (n == 1 ? " reader" : " readers") +
-                               ", which threadleak does not record; one of them may still "
-                               "release it");
+        a->readers = t.rwlock_readers;
+        return fixed(true, Reason::kHeldByReaders);
       }
-      return fixed(true, "threadleak found no writer or readers of " + object +
-                             "; another thread may still release it");
+      return fixed(true, Reason::kNoWriterOrReaders);
     }
-    return fixed(true,
-                 "threadleak does not know the thread it joins (" + object + "); it may still end");
+    return fixed(true, Reason::kJoinedThreadUnknown);
   }
   if (NeedsWaking(t.state)) {
-    const std::string verbs = WakerVerbs(t.state);
-    if (t.wakers_overflow) {
-      return fixed(true, "more threads than threadleak tracks have " + verbs + " " + object +
-                             "; one of them may still wake it");
-    }
+    if (t.wakers_overflow) return fixed(true, Reason::kWakersOverflow);
     Basis b;
     b.fixed = false;
     uint32_t count = std::min<uint32_t>(t.waker_count, TL_MAX_WAKERS);
@@ -198,19 +131,16 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
       if (waker == t.tid || waker == 0) continue;
       int w = index.Find(waker);
       if (w < 0) {
-        return fixed(true, "thread " + std::to_string(waker) + " has " + verbs + " " + object +
-                               " and is still alive (not in this report)");
+        a->other = waker;
+        return fixed(true, Reason::kWakerOutside);
       }
       if (std::find(b.deps.begin(), b.deps.end(), w) == b.deps.end()) b.deps.push_back(w);
     }
-    if (b.deps.empty()) {
-      return fixed(false, "nothing else has ever " + verbs + " " + object +
-                              " (no other live thread can wake it)");
-    }
+    if (b.deps.empty()) return fixed(false, Reason::kNoWakers);
     return b;
   }
-  auto by_state = [&](bool possible, std::string reason) {
-    Basis b = fixed(possible, std::move(reason));
+  auto by_state = [&](bool possible, Reason reason) {
+    Basis b = fixed(possible, reason);
     b.kind = t.state == TL_STATE_FINISHED  ? ThreadAnalysis::Basis::kExited
              : t.state == TL_STATE_BARRIER ? ThreadAnalysis::Basis::kHistory
                                            : ThreadAnalysis::Basis::kState;
@@ -218,20 +148,18 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
   };
   switch (t.state) {
     case TL_STATE_BARRIER:
-      return by_state(true, "it waits at " + object + "; another thread may still arrive");
+      return by_state(true, Reason::kAtBarrier);
     case TL_STATE_SLEEP:
-      return by_state(true, "it sleeps and will wake up by itself");
+      return by_state(true, Reason::kSleeps);
     case TL_STATE_IO:
-      return by_state(true, "it waits in " +
-                                (t.syscall_number >= 0 ? SyscallName(t.syscall_number) + "()"
-                                                       : std::string("a system call")) +
-                                " for another thread or process");
+      a->syscall = t.syscall_number >= 0 ? t.syscall_number : -1;
+      return by_state(true, Reason::kInSystemCall);
     case TL_STATE_RUNNING:
-      return by_state(true, "it is running, not blocked in a wait");
+      return by_state(true, Reason::kRunning);
     case TL_STATE_FINISHED:
-      return by_state(false, "it has finished, but nothing joined or detached it");
+      return by_state(false, Reason::kFinished);
     default:
-      return by_state(true, "threadleak does not know what it waits for");
+      return by_state(true, Reason::kUnknownState);
   }
 }
 
@@ -261,34 +189,6 @@ std::vector<std::vector<int>> FindCycles(const std::vector<int>& next) {
   return cycles;
 }
 
-// "it waits for mutex 0xA held by thread 2 "b", which joins this thread": the cycle read from
-// thread cycle[at].
-std::string CycleReason(const tl_snapshot& snapshot, const ThreadIndex& index,
-                        const std::vector<int>& cycle, size_t at) {
-  const tl_thread& self = snapshot.threads[cycle[at]];
-  if (cycle.size() == 1) {
-    if (self.state == TL_STATE_JOIN) return "it joins itself";
-    return "it waits for " + ObjectPhrase(self.state, self.object) + ", which it holds itself" +
-           (self.state == TL_STATE_RWLOCK ? " for writing" : "") + " (nothing else can unlock it)";
-  }
-  // Every thread of the cycle tells it from its own place: a long cycle is cut short, or the
-  // reasons together would grow with the square of its length.
-  constexpr size_t kMaxClauses = 4;
-  const size_t clauses = cycle.size() <= kMaxClauses ? cycle.size() : kMaxClauses - 1;
-  std::string out;
-  for (size_t k = 0; k < clauses; ++k) {
-    const tl_thread& from = snapshot.threads[cycle[(at + k) % cycle.size()]];
-    const tl_thread& to = snapshot.threads[cycle[(at + k + 1) % cycle.size()]];
-    std::string target = &to == &self ? "this thread" : ThreadLabel(index, to.tid);
-    out += (k == 0 ? "it " : ", which ") + WaitClause(from.state, from.object, target);
-  }
-  if (clauses < cycle.size()) {
-    out += ", and so on around a cycle of " + std::to_string(cycle.size()) +
-           " threads back to this thread";
-  }
-  return out;
-}
-
 // The proof replaces the history: an abandoned thread is definite, one that something able to
 // run can reach is possible, whatever the history said. Facts (a deadlock, an exited owner, a
 // finished thread) stand either way.
@@ -296,6 +196,7 @@ void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
                        WaitGraphAnalysis* result) {
   if (reach == nullptr) return;
   using B = ThreadAnalysis::Basis;
+  if (!reach->ok) result->scan_failure = reach->failure;
   for (size_t i = 0; i < snapshot.thread_count; ++i) {
     ThreadAnalysis& a = result->threads[i];
     if (a.basis == B::kDeadlock || a.basis == B::kExited || a.basis == B::kShared) continue;
@@ -304,7 +205,7 @@ void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
       // sender that still holds the channel): without the scan's, it says only "possibly".
       if (a.certainty == Certainty::kDefinite && a.basis == B::kHistory) {
         a.certainty = Certainty::kPossible;
-        a.reason += " (not proven by reachability: " + reach->failure + ")";
+        a.unproven = true;
       }
       continue;
     }
@@ -313,18 +214,21 @@ void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
       case ThreadFate::kAbandoned:
         a.certainty = Certainty::kDefinite;
         a.basis = B::kUnreachable;
-        a.reason = r.explanation;
+        a.reason = Reason::kAbandoned;
+        a.proof = r;
         break;
       case ThreadFate::kReachable:
         a.certainty = Certainty::kPossible;
         a.basis = B::kReachable;
-        a.reason = r.explanation;
+        a.reason = Reason::kReachable;
+        a.proof = r;
         break;
       case ThreadFate::kNotBlocked:
-        if (!r.explanation.empty()) {
+        if (r.runs_because != RunsBecause::kNothingToSay) {
           a.certainty = Certainty::kPossible;
           a.basis = B::kState;
-          a.reason = r.explanation;
+          a.reason = Reason::kRunsByItself;
+          a.proof = r;
         }
         break;
     }
@@ -353,6 +257,26 @@ const char* BasisName(ThreadAnalysis::Basis basis) {
   return "history";
 }
 
+const char* CertaintyName(Certainty certainty) {
+  return certainty == Certainty::kDefinite ? "definite" : "possible";
+}
+
+ThreadIndex::ThreadIndex(const tl_snapshot& snapshot) : snapshot_(snapshot) {
+  for (uint32_t i = 0; i < snapshot.thread_count; ++i) {
+    by_tid_.emplace(snapshot.threads[i].tid, static_cast<int>(i));
+  }
+}
+
+int ThreadIndex::Find(int32_t tid) const {
+  auto it = by_tid_.find(tid);
+  return it == by_tid_.end() ? -1 : it->second;
+}
+
+const tl_thread* ThreadIndex::Thread(int32_t tid) const {
+  int i = Find(tid);
+  return i < 0 ? nullptr : &snapshot_.threads[i];
+}
+
 WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachability* reach) {
   const int n = static_cast<int>(snapshot.thread_count);
   const ThreadIndex index(snapshot);
@@ -364,6 +288,7 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachabili
   for (int i = 0; i < n; ++i) {
     const tl_thread& t = snapshot.threads[i];
     ThreadAnalysis& a = result.threads[i];
+    a.object = {t.state, t.object};
     a.exit_would_hang =
         (t.object_flags & TL_OBJECT_DESTROYED_AT_EXIT) != 0 && HangsInDestroy(t.state);
     a.waiting_for = WaitingFor(t, index);
@@ -391,7 +316,11 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachabili
       a.deadlocked = true;
       a.certainty = Certainty::kDefinite;
       a.basis = ThreadAnalysis::Basis::kDeadlock;
-      a.reason = CycleReason(snapshot, index, cycle, k);
+      a.reason = cycle.size() > 1              ? Reason::kInCycle
+                 : from.state == TL_STATE_JOIN ? Reason::kJoinsItself
+                                               : Reason::kHoldsItsOwnLock;
+      a.deadlock = result.deadlocks.size();
+      a.place = k;
     }
     result.deadlocks.push_back(std::move(deadlock));
   }
@@ -425,7 +354,7 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachabili
   std::deque<int> work;
   for (int i = 0; i < n; ++i) {
     if (in_cycle[i]) continue;
-    basis[i] = BasisOf(snapshot, index, i, next[i]);
+    basis[i] = BasisOf(snapshot, index, i, next[i], &result.threads[i]);
     if (basis[i].fixed) {
       possible[i] = basis[i].possible;
       if (possible[i]) work.push_back(i);
@@ -451,41 +380,30 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot, const Reachabili
     ThreadAnalysis& a = result.threads[i];
     a.certainty = possible[i] ? Certainty::kPossible : Certainty::kDefinite;
     a.basis = basis[i].fixed ? basis[i].kind : ThreadAnalysis::Basis::kHistory;
-    if (basis[i].fixed) {
-      a.reason = std::move(basis[i].reason);
-    } else if (WaitsForThread(t.state)) {
+    if (basis[i].fixed) continue;  // BasisOf gave the reason
+    if (WaitsForThread(t.state)) {
       const int b = basis[i].deps[0];
       const ThreadAnalysis& blocker = result.threads[b];
-      const std::string subject = HolderSubject(t, ThreadLabel(index, snapshot.threads[b].tid));
+      a.other = snapshot.threads[b].tid;
       if (possible[b]) {
-        a.reason =
-            subject + (t.state == TL_STATE_JOIN ? " may still end" : " may still release it");
+        a.reason = Reason::kBlockerCanRun;
       } else if (blocker.deadlocked) {
-        a.reason = subject + " is itself deadlocked";
+        a.reason = Reason::kBlockerDeadlocked;
         a.basis = ThreadAnalysis::Basis::kDeadlock;  // a fact: its blocker can never run
       } else if (blocker.waits_on_deadlock != 0) {
+        a.reason = Reason::kBlockerBehindDeadlock;
         a.basis = ThreadAnalysis::Basis::kDeadlock;
-        a.reason = subject + " is stuck behind deadlocked " +
-                   ThreadLabel(index, blocker.waits_on_deadlock);
       } else {
-        a.reason = subject + " is definitely leaked";
+        a.reason = Reason::kBlockerLeaked;
       }
+    } else if (possible[i]) {
+      auto waker = std::find_if(basis[i].deps.begin(), basis[i].deps.end(),
+                                [&](int w) { return possible[w]; });
+      a.reason = Reason::kWakerCanRun;
+      a.other = snapshot.threads[*waker].tid;
     } else {
-      const std::string tail =
-          std::string(" ") + WakerVerbs(t.state) + " " + ObjectPhrase(t.state, t.object);
-      if (possible[i]) {
-        auto waker = std::find_if(basis[i].deps.begin(), basis[i].deps.end(),
-                                  [&](int w) { return possible[w]; });
-        a.reason = ThreadLabel(index, snapshot.threads[*waker].tid) + " has" + tail +
-                   " and is still alive";
-      } else {
-        std::string who;
-        for (int w : basis[i].deps) {
-          who += (who.empty() ? "" : ", ") + ThreadLabel(index, snapshot.threads[w].tid);
-        }
-        a.reason = "only threads that can no longer run have" + tail + " (" + who +
-                   "); no other live thread can wake it";
-      }
+      a.reason = Reason::kWakersStuck;
+      for (int w : basis[i].deps) a.wakers.push_back(snapshot.threads[w].tid);
     }
   }
   ApplyReachability(snapshot, reach, &result);

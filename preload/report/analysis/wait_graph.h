@@ -19,20 +19,20 @@
 // Analyse the whole snapshot, before any thread is filtered out of the report: a thread left out
 // of the snapshot counts as alive, so a suppressed thread in a cycle would hide the deadlock.
 //
+// The analysis gives facts, no words: for each thread a Reason code with the objects and threads
+// it rests on. The writers word them (render/wait_graph_text.h), one place per phrase.
+//
 // Usage, in a report writer:
 //   WaitGraphAnalysis graph = AnalyzeWaitGraph(snapshot);
-//   out += RenderDeadlockText(snapshot, graph);
-//   for (size_t i = 0; i < snapshot.thread_count; ++i) {
-//     const ThreadAnalysis& t = graph.threads[i];
-//     if (!t.waiting_for.empty()) out += " " + t.waiting_for + "\n";
-//     out += std::string(" ") + VerdictPhrase(t) + ": " + t.reason + "\n";
-//     if (t.exit_would_hang) out += " " + ExitHangPhrase(snapshot.threads[i]) + "\n";
+//   const WaitGraphText words(snapshot, graph);
+//   for (const ThreadAnalysis& t : graph.threads) {
+//     if (t.certainty == Certainty::kDefinite) out += words.Reason(t);
 //   }
 #ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_WAIT_GRAPH_H_
 #define THREADLEAK_PRELOAD_REPORT_ANALYSIS_WAIT_GRAPH_H_
 
 #include <cstdint>
-#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "preload/core/snapshot.h"
@@ -42,29 +42,106 @@ namespace threadleak {
 
 enum class Certainty { kPossible, kDefinite };
 
+// What a thread waits on: its kind is its wait's (tl_state: a mutex, a condition variable, the
+// thread a join waits for...), at `address`.
+struct WaitObject {
+  uint32_t state = TL_STATE_COUNT;
+  uintptr_t address = 0;
+};
+
+// Why a thread got its verdict. Each names the fields of ThreadAnalysis it rests on.
+enum class Reason : uint8_t {
+  // Deadlocked: `deadlock`, and `place`, this thread's place in its cycle.
+  kJoinsItself,
+  kHoldsItsOwnLock,  // a lock it holds itself (`object`)
+  kInCycle,
+  // `object` is shared with other processes (kShared), `in_shared_memory` or by its attribute;
+  // `other`: the holder of a lock that is no thread of this process (it reads as exited), or 0.
+  kSharedObject,
+  // A confirmed blocker `other` that is not in the report: exited or alive.
+  kJoinedThreadExited,  // the join should return
+  kJoinedThreadOutside,
+  kOwnerExited,  // nothing can unlock `object` (kExited)
+  kOwnerOutside,
+  // No confirmed blocker.
+  kBlockerReadsDiffer,   // `reads`: the two reads of the owner or joined thread
+  kNoOwnerFound,         // a mutex
+  kHeldByReaders,        // an rwlock held by `readers` readers
+  kNoWriterOrReaders,    // an rwlock
+  kJoinedThreadUnknown,  // a join
+  // Waits that need waking (condition variable, semaphore, futex) on `object`.
+  kWakersOverflow,  // more wakers than the shim tracks
+  kWakerOutside,    // `other` touched it and is alive, not in the report
+  kNoWakers,        // nothing else ever touched it
+  kWakerCanRun,     // `other`, a thread of the report, touched it and can run
+  kWakersStuck,     // only `wakers` touched it, and none can run
+  // The thread's own state.
+  kAtBarrier,  // `object`
+  kSleeps,
+  kInSystemCall,  // `syscall`, or -1 when unknown
+  kRunning,
+  kFinished,
+  kUnknownState,
+  // Behind its blocker `other`, a thread of the report, which holds `object` or is joined.
+  kBlockerCanRun,
+  kBlockerDeadlocked,
+  kBlockerBehindDeadlock,  // the deadlocked thread is `waits_on_deadlock`
+  kBlockerLeaked,
+  // Decided by the reachability scan: `proof`.
+  kAbandoned,
+  kReachable,
+  kRunsByItself,  // proof.runs_because
+};
+
+// Whom a thread waits for: its confirmed blocker (a lock's owner or writer, the joined thread),
+// or an rwlock's readers; kNobody when it waits for no particular thread or none is known.
+struct WaitTarget {
+  enum class Kind : uint8_t { kNobody, kThread, kReaders };
+  // Where the blocker is: in the report, the thread itself, no thread of this process (an object
+  // shared with others, whose holder reads as exited), exited, or alive outside the report.
+  enum class Where : uint8_t { kInReport, kItself, kOtherProcess, kExited, kOutside };
+  Kind kind = Kind::kNobody;
+  int32_t tid = 0;      // kThread
+  bool exited = false;  // kThread: the tid named a thread that had exited (it may name another)
+  Where where = Where::kInReport;
+  int32_t readers = 0;  // kReaders
+};
+
 struct ThreadAnalysis {
   bool deadlocked = false;  // in a cycle of the wait-for graph
   Certainty certainty = Certainty::kPossible;
-  std::string reason;  // why, written out for people ("nothing else ever ...")
   // What the certainty rests on (BasisName): a proof by reachability (kUnreachable: definite;
-  // kReachable: possible, the reason gives the path), a deadlock, an exited owner or a finished
+  // kReachable: possible, `proof` gives the path), a deadlock, an exited owner or a finished
   // thread (facts), the thread's own state (it runs, sleeps, waits for I/O or with a time
   // limit), or only the history of who touched the object (kHistory: when no scan ran).
   // kShared: what it waits on is shared with other processes (process_shared.h), whose threads
   // threadleak does not see: possible, whatever this process's threads do.
   enum class Basis { kUnreachable, kReachable, kDeadlock, kExited, kState, kHistory, kShared };
   Basis basis = Basis::kHistory;
+
+  // Why, as facts: the code, then what it names.
+  Reason reason = Reason::kUnknownState;
+  WaitObject object;               // what it waits on
+  int32_t other = 0;               // the other thread the reason names (tid)
+  std::vector<int32_t> wakers;     // kWakersStuck, in the order the shim recorded them
+  int32_t reads[2] = {0, 0};       // kBlockerReadsDiffer
+  int32_t readers = 0;             // kHeldByReaders
+  int64_t syscall = -1;            // kInSystemCall
+  bool in_shared_memory = false;   // kSharedObject
+  size_t deadlock = 0, place = 0;  // deadlocked: WaitGraphAnalysis::deadlocks[deadlock], from
+                                   // tids[place]
+  ThreadReach proof;               // kAbandoned, kReachable, kRunsByItself
+  // History made it definite, but the reachability scan that was to prove it failed
+  // (WaitGraphAnalysis::scan_failure): possible.
+  bool unproven = false;
+
   std::vector<int32_t> blocked_by;  // tids it waits for (confirmed owner/writer/joined thread)
   int32_t waits_on_deadlock = 0;    // a deadlocked thread it waits for (transitively), or 0
   // It waits on a condition variable or barrier the exit path destroys
   // (TL_OBJECT_DESTROYED_AT_EXIT): their destroy functions wait for the waiters, so exit would
   // hang. Other objects' flags are ignored: destroying them does not block.
   bool exit_would_hang = false;
-  // What it waits for, as the text report shows it: `waiting for mutex 0x1f00 held by thread
-  // 4243 "worker-2"`, `waiting for rwlock 0x1f00 held by 2 readers`, `waiting to join thread
-  // 4243 "worker-2"`. Empty when the thread waits for no particular thread (cond, sleep, ...)
-  // or nothing is known.
-  std::string waiting_for;
+  WaitTarget waiting_for;  // the text report's "waiting for ..." line
 };
 
 struct WaitEdge {
@@ -83,13 +160,14 @@ struct Deadlock {
 struct WaitGraphAnalysis {
   std::vector<ThreadAnalysis> threads;  // parallel to snapshot.threads
   std::vector<Deadlock> deadlocks;      // ordered by their first thread's place in the snapshot
+  ScanFailure scan_failure;             // why the reachability scan proved nothing, if it failed
 };
 
 // `reach`: the reachability scan of the same snapshot, or null when none ran. A scan that ran
 // decides every blocked thread it covers (abandoned: definite; reachable or able to run by
 // itself: possible), except where a fact already decides (a deadlock, an owner that exited, a
-// finished thread). A scan that failed leaves the history-based reasons, each saying why there
-// is no proof, as "possible": history alone proves nothing.
+// finished thread). A scan that failed leaves the history-based reasons as "possible", marked
+// `unproven`: history alone proves nothing.
 WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot,
                                    const Reachability* reach = nullptr);
 
@@ -97,47 +175,22 @@ WaitGraphAnalysis AnalyzeWaitGraph(const tl_snapshot& snapshot,
 // "basis".
 const char* BasisName(ThreadAnalysis::Basis basis);
 
-// The wait-for graph in Graphviz DOT: threads as nodes (leaked / deadlocked highlighted), edges
-// labelled with the object.
-//
-//   digraph threadleak {
-//     4242 [label="4242 \"worker\"\nmutex", style="filled,bold", fillcolor="red", ...];
-//     4242 -> 4243 [label="mutex 0x1f00", color="red", penwidth=2];
-//   }
-//
-// Nodes are named by tid. Deadlocked threads are red, definitely leaked ones orange and bold,
-// possibly leaked ones yellow; the tooltip holds the verdict and reason. Confirmed blockers are
-// solid edges labelled with the state and object ("mutex 0x1f00", "rwlock ...", "join ..."),
-// red within a cycle. A waker that may still signal a thread's condvar/semaphore/futex gets a
-// dashed edge from it. Dashed nodes: blockers and wakers not in the snapshot (named by tid),
-// blockers that exited ("exited 4243": their tid may be reused) and an rwlock's readers
-// ("readers 0x1f00"). Ends with a newline.
-std::string RenderDot(const tl_snapshot& snapshot, const WaitGraphAnalysis& analysis);
-
-// "deadlocked", "definitely leaked" or "possibly leaked": the word in front of the reason in the
-// text report.
-const char* VerdictPhrase(const ThreadAnalysis& thread);
-
 // "definite" or "possible": the JSON "certainty".
 const char* CertaintyName(Certainty certainty);
 
-// The JVM-style summary of the deadlocks, for the text report, right after its first line; ""
-// when there are none. One deadlock:
-//   Found one deadlock (2 threads):
-//     thread 4242 "locker-a" waits for mutex 0x1f00 held by thread 4243 "locker-b"
-//     thread 4243 "locker-b" waits for mutex 0x1f40 held by thread 4242 "locker-a"
-// More than one: "Found 2 deadlocks:", then each as above with "Deadlock 1 of 2 (2 threads):"
-// as its own first line.
-std::string RenderDeadlockText(const tl_snapshot& snapshot, const WaitGraphAnalysis& analysis);
+// Finds a snapshot's threads by tid. When two threads share a tid (it should not happen), the
+// first one wins.
+class ThreadIndex {
+ public:
+  explicit ThreadIndex(const tl_snapshot& snapshot);
+  // The index of the thread with `tid` in snapshot.threads, or -1.
+  int Find(int32_t tid) const;
+  const tl_thread* Thread(int32_t tid) const;
 
-// The exit-hang warning for a thread with exit_would_hang, e.g. `exit would hang: condition
-// variable 0x1f00 is destroyed at exit (a static object's destructor) while this thread waits
-// on it`.
-std::string ExitHangPhrase(const tl_thread& thread);
-
-// "2 deadlocked, 1 definitely leaked, 1 possibly leaked": the counts that are not zero, for the
-// SUMMARY line; "" for an empty snapshot.
-std::string VerdictCounts(const WaitGraphAnalysis& analysis);
+ private:
+  const tl_snapshot& snapshot_;
+  std::unordered_map<int32_t, int> by_tid_;
+};
 
 }  // namespace threadleak
 

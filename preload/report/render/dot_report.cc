@@ -1,15 +1,17 @@
 // The wait-for graph in Graphviz DOT (format=dot). Nodes are named by tid, so the text is easy
 // to grep: `4242 -> 4243 [label="mutex 0x1f00"];`.
+#include "preload/report/render/dot_report.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
 
-#include "preload/report/analysis/wait_graph.h"
 #include "preload/report/render/escape.h"
 #include "preload/report/render/frame_format.h"
-#include "preload/report/render/wait_graph_phrases.h"
+#include "preload/report/render/phrases.h"
+#include "preload/report/render/wait_graph_text.h"
 
 namespace threadleak {
 namespace {
@@ -40,7 +42,8 @@ const char* TriggerPhrase(uint32_t trigger) {
   return "";
 }
 
-std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
+std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis,
+                 const WaitGraphText& words) {
   std::string name = std::to_string(thread.tid);
   if (thread.name[0] != '\0') name += " " + QuotedName(thread.name);
   // "\n" is DOT's own line break, outside the escaped text.
@@ -54,8 +57,8 @@ std::string Node(const tl_thread& thread, const ThreadAnalysis& analysis) {
   } else {
     out += "style=\"filled\", fillcolor=\"yellow\"";
   }
-  out += ", tooltip=\"" + std::string(VerdictPhrase(analysis)) + ": " + DotEscape(analysis.reason) +
-         " (basis: " + BasisName(analysis.basis) + ")\"];\n";
+  out += ", tooltip=\"" + std::string(VerdictPhrase(analysis)) + ": " +
+         DotEscape(words.Reason(analysis)) + " (basis: " + BasisName(analysis.basis) + ")\"];\n";
   return out;
 }
 
@@ -67,12 +70,13 @@ std::string EdgeLabel(uint32_t state, uintptr_t object) {
 
 std::string RenderDot(const tl_snapshot& snapshot, const WaitGraphAnalysis& analysis) {
   const ThreadIndex index(snapshot);
+  const WaitGraphText words(snapshot, analysis);
   std::string out = "digraph threadleak {\n";
   out += "  graph [label=\"threadleak: pid " + std::to_string(snapshot.pid) + ", " +
          TriggerPhrase(snapshot.trigger) + "\", labelloc=\"t\"];\n";
   out += "  node [shape=\"box\", fontname=\"monospace\"];\n";
   for (uint32_t i = 0; i < snapshot.thread_count && i < analysis.threads.size(); ++i) {
-    out += Node(snapshot.threads[i], analysis.threads[i]);
+    out += Node(snapshot.threads[i], analysis.threads[i], words);
   }
 
   std::set<int32_t> outside;  // blockers and wakers not in the snapshot, drawn once

@@ -8,7 +8,9 @@
 #include "preload/report/analysis/thread_groups.h"
 #include "preload/report/render/escape.h"
 #include "preload/report/render/frame_format.h"
+#include "preload/report/render/phrases.h"
 #include "preload/report/render/syscall_names.h"
+#include "preload/report/render/wait_graph_text.h"
 
 #ifndef THREADLEAK_VERSION
 #define THREADLEAK_VERSION "unknown"
@@ -114,7 +116,7 @@ std::string NameFields(const char* name) {
 }
 
 std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
-                   const ReportContext& context) {
+                   const ReportContext& context, const WaitGraphText& words) {
   const tl_thread& raw = *thread.raw;
   bool has_object = raw.object != 0 && raw.state != TL_STATE_SLEEP;
   std::string out = "{\"tid\":" + std::to_string(raw.tid);
@@ -141,7 +143,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += ",\"verdict\":" + JsonString(verdict);
   out += ",\"certainty\":" + JsonString(CertaintyName(analysis.certainty));
   out += ",\"basis\":" + JsonString(BasisName(analysis.basis));
-  out += ",\"reason\":" + JsonString(analysis.reason);
+  out += ",\"reason\":" + JsonString(words.Reason(analysis));
   out += ",\"blocked_by\":[";
   for (size_t i = 0; i < analysis.blocked_by.size(); ++i) {
     out += (i ? "," : "") + std::to_string(analysis.blocked_by[i]);
@@ -154,7 +156,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
                                        : std::string("null"));
   if (notes.suppressed_by >= 0) {
     const SuppressionRule& rule = context.rules[notes.suppressed_by];
-    out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + rule.source + ")");
+    out += ",\"suppressed_by\":" + JsonString(RuleText(rule) + " (" + RuleSource(rule) + ")");
   }
   out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
   const char* test_source = TestSourceName(notes.test_source);
@@ -191,9 +193,10 @@ std::string RenderJsonReport(const ReportContext& context) {
   bool lists_leaks = snapshot.kind == TL_REPORT_LEAKS;
   out += ",\"leaks\":" + std::to_string(lists_leaks ? context.LeakCount() : 0);
   out += ",\"threads\":[";
+  const WaitGraphText words(snapshot, context.graph);
   for (size_t i = 0; i < threads.size(); ++i) {
     if (i > 0) out += ",";
-    out += Thread(threads[i], context.notes[i], context);
+    out += Thread(threads[i], context.notes[i], context, words);
   }
   out += "],\"groups\":" + Groups(context);
   out += ",\"deadlocks\":" + Deadlocks(context.graph);
@@ -204,7 +207,7 @@ std::string RenderJsonReport(const ReportContext& context) {
     for (size_t i = 0; i < uses.size(); ++i) {
       if (uses[i] == 0) continue;
       out += std::string(first ? "" : ",") + "{\"rule\":" + JsonString(RuleText(context.rules[i])) +
-             ",\"source\":" + JsonString(context.rules[i].source) +
+             ",\"source\":" + JsonString(RuleSource(context.rules[i])) +
              ",\"threads\":" + std::to_string(uses[i]) + "}";
       first = false;
     }

@@ -9,8 +9,9 @@
 #include "preload/report/analysis/thread_groups.h"
 #include "preload/report/analysis/wait_graph.h"
 #include "preload/report/render/frame_format.h"
+#include "preload/report/render/phrases.h"
 #include "preload/report/render/syscall_names.h"
-#include "preload/report/render/wait_graph_phrases.h"
+#include "preload/report/render/wait_graph_text.h"
 #include "preload/report/report_context.h"
 
 namespace threadleak {
@@ -119,7 +120,7 @@ std::string Creators(const std::vector<const tl_thread*>& threads) {
 // first of them, whose symbolized stacks stand for all.
 void AppendGroup(std::string& out, const SymbolizedThread& representative,
                  const std::vector<const tl_thread*>& members, const ThreadNotes& notes,
-                 const ThreadAnalysis& analysis, uint32_t kind) {
+                 const ThreadAnalysis& analysis, const WaitGraphText& words, uint32_t kind) {
   const tl_thread& raw = *representative.raw;
   out += "[" + Who(members) + " in state " + tl_state_name(raw.state);
   if (std::string detail = WaitDetail(members); !detail.empty()) out += " (" + detail + ")";
@@ -133,7 +134,9 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
   }
   // Who it waits for and whether anything can still wake it (wait_graph.h). Dumps list live
   // threads: they say "leaked" only of a deadlock.
-  if (!analysis.waiting_for.empty()) out += " " + analysis.waiting_for + "\n";
+  if (std::string waiting_for = words.WaitingFor(analysis); !waiting_for.empty()) {
+    out += " " + waiting_for + "\n";
+  }
   if (raw.flags & TL_THREAD_DYING) {
     out +=
         " this thread took the signal the process dies of: its stack below is where the "
@@ -144,11 +147,11 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
         " this thread called exit(), and its exit cannot finish: it waits here, in a "
         "destructor or exit handler, for what no thread will ever do\n";
   } else if (kind == TL_REPORT_LEAKS || analysis.deadlocked) {
-    out += std::string(" ") + VerdictPhrase(analysis) + ": " + analysis.reason + "\n";
+    out += std::string(" ") + VerdictPhrase(analysis) + ": " + words.Reason(analysis) + "\n";
   } else if (analysis.basis == ThreadAnalysis::Basis::kUnreachable) {
-    out += " abandoned: " + analysis.reason + "\n";  // a dump or watchdog with leak_scan=1
+    out += " abandoned: " + words.Reason(analysis) + "\n";  // a dump or watchdog, leak_scan=1
   }
-  if (analysis.exit_would_hang) out += " " + ExitHangPhrase(raw) + "\n";
+  if (analysis.exit_would_hang) out += " " + ExitHangPhrase(analysis) + "\n";
   if (const char* missing = tl_stack_missing_phrase(raw.stack_missing);
       missing != nullptr && raw.stack.depth == 0) {
     out += std::string(" no stack: ") + missing + "\n";
@@ -194,6 +197,7 @@ std::string RenderTextReport(const tl_snapshot& snapshot,
 
 std::string RenderTextReport(const ReportContext& context) {
   const tl_snapshot& snapshot = *context.snapshot;
+  const WaitGraphText words(snapshot, context.graph);
   // Suppressed threads are left out of the text; the summary counts them.
   std::vector<SymbolizedThread> threads;
   // Groups never mix threads of different tests or different analysis lines.
@@ -207,7 +211,7 @@ std::string RenderTextReport(const ReportContext& context) {
     // group prints its first member's.
     std::string key = context.notes[i].test + "|" +
                       (context.notes[i].test_source == TestSource::kNone ? "suite|" : "|") +
-                      VerdictPhrase(analysis) + "|" + analysis.waiting_for + "|" +
+                      VerdictPhrase(analysis) + "|" + words.WaitingFor(analysis) + "|" +
                       (analysis.exit_would_hang ? "hang" : "");
     group_keys.push_back(key_ids.try_emplace(key, static_cast<int>(key_ids.size())).first->second);
   }
@@ -231,7 +235,7 @@ std::string RenderTextReport(const ReportContext& context) {
     const SymbolizedThread& representative = threads[group.members.front()];
     size_t context_index = static_cast<size_t>(representative.raw - snapshot.threads);
     AppendGroup(out, representative, members, context.notes[context_index],
-                context.AnalysisOf(representative), snapshot.kind);
+                context.AnalysisOf(representative), words, snapshot.kind);
     if (!(members.front()->flags & TL_THREAD_EXITING)) {
       per_state[tl_state_name(members.front()->state)] += static_cast<int>(members.size());
     }
@@ -248,18 +252,11 @@ std::string RenderTextReport(const ReportContext& context) {
   }
   if (snapshot.kind == TL_REPORT_LEAKS && !threads.empty()) {
     // How many of the threads shown are deadlocked, definitely or possibly leaked.
-    std::map<std::string, int> verdicts;
+    std::vector<const ThreadAnalysis*> shown;
     for (const SymbolizedThread& thread : threads) {
-      if (!(thread.raw->flags & TL_THREAD_EXITING))
-        ++verdicts[VerdictPhrase(context.AnalysisOf(thread))];
+      if (!(thread.raw->flags & TL_THREAD_EXITING)) shown.push_back(&context.AnalysisOf(thread));
     }
-    std::string counts;
-    for (const char* phrase : {"deadlocked", "definitely leaked", "possibly leaked"}) {
-      if (int n = verdicts[phrase]; n > 0) {
-        counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + phrase;
-      }
-    }
-    if (!counts.empty()) out += ": " + counts;
+    if (std::string counts = VerdictCounts(shown); !counts.empty()) out += ": " + counts;
   }
   if (snapshot.kind != TL_REPORT_LEAKS) {
     size_t abandoned = 0;
@@ -270,6 +267,20 @@ std::string RenderTextReport(const ReportContext& context) {
   }
   if (suppressed > 0) out += "; " + std::to_string(suppressed) + " suppressed";
   out += "\n";
+  return out;
+}
+
+std::string RenderSuppressionUse(const ReportContext& context) {
+  std::vector<size_t> uses = SuppressionUse(context);
+  std::string out = "threadleak: suppressions used:\n";
+  bool any = false;
+  for (size_t i = 0; i < uses.size(); ++i) {
+    if (uses[i] == 0) continue;
+    any = true;
+    out += "  " + std::to_string(uses[i]) + (uses[i] == 1 ? " thread  " : " threads ") +
+           RuleText(context.rules[i]) + "  (" + RuleSource(context.rules[i]) + ")\n";
+  }
+  if (!any) out += "  none matched\n";
   return out;
 }
 

@@ -26,6 +26,10 @@ std::string RenderTextReport(const ReportContext& context);
 std::string RenderTextReport(const tl_snapshot& snapshot,
                              const std::vector<SymbolizedThread>& threads);
 
+// "threadleak: suppressions used:" with one line per rule that matched: count, rule, source.
+// Written after the text report when print_suppressions=1.
+std::string RenderSuppressionUse(const ReportContext& context);
+
 // "1.23 s", "45 ms": how long a thread has been blocked.
 std::string FormatDuration(int64_t nanos);
 

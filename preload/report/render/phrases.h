@@ -1,29 +1,19 @@
-// Words shared by the wait-graph analysis, its text helpers and the DOT writer, so a thread or an
-// object is named the same way everywhere. Internal to the report module.
-#ifndef THREADLEAK_PRELOAD_REPORT_RENDER_WAIT_GRAPH_PHRASES_H_
-#define THREADLEAK_PRELOAD_REPORT_RENDER_WAIT_GRAPH_PHRASES_H_
+// The words every writer shares, so that a thread, an object, a wait or a rule is named the same
+// way in the text report, JSON's human-readable fields and the DOT graph. Internal to the report
+// module.
+#ifndef THREADLEAK_PRELOAD_REPORT_RENDER_PHRASES_H_
+#define THREADLEAK_PRELOAD_REPORT_RENDER_PHRASES_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "preload/core/snapshot.h"
+#include "preload/report/analysis/suppression_rules.h"
+#include "preload/report/analysis/wait_graph.h"
 
 namespace threadleak {
-
-// Finds a snapshot's threads by tid. When two threads share a tid (it should not happen), the
-// first one wins.
-class ThreadIndex {
- public:
-  explicit ThreadIndex(const tl_snapshot& snapshot);
-  // The index of the thread with `tid` in snapshot.threads, or -1.
-  int Find(int32_t tid) const;
-  const tl_thread* Thread(int32_t tid) const;
-
- private:
-  const tl_snapshot& snapshot_;
-  std::unordered_map<int32_t, int> by_tid_;
-};
 
 // A thread name in double quotes, escaped as all program text in reports (render/escape.h:
 // ReadableString).
@@ -43,12 +33,22 @@ const char* WakerVerbs(uint32_t state);
 
 // "mutex 0x1f00".
 std::string ObjectPhrase(uint32_t state, uintptr_t object);
+inline std::string ObjectPhrase(const WaitObject& object) {
+  return ObjectPhrase(object.state, object.address);
+}
 
 // One edge of the wait-for graph as a clause, `target` naming the thread waited for:
 // "waits for mutex 0x1f00 held by thread 4243 "b"", "waits for rwlock 0x1f00 held for writing by
 // ...", "joins ...".
 std::string WaitClause(uint32_t state, uintptr_t object, const std::string& target);
 
+// Sorted tids as runs: "4242-4245, 4250". After `max_runs` runs: ", … (N in all)".
+std::string DescribeTids(std::vector<int32_t> tids, size_t max_runs = 8);
+
+// Where a suppression rule comes from: "FILE:LINE" for a user's rule, "built-in: " and why it
+// exists for a built-in one.
+std::string RuleSource(const SuppressionRule& rule);
+
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_RENDER_WAIT_GRAPH_PHRASES_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_RENDER_PHRASES_H_
