@@ -6,7 +6,6 @@
 #include "preload/core/lifecycle.h"
 
 #include <errno.h>
-#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -132,11 +131,8 @@ void Release(Child& child) {
 __attribute__((noinline)) ThreadRecord* CreateThroughCore(pthread_t* thread,
                                                           const pthread_attr_t* attr, Child* child,
                                                           void** return_address = nullptr) {
-  if (return_address != nullptr) {
-    void* frames[2] = {};
-    backtrace(frames, 2);
-    *return_address = frames[1];
-  }
+  // Not backtrace(): under AddressSanitizer its interceptor is a frame of its own.
+  if (return_address != nullptr) *return_address = __builtin_return_address(0);
   ThreadRecord* record = RecordBeforeCreate(attr, ChildMain, child);
   if (record == nullptr) return nullptr;
   if (pthread_create(thread, attr, StartTrampoline, record) != 0) {
