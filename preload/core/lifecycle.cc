@@ -1,5 +1,7 @@
 #include "preload/core/lifecycle.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <threads.h>
@@ -22,6 +24,25 @@ constinit Listener g_last_thread_ended = nullptr;
 constinit std::atomic<int> g_program_threads{1};  // main counts until it ends (not by exit)
 constinit std::atomic<bool> g_main_exited{false};
 
+// The program's keys that have a destructor, one bit per key index. glibc runs a thread's key
+// destructors in rounds, each in index order: only a key above the exit key's index can run its
+// destructor after the exit key's in a round, and only then does the exit key need a second.
+constexpr unsigned kKeyWords = (PTHREAD_KEYS_MAX + 63) / 64;
+constinit std::atomic<uint64_t> g_destructor_keys[kKeyWords] = {};
+// A key index beyond PTHREAD_KEYS_MAX (not glibc's limit): assume it is later.
+constinit std::atomic<bool> g_destructor_key_out_of_range{false};
+
+bool DestructorKeyAfterExitKey() {
+  if (g_destructor_key_out_of_range.load(std::memory_order_relaxed)) return true;
+  const unsigned first = g_exit_key + 1;
+  for (unsigned word = first / 64; word < kKeyWords; ++word) {
+    uint64_t bits = g_destructor_keys[word].load(std::memory_order_relaxed);
+    if (word == first / 64) bits &= ~uint64_t{0} << (first % 64);
+    if (bits != 0) return true;
+  }
+  return false;
+}
+
 void ProgramThreadEnded() {
   if (g_program_threads.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
       g_main_exited.load(std::memory_order_acquire) && g_last_thread_ended != nullptr) {
@@ -32,12 +53,12 @@ void ProgramThreadEnded() {
 // The exit key's destructor.
 void OnThreadExit(void* value) {
   auto* record = static_cast<ThreadRecord*>(value);
-  // Other keys' destructors run after this one in the same round (keys run in the order they
-  // were made): a thread blocked in one of them is alive. Re-armed once, this destructor runs
-  // again in a second round, after every other key's first-round destructor, and marks the end
-  // then. (Each round costs glibc a scan of every key; a destructor that sets its key again and
-  // blocks in a later round is the rare case left out.)
-  if (++record->exit_rounds < 2) {
+  // Later keys' destructors run after this one in the same round (keys run in index order): a
+  // thread blocked in one of them is alive. When such a key exists, this destructor is re-armed
+  // once and marks the end in a second round, after every other key's first-round destructor.
+  // Without one the first round is the last word (a second costs glibc a scan of every key). A
+  // destructor that sets its key again and blocks in a later round is the rare case left out.
+  if (++record->exit_rounds < 2 && DestructorKeyAfterExitKey()) {
     pthread_setspecific(g_exit_key, record);
     return;
   }
@@ -155,6 +176,20 @@ int C11StartTrampoline(void* argument) {
 void ThreadCreateFailed(ThreadRecord* record) {
   g_program_threads.fetch_sub(1, std::memory_order_relaxed);
   ReleaseRecord(record);
+}
+
+void NoteKeyCreated(pthread_key_t key, bool has_destructor) {
+  if (!has_destructor) return;
+  if (key >= kKeyWords * 64) {
+    g_destructor_key_out_of_range.store(true, std::memory_order_relaxed);
+    return;
+  }
+  g_destructor_keys[key / 64].fetch_or(uint64_t{1} << (key % 64), std::memory_order_relaxed);
+}
+
+void NoteKeyDeleted(pthread_key_t key) {
+  if (key >= kKeyWords * 64) return;
+  g_destructor_keys[key / 64].fetch_and(~(uint64_t{1} << (key % 64)), std::memory_order_relaxed);
 }
 
 ThreadRecord* RecordOf(pthread_t thread) {

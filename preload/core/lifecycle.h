@@ -89,6 +89,15 @@ inline void ThreadJoined(ThreadRecord* looked_up_before, pthread_t thread) {
 // A detach succeeded; `record` may be null (a thread the tool never saw created).
 void ThreadDetached(ThreadRecord* record);
 
+// --- keys ------------------------------------------------------------------------------------
+
+// A key was made (pthread_key_create, tss_create) or deleted: the exit key's destructor takes a
+// second round only while a key with a destructor sits above it in glibc's order. A key the
+// tool never hears of (made inside libc) can end a thread blocked in its destructor one round
+// early.
+void NoteKeyCreated(pthread_key_t key, bool has_destructor);
+void NoteKeyDeleted(pthread_key_t key);
+
 // --- the calling thread ----------------------------------------------------------------------
 
 // sigaltstack succeeded with `stack`: its bounds, which the stack sampler's signal must not

@@ -85,6 +85,19 @@ THREADLEAK_EXPORT int thrd_detach(thrd_t thread) {
   return status;
 }
 
+// --- keys: as pthread_key_create (libc's tss_create makes a key without calling it) -------------
+
+THREADLEAK_EXPORT int tss_create(tss_t* key, tss_dtor_t destructor) {
+  int status = Real().tss_create(key, destructor);
+  if (status == thrd_success) NoteKeyCreated(*key, destructor != nullptr);
+  return status;
+}
+
+THREADLEAK_EXPORT void tss_delete(tss_t key) {
+  NoteKeyDeleted(key);  // first, as pthread_key_delete
+  Real().tss_delete(key);
+}
+
 // --- mutexes ---------------------------------------------------------------------------------
 
 // As pthread_mutex_lock: a lock's wait is recognised from its stack (mtx_lock calls the same

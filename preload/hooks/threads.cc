@@ -131,6 +131,19 @@ THREADLEAK_EXPORT int pthread_detach(pthread_t thread) {
   return status;
 }
 
+// Keys: where the program's key destructors stand against the exit key's (core/lifecycle.h).
+THREADLEAK_EXPORT int pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
+  int status = Real().pthread_key_create(key, destructor);
+  if (status == 0) NoteKeyCreated(*key, destructor != nullptr);
+  return status;
+}
+
+// Forgotten first: once libc has deleted it, another thread may be given the same index.
+THREADLEAK_EXPORT int pthread_key_delete(pthread_key_t key) {
+  NoteKeyDeleted(key);
+  return Real().pthread_key_delete(key);
+}
+
 // A thread that finds another running the once-function sleeps on the once control's futex until
 // it is done, a wait the kernel shows. Each thread that enters before it is done touches the
 // control (object_touches.h), so the waiter's verdict follows the initialiser's: "possibly"

@@ -54,6 +54,19 @@ TEST(OddThreads, ThreadBlockedInAPthreadKeyDestructorIsReported) {
       << e2e::Summarize(report);
 }
 
+TEST(OddThreads, ThreadBlockedInAC11KeyDestructorIsReported) {
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "tss_destructor_leak"});
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode))
+      << "a detached thread stuck in a tss destructor is alive: a leak\n"
+      << run.Describe();
+  json report = OnlyReport(dir, run);
+  ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
+  EXPECT_EQ(report["threads"][0]["state"], "cond") << e2e::Summarize(report);
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "TssDestructorBlocks"))
+      << e2e::Summarize(report);
+}
+
 TEST(OddThreads, ThreadBlockedInAThreadLocalDestructorIsReported) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_ODD_THREADS, "thread_local_destructor_leak"});

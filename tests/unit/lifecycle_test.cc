@@ -188,7 +188,7 @@ TEST_F(ThreadLifecycle, CreateStartExitJoinRecordsEachStepAndReleasesTheRecord) 
   Release(child);
   ASSERT_EQ(pthread_join(thread, nullptr), 0);
   EXPECT_TRUE(Has(record, kFinished));
-  EXPECT_EQ(record->exit_rounds, 2);
+  EXPECT_EQ(record->exit_rounds, 1) << "no key with a destructor after the exit key: one round";
   EXPECT_STREQ(record->final_name, "lifecycle-kid");
   EXPECT_EQ(record->wait.State(), kNotWaiting);
   EXPECT_TRUE(IsLive(record));
@@ -338,6 +338,7 @@ TEST_F(ThreadLifecycle, AThreadBlockedInALaterKeyDestructorIsNotFinished) {
   g_destructor_released.store(false);
   pthread_key_t key;
   ASSERT_EQ(pthread_key_create(&key, BlockingDestructor), 0);
+  NoteKeyCreated(key, true);  // as the pthread_key_create hook does
   const int threads_before = ProgramThreadCount();
   ThreadRecord* record = RecordBeforeCreate(nullptr, ThreadWithABlockingKeyDestructor, &key);
   ASSERT_NE(record, nullptr);
@@ -358,7 +359,57 @@ TEST_F(ThreadLifecycle, AThreadBlockedInALaterKeyDestructorIsNotFinished) {
   EXPECT_EQ(ProgramThreadCount(), threads_before);
   ThreadJoined(looked_up_before, thread);
   EXPECT_FALSE(IsLive(record));
+  NoteKeyDeleted(key);
   pthread_key_delete(key);
+}
+
+void* SetsTheKeyIfAny(void* key) {
+  if (key != nullptr) pthread_setspecific(*static_cast<pthread_key_t*>(key), key);
+  return nullptr;
+}
+
+// The exit rounds a thread took, read once it has finished (its record lives until the join).
+int ExitRoundsOfAThread(pthread_key_t* key_it_sets) {
+  ThreadRecord* record = RecordBeforeCreate(nullptr, SetsTheKeyIfAny, key_it_sets);
+  if (record == nullptr) return -1;
+  pthread_t thread;
+  if (pthread_create(&thread, nullptr, StartTrampoline, record) != 0) return -1;
+  ThreadCreatorReturned(record, thread);
+  if (!WaitUntil([&] { return Has(record, kFinished); })) return -1;
+  int rounds = record->exit_rounds;
+  ThreadRecord* looked_up_before = FindRecord(thread);
+  if (pthread_join(thread, nullptr) != 0) return -1;
+  ThreadJoined(looked_up_before, thread);
+  return rounds;
+}
+
+// A second round of every key costs glibc a scan on each thread's exit: it is asked for only
+// while a key with a destructor comes after the exit key. A key without one, or one deleted,
+// does not count.
+TEST_F(ThreadLifecycle, TheExitKeyTakesASecondRoundOnlyForALaterKeyWithADestructor) {
+  pthread_key_t plain;
+  ASSERT_EQ(pthread_key_create(&plain, nullptr), 0);
+  NoteKeyCreated(plain, false);
+  pthread_key_t deleted;
+  ASSERT_EQ(pthread_key_create(&deleted, [](void*) {}), 0);
+  NoteKeyCreated(deleted, true);
+  NoteKeyDeleted(deleted);
+  ASSERT_EQ(pthread_key_delete(deleted), 0);
+  EXPECT_EQ(ExitRoundsOfAThread(&plain), 1);
+
+  std::atomic<int> destructor_calls{0};
+  static std::atomic<int>* calls = &destructor_calls;
+  pthread_key_t with_destructor;
+  ASSERT_EQ(pthread_key_create(&with_destructor, [](void*) { calls->fetch_add(1); }), 0);
+  NoteKeyCreated(with_destructor, true);
+  EXPECT_EQ(ExitRoundsOfAThread(&with_destructor), 2);
+  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 2) << "the key exists, whether this thread set it or not";
+  EXPECT_EQ(destructor_calls.load(), 1);
+
+  NoteKeyDeleted(with_destructor);
+  ASSERT_EQ(pthread_key_delete(with_destructor), 0);
+  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 1);
+  pthread_key_delete(plain);
 }
 
 // --- main thread and fork, each in a child process -------------------------------------------

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -91,6 +92,32 @@ int KeyDestructorLeak() {
       },
       nullptr);
   pthread_detach(thread);
+  WaitReady(1);
+  return 0;
+}
+
+// The same with a C11 key (libc's tss_create makes its key without calling pthread_key_create),
+// made after another key that was deleted: the blocking key may take the deleted one's index.
+tss_t g_tss;
+
+__attribute__((noinline)) void TssDestructorBlocks(void*) {
+  BlockForever();
+}
+
+int TssDestructorLeak() {
+  pthread_key_t deleted;
+  pthread_key_create(&deleted, [](void*) {});
+  pthread_key_delete(deleted);
+  if (tss_create(&g_tss, TssDestructorBlocks) != thrd_success) return 3;
+  thrd_t thread;
+  thrd_create(
+      &thread,
+      [](void*) -> int {
+        tss_set(g_tss, reinterpret_cast<void*>(1));
+        return 0;
+      },
+      nullptr);
+  thrd_detach(thread);
   WaitReady(1);
   return 0;
 }
@@ -275,6 +302,7 @@ int main(int argc, char** argv) {
   const char* arg = argc > 2 ? argv[2] : "";
   if (scenario == "signals_blocked") return SignalsBlocked();
   if (scenario == "key_destructor_leak") return KeyDestructorLeak();
+  if (scenario == "tss_destructor_leak") return TssDestructorLeak();
   if (scenario == "thread_local_destructor_leak") return ThreadLocalDestructorLeak();
   if (scenario == "destructors_clean") return DestructorsClean();
   if (scenario == "cancel_cleanup_blocks") return CancelCleanupBlocks();
