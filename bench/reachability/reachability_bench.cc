@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "preload/report/analysis/reachability.h"
-#include "preload/report/analysis/target_memory.h"
+#include "preload/report/reachability/reachability.h"
+#include "preload/report/reachability/target_memory.h"
 #include "preload/report/render/scan_text.h"
 
 namespace {

@@ -6,6 +6,8 @@
 #ifndef THREADLEAK_BENCH_BENCH_UTIL_H_
 #define THREADLEAK_BENCH_BENCH_UTIL_H_
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -33,6 +35,28 @@ inline long Count(int argc, char** argv, int index, long fallback, bool zero_ok 
     exit(2);
   }
   return value;
+}
+
+// Pins the calling thread to the `index`-th CPU it may run on (modulo their number). Two threads
+// contending for one lock are then always on two CPUs: left to the scheduler, they share one for
+// whole time slices in some runs (the lock then never contends) and not in others, and the
+// throughput of one run differs from the next by up to 3x, whatever runs it.
+inline void PinToCpu(int index) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  const int count = CPU_COUNT(&allowed);
+  if (count < 2) return;
+  int wanted = index % count;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    if (wanted-- == 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      return;
+    }
+  }
 }
 
 // Times a block of work and prints `ops_per_sec=... ops=... seconds=... cpu_seconds=...`:

@@ -1,5 +1,7 @@
 // Two threads handing a turn back and forth through a std::mutex and std::condition_variable:
 // every operation is a blocking condvar wait. ops = round trips.
+// Each thread on a CPU of its own (bench::PinToCpu: left to the scheduler, a round trip is a
+// switch on one CPU in some runs and a cross-CPU wake-up in others).
 // Usage: condvar_pingpong [ROUND_TRIPS]
 #include <condition_variable>
 #include <mutex>
@@ -13,6 +15,7 @@ std::condition_variable g_changed;
 int g_turn = 0;  // 0: main's turn, 1: the partner's
 
 void Partner(long rounds) {
+  bench::PinToCpu(1);
   std::unique_lock<std::mutex> lock(g_mutex);
   for (long i = 0; i < rounds; ++i) {
     g_changed.wait(lock, [] { return g_turn == 1; });
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   const long rounds = bench::Count(argc, argv, 1, 200'000);
   bench::OpsTimer timer;
   std::thread partner(Partner, rounds);
+  bench::PinToCpu(0);
   {
     std::unique_lock<std::mutex> lock(g_mutex);
     for (long i = 0; i < rounds; ++i) {

@@ -1,5 +1,6 @@
 // Two threads taking one std::mutex in a tight loop: locks that block, and handoffs through the
-// kernel. ops = lock/unlock pairs of both threads together.
+// kernel. ops = lock/unlock pairs of both threads together. Each thread on a CPU of its own
+// (bench::PinToCpu).
 // Usage: mutex_contended [ITERATIONS]
 #include <mutex>
 #include <thread>
@@ -10,7 +11,8 @@ namespace {
 std::mutex g_mutex;
 long g_counter = 0;
 
-void Hammer(long iterations) {
+void Hammer(long iterations, int cpu) {
+  bench::PinToCpu(cpu);
   for (long i = 0; i < iterations; ++i) {
     std::lock_guard<std::mutex> lock(g_mutex);
     ++g_counter;
@@ -22,8 +24,8 @@ int main(int argc, char** argv) {
   const long iterations = bench::Count(argc, argv, 1, 10'000'000);
   const long half = iterations / 2;
   bench::OpsTimer timer;
-  std::thread other(Hammer, half);
-  Hammer(half);
+  std::thread other(Hammer, half, 1);
+  Hammer(half, 0);
   other.join();
   timer.Report(2 * half);
   return g_counter == 2 * half ? 0 : 1;

@@ -1,5 +1,7 @@
 // Two threads handing a turn back and forth with two POSIX semaphores (sem_post/sem_wait).
 // ops = round trips.
+// Each thread on a CPU of its own (bench::PinToCpu: left to the scheduler, a round trip is a
+// switch on one CPU in some runs and a cross-CPU wake-up in others).
 // Usage: sem_pingpong [ROUND_TRIPS]
 #include <semaphore.h>
 
@@ -12,6 +14,7 @@ sem_t g_ping;
 sem_t g_pong;
 
 void Partner(long rounds) {
+  bench::PinToCpu(1);
   for (long i = 0; i < rounds; ++i) {
     while (sem_wait(&g_ping) != 0) {
     }
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   sem_init(&g_pong, 0, 0);
   bench::OpsTimer timer;
   std::thread partner(Partner, rounds);
+  bench::PinToCpu(0);
   for (long i = 0; i < rounds; ++i) {
     sem_post(&g_ping);
     while (sem_wait(&g_pong) != 0) {

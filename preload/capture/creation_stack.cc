@@ -43,9 +43,9 @@ void Count(std::atomic<uint64_t>& counter) {
 }
 
 // struct pthread of glibc 2.36 on x86-64 (the report's reachability scan reads the same fields,
-// report/analysis/process_layout.h): header.tcb and header.self name the descriptor itself, `tid`
-// the thread, and `stackblock`/`stackblock_size` the block the thread runs on — its descriptor
-// at the top. Read from the calling thread's own descriptor, which is always mapped.
+// report/reachability/process_layout.h): header.tcb and header.self name the descriptor itself,
+// `tid` the thread, and `stackblock`/`stackblock_size` the block the thread runs on — its
+// descriptor at the top. Read from the calling thread's own descriptor, which is always mapped.
 constexpr uintptr_t kSelfOffset = 16;
 constexpr uintptr_t kTidOffset = 720;
 constexpr uintptr_t kStackBlockOffset = 1680;

@@ -34,8 +34,8 @@ WipedOnFork* Page() {
   return expected;
 }
 
-// struct pthread of glibc 2.36 on x86-64: `tid` (report/analysis/process_layout.h reads the same
-// field). Confirmed once against gettid(): 1 confirmed, -1 not, 0 not checked yet.
+// struct pthread of glibc 2.36 on x86-64: `tid` (report/reachability/process_layout.h reads the
+// same field). Confirmed once against gettid(): 1 confirmed, -1 not, 0 not checked yet.
 constexpr uintptr_t kTidOffset = 720;
 constinit std::atomic<int> g_tid_field{0};
 

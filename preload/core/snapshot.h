@@ -215,7 +215,7 @@ struct tl_snapshot {
   uint32_t departed_module_count;  // most recent last; older ones may have been dropped
   const struct tl_module* departed_modules;
   int32_t fatal_signal;  // TL_TRIGGER_FATAL_SIGNAL: the signal the process dies of; else 0
-  // For the reachability scan (preload/report/analysis/reachability.h). Appended; zero when
+  // For the reachability scan (preload/report/reachability/reachability.h). Appended; zero when
   // unknown.
   int32_t reporting_tid;               // the thread making the report (not in `threads`)
   uint32_t tool_memory_count;          // threadleak's own memory in the process: never a root
@@ -270,10 +270,6 @@ const char* tl_state_name(uint32_t state);
 // Whether the state is a wait on a synchronisation object (mutex, cond, rwlock, sem, barrier,
 // join, futex): a wait another thread must end, which the kernel shows as a futex wait.
 int tl_state_waits_for_others(uint32_t state);
-
-// Why a stack is missing, as a phrase ("running with threadleak's sampling signal blocked"), or
-// null for TL_MISSING_UNKNOWN.
-const char* tl_stack_missing_phrase(uint32_t missing);
 
 // Implemented by libthreadleak_report.so. Fills threads[i].stack for every thread whose
 // unwind.kind is not TL_UNWIND_NONE, reading its stack from this thread (process_vm_readv of

@@ -76,8 +76,8 @@ struct tl_report_request {
   uint32_t options_size;
   uint32_t reserved_options;
 
-  // For the reachability scan (preload/report/analysis/reachability.h): threadleak's own memory in
-  // the program (never a root), and where the reporting thread's frames end on its stack.
+  // For the reachability scan (preload/report/reachability/reachability.h): threadleak's own memory
+  // in the program (never a root), and where the reporting thread's frames end on its stack.
   uint32_t tool_memory_count;
   uint32_t tool_memory_complete;  // 0: some of it could not be listed
   uint64_t reporting_stack_from;

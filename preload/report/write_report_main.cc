@@ -29,12 +29,12 @@
 #include "preload/handoff/report_config.h"
 #include "preload/handoff/report_request.h"
 #include "preload/io/diagnostics.h"
-#include "preload/report/analysis/process_layout.h"
 #include "preload/report/analysis/process_shared.h"
 #include "preload/report/analysis/quick_count.h"
-#include "preload/report/analysis/report_scan.h"
 #include "preload/report/analysis/suppression_rules.h"
 #include "preload/report/blocked_stacks.h"
+#include "preload/report/reachability/process_layout.h"
+#include "preload/report/reachability/report_scan.h"
 #include "preload/report/render/dot_report.h"
 #include "preload/report/render/json_report.h"
 #include "preload/report/render/pprof_report.h"
@@ -102,20 +102,21 @@ void AddToolThreadStack(tl_report_request* request) {
 // threads it counts as leaked (0 for dumps; suppressed threads do not count), or -1.
 int WriteReport(tl_report_request* request) {
   AddToolThreadStack(request);
-  const tl_snapshot snapshot{request->pid,
-                             request->trigger,
-                             request->kind,
-                             request->thread_count,
-                             Threads(request),
-                             request->departed_module_count,
-                             request->departed_modules,
-                             request->fatal_signal,
-                             request->reader_tid,
-                             request->tool_memory_count,
-                             request->tool_memory,
-                             request->tool_memory_complete,
-                             static_cast<uintptr_t>(request->reporting_stack_from),
-                             static_cast<uintptr_t>(request->reporting_handle)};
+  const tl_snapshot snapshot{
+      .pid = request->pid,
+      .trigger = request->trigger,
+      .kind = request->kind,
+      .thread_count = request->thread_count,
+      .threads = Threads(request),
+      .departed_module_count = request->departed_module_count,
+      .departed_modules = request->departed_modules,
+      .fatal_signal = request->fatal_signal,
+      .reporting_tid = request->reader_tid,
+      .tool_memory_count = request->tool_memory_count,
+      .tool_memory = request->tool_memory,
+      .tool_memory_complete = request->tool_memory_complete,
+      .reporting_stack_from = static_cast<uintptr_t>(request->reporting_stack_from),
+      .reporting_handle = static_cast<uintptr_t>(request->reporting_handle)};
   const tl_report_config config =
       ReportConfig(RequestOptions(request),
                    {.fd = TL_OUTPUT_FD,

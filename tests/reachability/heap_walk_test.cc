@@ -1,6 +1,7 @@
-// The glibc heap walk (preload/report/analysis/malloc_heap.h) against blocks this test allocates
-// itself: small and large, aligned, from the main arena, from other threads' arenas, and mmapped
-// ones. Every layout fact the walk relies on is checked here on the machine that runs the tests.
+// The glibc heap walk (preload/report/reachability/malloc_heap.h) against blocks this test
+// allocates itself: small and large, aligned, from the main arena, from other threads' arenas, and
+// mmapped ones. Every layout fact the walk relies on is checked here on the machine that runs the
+// tests.
 #include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -13,9 +14,9 @@
 
 #include <gtest/gtest.h>
 
-#include "preload/report/analysis/malloc_heap.h"
-#include "preload/report/analysis/process_layout.h"
-#include "preload/report/analysis/target_memory.h"
+#include "preload/report/reachability/malloc_heap.h"
+#include "preload/report/reachability/process_layout.h"
+#include "preload/report/reachability/target_memory.h"
 #include "preload/report/render/scan_text.h"
 
 namespace threadleak {

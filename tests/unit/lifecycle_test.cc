@@ -25,6 +25,7 @@
 #include "preload/core/guard.h"
 #include "preload/core/registry.h"
 #include "preload/core/thread_record.h"
+#include "tests/unit/registry_probe.h"
 
 namespace threadleak {
 namespace {
@@ -57,27 +58,6 @@ class ThreadLifecycle : public testing::Test {
 };
 
 // --- helpers ---------------------------------------------------------------------------------
-
-bool IsLive(const ThreadRecord* wanted) {
-  struct Search {
-    const ThreadRecord* wanted;
-    bool found = false;
-  } search{wanted};
-  ForEachRecord(
-      [](const ThreadRecord& record, void* context) {
-        auto* s = static_cast<Search*>(context);
-        if (&record == s->wanted) s->found = true;
-      },
-      &search);
-  return search.found;
-}
-
-size_t CountRecords() {
-  size_t count = 0;
-  ForEachRecord([](const ThreadRecord&, void* context) { ++*static_cast<size_t*>(context); },
-                &count);
-  return count;
-}
 
 template <typename Predicate>
 bool WaitUntil(Predicate done) {

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "preload/report/analysis/process_layout.h"
+#include "preload/report/reachability/process_layout.h"
 
 namespace threadleak {
 namespace {

@@ -16,7 +16,7 @@
 #include <optional>
 
 #include "preload/core/snapshot.h"
-#include "preload/report/analysis/target_memory.h"
+#include "preload/report/reachability/target_memory.h"
 
 namespace threadleak {
 

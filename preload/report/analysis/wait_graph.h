@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "preload/core/snapshot.h"
-#include "preload/report/analysis/reachability.h"
+#include "preload/report/reachability/reachability.h"
 
 namespace threadleak {
 

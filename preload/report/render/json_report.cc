@@ -161,7 +161,7 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += ",\"test\":" + (notes.test.empty() ? std::string("null") : JsonString(notes.test));
   const char* test_source = TestSourceName(notes.test_source);
   out += ",\"test_source\":" + (test_source != nullptr ? JsonString(test_source) : "null");
-  const char* missing = raw.stack.depth == 0 ? tl_stack_missing_phrase(raw.stack_missing) : nullptr;
+  const char* missing = raw.stack.depth == 0 ? StackMissingPhrase(raw.stack_missing) : nullptr;
   out += ",\"stack_missing\":" + (missing != nullptr ? JsonString(missing) : std::string("null"));
   out += ",\"stack\":";
   out += JsonFrames(thread.stack);  // cached per distinct stack: append, never copy twice

@@ -20,6 +20,26 @@ std::string ThreadLabel(const ThreadIndex& index, int32_t tid) {
   return out;
 }
 
+const char* StackMissingPhrase(uint32_t missing) {
+  switch (missing) {
+    case TL_MISSING_SIGNAL_BLOCKED:
+      return "it runs with threadleak's sampling signal blocked, and a running thread is read "
+             "only by interrupting it";
+    case TL_MISSING_TRACED:
+      return "it runs under a debugger, which any signal would stop";
+    case TL_MISSING_SIGNAL_TAKEN:
+      return "it runs, and the program owns threadleak's sampling signal";
+    case TL_MISSING_ALTSTACK:
+      return "it runs on an alternate signal stack with no room for a signal frame";
+    case TL_MISSING_NO_ANSWER:
+      return "it runs, and did not answer the sampling signal in time";
+    case TL_MISSING_MOVED:
+      return "it left its wait while it was being read";
+    default:
+      return nullptr;
+  }
+}
+
 const char* ObjectNoun(uint32_t state) {
   switch (state) {
     case TL_STATE_MUTEX:

@@ -23,6 +23,10 @@ std::string QuotedName(const char* name);
 // snapshot.
 std::string ThreadLabel(const ThreadIndex& index, int32_t tid);
 
+// Why a thread's stack is missing (tl_thread::stack_missing), as a clause: "it runs with
+// threadleak's sampling signal blocked, ...", or null for TL_MISSING_UNKNOWN.
+const char* StackMissingPhrase(uint32_t missing);
+
 // What a state waits on, for sentences: "mutex", "condition variable", "rwlock", "semaphore",
 // "barrier", "pthread", "futex"; "object" for the others.
 const char* ObjectNoun(uint32_t state);

@@ -1,4 +1,4 @@
-// The reachability scan's words (analysis/reachability.h): what it proved of a thread, and why
+// The reachability scan's words (reachability/reachability.h): what it proved of a thread, and why
 // a scan proved nothing. The one place of these phrases: the reasons of the text report, JSON
 // and DOT take them from here (render/wait_graph_text.h). Internal to the report module.
 #ifndef THREADLEAK_PRELOAD_REPORT_RENDER_SCAN_TEXT_H_
@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "preload/report/analysis/reachability.h"
-#include "preload/report/analysis/scan_failure.h"
 #include "preload/report/analysis/wait_graph.h"
+#include "preload/report/reachability/reachability.h"
+#include "preload/report/reachability/scan_failure.h"
 
 namespace threadleak {
 

@@ -152,7 +152,7 @@ void AppendGroup(std::string& out, const SymbolizedThread& representative,
     out += " abandoned: " + words.Reason(analysis) + "\n";  // a dump or watchdog, leak_scan=1
   }
   if (analysis.exit_would_hang) out += " " + ExitHangPhrase(analysis) + "\n";
-  if (const char* missing = tl_stack_missing_phrase(raw.stack_missing);
+  if (const char* missing = StackMissingPhrase(raw.stack_missing);
       missing != nullptr && raw.stack.depth == 0) {
     out += std::string(" no stack: ") + missing + "\n";
   }

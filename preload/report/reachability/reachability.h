@@ -23,8 +23,8 @@
 //
 // Allocates; not async-signal-safe. Call with the report lock held (the snapshot's threads stay
 // as they were collected).
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_REACHABILITY_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_REACHABILITY_H_
 
 #include <sys/types.h>
 
@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "preload/core/snapshot.h"
-#include "preload/report/analysis/scan_failure.h"
+#include "preload/report/reachability/scan_failure.h"
 
 namespace threadleak {
 
@@ -170,4 +170,4 @@ Reachability ScanReachability(const ReachabilityRequest& request);
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_REACHABILITY_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_REACHABILITY_H_

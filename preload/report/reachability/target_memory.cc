@@ -1,4 +1,4 @@
-#include "preload/report/analysis/target_memory.h"
+#include "preload/report/reachability/target_memory.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -19,17 +19,17 @@
 //     aligned allocation) and prev_size + size is a whole number of pages. The kernel merges
 //     neighbouring anonymous mappings, so one mapping may hold several chunks back to back.
 // Allocates only in its result's mapped arrays while it walks (mapped_array.h).
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_MALLOC_HEAP_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_MALLOC_HEAP_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_MALLOC_HEAP_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_MALLOC_HEAP_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "preload/report/analysis/scan_failure.h"
-#include "preload/report/analysis/target_memory.h"
 #include "preload/report/mapped_array.h"
+#include "preload/report/reachability/scan_failure.h"
+#include "preload/report/reachability/target_memory.h"
 
 namespace threadleak {
 
@@ -69,4 +69,4 @@ std::string ForeignAllocator(const std::vector<Mapping>& mappings);
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_MALLOC_HEAP_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_MALLOC_HEAP_H_

@@ -3,8 +3,8 @@
 // /proc/PID/maps, a task's place in a system call from /proc/PID/task/TID/syscall. Works on any
 // pid the caller may read; nothing here dereferences an address of the target. Allocates; not
 // async-signal-safe.
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_TARGET_MEMORY_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_TARGET_MEMORY_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_TARGET_MEMORY_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_TARGET_MEMORY_H_
 
 #include <sys/types.h>
 
@@ -69,4 +69,4 @@ std::string TaskName(pid_t pid, pid_t tid);
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_TARGET_MEMORY_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_TARGET_MEMORY_H_

@@ -1,6 +1,6 @@
-#include "preload/report/analysis/report_scan.h"
+#include "preload/report/reachability/report_scan.h"
 
-#include "preload/report/analysis/process_layout.h"
+#include "preload/report/reachability/process_layout.h"
 
 #include <cxxabi.h>
 

@@ -1,8 +1,8 @@
 // Why a reachability scan (reachability.h), or the heap walk under it (malloc_heap.h), proved
 // nothing: a code and the facts it names. The writers word it (render/scan_text.h), so a
 // failure reads the same wherever it shows: in the reason of every verdict left unproven.
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_SCAN_FAILURE_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_SCAN_FAILURE_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_SCAN_FAILURE_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_SCAN_FAILURE_H_
 
 #include <sys/types.h>
 
@@ -58,4 +58,4 @@ struct ScanFailure {
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_SCAN_FAILURE_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_SCAN_FAILURE_H_

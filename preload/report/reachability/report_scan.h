@@ -1,8 +1,8 @@
-// The reachability scan as a report asks for it (preload/report/analysis/reachability.h): which
+// The reachability scan as a report asks for it (preload/report/reachability/reachability.h): which
 // reports prove, the names of globals on the paths it finds, and watchdog_abandoned's "newly
 // abandoned". Runs in the report writer, reading the program from outside.
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_REPORT_SCAN_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_REPORT_SCAN_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_REPORT_SCAN_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_REPORT_SCAN_H_
 
 #include <elfutils/libdwfl.h>
 #include <sys/types.h>
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "preload/core/snapshot.h"
-#include "preload/report/analysis/reachability.h"
+#include "preload/report/reachability/reachability.h"
 
 namespace threadleak {
 
@@ -37,4 +37,4 @@ bool KeepNewlyAbandoned(const tl_snapshot& all, const std::optional<Reachability
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_REPORT_SCAN_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_REPORT_SCAN_H_

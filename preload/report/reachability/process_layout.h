@@ -1,16 +1,16 @@
 // What the reachability scan needs to know of a process's layout, read from outside: which
 // mapping an address is in, where a thread's TCB is, the modules' global data as loaded, and
 // which waits only another thread can end. Reads through TargetMemory; allocates.
-#ifndef THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_
-#define THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_
+#ifndef THREADLEAK_PRELOAD_REPORT_REACHABILITY_PROCESS_LAYOUT_H_
+#define THREADLEAK_PRELOAD_REPORT_REACHABILITY_PROCESS_LAYOUT_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "preload/core/snapshot.h"
-#include "preload/report/analysis/malloc_heap.h"
-#include "preload/report/analysis/target_memory.h"
+#include "preload/report/reachability/malloc_heap.h"
+#include "preload/report/reachability/target_memory.h"
 
 namespace threadleak {
 
@@ -62,4 +62,4 @@ std::string ModuleNeeding(const TargetMemory& memory, const std::vector<Mapping>
 
 }  // namespace threadleak
 
-#endif  // THREADLEAK_PRELOAD_REPORT_ANALYSIS_PROCESS_LAYOUT_H_
+#endif  // THREADLEAK_PRELOAD_REPORT_REACHABILITY_PROCESS_LAYOUT_H_

@@ -1,4 +1,4 @@
-#include "preload/report/analysis/malloc_heap.h"
+#include "preload/report/reachability/malloc_heap.h"
 
 #include <algorithm>
 

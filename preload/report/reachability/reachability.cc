@@ -1,4 +1,4 @@
-#include "preload/report/analysis/reachability.h"
+#include "preload/report/reachability/reachability.h"
 
 #include <elf.h>
 #include <linux/futex.h>
@@ -12,11 +12,11 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "preload/report/analysis/malloc_heap.h"
-#include "preload/report/analysis/process_layout.h"
 #include "preload/report/analysis/process_shared.h"
-#include "preload/report/analysis/target_memory.h"
 #include "preload/report/mapped_array.h"
+#include "preload/report/reachability/malloc_heap.h"
+#include "preload/report/reachability/process_layout.h"
+#include "preload/report/reachability/target_memory.h"
 
 namespace threadleak {
 namespace {

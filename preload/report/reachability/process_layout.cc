@@ -1,4 +1,4 @@
-#include "preload/report/analysis/process_layout.h"
+#include "preload/report/reachability/process_layout.h"
 
 #include <elf.h>
 #include <linux/futex.h>
