@@ -49,7 +49,7 @@ WORKLOADS = [
              [], tsan_div=10, valgrind_div=100),
     Workload("uncontended std::mutex, 2nd thread idle", "mutex_std", 20_000_000, 1.05,
              ["1"], tsan_div=10, valgrind_div=100),
-    Workload("contended mutex, 2 threads", "mutex_contended", 3_000_000, 1.03,
+    Workload("contended mutex, 2 threads", "mutex_contended", 3_000_000, 1.05,
              tsan_div=5, valgrind_div=50),
     Workload("condvar ping-pong", "condvar_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10),
