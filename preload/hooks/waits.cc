@@ -86,24 +86,39 @@ namespace {
 // Whether pthread_mutex_lock records its waits (only for the watchdog: SetLockWaitRecording).
 constinit bool g_record_lock_waits = false;
 
-// libc's pthread_mutex_lock, resolved on first use without a flag to test on every call.
-int ResolveAndLock(pthread_mutex_t* mutex);
 using MutexLockFn = int (*)(pthread_mutex_t*);
-constinit MutexLockFn g_real_mutex_lock = ResolveAndLock;
-int ResolveAndLock(pthread_mutex_t* mutex) {
-  auto real = Real().pthread_mutex_lock;
-  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
-  return real(mutex);
-}
+// libc's pthread_mutex_lock, and where the hook jumps: to libc's function itself, or to
+// LockRecorded while the watchdog needs each wait's start. One pointer, so that the hook is one
+// indirect jump: an uncontended lock takes about 7 ns, and each test on its path showed.
+// Resolved on the first lock, or by SetLockWaitRecording at start-up, whichever comes first.
+int ResolveAndLock(pthread_mutex_t* mutex);
+constinit MutexLockFn g_real_mutex_lock = nullptr;
+constinit MutexLockFn g_mutex_lock_target = ResolveAndLock;
 
 // Recorded before the call whether or not it will block: three stores into this thread's own
 // record. A trylock first costs as much as the lock itself (and puts a locked instruction where
 // a single-threaded process has none); even reading the lock word, or a clock, slows an
-// uncontended lock by 10-20% (bench/README.md).
-__attribute__((noinline)) int LockRecorded(pthread_mutex_t* mutex) {
+// uncontended lock by 10-20% (bench/README.md). While the process has one thread no report can
+// run during a wait, and glibc's single-thread lock is a plain store: nothing is recorded then.
+int LockRecorded(pthread_mutex_t* mutex) {
   MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED);
+  if (__libc_single_threaded) return real(mutex);
   WaitScope wait(TL_STATE_MUTEX, mutex, real, WaitScope::Untimed{});
   return real(mutex);
+}
+
+MutexLockFn LockTarget(MutexLockFn real) {
+  return g_record_lock_waits ? LockRecorded : real;
+}
+
+int ResolveAndLock(pthread_mutex_t* mutex) {
+  MutexLockFn real = Real().pthread_mutex_lock;
+  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
+  // Only if start-up has not pointed the hook already (it may have, from another thread).
+  MutexLockFn unresolved = ResolveAndLock;
+  __atomic_compare_exchange_n(&g_mutex_lock_target, &unresolved, LockTarget(real), false,
+                              __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  return __atomic_load_n(&g_mutex_lock_target, __ATOMIC_RELAXED)(mutex);
 }
 
 }  // namespace
@@ -112,13 +127,9 @@ THREADLEAK_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) {
   // A lock's wait is found without this hook: the waiting thread sleeps in a futex system call
   // on the mutex, called from libc's pthread_mutex_lock, which the report unwinds from the
   // kernel's view and recognises (thread_collector.cc). So the lock goes straight to libc
-  // unless the watchdog needs the wait recorded (its start, seen without /proc). While the
-  // process has one thread no report can run during a wait, and glibc's single-thread lock is a
-  // plain store: nothing is recorded either. No frame on this path: two loads and a jump.
-  if (__libc_single_threaded || !g_record_lock_waits) {
-    return __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED)(mutex);
-  }
-  return LockRecorded(mutex);
+  // unless the watchdog needs the wait recorded (its start, seen without /proc): one load and
+  // a jump, no frame.
+  return __atomic_load_n(&g_mutex_lock_target, __ATOMIC_RELAXED)(mutex);
 }
 
 THREADLEAK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* mutex,
@@ -301,6 +312,9 @@ constinit uintptr_t g_mutex_lock_end = 0;
 
 void SetLockWaitRecording(bool record) {
   g_record_lock_waits = record;
+  MutexLockFn real = Real().pthread_mutex_lock;
+  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_mutex_lock_target, LockTarget(real), __ATOMIC_RELAXED);
 }
 
 bool LockWaitRecording() {
