@@ -91,10 +91,11 @@ void ThreadDetached(ThreadRecord* record);
 
 // --- keys ------------------------------------------------------------------------------------
 
-// A key was made (pthread_key_create, tss_create) or deleted: the exit key's destructor takes a
-// second round only while a key with a destructor sits above it in glibc's order. A key the
-// tool never hears of (made inside libc) can end a thread blocked in its destructor one round
-// early.
+// A key was made (pthread_key_create, __pthread_key_create, tss_create) or deleted: the exit
+// key's destructor takes a second round only while a key with a destructor sits above it in
+// glibc's order. For a key the tool never hears of (looked up past the hooks with dlsym on libc,
+// or in another dlmopen namespace) a thread blocked in its destructor is marked finished before
+// that destructor runs.
 void NoteKeyCreated(pthread_key_t key, bool has_destructor);
 void NoteKeyDeleted(pthread_key_t key);
 

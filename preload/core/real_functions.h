@@ -59,6 +59,7 @@ using LongjmpFn = void (*)(__jmp_buf_tag*, int);
   X(thrd_join, "thrd_join", nullptr, decltype(&::thrd_join))                                     \
   X(thrd_detach, "thrd_detach", nullptr, decltype(&::thrd_detach))                               \
   X(pthread_key_create, "pthread_key_create", nullptr, decltype(&::pthread_key_create))          \
+  X(__pthread_key_create, "__pthread_key_create", nullptr, decltype(&::pthread_key_create))      \
   X(pthread_key_delete, "pthread_key_delete", nullptr, decltype(&::pthread_key_delete))          \
   X(tss_create, "tss_create", nullptr, decltype(&::tss_create))                                  \
   X(tss_delete, "tss_delete", nullptr, decltype(&::tss_delete))                                  \

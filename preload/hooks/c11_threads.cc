@@ -88,8 +88,12 @@ THREADLEAK_EXPORT int thrd_detach(thrd_t thread) {
 // --- keys: as pthread_key_create (libc's tss_create makes a key without calling it) -------------
 
 THREADLEAK_EXPORT int tss_create(tss_t* key, tss_dtor_t destructor) {
-  int status = Real().tss_create(key, destructor);
-  if (status == thrd_success) NoteKeyCreated(*key, destructor != nullptr);
+  tss_t made;  // noted before the program gets it, as pthread_key_create
+  int status = Real().tss_create(&made, destructor);
+  if (status == thrd_success) {
+    NoteKeyCreated(made, destructor != nullptr);
+    *key = made;
+  }
   return status;
 }
 

@@ -132,13 +132,32 @@ THREADLEAK_EXPORT int pthread_detach(pthread_t thread) {
 }
 
 // Keys: where the program's key destructors stand against the exit key's (core/lifecycle.h).
-THREADLEAK_EXPORT int pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
-  int status = Real().pthread_key_create(key, destructor);
-  if (status == 0) NoteKeyCreated(*key, destructor != nullptr);
+// The key is noted before the program gets it, so no thread can set it and end before the note.
+// __pthread_key_create is the same function under the name older code and libraries that test
+// for libpthread call.
+namespace {
+int CreateNotedKey(int (*create)(pthread_key_t*, void (*)(void*)), pthread_key_t* key,
+                   void (*destructor)(void*)) {
+  pthread_key_t made;
+  int status = create(&made, destructor);
+  if (status == 0) {
+    NoteKeyCreated(made, destructor != nullptr);
+    *key = made;
+  }
   return status;
 }
+}  // namespace
 
-// Forgotten first: once libc has deleted it, another thread may be given the same index.
+THREADLEAK_EXPORT int pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
+  return CreateNotedKey(Real().pthread_key_create, key, destructor);
+}
+
+THREADLEAK_EXPORT int __pthread_key_create(pthread_key_t* key, void (*destructor)(void*)) {
+  return CreateNotedKey(Real().__pthread_key_create, key, destructor);
+}
+
+// Forgotten first: once libc has deleted it, another thread may be given the same index. (A
+// thread ending meanwhile with a value for it may end its exit key's rounds one early.)
 THREADLEAK_EXPORT int pthread_key_delete(pthread_key_t key) {
   NoteKeyDeleted(key);
   return Real().pthread_key_delete(key);

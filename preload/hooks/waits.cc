@@ -101,19 +101,20 @@ constinit MutexLockFn g_mutex_lock_target = ResolveAndLock;
 // uncontended lock by 10-20% (bench/README.md). While the process has one thread no report can
 // run during a wait, and glibc's single-thread lock is a plain store: nothing is recorded then.
 int LockRecorded(pthread_mutex_t* mutex) {
-  MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_RELAXED);
+  MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_ACQUIRE);
+  if (real == nullptr) real = Real().pthread_mutex_lock;  // pointed here before it was stored
   if (__libc_single_threaded) return real(mutex);
   WaitScope wait(TL_STATE_MUTEX, mutex, real, WaitScope::Untimed{});
   return real(mutex);
 }
 
 MutexLockFn LockTarget(MutexLockFn real) {
-  return g_record_lock_waits ? LockRecorded : real;
+  return __atomic_load_n(&g_record_lock_waits, __ATOMIC_RELAXED) ? LockRecorded : real;
 }
 
 int ResolveAndLock(pthread_mutex_t* mutex) {
   MutexLockFn real = Real().pthread_mutex_lock;
-  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELEASE);
   // Only if start-up has not pointed the hook already (it may have, from another thread).
   MutexLockFn unresolved = ResolveAndLock;
   __atomic_compare_exchange_n(&g_mutex_lock_target, &unresolved, LockTarget(real), false,
@@ -259,27 +260,33 @@ THREADLEAK_EXPORT int pthread_barrier_wait(pthread_barrier_t* barrier) {
 
 // syscall() is variadic, but its arguments are integers, which the x86-64 calling convention
 // passes to a variadic and a fixed-argument function alike (six registers, then the stack). So
-// the hook is defined with the system call's six arguments under the name "syscall": it reads
-// what the caller passed, and from the stack an argument the caller did not pass, as glibc's own
-// syscall() does. The variadic prologue (va_start's register save area, va_arg's checks) cost
-// about 60 instructions a call, a third of the hook's cost on a futex ping-pong.
+// the hook is defined under the name "syscall" with the number and the first five arguments as
+// parameters, and reads the sixth from the stack, as glibc's own syscall() does — where a caller
+// that passed fewer has its own data. Only reads it: a seventh declared parameter would be the
+// hook's to write (GCC does, before a tail call), and that word is the caller's. The variadic
+// prologue (va_start's register save area, va_arg's checks) cost about 60 instructions a call, a
+// third of the hook's cost on a futex ping-pong.
 static_assert(sizeof(long) == 8 && sizeof(void*) == 8, "x86-64: syscall's arguments are longs");
 #if !defined(__x86_64__)
 #error "the fixed-argument syscall hook relies on the x86-64 calling convention"
 #endif
-THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long a4, long a5,
-                                   long a6) __asm__("syscall");
-THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long a4, long a5,
-                                   long a6) {
+THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long a4,
+                                   long a5) __asm__("syscall");
+THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long a4, long a5) {
+  // Above the saved frame pointer and the return address: the first argument passed on the stack.
+  const long a6 = *reinterpret_cast<const volatile long*>(
+      static_cast<const char*>(__builtin_frame_address(0)) + 2 * sizeof(void*));
   const RealFunctions& real = Real();
   if (number == SYS_futex && !t_in_tool) {
     auto* address = reinterpret_cast<const void*>(a1);
-    if (IsFutexWait(a2)) {
+    // The operation is an int: the upper half of its register is whatever the caller left.
+    const long operation = static_cast<int>(a2);
+    if (IsFutexWait(operation)) {
       return WaitingForWake(TL_STATE_FUTEX, address, real.syscall, number, a1, a2, a3, a4, a5, a6);
     }
-    if (IsFutexWake(a2)) {
+    if (IsFutexWake(operation)) {
       NoteTouch(address);
-      long op = a2 & FUTEX_CMD_MASK;
+      long op = operation & FUTEX_CMD_MASK;
       if (op == FUTEX_REQUEUE || op == FUTEX_CMP_REQUEUE || op == FUTEX_WAKE_OP ||
           op == FUTEX_CMP_REQUEUE_PI) {
         NoteTouch(reinterpret_cast<const void*>(a5));  // the second futex (uaddr2)
@@ -295,7 +302,8 @@ THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long 
   if (number == SYS_futex) return real.syscall(number, a1, a2, a3, a4, a5, a6);  // a wake
   if (number == SYS_seccomp) {
     long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
-    if (result >= 0 && a1 == SECCOMP_SET_MODE_FILTER && !t_in_tool) NoteSeccompFilter();
+    if (result >= 0 && static_cast<int>(a1) == SECCOMP_SET_MODE_FILTER && !t_in_tool)
+      NoteSeccompFilter();
     return result;
   }
   WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
@@ -311,14 +319,14 @@ constinit uintptr_t g_mutex_lock_end = 0;
 }  // namespace
 
 void SetLockWaitRecording(bool record) {
-  g_record_lock_waits = record;
+  __atomic_store_n(&g_record_lock_waits, record, __ATOMIC_RELAXED);
   MutexLockFn real = Real().pthread_mutex_lock;
-  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELEASE);
   __atomic_store_n(&g_mutex_lock_target, LockTarget(real), __ATOMIC_RELAXED);
 }
 
 bool LockWaitRecording() {
-  return g_record_lock_waits;
+  return __atomic_load_n(&g_record_lock_waits, __ATOMIC_RELAXED);
 }
 
 void RememberMutexLockRange() {

@@ -111,6 +111,17 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{"library_pool", "library workers joined in its finalizer"}),
     [](const auto& info) { return std::string(info.param.first); });
 
+// The syscall() hook reads the word where a seventh argument would be, as libc does, and never
+// writes it: here it is the first word of a read-only page above the caller's stack.
+TEST(HookBehaviour, SyscallLeavesTheCallersStackAlone) {
+  ShimRun run({HOOK_BEHAVIOUR, "syscall_stack"});
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
+                                                                << run.output;
+  EXPECT_NE(run.output.find("woken=0 wait=-1 errno=EAGAIN pid_matches=1 word=5eed"),
+            std::string::npos)
+      << run.output;
+}
+
 TEST(HookBehaviour, ThreadsThatComeAndGoAreNeverReported) {
   ShimRun run({HOOK_BEHAVIOUR, "churn"});
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"

@@ -297,6 +297,22 @@ TEST_F(ThreadLifecycle, AFailedCreateReleasesTheRecordAndTheCount) {
 
 // --- the exit key's rounds ---------------------------------------------------------------------
 
+// A key made and noted as the hooks do, deleted and forgotten at the end of the scope (so that a
+// failed assertion leaves no key behind for the next test).
+struct NotedKey {
+  explicit NotedKey(void (*destructor)(void*)) {
+    made = pthread_key_create(&key, destructor) == 0;
+    if (made) NoteKeyCreated(key, destructor != nullptr);
+  }
+  ~NotedKey() {
+    if (!made) return;
+    NoteKeyDeleted(key);
+    pthread_key_delete(key);
+  }
+  pthread_key_t key = 0;
+  bool made = false;
+};
+
 std::atomic<bool> g_in_destructor{false};
 std::atomic<bool> g_destructor_released{false};
 
@@ -316,11 +332,11 @@ void* ThreadWithABlockingKeyDestructor(void* key) {
 TEST_F(ThreadLifecycle, AThreadBlockedInALaterKeyDestructorIsNotFinished) {
   g_in_destructor.store(false);
   g_destructor_released.store(false);
-  pthread_key_t key;
-  ASSERT_EQ(pthread_key_create(&key, BlockingDestructor), 0);
-  NoteKeyCreated(key, true);  // as the pthread_key_create hook does
+  NotedKey blocking(BlockingDestructor);
+  ASSERT_TRUE(blocking.made);
   const int threads_before = ProgramThreadCount();
-  ThreadRecord* record = RecordBeforeCreate(nullptr, ThreadWithABlockingKeyDestructor, &key);
+  ThreadRecord* record =
+      RecordBeforeCreate(nullptr, ThreadWithABlockingKeyDestructor, &blocking.key);
   ASSERT_NE(record, nullptr);
   pthread_t thread;
   ASSERT_EQ(pthread_create(&thread, nullptr, StartTrampoline, record), 0);
@@ -339,8 +355,6 @@ TEST_F(ThreadLifecycle, AThreadBlockedInALaterKeyDestructorIsNotFinished) {
   EXPECT_EQ(ProgramThreadCount(), threads_before);
   ThreadJoined(looked_up_before, thread);
   EXPECT_FALSE(IsLive(record));
-  NoteKeyDeleted(key);
-  pthread_key_delete(key);
 }
 
 void* SetsTheKeyIfAny(void* key) {
@@ -367,29 +381,27 @@ int ExitRoundsOfAThread(pthread_key_t* key_it_sets) {
 // while a key with a destructor comes after the exit key. A key without one, or one deleted,
 // does not count.
 TEST_F(ThreadLifecycle, TheExitKeyTakesASecondRoundOnlyForALaterKeyWithADestructor) {
-  pthread_key_t plain;
-  ASSERT_EQ(pthread_key_create(&plain, nullptr), 0);
-  NoteKeyCreated(plain, false);
-  pthread_key_t deleted;
-  ASSERT_EQ(pthread_key_create(&deleted, [](void*) {}), 0);
-  NoteKeyCreated(deleted, true);
-  NoteKeyDeleted(deleted);
-  ASSERT_EQ(pthread_key_delete(deleted), 0);
-  EXPECT_EQ(ExitRoundsOfAThread(&plain), 1);
+  // The exit key's own bit is set (StartThreadLifecycle notes it, as the hook does): a thread
+  // with no later key still takes one round.
+  NotedKey plain(nullptr);
+  ASSERT_TRUE(plain.made);
+  {
+    NotedKey deleted([](void*) {});
+    ASSERT_TRUE(deleted.made);
+  }
+  EXPECT_EQ(ExitRoundsOfAThread(&plain.key), 1);
 
-  std::atomic<int> destructor_calls{0};
-  static std::atomic<int>* calls = &destructor_calls;
-  pthread_key_t with_destructor;
-  ASSERT_EQ(pthread_key_create(&with_destructor, [](void*) { calls->fetch_add(1); }), 0);
-  NoteKeyCreated(with_destructor, true);
-  EXPECT_EQ(ExitRoundsOfAThread(&with_destructor), 2);
-  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 2) << "the key exists, whether this thread set it or not";
-  EXPECT_EQ(destructor_calls.load(), 1);
-
-  NoteKeyDeleted(with_destructor);
-  ASSERT_EQ(pthread_key_delete(with_destructor), 0);
-  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 1);
-  pthread_key_delete(plain);
+  static std::atomic<int> destructor_calls;
+  destructor_calls = 0;
+  {
+    NotedKey with_destructor([](void*) { destructor_calls.fetch_add(1); });
+    ASSERT_TRUE(with_destructor.made);
+    EXPECT_EQ(ExitRoundsOfAThread(&with_destructor.key), 2);
+    EXPECT_EQ(ExitRoundsOfAThread(nullptr), 2)
+        << "the key exists, whether this thread set it or not";
+    EXPECT_EQ(destructor_calls.load(), 1);
+  }
+  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 1) << "deleted: one round again";
 }
 
 // --- main thread and fork, each in a child process -------------------------------------------

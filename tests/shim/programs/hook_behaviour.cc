@@ -1,10 +1,13 @@
 // Scenarios that check the shim leaves programs' behaviour alone and keeps the exit path safe.
 // Usage: hook_behaviour SCENARIO. Exits 0 when the program saw what it expected, 1 otherwise.
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +286,49 @@ struct Pool {
   }
 };
 
+// syscall() called with the word above its return address — where a seventh argument would be
+// passed, and where a caller that passes six or fewer keeps its own data — at the start of a
+// read-only page. glibc's syscall() reads that word and never writes it; a hook that wrote it
+// back (as a compiler may write a declared parameter's slot) would change the caller's memory,
+// and here crashes.
+long SyscallWithReadOnlyWordAbove(void* stack_top, long number, long a1, long a2, long a3) {
+  long result = 0;
+  long (*function)(long, ...) = &syscall;
+  asm volatile(
+      "mov %%rsp, %%rbx\n\t"
+      "mov %[top], %%rsp\n\t"
+      "call *%[function]\n\t"
+      "mov %%rbx, %%rsp\n\t"
+      : "=a"(result), "+D"(number), "+S"(a1), "+d"(a2), "+c"(a3)
+      : [top] "r"(stack_top), [function] "r"(function), "a"(0)
+      : "rbx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
+        "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
+        "xmm15");
+  return result;
+}
+
+int SyscallLeavesTheCallersStackAlone() {
+  constexpr size_t kStack = 256 * 1024;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* mapping =
+      mmap(nullptr, kStack + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED) return 2;
+  char* top = static_cast<char*>(mapping) + kStack;  // the read-only page starts here
+  *reinterpret_cast<long*>(top) = 0x5eed;
+  if (mprotect(top, page, PROT_READ) != 0) return 2;
+  static int futex_word = 0;
+  syscall(SYS_getpid);  // anything the first call resolves, on the ordinary stack
+  auto word = reinterpret_cast<long>(&futex_word);
+  long woken = SyscallWithReadOnlyWordAbove(top, SYS_futex, word, FUTEX_WAKE_PRIVATE, 1);
+  long wait = SyscallWithReadOnlyWordAbove(top, SYS_futex, word, FUTEX_WAIT_PRIVATE, 1);
+  int wait_errno = errno;
+  long pid = SyscallWithReadOnlyWordAbove(top, SYS_getpid, 0, 0, 0);
+  std::printf("woken=%ld wait=%ld errno=%s pid_matches=%d word=%lx\n", woken, wait,
+              wait_errno == EAGAIN ? "EAGAIN" : std::strerror(wait_errno), pid == getpid() ? 1 : 0,
+              *reinterpret_cast<long*>(top));
+  return 0;
+}
+
 int StaticPool() {
   static Pool pool;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -306,6 +352,7 @@ int main(int argc, char** argv) {
   if (scenario == "global_jthread") return GlobalJthread();
   if (scenario == "atexit_join") return AtexitJoin();
   if (scenario == "static_pool") return StaticPool();
+  if (scenario == "syscall_stack") return SyscallLeavesTheCallersStackAlone();
   if (scenario == "library_pool") {
     late_join_library_start();
     return 0;
