@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -41,13 +42,6 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   for (std::string& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 std::string FunctionsOf(const nlohmann::json& stack) {
@@ -137,7 +131,7 @@ RunResult WaitProgram(pid_t pid, const std::string& output_path,
       result.core_dumped = WCOREDUMP(status);
     }
   }
-  result.output = ReadFile(output_path);
+  result.output = ReadWholeFile(output_path);
   return result;
 }
 
@@ -148,7 +142,7 @@ RunResult RunProgram(const std::vector<std::string>& argv, const EnvChanges& env
 
 std::vector<nlohmann::json> ReadReports(const std::string& path, std::string* error) {
   std::vector<nlohmann::json> reports;
-  std::istringstream lines(ReadFile(path));
+  std::istringstream lines(ReadWholeFile(path));
   std::string line;
   while (std::getline(lines, line)) {
     nlohmann::json report = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -191,7 +185,7 @@ std::optional<nlohmann::json> ReadReport(const std::string& path, std::string* e
     *error = "no report file " + path;
     return std::nullopt;
   }
-  std::string text = ReadFile(path);
+  std::string text = ReadWholeFile(path);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (text.empty() || text.find('\n') != std::string::npos) {
     *error = "the report is not one line of JSON: <<" + text + ">>";
@@ -241,6 +235,22 @@ std::string Summarize(const nlohmann::json& report) {
         << FunctionsOf(Field(created, "stack")) << "\n";
   }
   return out.str();
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 }  // namespace e2e

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -96,6 +97,12 @@ const nlohmann::json* FindFrame(const nlohmann::json& stack, std::string_view ne
 
 // One line per reported thread (tid, name, state, functions of both stacks), for messages.
 std::string Summarize(const nlohmann::json& report);
+
+// The whole file (binary), or "" when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
+// Calls `done` every 10 ms until it returns true (true) or `limit` passed (false).
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit);
 
 }  // namespace e2e
 

@@ -178,22 +178,6 @@ TEST_P(Corpus, AtExit) {
   Check(c, *report, /*dump=*/false);
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool WaitFor(const std::function<bool()>& done, milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return false;
-}
-
 TEST_P(Corpus, InALiveDump) {
   SKIP_IF_SANITIZED();
   const Case& c = GetParam();
@@ -205,16 +189,17 @@ TEST_P(Corpus, InALiveDump) {
       {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:leak_scan=1:log_path=" + dir.path() + "/report"}},
       output);
-  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
-                      milliseconds(20000)))
-      << Slurp(output);
+  ASSERT_TRUE(
+      e2e::WaitFor([&] { return e2e::ReadWholeFile(output).find("ready") != std::string::npos; },
+                   milliseconds(20000)))
+      << e2e::ReadWholeFile(output);
   ASSERT_TRUE(threadleak::RequestDump(pid));
   const std::string task = "/proc/" + std::to_string(pid) + "/task";
-  bool dumped = WaitFor(
+  bool dumped = e2e::WaitFor(
       [&] {
         std::error_code ec;
         for (const auto& t : std::filesystem::directory_iterator(task, ec)) {
-          if (Slurp(t.path().string() + "/comm") == "threadleak/1\n") return true;
+          if (e2e::ReadWholeFile(t.path().string() + "/comm") == "threadleak/1\n") return true;
         }
         return false;
       },
@@ -245,13 +230,14 @@ TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
                          {"THREADLEAK_OPTIONS",
                           "format=json:watchdog_abandoned=1:log_path=" + dir.path() + "/report"}},
                         output);
-  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
-                      milliseconds(20000)))
-      << Slurp(output);
+  ASSERT_TRUE(
+      e2e::WaitFor([&] { return e2e::ReadWholeFile(output).find("ready") != std::string::npos; },
+                   milliseconds(20000)))
+      << e2e::ReadWholeFile(output);
   std::set<std::string> named;
   std::vector<json> reports;
   const std::set<std::string> leaks = {"receiver", "sender", "worker"};
-  WaitFor(
+  e2e::WaitFor(
       [&] {
         std::string error;
         reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
@@ -268,7 +254,7 @@ TEST(Reachability, WatchdogReportsAbandonedThreadsOfALiveService) {
   reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
   kill(pid, SIGKILL);
   e2e::WaitProgram(pid, output);
-  ASSERT_FALSE(reports.empty()) << error << "\n" << Slurp(output);
+  ASSERT_FALSE(reports.empty()) << error << "\n" << e2e::ReadWholeFile(output);
   std::multiset<std::string> all;
   for (const json& report : reports) {
     EXPECT_EQ(report["trigger"], "watchdog");
@@ -292,14 +278,16 @@ TEST(Reachability, TextDumpListsAbandonedThreads) {
                         {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS", "leak_scan=1:log_path=" + dir.path() + "/report"}},
                         output);
-  ASSERT_TRUE(WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
-                      milliseconds(20000)));
+  ASSERT_TRUE(
+      e2e::WaitFor([&] { return e2e::ReadWholeFile(output).find("ready") != std::string::npos; },
+                   milliseconds(20000)));
   ASSERT_TRUE(threadleak::RequestDump(pid));
   const std::string path = e2e::ReportPath(dir, pid);
-  WaitFor([&] { return Slurp(path).find("SUMMARY") != std::string::npos; }, milliseconds(20000));
+  e2e::WaitFor([&] { return e2e::ReadWholeFile(path).find("SUMMARY") != std::string::npos; },
+               milliseconds(20000));
   kill(pid, SIGKILL);
   e2e::WaitProgram(pid, output);
-  const std::string text = Slurp(path);
+  const std::string text = e2e::ReadWholeFile(path);
   size_t lines = 0;
   for (size_t at = text.find("\n abandoned: "); at != std::string::npos;
        at = text.find("\n abandoned: ", at + 1)) {

@@ -27,22 +27,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool WaitFor(const std::function<bool()>& done, milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return false;
-}
-
 // Sends one command to the server and waits for its "done".
 bool Request(const std::string& socket_path, const std::string& command) {
   const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -81,8 +65,9 @@ struct Server {
     }
   }
   bool Ready() {
-    return WaitFor([&] { return Slurp(output).find("ready") != std::string::npos; },
-                   milliseconds(20000));
+    return e2e::WaitFor(
+        [&] { return e2e::ReadWholeFile(output).find("ready") != std::string::npos; },
+        milliseconds(20000));
   }
   // Healthy jobs, then one leak of each kind.
   bool MakeLeaks() {
@@ -100,7 +85,7 @@ struct Server {
 const char* const kLeaks[] = {"subscriber", "publisher", "dropped-worker"};
 const char* const kPool[] = {"pool-1", "pool-2", "pool-3"};
 
-std::string Describe(const json& thread) {
+std::string DescribeVerdict(const json& thread) {
   return e2e::StringField(thread, "name") + ": " + e2e::StringField(thread, "verdict") + " " +
          e2e::StringField(thread, "certainty") + "/" + e2e::StringField(thread, "basis") + ": " +
          e2e::StringField(thread, "reason");
@@ -115,8 +100,8 @@ std::string Describe(const json& thread) {
 TEST(LiveService, DumpListsTheAbandonedThreadsAndNotThePool) {
   SKIP_IF_SANITIZED();
   Server server({"leak_scan=1"});
-  ASSERT_TRUE(server.Ready()) << Slurp(server.output);
-  ASSERT_TRUE(server.MakeLeaks()) << Slurp(server.output);
+  ASSERT_TRUE(server.Ready()) << e2e::ReadWholeFile(server.output);
+  ASSERT_TRUE(server.MakeLeaks()) << e2e::ReadWholeFile(server.output);
   e2e::TempDir dump_dir;
   e2e::RunResult dump = e2e::RunProgram({REACHABILITY_WRAPPER, "dump", std::to_string(server.pid)},
                                         {}, dump_dir.path() + "/dump.txt");
@@ -136,14 +121,17 @@ TEST(LiveService, DumpListsTheAbandonedThreadsAndNotThePool) {
   }
   for (const char* name : kLeaks) {
     ASSERT_EQ(by_name.count(name), 1u) << name << "\n" << dump.output;
-    EXPECT_EQ(e2e::StringField(*by_name[name], "verdict"), "abandoned") << Describe(*by_name[name]);
-    EXPECT_EQ(e2e::StringField(*by_name[name], "basis"), "unreachable") << Describe(*by_name[name]);
+    EXPECT_EQ(e2e::StringField(*by_name[name], "verdict"), "abandoned")
+        << DescribeVerdict(*by_name[name]);
+    EXPECT_EQ(e2e::StringField(*by_name[name], "basis"), "unreachable")
+        << DescribeVerdict(*by_name[name]);
   }
   for (const char* name : kPool) {
     ASSERT_EQ(by_name.count(name), 1u) << name << "\n" << dump.output;
-    EXPECT_EQ(e2e::StringField(*by_name[name], "verdict"), "alive") << Describe(*by_name[name]);
+    EXPECT_EQ(e2e::StringField(*by_name[name], "verdict"), "alive")
+        << DescribeVerdict(*by_name[name]);
     EXPECT_NE(e2e::StringField(*by_name[name], "reason").find("g_pool"), std::string::npos)
-        << Describe(*by_name[name]);
+        << DescribeVerdict(*by_name[name]);
   }
   EXPECT_EQ(abandoned, 3u) << dump.output;  // nothing else: not the acceptor, not the pool
 }
@@ -151,21 +139,21 @@ TEST(LiveService, DumpListsTheAbandonedThreadsAndNotThePool) {
 TEST(LiveService, WatchdogReportsEachLeakOnceWithoutADumpAndNeverThePool) {
   SKIP_IF_SANITIZED();
   Server server({"watchdog_abandoned=1"});
-  ASSERT_TRUE(server.Ready()) << Slurp(server.output);
-  ASSERT_TRUE(server.MakeLeaks()) << Slurp(server.output);
+  ASSERT_TRUE(server.Ready()) << e2e::ReadWholeFile(server.output);
+  ASSERT_TRUE(server.MakeLeaks()) << e2e::ReadWholeFile(server.output);
   auto names = [&] {
     std::multiset<std::string> out;
     for (const json& report : server.Reports()) {
       EXPECT_EQ(report["trigger"], "watchdog");
       for (const json& thread : report["threads"]) {
         out.insert(e2e::StringField(thread, "name"));
-        EXPECT_EQ(e2e::StringField(thread, "verdict"), "abandoned") << Describe(thread);
+        EXPECT_EQ(e2e::StringField(thread, "verdict"), "abandoned") << DescribeVerdict(thread);
       }
     }
     return out;
   };
   auto reported = [&](const std::string& name, size_t times) {
-    return WaitFor([&] { return names().count(name) == times; }, milliseconds(20000));
+    return e2e::WaitFor([&] { return names().count(name) == times; }, milliseconds(20000));
   };
   for (const char* name : kLeaks) EXPECT_TRUE(reported(name, 1)) << name;
   // A leak made while it runs is reported too, as soon as the watchdog looks again.
