@@ -53,7 +53,7 @@ WORKLOADS = [
              tsan_div=5, valgrind_div=50),
     Workload("condvar ping-pong", "condvar_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10),
-    Workload("futex ping-pong (atomic::wait)", "futex_pingpong", 50_000, 1.03,
+    Workload("futex ping-pong (syscall(SYS_futex))", "futex_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10),
     Workload("semaphore ping-pong (sem_wait)", "sem_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10),
@@ -152,6 +152,9 @@ class Bench:
         selected = [w for w in WORKLOADS
                     if not self.args.only or any(o in w.binary for o in self.args.only)]
         results = {(w.label, v): [] for w in selected for v in VARIANTS}
+        # Each run's ops/s by round, so that a round's baseline and threadleak runs, made back to
+        # back, can be compared with each other (paired_slowdown).
+        self.by_round = {(w.label, v): {} for w in selected for v in VARIANTS}
         rounds = max(runs.values())
         for round_index in range(rounds):
             self.progress(f"throughput round {round_index + 1}/{rounds}")
@@ -165,7 +168,16 @@ class Bench:
                     ops = self.run_ops(variant, workload)
                     if ops is not None:
                         results[(workload.label, variant)].append(ops)
+                        self.by_round[(workload.label, variant)][round_index] = ops[0]
         return selected, results
+
+    def paired_slowdown(self, workload):
+        """The median over rounds of baseline ops/s ÷ threadleak ops/s within the round: the two
+        runs of a round are made back to back, so a slow phase of the machine falls on both."""
+        base = self.by_round[(workload.label, "baseline")]
+        tool = self.by_round[(workload.label, "threadleak")]
+        ratios = [base[r] / tool[r] for r in base if r in tool and tool[r] > 0]
+        return statistics.median(ratios) if ratios else None
 
     def instructions_added(self, workload):
         """Instructions per operation that threadleak adds, counted by callgrind: runs of N and
@@ -206,8 +218,9 @@ class Bench:
 
     def print_throughput(self, selected, results, instructions):
         print("| workload | baseline ops/s | threadleak | tsan | drd | helgrind | target | met? "
-              "| threadleak, CPU time | instructions added per op | noise |")
-        print("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|")
+              "| threadleak, paired rounds | threadleak, CPU time | instructions added per op "
+              "| noise |")
+        print("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|")
         for w in selected:
             wall = {v: [ops for ops, _ in results[(w.label, v)]] for v in VARIANTS}
             base = wall["baseline"]
@@ -224,7 +237,11 @@ class Bench:
                     if variant == "threadleak":
                         ratio_tl = ratio
                     cells.append(f"{ratio:.2f}x")
-            met = "—" if ratio_tl is None else ("yes" if ratio_tl <= w.target else "**no**")
+            paired = self.paired_slowdown(w) if ratio_tl is not None else None
+            paired_cell = "—" if paired is None else f"{paired:.2f}x"
+            # Met only when both estimates are within the target.
+            worst = None if ratio_tl is None else max(ratio_tl, paired or ratio_tl)
+            met = "—" if worst is None else ("yes" if worst <= w.target else "**no**")
             cpu = {v: [c for _, c in results[(w.label, v)] if c] for v in VARIANTS[:2]}
             cpu_cell = "—"
             if cpu["baseline"] and cpu["threadleak"]:
@@ -239,12 +256,15 @@ class Bench:
             noise = f"{spread(base)} / {spread(wall['threadleak'])}"
             base_cell = f"{base_median:,.0f}" if base_median else "failed"
             print(f"| {w.label} | {base_cell} | " + " | ".join(cells) +
-                  f" | ≤ {w.target:.2f}x | {met} | {cpu_cell} | {ir_cell} | {noise} |")
+                  f" | ≤ {w.target:.2f}x | {met} | {paired_cell} | {cpu_cell} | {ir_cell} "
+                  f"| {noise} |")
         print()
         print(f"Slowdown = baseline ops/s ÷ tool ops/s (1.00x is no cost), wall-clock medians of "
               f"{self.args.runs} runs (baseline, threadleak), {self.args.tsan_runs} (tsan) and "
-              f"{self.args.valgrind_runs} (drd, helgrind), run interleaved; *met?* compares the "
-              "threadleak column with the target. *CPU time*: the same runs, operations per "
+              f"{self.args.valgrind_runs} (drd, helgrind), run interleaved; *met?*: both the "
+              "threadleak column and the paired one within the target. *Paired rounds*: the "
+              "median over rounds of the baseline's ops/s ÷ threadleak's in the same round (run "
+              "back to back). *CPU time*: the same runs, operations per "
               "second of the process's CPU time. *Instructions added per op*: callgrind's count "
               "with the shim minus without, per operation (user space only; on the baseline's "
               "count). *Noise*: half the range of the baseline / threadleak runs, relative to "
