@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Optional
 
 VARIANTS = ["baseline", "threadleak", "tsan", "drd", "helgrind"]
 MEASUREMENTS = VARIANTS + ["callgrind"]
@@ -33,7 +34,7 @@ class Workload:
     label: str  # as shown in the table
     binary: str  # under BUILD/bench/bin and bin-tsan
     count: int  # iterations for the baseline and threadleak runs
-    target: float  # slowdown allowed for threadleak (issue 7)
+    target: Optional[float]  # slowdown allowed for threadleak (issue 12); None: none is set
     extra: list = field(default_factory=list)  # arguments after the count
     # Divisors of `count` for the slower variants, chosen so a run takes about a second.
     tsan_div: int = 1
@@ -41,11 +42,13 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("uncontended pthread_mutex, 1 thread", "mutex_pthread", 20_000_000, 1.05,
+    # One thread: no target (issue 12 sets one with a second thread). What the shim adds here is
+    # the interposition itself, one indirect jump on a ~6 ns call.
+    Workload("uncontended pthread_mutex, 1 thread", "mutex_pthread", 20_000_000, None,
              [], tsan_div=10, valgrind_div=100),
     Workload("uncontended pthread_mutex, 2nd thread idle", "mutex_pthread", 20_000_000, 1.05,
              ["1"], tsan_div=10, valgrind_div=100),
-    Workload("uncontended std::mutex, 1 thread", "mutex_std", 20_000_000, 1.05,
+    Workload("uncontended std::mutex, 1 thread", "mutex_std", 20_000_000, None,
              [], tsan_div=10, valgrind_div=100),
     Workload("uncontended std::mutex, 2nd thread idle", "mutex_std", 20_000_000, 1.05,
              ["1"], tsan_div=10, valgrind_div=100),
@@ -241,7 +244,8 @@ class Bench:
             paired_cell = "—" if paired is None else f"{paired:.2f}x"
             # Met only when both estimates are within the target.
             worst = None if ratio_tl is None else max(ratio_tl, paired or ratio_tl)
-            met = "—" if worst is None else ("yes" if worst <= w.target else "**no**")
+            met = ("—" if worst is None or w.target is None
+                   else ("yes" if worst <= w.target else "**no**"))
             cpu = {v: [c for _, c in results[(w.label, v)] if c] for v in VARIANTS[:2]}
             cpu_cell = "—"
             if cpu["baseline"] and cpu["threadleak"]:
@@ -255,8 +259,9 @@ class Bench:
                 ir_cell = f"{added_ir:+,.0f} (on {base_ir:,.0f})"
             noise = f"{spread(base)} / {spread(wall['threadleak'])}"
             base_cell = f"{base_median:,.0f}" if base_median else "failed"
+            target_cell = "—" if w.target is None else f"≤ {w.target:.2f}x"
             print(f"| {w.label} | {base_cell} | " + " | ".join(cells) +
-                  f" | ≤ {w.target:.2f}x | {met} | {paired_cell} | {cpu_cell} | {ir_cell} "
+                  f" | {target_cell} | {met} | {paired_cell} | {cpu_cell} | {ir_cell} "
                   f"| {noise} |")
         print()
         print(f"Slowdown = baseline ops/s ÷ tool ops/s (1.00x is no cost), wall-clock medians of "
