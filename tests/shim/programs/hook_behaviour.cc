@@ -294,16 +294,19 @@ struct Pool {
 long SyscallWithReadOnlyWordAbove(void* stack_top, long number, long a1, long a2, long a3) {
   long result = 0;
   long (*function)(long, ...) = &syscall;
+  // The fourth and fifth arguments are null (a futex wait's timeout, uaddr2); the sixth is the
+  // read-only word.
+  register long a4 asm("r8") = 0;
+  register long a5 asm("r9") = 0;
   asm volatile(
       "mov %%rsp, %%rbx\n\t"
       "mov %[top], %%rsp\n\t"
       "call *%[function]\n\t"
       "mov %%rbx, %%rsp\n\t"
-      : "=a"(result), "+D"(number), "+S"(a1), "+d"(a2), "+c"(a3)
+      : "=a"(result), "+D"(number), "+S"(a1), "+d"(a2), "+c"(a3), "+r"(a4), "+r"(a5)
       : [top] "r"(stack_top), [function] "r"(function), "a"(0)
-      : "rbx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4",
-        "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14",
-        "xmm15");
+      : "rbx", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+        "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
   return result;
 }
 
