@@ -121,7 +121,8 @@ enum tl_object_flags {
   // (a static std::condition_variable): exit would run that destructor while this thread waits.
   TL_OBJECT_DESTROYED_AT_EXIT = 1u << 0,
   // Other processes may hold or wake it, so this process's threads alone never decide its
-  // waiters' fate (set by the report writer, preload/report/analysis/process_shared.h): it was made
+  // waiters' fate (set by the report writer, preload/report/reachability/process_shared.h): it was
+  // made
   // with
   // the PTHREAD_PROCESS_SHARED attribute (a pshared semaphore, ...) ...
   TL_OBJECT_PROCESS_SHARED = 1u << 1,

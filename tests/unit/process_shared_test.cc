@@ -1,8 +1,8 @@
-// Which objects are shared with other processes (preload/report/analysis/process_shared.h): the
+// Which objects are shared with other processes (preload/report/reachability/process_shared.h): the
 // glibc layout facts it relies on, checked on objects made here with and without the
 // PTHREAD_PROCESS_SHARED attribute and read back through process_vm_readv, as the report writer
 // reads them; and the mapping rule, on MAP_SHARED and private memory.
-#include "preload/report/analysis/process_shared.h"
+#include "preload/report/reachability/process_shared.h"
 
 #include <pthread.h>
 #include <semaphore.h>

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <deque>
 
-#include "preload/report/analysis/process_shared.h"
+#include "preload/report/reachability/process_shared.h"
 
 namespace threadleak {
 namespace {

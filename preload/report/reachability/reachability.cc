@@ -12,10 +12,10 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "preload/report/analysis/process_shared.h"
 #include "preload/report/mapped_array.h"
 #include "preload/report/reachability/malloc_heap.h"
 #include "preload/report/reachability/process_layout.h"
+#include "preload/report/reachability/process_shared.h"
 #include "preload/report/reachability/target_memory.h"
 
 namespace threadleak {

@@ -1,4 +1,4 @@
-#include "preload/report/analysis/process_shared.h"
+#include "preload/report/reachability/process_shared.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
