@@ -20,6 +20,7 @@
 
 #include "scripts/dump_request.h"
 #include "tests/e2e/support.h"
+#include "tests/reachability/skip_if_sanitized.h"
 
 namespace {
 
@@ -151,13 +152,6 @@ void Check(const Case& c, const json& report, bool dump) {
                           << Describe(thread);
   }
 }
-
-#ifdef REACHABILITY_SANITIZED
-#define SKIP_IF_SANITIZED() \
-  GTEST_SKIP() << "the programs run on a sanitizer's allocator: no proof (see SanitizedFallsBack)"
-#else
-#define SKIP_IF_SANITIZED() static_cast<void>(0)
-#endif
 
 class Corpus : public ::testing::TestWithParam<Case> {};
 

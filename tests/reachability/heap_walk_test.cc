@@ -18,15 +18,10 @@
 #include "preload/report/reachability/process_layout.h"
 #include "preload/report/reachability/target_memory.h"
 #include "preload/report/render/scan_text.h"
+#include "tests/reachability/skip_if_sanitized.h"
 
 namespace threadleak {
 namespace {
-
-#ifdef REACHABILITY_SANITIZED
-#define SKIP_IF_SANITIZED() GTEST_SKIP() << "a sanitizer's allocator, not glibc malloc's heap"
-#else
-#define SKIP_IF_SANITIZED() static_cast<void>(0)
-#endif
 
 struct Allocation {
   void* pointer;

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/e2e/support.h"
+#include "tests/reachability/skip_if_sanitized.h"
 
 namespace {
 
@@ -90,12 +91,6 @@ std::string DescribeVerdict(const json& thread) {
          e2e::StringField(thread, "certainty") + "/" + e2e::StringField(thread, "basis") + ": " +
          e2e::StringField(thread, "reason");
 }
-
-#ifdef REACHABILITY_SANITIZED
-#define SKIP_IF_SANITIZED() GTEST_SKIP() << "the programs run on a sanitizer's allocator: no proof"
-#else
-#define SKIP_IF_SANITIZED() static_cast<void>(0)
-#endif
 
 TEST(LiveService, DumpListsTheAbandonedThreadsAndNotThePool) {
   SKIP_IF_SANITIZED();
