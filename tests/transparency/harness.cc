@@ -267,13 +267,17 @@ void ExpectSameBehaviour(const TwinRuns& runs, int shim_exit_status) {
                              << runs.plain.Describe();
 }
 
+// What a report says of a thread whose wait ended while it was being read
+// (tl_stack_missing, render/phrases.h).
+constexpr const char* kLeftItsWait = "it left its wait while it was being read";
+
 void ExpectEveryDumpShows(const TwinRuns& runs, int dumps, const std::string& name, size_t count,
                           const std::string& function) {
   EXPECT_EQ(runs.dumps_requested, dumps) << runs.dump_error << "\n" << runs.shim.Describe();
   EXPECT_EQ(runs.dumps.size(), static_cast<size_t>(dumps))
       << "dumps in the log file; " << runs.report_error;
   // One failure for all dumps, with the first offending dump, rather than one per thread.
-  int missing = 0, without_function = 0;
+  int missing = 0, without_function = 0, moved = 0;
   std::string first_missing, first_without;
   for (size_t i = 0; i < runs.dumps.size(); ++i) {
     const json& dump = runs.dumps[i];
@@ -286,6 +290,13 @@ void ExpectEveryDumpShows(const TwinRuns& runs, int dumps, const std::string& na
     }
     for (const json* thread : threads) {
       if (e2e::StackHasFunction(e2e::Field(*thread, "stack"), function)) continue;
+      // A timed wait that ended (its slice ran out) while the dump read it is reported as
+      // running, without a stack, and says so: the tool's honest answer to the program's own
+      // wake-up, never a signal. Counted apart, and allowed only rarely.
+      if (e2e::StringField(*thread, "stack_missing") == kLeftItsWait) {
+        ++moved;
+        continue;
+      }
       if (without_function++ == 0) {
         first_without = "dump " + std::to_string(i + 1) + ": " + thread->dump();
       }
@@ -296,6 +307,8 @@ void ExpectEveryDumpShows(const TwinRuns& runs, int dumps, const std::string& na
   EXPECT_EQ(without_function, 0) << without_function << " threads named \"" << name << "\" in "
                                  << runs.dumps.size() << " dumps lack " << function
                                  << " in their stack; the first: " << first_without;
+  EXPECT_LE(moved * 10, dumps) << moved << " of " << dumps << " dumps caught \"" << name
+                               << "\" between two waits";
 }
 
 void ExpectExitReportLists(const TwinRuns& runs, const std::string& name, size_t count,
