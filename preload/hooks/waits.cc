@@ -10,7 +10,6 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdarg.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -87,12 +86,11 @@ namespace {
 constinit bool g_record_lock_waits = false;
 
 using MutexLockFn = int (*)(pthread_mutex_t*);
-// libc's pthread_mutex_lock, and where the hook jumps: to libc's function itself, or to
-// LockRecorded while the watchdog needs each wait's start. One pointer, so that the hook is one
-// indirect jump: an uncontended lock takes about 7 ns, and each test on its path showed.
-// Resolved on the first lock, or by SetLockWaitRecording at start-up, whichever comes first.
+// Where the hook jumps: to libc's pthread_mutex_lock itself, or to LockRecorded while the
+// watchdog needs each wait's start. One pointer, so that the hook is one indirect jump: an
+// uncontended lock takes about 7 ns, and each test on its path showed. Resolved on the first
+// lock, or by SetLockWaitRecording at start-up, whichever comes first.
 int ResolveAndLock(pthread_mutex_t* mutex);
-constinit MutexLockFn g_real_mutex_lock = nullptr;
 constinit MutexLockFn g_mutex_lock_target = ResolveAndLock;
 
 // Recorded before the call whether or not it will block: three stores into this thread's own
@@ -101,8 +99,7 @@ constinit MutexLockFn g_mutex_lock_target = ResolveAndLock;
 // uncontended lock by 10-20% (bench/README.md). While the process has one thread no report can
 // run during a wait, and glibc's single-thread lock is a plain store: nothing is recorded then.
 int LockRecorded(pthread_mutex_t* mutex) {
-  MutexLockFn real = __atomic_load_n(&g_real_mutex_lock, __ATOMIC_ACQUIRE);
-  if (real == nullptr) real = Real().pthread_mutex_lock;  // pointed here before it was stored
+  MutexLockFn real = Real().pthread_mutex_lock;
   if (__libc_single_threaded) return real(mutex);
   WaitScope wait(TL_STATE_MUTEX, mutex, real, WaitScope::Untimed{});
   return real(mutex);
@@ -114,7 +111,6 @@ MutexLockFn LockTarget(MutexLockFn real) {
 
 int ResolveAndLock(pthread_mutex_t* mutex) {
   MutexLockFn real = Real().pthread_mutex_lock;
-  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELEASE);
   // Only if start-up has not pointed the hook already (it may have, from another thread).
   MutexLockFn unresolved = ResolveAndLock;
   __atomic_compare_exchange_n(&g_mutex_lock_target, &unresolved, LockTarget(real), false,
@@ -320,9 +316,7 @@ constinit uintptr_t g_mutex_lock_end = 0;
 
 void SetLockWaitRecording(bool record) {
   __atomic_store_n(&g_record_lock_waits, record, __ATOMIC_RELAXED);
-  MutexLockFn real = Real().pthread_mutex_lock;
-  __atomic_store_n(&g_real_mutex_lock, real, __ATOMIC_RELEASE);
-  __atomic_store_n(&g_mutex_lock_target, LockTarget(real), __ATOMIC_RELAXED);
+  __atomic_store_n(&g_mutex_lock_target, LockTarget(Real().pthread_mutex_lock), __ATOMIC_RELAXED);
 }
 
 bool LockWaitRecording() {

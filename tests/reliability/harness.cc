@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
 namespace reliability {
@@ -101,13 +100,6 @@ std::string PrintedValue(const std::string& output, const std::string& key) {
     value = line.substr(key.size() + 1);
   }
   return value;
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 bool NobodyCanExecute(const std::string& path) {

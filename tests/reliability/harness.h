@@ -66,7 +66,7 @@ bool StackHasModule(const json& stack, const std::string& needle);
 // The value printed by the program as "KEY=VALUE" on a line of its own (last one wins), or "".
 std::string PrintedValue(const std::string& output, const std::string& key);
 
-std::string ReadWholeFile(const std::string& path);
+using e2e::ReadWholeFile;
 
 // Whether this process may drop privileges to `nobody` (root, setpriv present) and `path` is
 // executable by nobody (a build tree in a private home directory is not).

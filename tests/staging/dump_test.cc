@@ -18,18 +18,11 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Waits until the program printed "ready" (all its threads are blocked).
 bool WaitForReady(const std::string& output_path, milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (Slurp(output_path).find("ready") != std::string::npos) return true;
+    if (e2e::ReadWholeFile(output_path).find("ready") != std::string::npos) return true;
     std::this_thread::sleep_for(milliseconds(10));
   }
   return false;
@@ -41,7 +34,7 @@ bool WaitForThreadName(pid_t pid, const std::string& name, milliseconds limit) {
   while (std::chrono::steady_clock::now() < deadline) {
     std::error_code error;
     for (const auto& task : std::filesystem::directory_iterator(task_dir, error)) {
-      std::string comm = Slurp(task.path().string() + "/comm");
+      std::string comm = e2e::ReadWholeFile(task.path().string() + "/comm");
       if (!comm.empty() && comm.back() == '\n') comm.pop_back();
       if (comm == name) return true;
     }
@@ -77,7 +70,7 @@ void RunAndDump(DumpedRun& run, const std::string& options, int dumps,
        {"THREADLEAK_OPTIONS",
         std::string("format=") + format + ":log_path=" + run.dir.path() + "/report" + options}},
       output);
-  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   for (int i = 1; i <= dumps; ++i) {
     EXPECT_TRUE(threadleak::RequestDump(pid)) << "dump " << i << " could not be asked for";
     // Each finished dump renames the monitor thread "threadleak/N" (N dumps so far).
@@ -134,7 +127,7 @@ TEST(Dump, TextDumpGroupsTheWorkers) {
   DumpedRun run;
   RunAndDump(run, "", 1, "text");
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.output;
-  std::string text = Slurp(e2e::ReportPath(run.dir, run.result.pid));
+  std::string text = e2e::ReadWholeFile(e2e::ReportPath(run.dir, run.result.pid));
   EXPECT_NE(text.find("threadleak: dump of "), std::string::npos) << text;
   EXPECT_NE(text.find("[4 threads "), std::string::npos) << text;
   EXPECT_NE(text.find("in state cond (condition variable 0x"), std::string::npos) << text;
@@ -181,7 +174,7 @@ TEST(Dump, ADumpSignalSetInAnIncludedFileIsTheOneRequestsUse) {
       {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
        {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report:include=" + include}},
       output);
-  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   EXPECT_TRUE(threadleak::RequestDump(pid));
   EXPECT_TRUE(WaitForThreadName(pid, "threadleak/1", milliseconds(10000)));
   e2e::RunResult result = e2e::WaitProgram(pid, output);
@@ -237,7 +230,7 @@ TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   std::string output = dir.path() + "/output.txt";
   pid_t pid = e2e::StartProgram({WRAPPER, "--log-path", dir.path() + "/report", SERVICE, "2500"},
                                 {{"LD_PRELOAD", std::nullopt}}, output);
-  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   e2e::TempDir dump_dir;
   e2e::RunResult dump =
       e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
@@ -271,7 +264,7 @@ TEST_P(DumpSignalOfTheProcess, IsTheOneThreadleakDumpSends) {
   pid_t pid = e2e::StartProgram(
       {SERVICE, "6000"}, {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", options}},
       output);
-  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << Slurp(output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   int dumps = 0;
   for (const char* requester_options : {"dump_signal=none", "dump_signal=SIGUSR2"}) {
     SCOPED_TRACE(requester_options);
@@ -288,7 +281,7 @@ TEST_P(DumpSignalOfTheProcess, IsTheOneThreadleakDumpSends) {
   e2e::RunResult result = e2e::WaitProgram(pid, output);
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
   // The process logged both dumps too.
-  const std::string log = Slurp(e2e::ReportPath(dir, pid));
+  const std::string log = e2e::ReadWholeFile(e2e::ReportPath(dir, pid));
   size_t logged = 0;
   for (size_t at = 0; (at = log.find("threadleak: dump of ", at)) != std::string::npos; ++at) {
     ++logged;
@@ -308,7 +301,7 @@ TEST(Wrapper, DumpOfASingleThreadedProcessSaysThereIsNothingToDump) {
                                 dir.path() + "/output.txt");
   std::string maps = "/proc/" + std::to_string(pid) + "/maps";
   auto deadline = std::chrono::steady_clock::now() + milliseconds(10000);
-  while (Slurp(maps).find("libthreadleak.so") == std::string::npos &&
+  while (e2e::ReadWholeFile(maps).find("libthreadleak.so") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(10));
   }

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -25,13 +24,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStartLimit{15000};   // until "ready" and the threads asleep
 constexpr milliseconds kDumpLimit{10000};    // one `threadleak dump`; ~0.1 s when all is well
 constexpr milliseconds kFinishLimit{10000};  // from the wake-up to the end of a run
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string Trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -70,14 +62,14 @@ Run Start(const e2e::TempDir& dir, const Scenario& scenario, const std::string& 
 // Whether process `pid` still runs: not gone, and not a zombie waiting to be reaped (which the
 // harness does only later, in WaitProgram).
 bool Alive(pid_t pid) {
-  const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat = e2e::ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
   const size_t paren = stat.rfind(')');
   return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
 }
 
 bool AwaitReady(const Run& run, Clock::time_point deadline) {
   while (Clock::now() < deadline) {
-    if (HasLine(Slurp(run.stdout_path), "ready")) return true;
+    if (HasLine(e2e::ReadWholeFile(run.stdout_path), "ready")) return true;
     if (!Alive(run.pid)) return false;
     std::this_thread::sleep_for(milliseconds(5));
   }
@@ -90,8 +82,8 @@ bool ThreadsAsleep(pid_t pid, const std::string& name) {
   int found = 0;
   const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
   for (const auto& task : std::filesystem::directory_iterator(task_dir, error)) {
-    if (Trimmed(Slurp(task.path().string() + "/comm")) != name) continue;
-    const std::string stat = Slurp(task.path().string() + "/stat");
+    if (Trimmed(e2e::ReadWholeFile(task.path().string() + "/comm")) != name) continue;
+    const std::string stat = e2e::ReadWholeFile(task.path().string() + "/stat");
     const size_t paren = stat.rfind(')');
     if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'S') {
       return false;
@@ -142,7 +134,7 @@ int RequestDumps(const e2e::TempDir& dir, pid_t pid, int count, std::string* err
 }
 
 void RemoveAnnouncedIpc(const Run& run) {
-  std::istringstream lines(Slurp(run.stderr_path));
+  std::istringstream lines(e2e::ReadWholeFile(run.stderr_path));
   std::string word, kind;
   int id = -1;
   for (std::string line; std::getline(lines, line);) {
@@ -169,10 +161,10 @@ std::string FirstDifference(const std::vector<std::string>& shim,
 }  // namespace
 
 std::string Run::Stdout() const {
-  return Slurp(stdout_path);
+  return e2e::ReadWholeFile(stdout_path);
 }
 std::string Run::Stderr() const {
-  return Slurp(stderr_path);
+  return e2e::ReadWholeFile(stderr_path);
 }
 
 std::string Run::Describe() const {
@@ -267,8 +259,8 @@ void ExpectSameBehaviour(const TwinRuns& runs, int shim_exit_status) {
                              << runs.plain.Describe();
 }
 
-// What a report says of a thread whose wait ended while it was being read
-// (tl_stack_missing, render/phrases.h).
+// What a report says of a thread whose wait ended while it was being read (TL_MISSING_MOVED,
+// worded by StackMissingPhrase in render/phrases.h).
 constexpr const char* kLeftItsWait = "it left its wait while it was being read";
 
 void ExpectEveryDumpShows(const TwinRuns& runs, int dumps, const std::string& name, size_t count,
