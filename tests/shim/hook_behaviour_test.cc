@@ -122,6 +122,22 @@ TEST(HookBehaviour, SyscallLeavesTheCallersStackAlone) {
       << run.output;
 }
 
+// The key hooks (pthread_key_create, __pthread_key_create, tss_create and the deletes) return
+// what libc returns, keep errno, and leave destructors and fork children as they are.
+TEST(HookBehaviour, KeysAreMadeAndDeletedAsWithoutTheShim) {
+  e2e::TempDir plain_dir;
+  RunResult plain = e2e::RunProgram({HOOK_BEHAVIOUR, "keys"}, {}, plain_dir.path() + "/output.txt");
+  ShimRun shim({HOOK_BEHAVIOUR, "keys"});
+  ASSERT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
+  EXPECT_TRUE(shim.result.exited && shim.result.exit_status == 0) << shim.result.Describe() << "\n"
+                                                                  << shim.output;
+  EXPECT_EQ(shim.output, plain.output);
+  EXPECT_NE(plain.output.find("created=0,0,0,0 errno=77 deleted=0,22 child=5 destructions=1 "
+                              "distinct=1"),
+            std::string::npos)
+      << plain.output;
+}
+
 TEST(HookBehaviour, ThreadsThatComeAndGoAreNeverReported) {
   ShimRun run({HOOK_BEHAVIOUR, "churn"});
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"

@@ -1,5 +1,6 @@
 // Scenarios that check the shim leaves programs' behaviour alone and keeps the exit path safe.
 // Usage: hook_behaviour SCENARIO. Exits 0 when the program saw what it expected, 1 otherwise.
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <threads.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -332,6 +334,56 @@ int SyscallLeavesTheCallersStackAlone() {
   return 0;
 }
 
+// Keys made and deleted every way a program can (pthread_key_create with and without a
+// destructor, __pthread_key_create as older code calls it, tss_create, an invalid delete), with
+// every signal blocked, set in a thread that forks: the values, errno and destructor calls that
+// libc gives. Printed, so a test compares the run with and without the shim.
+std::atomic<int> g_key_destructions{0};
+
+void CountDestruction(void*) {
+  ++g_key_destructions;
+}
+
+int KeysAsLibcMakesThem() {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  pthread_key_t with_destructor, without, legacy_made;
+  errno = 77;
+  int plain = pthread_key_create(&with_destructor, CountDestruction);
+  int no_destructor = pthread_key_create(&without, nullptr);
+  using KeyCreate = int (*)(pthread_key_t*, void (*)(void*));
+  auto legacy = reinterpret_cast<KeyCreate>(dlsym(RTLD_DEFAULT, "__pthread_key_create"));
+  int legacy_status = legacy != nullptr ? legacy(&legacy_made, CountDestruction) : -1;
+  int error = errno;
+  tss_t c11;
+  int c11_status = tss_create(&c11, CountDestruction);
+  int deleted = pthread_key_delete(without);
+  int invalid = pthread_key_delete(100000);
+  pthread_t thread;
+  pthread_create(
+      &thread, nullptr,
+      [](void* key) -> void* {
+        pthread_setspecific(*static_cast<pthread_key_t*>(key), key);
+        pid_t child = fork();
+        if (child == 0)
+          _exit(pthread_getspecific(*static_cast<pthread_key_t*>(key)) == key ? 5 : 6);
+        int status = 0;
+        waitpid(child, &status, 0);
+        return reinterpret_cast<void*>(static_cast<intptr_t>(WEXITSTATUS(status)));
+      },
+      &with_destructor);
+  void* child_status = nullptr;
+  pthread_join(thread, &child_status);
+  tss_delete(c11);
+  std::printf(
+      "created=%d,%d,%d,%d errno=%d deleted=%d,%d child=%ld destructions=%d distinct=%d\n", plain,
+      no_destructor, legacy_status, c11_status, error, deleted, invalid,
+      static_cast<long>(reinterpret_cast<intptr_t>(child_status)), g_key_destructions.load(),
+      with_destructor != without && without != legacy_made && with_destructor != legacy_made);
+  return 0;
+}
+
 int StaticPool() {
   static Pool pool;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -356,6 +408,7 @@ int main(int argc, char** argv) {
   if (scenario == "atexit_join") return AtexitJoin();
   if (scenario == "static_pool") return StaticPool();
   if (scenario == "syscall_stack") return SyscallLeavesTheCallersStackAlone();
+  if (scenario == "keys") return KeysAsLibcMakesThem();
   if (scenario == "library_pool") {
     late_join_library_start();
     return 0;
