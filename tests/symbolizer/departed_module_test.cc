@@ -23,8 +23,6 @@ namespace {
 using ::testing::EndsWith;
 using threadleak::SourceFrame;
 
-constexpr char kPublic[] = "dso_ns::Public(unsigned long (*)())";
-
 // What the shim records when a library is unloaded: its extent, bias, path and build-id.
 tl_module Describe(void* handle) {
   tl_module module{};
@@ -68,12 +66,6 @@ std::string Hex(const tl_module& module) {
     hex += byte;
   }
   return hex;
-}
-
-bool IsLoaded(const char* path) {
-  void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
-  if (handle != nullptr) dlclose(handle);
-  return handle != nullptr;
 }
 
 // Loads the library, captures a pc in it, records it and unloads it; then loads another library,
@@ -124,7 +116,7 @@ TEST_F(DepartedModuleTest, CreationStackIsNamedFromTheUnloadedFile) {
   ASSERT_EQ(threads.size(), 1u);
   ASSERT_EQ(threads[0].creation.size(), 1u);
   const SourceFrame& frame = threads[0].creation[0];
-  EXPECT_EQ(frame.function, kPublic);
+  EXPECT_EQ(frame.function, kTestDsoPublic);
   EXPECT_THAT(frame.file, EndsWith("tests/symbolizer/test_dso.cc"));
   EXPECT_EQ(frame.line, site_.line);
   EXPECT_EQ(frame.module, RealPath(SYMTEST_DSO_DEPARTED));
@@ -138,7 +130,7 @@ TEST_F(DepartedModuleTest, CreationStackIsNamedFromTheUnloadedFile) {
 TEST_F(DepartedModuleTest, WhatIsMappedThereNowIsNotAsked) {
   threadleak::Symbolizer symbolizer;
   const SourceFrame now = symbolizer.Symbolize(site_.return_address, true);
-  EXPECT_NE(now.function, kPublic);
+  EXPECT_NE(now.function, kTestDsoPublic);
   EXPECT_NE(now.module, RealPath(SYMTEST_DSO_DEPARTED));
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(site_.return_address - 1), &info) != 0) {
@@ -183,7 +175,7 @@ TEST_F(DepartedModuleTest, CurrentStackFallsBackOnDepartedModulesWhenNothingIsMa
   if (mapped_now) {
     EXPECT_EQ(threads[0].stack[0].module, RealPath(info.dli_fname));
   } else {
-    EXPECT_EQ(threads[0].stack[0].function, kPublic);
+    EXPECT_EQ(threads[0].stack[0].function, kTestDsoPublic);
   }
 }
 

@@ -35,7 +35,6 @@ using threadleak::SourceFrame;
 using threadleak::Symbolizer;
 
 constexpr char kDsoFile[] = "tests/symbolizer/test_dso.cc";
-constexpr char kPublic[] = "dso_ns::Public(unsigned long (*)())";
 
 // A module opened for one test and closed after it.
 class Module {
@@ -58,12 +57,6 @@ class Module {
   void* handle_ = nullptr;
 };
 
-bool IsLoaded(const char* path) {
-  void* handle = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
-  if (handle != nullptr) dlclose(handle);
-  return handle != nullptr;
-}
-
 TEST(SymbolizerDsoTest, FindsModuleLoadedAfterSetUp) {
   ASSERT_FALSE(IsLoaded(SYMTEST_DSO)) << "another test loaded it first";
   Symbolizer symbolizer;
@@ -77,7 +70,7 @@ TEST(SymbolizerDsoTest, FindsModuleLoadedAfterSetUp) {
   const DsoSite site = entry(&CaptureReturnAddress);
 
   const SourceFrame frame = symbolizer.Symbolize(site.return_address, true);
-  EXPECT_EQ(frame.function, kPublic);
+  EXPECT_EQ(frame.function, kTestDsoPublic);
   EXPECT_THAT(frame.file, EndsWith(kDsoFile));
   EXPECT_EQ(frame.line, site.line);
   EXPECT_EQ(frame.module, module.path());
@@ -101,7 +94,7 @@ TEST(SymbolizerDsoTest, NamesFunctionsFromDwarfWhenSymbolsAreStripped) {
   // DW_AT_linkage_name, demangled.
   const DsoSite exported = module.entry("symtest_dso_public")(&CaptureReturnAddress);
   const SourceFrame frame = symbolizer.Symbolize(exported.return_address, true);
-  EXPECT_EQ(frame.function, kPublic);
+  EXPECT_EQ(frame.function, kTestDsoPublic);
   EXPECT_THAT(frame.file, EndsWith(kDsoFile));
   EXPECT_EQ(frame.line, exported.line);
   EXPECT_EQ(frame.module, module.path());
@@ -123,7 +116,7 @@ TEST(SymbolizerDsoTest, FindsDebugFileThroughDebuglink) {
   const DsoSite site = module.entry("symtest_dso_public")(&CaptureReturnAddress);
   Symbolizer symbolizer;
   const SourceFrame frame = symbolizer.Symbolize(site.return_address, true);
-  EXPECT_EQ(frame.function, kPublic);
+  EXPECT_EQ(frame.function, kTestDsoPublic);
   EXPECT_THAT(frame.file, EndsWith(kDsoFile));
   EXPECT_EQ(frame.line, site.line);
 }
@@ -135,7 +128,7 @@ TEST(SymbolizerDsoTest, RejectsDebugFileWithWrongCrc) {
   const DsoSite site = module.entry("symtest_dso_public")(&CaptureReturnAddress);
   Symbolizer symbolizer;
   const SourceFrame frame = symbolizer.Symbolize(site.return_address, true);
-  EXPECT_EQ(frame.function, kPublic);  // from .symtab, which stripping kept
+  EXPECT_EQ(frame.function, kTestDsoPublic);  // from .symtab, which stripping kept
   EXPECT_EQ(frame.file, "");
   EXPECT_EQ(frame.line, 0);
 }
@@ -221,7 +214,7 @@ void SymbolizeStrippedModule(const threadleak::SymbolizerOptions& options) {
   const DsoSite site = module.entry("symtest_dso_public")(&CaptureReturnAddress);
   Symbolizer symbolizer(options);
   const SourceFrame frame = symbolizer.Symbolize(site.return_address, true);
-  EXPECT_EQ(frame.function, kPublic);  // plain .symtab name: no DWARF anywhere
+  EXPECT_EQ(frame.function, kTestDsoPublic);  // plain .symtab name: no DWARF anywhere
   EXPECT_EQ(frame.file, "");
   EXPECT_EQ(frame.line, 0);
   EXPECT_EQ(frame.module, module.path());

@@ -17,6 +17,12 @@ uintptr_t CaptureReturnAddress();
 // The path as /proc/self/maps shows it (symlinks resolved); empty when it does not exist.
 std::string RealPath(const char* path);
 
+// The name test_dso.cc's exported function demangles to, in every build of that module.
+inline constexpr char kTestDsoPublic[] = "dso_ns::Public(unsigned long (*)())";
+
+// Whether the loader has the module at `path` loaded now (RTLD_NOLOAD: never loads it).
+bool IsLoaded(const char* path);
+
 }  // namespace symtest
 
 namespace threadleak {

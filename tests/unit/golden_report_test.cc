@@ -39,8 +39,8 @@ SourceFrame Frame(uintptr_t pc, const char* function, const char* file, int line
   return frame;
 }
 
-tl_thread Thread(int32_t tid, const char* name, uint32_t state, uintptr_t object,
-                 int64_t blocked_ns) {
+tl_thread ServerThread(int32_t tid, const char* name, uint32_t state, uintptr_t object,
+                       int64_t blocked_ns) {
   tl_thread thread{};
   thread.tid = tid;
   strncpy(thread.name, name, TL_NAME_LEN - 1);
@@ -61,20 +61,20 @@ tl_thread Thread(int32_t tid, const char* name, uint32_t state, uintptr_t object
 class GoldenReport : public ::testing::Test {
  protected:
   GoldenReport() {
-    threads_.push_back(Thread(101, "consumer", TL_STATE_COND, 0x5555555a0040, 2'500'000'000));
-    tl_thread a = Thread(102, "locker-a", TL_STATE_MUTEX, 0x5555555a1000, 1'200'000'000);
+    threads_.push_back(ServerThread(101, "consumer", TL_STATE_COND, 0x5555555a0040, 2'500'000'000));
+    tl_thread a = ServerThread(102, "locker-a", TL_STATE_MUTEX, 0x5555555a1000, 1'200'000'000);
     a.blocker_tid = a.blocker_tid_second_read = 103;
-    tl_thread b = Thread(103, "locker-b", TL_STATE_MUTEX, 0x5555555a1040, 1'190'000'000);
+    tl_thread b = ServerThread(103, "locker-b", TL_STATE_MUTEX, 0x5555555a1040, 1'190'000'000);
     b.blocker_tid = b.blocker_tid_second_read = 102;
     threads_.push_back(a);
     threads_.push_back(b);
-    tl_thread reader = Thread(104, "read\ner \"x\"", TL_STATE_IO, 0, -1);
+    tl_thread reader = ServerThread(104, "read\ner \"x\"", TL_STATE_IO, 0, -1);
     reader.syscall_number = 0;  // read
     threads_.push_back(reader);
-    tl_thread done = Thread(105, "done", TL_STATE_FINISHED, 0, -1);
+    tl_thread done = ServerThread(105, "done", TL_STATE_FINISHED, 0, -1);
     done.stack = {};
     threads_.push_back(done);
-    threads_.push_back(Thread(106, "metrics", TL_STATE_SLEEP, 0, 30'000'000));
+    threads_.push_back(ServerThread(106, "metrics", TL_STATE_SLEEP, 0, 30'000'000));
     snapshot_ = {};
     snapshot_.pid = 4242;
     snapshot_.trigger = TL_TRIGGER_EXIT;

@@ -79,7 +79,7 @@ bool TaskGone(int32_t tid) {
   return syscall(SYS_tgkill, getpid(), tid, 0) == -1 && errno == ESRCH;
 }
 
-pthread_t FakeHandle(uintptr_t n) {
+pthread_t LifecycleHandle(uintptr_t n) {
   return static_cast<pthread_t>(0x7e0000001000 + n * 0x1000);
 }
 
@@ -185,15 +185,15 @@ TEST_F(ThreadLifecycle, CreateStartExitJoinRecordsEachStepAndReleasesTheRecord) 
 TEST_F(ThreadLifecycle, AJoinCountsARecordFoundAfterItOnlyIfThatThreadFinished) {
   ThreadRecord* record = RecordBeforeCreate(nullptr, ChildMain, nullptr);
   ASSERT_NE(record, nullptr);
-  ThreadCreatorReturned(record, FakeHandle(1));
-  ThreadJoined(nullptr, FakeHandle(1));
+  ThreadCreatorReturned(record, LifecycleHandle(1));
+  ThreadJoined(nullptr, LifecycleHandle(1));
   EXPECT_FALSE(Has(record, kJoined));
   EXPECT_TRUE(IsLive(record));
 
   MarkLifecycle(record, kFinished);  // as its exit key's last round does
-  ThreadJoined(nullptr, FakeHandle(1));
+  ThreadJoined(nullptr, LifecycleHandle(1));
   EXPECT_FALSE(IsLive(record));
-  EXPECT_EQ(FindRecord(FakeHandle(1)), nullptr);
+  EXPECT_EQ(FindRecord(LifecycleHandle(1)), nullptr);
 }
 
 // A join (or detach) can come before pthread_create has returned to the creator: the record

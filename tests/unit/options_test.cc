@@ -11,13 +11,13 @@
 namespace threadleak {
 namespace {
 
-struct Parsed {
+struct ParsedOptions {
   Options options;
   std::vector<std::string> warnings;
 };
 
-Parsed Parse(const char* text) {
-  Parsed parsed;
+ParsedOptions ParseText(const char* text) {
+  ParsedOptions parsed;
   ParseOptions(
       text, &parsed.options,
       [](const char* line, void* context) {
@@ -40,23 +40,23 @@ TEST(Options, DefaultsAreDocumentedValues) {
 }
 
 TEST(Options, BooleansTakeZeroOneFalseTrue) {
-  Parsed parsed = Parse("symbolize=0:demangle=false:debuginfod=true");
+  ParsedOptions parsed = ParseText("symbolize=0:demangle=false:debuginfod=true");
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_FALSE(parsed.options.symbolize);
   EXPECT_FALSE(parsed.options.demangle);
   EXPECT_TRUE(parsed.options.debuginfod);
-  EXPECT_EQ(Parse("symbolize=yes").warnings.size(), 1u);
+  EXPECT_EQ(ParseText("symbolize=yes").warnings.size(), 1u);
 }
 
 TEST(Options, NullAndEmptyTextKeepDefaults) {
-  EXPECT_TRUE(Parse(nullptr).warnings.empty());
-  Parsed parsed = Parse("");
+  EXPECT_TRUE(ParseText(nullptr).warnings.empty());
+  ParsedOptions parsed = ParseText("");
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_EQ(parsed.options.exitcode, 66);
 }
 
 TEST(Options, ParsesEveryOption) {
-  Parsed parsed = Parse("format=json:log_path=/tmp/report:exitcode=3:linger_ms=25");
+  ParsedOptions parsed = ParseText("format=json:log_path=/tmp/report:exitcode=3:linger_ms=25");
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_EQ(parsed.options.format, TL_FORMAT_JSON);
   EXPECT_STREQ(parsed.options.log_path, "/tmp/report");
@@ -66,11 +66,11 @@ TEST(Options, ParsesEveryOption) {
 
 TEST(Options, EveryFormatParsesToADeclaredValue) {
   for (const char* format : {"text", "json", "dot", "pprof"}) {
-    Parsed parsed = Parse((std::string("format=") + format).c_str());
+    ParsedOptions parsed = ParseText((std::string("format=") + format).c_str());
     EXPECT_TRUE(parsed.warnings.empty()) << format;
     EXPECT_TRUE(HoldsDeclaredValues(parsed.options)) << format;
   }
-  EXPECT_EQ(Parse("format=pprof").options.format, TL_FORMAT_PPROF);
+  EXPECT_EQ(ParseText("format=pprof").options.format, TL_FORMAT_PPROF);
 }
 
 TEST(Options, ValuesOutsideTheDeclarationsAreNoticed) {
@@ -87,18 +87,18 @@ TEST(Options, ValuesOutsideTheDeclarationsAreNoticed) {
 }
 
 TEST(Options, WhitespaceAndRepeatedSeparatorsSeparateToo) {
-  Parsed parsed = Parse("  format=json \n::exitcode=9\t");
+  ParsedOptions parsed = ParseText("  format=json \n::exitcode=9\t");
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_EQ(parsed.options.format, TL_FORMAT_JSON);
   EXPECT_EQ(parsed.options.exitcode, 9);
 }
 
 TEST(Options, LaterValuesWin) {
-  EXPECT_EQ(Parse("exitcode=1:exitcode=2").options.exitcode, 2);
+  EXPECT_EQ(ParseText("exitcode=1:exitcode=2").options.exitcode, 2);
 }
 
 TEST(Options, UnknownKeyWarnsNamingTheKey) {
-  Parsed parsed = Parse("colour=yes:exitcode=5");
+  ParsedOptions parsed = ParseText("colour=yes:exitcode=5");
   ASSERT_EQ(parsed.warnings.size(), 1u);
   EXPECT_EQ(parsed.warnings[0],
             "threadleak: warning: unknown option 'colour' in THREADLEAK_OPTIONS (ignored)");
@@ -109,7 +109,7 @@ TEST(Options, MalformedValuesWarnAndKeepTheDefault) {
   for (const char* text : {"exitcode=abc", "exitcode=256", "exitcode=-1", "exitcode=",
                            "linger_ms=99999999999999999999", "format=xml", "log_path="}) {
     SCOPED_TRACE(text);
-    Parsed parsed = Parse(text);
+    ParsedOptions parsed = ParseText(text);
     ASSERT_EQ(parsed.warnings.size(), 1u);
     EXPECT_NE(parsed.warnings[0].find("invalid value"), std::string::npos);
     EXPECT_NE(parsed.warnings[0].find(text), std::string::npos);
@@ -122,7 +122,7 @@ TEST(Options, MalformedValuesWarnAndKeepTheDefault) {
 }
 
 TEST(Options, EntryWithoutEqualsIsMalformed) {
-  Parsed parsed = Parse("json:=3");
+  ParsedOptions parsed = ParseText("json:=3");
   ASSERT_EQ(parsed.warnings.size(), 2u);
   EXPECT_NE(parsed.warnings[0].find("malformed entry"), std::string::npos);
   EXPECT_NE(parsed.warnings[0].find("'json'"), std::string::npos);
@@ -130,7 +130,7 @@ TEST(Options, EntryWithoutEqualsIsMalformed) {
 
 TEST(Options, OverlongPathIsRejectedNotTruncated) {
   std::string text = "log_path=" + std::string(kMaxOptionString + 10, 'a');
-  Parsed parsed = Parse(text.c_str());
+  ParsedOptions parsed = ParseText(text.c_str());
   EXPECT_EQ(parsed.warnings.size(), 1u);
   EXPECT_STREQ(parsed.options.log_path, "stderr");
 }
@@ -138,7 +138,7 @@ TEST(Options, OverlongPathIsRejectedNotTruncated) {
 TEST(Options, HugeInputIsBoundedAndDoesNotCrash) {
   std::string text;
   for (int i = 0; i < 10000; ++i) text += "exitcode=7:";
-  Parsed parsed = Parse(text.c_str());
+  ParsedOptions parsed = ParseText(text.c_str());
   EXPECT_TRUE(parsed.warnings.empty());
   EXPECT_EQ(parsed.options.exitcode, 7);
 }
@@ -161,7 +161,7 @@ TEST(Options, CheckOptionEntryRefusesInTheWordsOfTheShimsWarning) {
     SCOPED_TRACE(entry);
     OptionProblem problem;
     EXPECT_FALSE(CheckOptionEntry(entry, &problem));
-    Parsed parsed = Parse(entry);
+    ParsedOptions parsed = ParseText(entry);
     ASSERT_EQ(parsed.warnings.size(), 1u);
     EXPECT_EQ(parsed.warnings[0], "threadleak: warning: " + std::string(problem.view()) +
                                       " in THREADLEAK_OPTIONS (ignored)");
@@ -183,7 +183,7 @@ TEST(Options, SignalValuesAreCheckedByTheRuleTheShimUsesThem) {
     SCOPED_TRACE(value);
     const std::string entry = std::string("dump_signal=") + value;
     EXPECT_EQ(ParseSignalOption(value), kBadSignal);
-    Parsed parsed = Parse(entry.c_str());
+    ParsedOptions parsed = ParseText(entry.c_str());
     EXPECT_TRUE(parsed.warnings.empty());
     EXPECT_STREQ(parsed.options.dump_signal, value);
     OptionProblem problem;

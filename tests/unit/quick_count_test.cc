@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/return_address.h"
+
 namespace threadleak {
 namespace {
 
-__attribute__((noinline)) uintptr_t ReturnAddress() {
-  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-}
+using unit_tests::ReturnAddress;
 
 // Each returns an address just after its call to ReturnAddress(): a return address inside it.
 __attribute__((noinline)) uintptr_t QuickCountWaiter() {
@@ -41,8 +41,8 @@ tl_thread ThreadAt(int32_t tid, const char* name, uintptr_t pc, uintptr_t creati
   return thread;
 }
 
-struct Snapshot {
-  explicit Snapshot(std::vector<tl_thread> t) : threads(std::move(t)) {
+struct OwnedSnapshot {
+  explicit OwnedSnapshot(std::vector<tl_thread> t) : threads(std::move(t)) {
     snapshot.pid = getpid();
     snapshot.kind = TL_REPORT_LEAKS;
     snapshot.thread_count = static_cast<uint32_t>(threads.size());
@@ -99,7 +99,8 @@ TEST(QuickCount, WhichRulesEachStepDecides) {
 TEST(QuickCount, CountsWhatNoDecidableRuleClears) {
   Symbolizer symbolizer;
   const uintptr_t waiter = QuickCountWaiter(), creator = QuickCountCreator();
-  Snapshot s({ThreadAt(10, "pool-1", waiter, creator), ThreadAt(11, "other", waiter, creator)});
+  OwnedSnapshot s(
+      {ThreadAt(10, "pool-1", waiter, creator), ThreadAt(11, "other", waiter, creator)});
   EXPECT_EQ(CountLeaksQuickly(s.snapshot, {}, symbolizer, true), 2u);
   // By name (step 1), by function (step 2), by creator (step 2).
   EXPECT_EQ(CountLeaksQuickly(s.snapshot, {Rule(TL_SUPPRESS_THREAD, "pool-*")}, symbolizer, true),
@@ -123,7 +124,7 @@ TEST(QuickCount, TheThreadWhoseExitCannotFinishIsNoLeak) {
   Symbolizer symbolizer;
   tl_thread exiting = ThreadAt(10, "main", QuickCountWaiter(), QuickCountCreator());
   exiting.flags |= TL_THREAD_EXITING;
-  Snapshot s({exiting});
+  OwnedSnapshot s({exiting});
   EXPECT_EQ(CountLeaksQuickly(s.snapshot, {}, symbolizer, true), 0u);
 }
 

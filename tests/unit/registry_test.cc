@@ -10,7 +10,7 @@
 namespace threadleak {
 namespace {
 
-pthread_t FakeHandle(uintptr_t n) {
+pthread_t RegistryHandle(uintptr_t n) {
   return static_cast<pthread_t>(0x7f0000001000 + n * 0x1000);
 }
 
@@ -20,12 +20,12 @@ TEST(Registry, AllocatedRecordIsLiveAndFindableOncePublished) {
   ASSERT_NE(record, nullptr);
   EXPECT_EQ(LiveRecordCount(), before + 1);
   EXPECT_TRUE(IsLive(record));
-  EXPECT_EQ(FindRecord(FakeHandle(1)), nullptr);
-  PublishHandle(record, FakeHandle(1));
-  PublishHandle(record, FakeHandle(1));  // idempotent: creator and child may both publish
-  EXPECT_EQ(FindRecord(FakeHandle(1)), record);
+  EXPECT_EQ(FindRecord(RegistryHandle(1)), nullptr);
+  PublishHandle(record, RegistryHandle(1));
+  PublishHandle(record, RegistryHandle(1));  // idempotent: creator and child may both publish
+  EXPECT_EQ(FindRecord(RegistryHandle(1)), record);
   ReleaseRecord(record);
-  EXPECT_EQ(FindRecord(FakeHandle(1)), nullptr);
+  EXPECT_EQ(FindRecord(RegistryHandle(1)), nullptr);
   EXPECT_EQ(LiveRecordCount(), before);
 }
 
@@ -38,12 +38,12 @@ ThreadRecord* CreatedRecord() {
 
 TEST(Registry, FinishedAloneKeepsTheRecordForAJoinOrReport) {
   ThreadRecord* record = CreatedRecord();
-  PublishHandle(record, FakeHandle(2));
+  PublishHandle(record, RegistryHandle(2));
   EXPECT_FALSE(MarkLifecycle(record, kFinished));
   EXPECT_TRUE(IsLive(record));
   EXPECT_TRUE(MarkLifecycle(record, kJoined));
   EXPECT_FALSE(IsLive(record));
-  EXPECT_EQ(FindRecord(FakeHandle(2)), nullptr);
+  EXPECT_EQ(FindRecord(RegistryHandle(2)), nullptr);
 }
 
 TEST(Registry, DetachedThreadIsReleasedWhenItFinishesWhicheverComesFirst) {
@@ -89,7 +89,7 @@ TEST(Registry, MemoryDoesNotGrowWithThreadsEverCreated) {
     for (int i = 0; i < 100; ++i) {
       ThreadRecord* r = CreatedRecord();
       ASSERT_NE(r, nullptr);
-      PublishHandle(r, FakeHandle(1000 + i));
+      PublishHandle(r, RegistryHandle(1000 + i));
       batch.push_back(r);
     }
     for (ThreadRecord* r : batch) {
@@ -121,8 +121,8 @@ TEST(Registry, ConcurrentAllocationAndReleaseKeepsCountsConsistent) {
   auto churn = [](void*) -> void* {
     for (int i = 0; i < 20000; ++i) {
       ThreadRecord* r = CreatedRecord();
-      PublishHandle(r, FakeHandle(5000 + (i % 64)));
-      FindRecord(FakeHandle(5000 + (i % 64)));
+      PublishHandle(r, RegistryHandle(5000 + (i % 64)));
+      FindRecord(RegistryHandle(5000 + (i % 64)));
       MarkLifecycle(r, kDetached);
       MarkLifecycle(r, kFinished);
     }

@@ -9,18 +9,17 @@
 #include "preload/report/render/json_report.h"
 #include "preload/report/render/phrases.h"
 #include "preload/report/render/text_report.h"
+#include "tests/unit/return_address.h"
 
 namespace threadleak {
 namespace {
+
+using unit_tests::ReturnAddress;
 
 struct Site {
   uintptr_t return_address;
   int line;
 };
-
-__attribute__((noinline)) uintptr_t ReturnAddress() {
-  return reinterpret_cast<uintptr_t>(__builtin_return_address(0));
-}
 
 // Each returns the address just after its call to ReturnAddress(), and that call's line.
 __attribute__((noinline)) Site WaitingFunction() {

@@ -12,13 +12,13 @@
 namespace threadleak {
 namespace {
 
-struct Parsed {
+struct ParsedRules {
   SuppressionTable table;
   std::vector<std::string> errors;
 };
 
-Parsed Parse(std::string_view text) {
-  Parsed parsed;
+ParsedRules ParseRules(std::string_view text) {
+  ParsedRules parsed;
   ParseSuppressions(
       text, "rules.supp", &parsed.table,
       [](const char* line, void* out) {
@@ -29,7 +29,7 @@ Parsed Parse(std::string_view text) {
 }
 
 TEST(SuppressionParser, ReadsEveryKindSkippingCommentsAndBlankLines) {
-  Parsed parsed = Parse(
+  ParsedRules parsed = ParseRules(
       "# comment\n\nthread:worker-*\n  top: Writer::process \r\nany:*poll*\ncreated_by:Pool::Pool\n"
       "module:libglib-2.0.so*");
   EXPECT_TRUE(parsed.errors.empty());
@@ -46,7 +46,7 @@ TEST(SuppressionParser, ReadsEveryKindSkippingCommentsAndBlankLines) {
 }
 
 TEST(SuppressionParser, MalformedLinesAreErrorsWithFileAndLineAndAreSkipped) {
-  Parsed parsed = Parse("thread:a\nfunction:b\nno colon here\nany:\nthread:c\n");
+  ParsedRules parsed = ParseRules("thread:a\nfunction:b\nno colon here\nany:\nthread:c\n");
   ASSERT_EQ(parsed.errors.size(), 3u);
   EXPECT_NE(parsed.errors[0].find("threadleak: error: rules.supp:2: unknown kind"),
             std::string::npos)
@@ -60,10 +60,10 @@ TEST(SuppressionParser, MalformedLinesAreErrorsWithFileAndLineAndAreSkipped) {
 TEST(SuppressionParser, IsBoundedInRulesAndPatternLength) {
   std::string many;
   for (size_t i = 0; i < kMaxSuppressions + 5; ++i) many += "thread:t" + std::to_string(i) + "\n";
-  Parsed parsed = Parse(many);
+  ParsedRules parsed = ParseRules(many);
   EXPECT_EQ(parsed.table.count, kMaxSuppressions);
   EXPECT_EQ(parsed.errors.size(), 5u);
-  Parsed long_pattern = Parse("any:" + std::string(TL_SUPPRESSION_PATTERN_LEN, 'x'));
+  ParsedRules long_pattern = ParseRules("any:" + std::string(TL_SUPPRESSION_PATTERN_LEN, 'x'));
   EXPECT_EQ(long_pattern.table.count, 0u);
   EXPECT_NE(long_pattern.errors.at(0).find("pattern too long"), std::string::npos);
 }

@@ -5,7 +5,6 @@
 namespace threadleak {
 namespace {
 
-constexpr uintptr_t kPage = 4096;
 constexpr uintptr_t kHeapMax = 64u << 20;  // HEAP_MAX_SIZE: 2 * DEFAULT_MMAP_THRESHOLD_MAX
 constexpr uintptr_t kHeapInfoSize = 48;
 constexpr uintptr_t kMallocStateSize = 2200;
@@ -172,8 +171,9 @@ class Walker {
     const uint64_t arena = info[0], prev = info[1], size = info[2], mprotected = info[3];
     // A heap may have grown past `range` since the mappings were read (in-process, the
     // report's own allocations do that): its heap_info is what counts.
-    if (arena == 0 || arena % 16 != 0 || size < kPage || size % kPage != 0 || size > kHeapMax ||
-        mprotected < size || mprotected > kHeapMax || info[4] != kPage || prev % kHeapMax != 0 ||
+    if (arena == 0 || arena % 16 != 0 || size < kTargetPageSize || size % kTargetPageSize != 0 ||
+        size > kHeapMax || mprotected < size || mprotected > kHeapMax ||
+        info[4] != kTargetPageSize || prev % kHeapMax != 0 ||
         (prev == 0 && arena != at + kHeapInfoSize)) {
       return true;
     }
@@ -200,29 +200,31 @@ class Walker {
   bool WalkMmapped(const AddressRange& piece, std::vector<AddressRange>* leftover) {
     Window window(memory_, piece.end);
     uintptr_t unclaimed = piece.start;  // start of memory not yet accounted for
-    for (uintptr_t x = piece.start; x + kPage <= piece.end;) {
-      const uint64_t* w = window.Words(x, kPage / 8);
+    for (uintptr_t x = piece.start; x + kTargetPageSize <= piece.end;) {
+      const uint64_t* w = window.Words(x, kTargetPageSize / 8);
       if (w == nullptr) {
-        x += kPage;
+        x += kTargetPageSize;
         continue;
       }
       size_t k = 0;
-      while (k < kPage / 8 && w[k] == 0) ++k;
+      while (k < kTargetPageSize / 8 && w[k] == 0) ++k;
       uintptr_t chunk = 0, prev = 0, field = 0;
       if (k == 1) {  // prev_size 0, then the size: a chunk at the mapping's start
         chunk = x;
         field = w[1];
-      } else if (k + 1 < kPage / 8 && k > 0) {  // an aligned allocation: prev_size, then the size
+      } else if (k + 1 < kTargetPageSize / 8 &&
+                 k > 0) {  // an aligned allocation: prev_size, then the size
         chunk = x + k * 8;
         prev = w[k];
         field = w[k + 1];
       }
       const uintptr_t size = field & ~kFlags;
       const uintptr_t mapped = chunk - prev;
-      if (chunk == 0 || chunk % 16 != 0 || (field & kFlags) != kMmapped || size < kPage / 2 ||
-          mapped % kPage != 0 || mapped < unclaimed || (prev + size) % kPage != 0 ||
-          mapped + prev + size > piece.end || mapped + prev + size <= x) {
-        x += kPage;
+      if (chunk == 0 || chunk % 16 != 0 || (field & kFlags) != kMmapped ||
+          size < kTargetPageSize / 2 || mapped % kTargetPageSize != 0 || mapped < unclaimed ||
+          (prev + size) % kTargetPageSize != 0 || mapped + prev + size > piece.end ||
+          mapped + prev + size <= x) {
+        x += kTargetPageSize;
         continue;
       }
       if (mapped > unclaimed) leftover->push_back({unclaimed, mapped});
@@ -403,7 +405,8 @@ MallocHeap WalkMallocHeap(const TargetMemory& memory, const std::vector<Mapping>
   Walker walker(memory, &heap, max_bytes);
   if (!walker.WalkMainArena(mappings)) return heap;
   for (const AddressRange& range : anonymous) {
-    for (uintptr_t at = AlignUp(range.start, kHeapMax); at + kPage <= range.end; at += kHeapMax) {
+    for (uintptr_t at = AlignUp(range.start, kHeapMax); at + kTargetPageSize <= range.end;
+         at += kHeapMax) {
       bool found = false;
       if (!walker.TryArenaHeap(at, range, &found)) return heap;
     }

@@ -9,7 +9,6 @@
 
 namespace threadleak {
 namespace {
-constexpr uintptr_t kPage = 4096;
 constexpr uintptr_t kTcbSelfOffset = 16;
 }  // namespace
 
@@ -95,7 +94,8 @@ std::vector<LoadedModule> ReadLoadedModules(const TargetMemory& memory,
     }
     uintptr_t first = UINTPTR_MAX;
     for (const Elf64_Phdr& s : segments) {
-      if (s.p_type == PT_LOAD) first = std::min<uintptr_t>(first, s.p_vaddr & ~(kPage - 1));
+      if (s.p_type == PT_LOAD)
+        first = std::min<uintptr_t>(first, s.p_vaddr & ~(kTargetPageSize - 1));
     }
     if (first == UINTPTR_MAX) continue;
     const uintptr_t bias = m.start - first;

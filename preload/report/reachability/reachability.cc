@@ -21,7 +21,6 @@
 namespace threadleak {
 namespace {
 
-constexpr uintptr_t kPage = 4096;
 // A word at most this far below an object kept on a stack (not in a malloc block, whose
 // bounds are known) may point to the structure that holds it.
 constexpr uintptr_t kObjectWindow = 1024;
@@ -249,8 +248,8 @@ void Scan::ScanMemory(uintptr_t start, uintptr_t end, int64_t from) {
     scanned_bytes_ += got;
     for (size_t k = 0; k < got / 8; ++k) Hit(buffer_[k], Link{from, at + k * 8});
     // An unreadable page (a hole in a region, a guard) is skipped, not the rest.
-    at += got == want ? want : (got / kPage + 1) * kPage;
-    if (got != want) at &= ~(kPage - 1);
+    at += got == want ? want : (got / kTargetPageSize + 1) * kTargetPageSize;
+    if (got != want) at &= ~(kTargetPageSize - 1);
   }
 }
 

@@ -15,6 +15,10 @@
 
 namespace threadleak {
 
+// The page size the targets' allocators and loaders work in (x86-64 and AArch64 Linux by default),
+// for aligning reads and walking heaps page by page.
+inline constexpr uintptr_t kTargetPageSize = 4096;
+
 class TargetMemory {
  public:
   explicit TargetMemory(pid_t pid) : pid_(pid) {}
