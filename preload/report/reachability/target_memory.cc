@@ -37,8 +37,8 @@ size_t TargetMemory::ReadPrefix(uintptr_t address, void* out, size_t size) const
     ssize_t got = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
     if (got <= 0) break;
     done += static_cast<size_t>(got);
-    if ((address + done) % kTargetPageSize != 0)
-      break;  // a partial page: the next read would fail too
+    // A partial page: the next read would fail too.
+    if ((address + done) % kTargetPageSize != 0) break;
   }
   return done;
 }
