@@ -29,6 +29,9 @@ constinit std::atomic<bool> g_main_exited{false};
 // destructor after the exit key's in a round, and only then does the exit key need a second.
 constexpr unsigned kKeyWords = (PTHREAD_KEYS_MAX + 63) / 64;
 constinit std::atomic<uint64_t> g_destructor_keys[kKeyWords] = {};
+// One past the highest word that ever held a bit: each thread's exit looks no further (programs
+// use a few low keys; the whole map is 16 words).
+constinit std::atomic<unsigned> g_destructor_key_words{0};
 // A key index beyond PTHREAD_KEYS_MAX (glibc's limit; another libc's could differ): assume it is
 // later.
 constinit std::atomic<bool> g_destructor_key_out_of_range{false};
@@ -36,7 +39,8 @@ constinit std::atomic<bool> g_destructor_key_out_of_range{false};
 bool DestructorKeyAfterExitKey() {
   if (g_destructor_key_out_of_range.load(std::memory_order_relaxed)) return true;
   const unsigned first = g_exit_key + 1;
-  for (unsigned word = first / 64; word < kKeyWords; ++word) {
+  const unsigned words = g_destructor_key_words.load(std::memory_order_relaxed);
+  for (unsigned word = first / 64; word < words; ++word) {
     uint64_t bits = g_destructor_keys[word].load(std::memory_order_relaxed);
     if (word == first / 64) bits &= ~uint64_t{0} << (first % 64);
     if (bits != 0) return true;
@@ -187,7 +191,13 @@ void NoteKeyCreated(pthread_key_t key, bool has_destructor) {
     g_destructor_key_out_of_range.store(true, std::memory_order_relaxed);
     return;
   }
+  // The bit before the bound: a thread ending in between looks only as far as the bound says.
   g_destructor_keys[key / 64].fetch_or(uint64_t{1} << (key % 64), std::memory_order_relaxed);
+  const unsigned needed = key / 64 + 1;
+  unsigned words = g_destructor_key_words.load(std::memory_order_relaxed);
+  while (words < needed &&
+         !g_destructor_key_words.compare_exchange_weak(words, needed, std::memory_order_relaxed)) {
+  }
 }
 
 void NoteKeyDeleted(pthread_key_t key) {

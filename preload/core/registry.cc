@@ -1,5 +1,6 @@
 // Records live in chunks mapped from the kernel (malloc may be what the program is blocked in,
-// and must not see the tool's allocations). A released record is reset and pushed on a free list.
+// and must not see the tool's allocations). A record on the free list is a fresh one: constructed
+// when its chunk is mapped, reset when it is released; taking one is a pop.
 #include "preload/core/registry.h"
 
 #include <sys/mman.h>
@@ -58,6 +59,8 @@ bool RefillFreeList() {
   if (g_registry.chunk_count < kMaxListedChunks) g_registry.chunks[g_registry.chunk_count] = memory;
   ++g_registry.chunk_count;
   for (size_t i = 0; i < kRecordsPerChunk; ++i) {
+    new (&records[i]) ThreadRecord;
+    records[i].wait.word.store(kNotWaiting, std::memory_order_relaxed);  // sequence 0
     records[i].next = g_registry.free_head;
     g_registry.free_head = &records[i];
   }
@@ -103,10 +106,7 @@ ThreadRecord* AllocateRecord() {
   if (g_registry.free_head == nullptr && !RefillFreeList()) return nullptr;
   ThreadRecord* record = g_registry.free_head;
   g_registry.free_head = record->next;
-  // The sequence goes on (fresh records from RefillFreeList are zero-filled: sequence 0).
-  uint64_t sequence = record->wait.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
-  new (record) ThreadRecord;
-  record->wait.word.store(sequence | kNotWaiting, std::memory_order_relaxed);
+  // Fresh already, its wait sequence where the last thread's left it (UnlinkAndFreeLocked).
   record->next = g_registry.live_head;
   if (record->next != nullptr) record->next->prev = record;
   g_registry.live_head = record;

@@ -1,5 +1,6 @@
 #include "preload/triggers/monitor_thread.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -344,6 +345,21 @@ void ArmTimeLimitTimer() {
   g_time_limit_timer_armed = true;
 }
 
+// pthread_join returns once the kernel has cleared the thread's tid word, which it does before it
+// takes the thread out of the process: until then unshare(CLONE_NEWUSER) still counts two threads
+// and fails with EINVAL (seen under load). Asks with signal 0 until the tid is gone (ESRCH), for
+// at most about a second; errno as it was.
+void WaitUntilTaskLeftTheProcess(pid_t pid, int32_t tid) {
+  if (tid == 0) return;
+  const int saved_errno = errno;
+  for (int i = 0; i < 10'000; ++i) {
+    if (Real().syscall(SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH) break;
+    const timespec pause = {0, 100'000};
+    Real().nanosleep(&pause, nullptr);
+  }
+  errno = saved_errno;
+}
+
 }  // namespace
 
 void OnTimeLimitSignal() {
@@ -363,8 +379,10 @@ void StopMonitorIfProgramIsAlone() {
   // The caller is the program's only thread: nothing else can start or stop the monitor thread now.
   g_join_requested.store(true, std::memory_order_release);
   g_stop_requested.store(true, std::memory_order_release);
+  const int32_t tid = g_tool_thread_tid.load(std::memory_order_acquire);
   WakeMonitor();
   Real().pthread_join(g_monitor_thread, nullptr);
+  WaitUntilTaskLeftTheProcess(pid, tid);
   g_tool_thread_tid.store(0, std::memory_order_relaxed);
   g_tool_thread_pid.store(0,
                           std::memory_order_release);  // the program's next thread starts it again

@@ -19,8 +19,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "preload/core/guard.h"
 #include "preload/core/registry.h"
@@ -402,6 +404,21 @@ TEST_F(ThreadLifecycle, TheExitKeyTakesASecondRoundOnlyForALaterKeyWithADestruct
     EXPECT_EQ(destructor_calls.load(), 1);
   }
   EXPECT_EQ(ExitRoundsOfAThread(nullptr), 1) << "deleted: one round again";
+}
+
+// The map is looked at only as far as its highest word with a bit: a key with a destructor in a
+// later word (index 128 or more) still asks for the second round.
+TEST_F(ThreadLifecycle, ALaterKeyWithADestructorCountsInAHigherWordOfTheMap) {
+  std::vector<std::unique_ptr<NotedKey>> plain_keys;
+  while (plain_keys.empty() || plain_keys.back()->key < 128) {
+    plain_keys.push_back(std::make_unique<NotedKey>(nullptr));
+    ASSERT_TRUE(plain_keys.back()->made);
+  }
+  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 1) << "keys without destructors";
+  NotedKey with_destructor([](void*) {});
+  ASSERT_TRUE(with_destructor.made);
+  ASSERT_GE(with_destructor.key, 128u);
+  EXPECT_EQ(ExitRoundsOfAThread(nullptr), 2);
 }
 
 // --- main thread and fork, each in a child process -------------------------------------------

@@ -116,6 +116,24 @@ TEST(Registry, ReusedRecordStartsClean) {
   ReleaseRecord(again);
 }
 
+// Records of a newly mapped chunk are constructed there, not zero bytes: taking one from the free
+// list does not construct it again.
+TEST(Registry, RecordOfAFreshChunkHasTheDefaults) {
+  std::vector<ThreadRecord*> taken;
+  const size_t allocated = AllocatedRecordCount();
+  while (AllocatedRecordCount() == allocated) {
+    ThreadRecord* record = AllocateRecord();
+    ASSERT_NE(record, nullptr);
+    taken.push_back(record);
+  }
+  const ThreadRecord* fresh = taken.back();
+  EXPECT_EQ(fresh->creator_tid, -1);
+  EXPECT_EQ(fresh->test_source, static_cast<uint32_t>(TL_TEST_UNKNOWN));
+  EXPECT_EQ(fresh->wait.State(), kNotWaiting);
+  EXPECT_EQ(fresh->prev, nullptr);
+  for (ThreadRecord* record : taken) ReleaseRecord(record);
+}
+
 TEST(Registry, ConcurrentAllocationAndReleaseKeepsCountsConsistent) {
   size_t before = LiveRecordCount();
   auto churn = [](void*) -> void* {
