@@ -354,8 +354,7 @@ void WaitUntilTaskLeftTheProcess(pid_t pid, int32_t tid) {
   const int saved_errno = errno;
   for (int i = 0; i < 10'000; ++i) {
     if (Real().syscall(SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH) break;
-    const timespec pause = {0, 100'000};
-    Real().nanosleep(&pause, nullptr);
+    SleepNanos(100'000);
   }
   errno = saved_errno;
 }
