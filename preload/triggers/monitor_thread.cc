@@ -353,7 +353,8 @@ void WaitUntilTaskLeftTheProcess(pid_t pid, int32_t tid) {
   if (tid == 0) return;
   const int saved_errno = errno;
   for (int i = 0; i < 10'000; ++i) {
-    if (Real().syscall(SYS_tgkill, pid, tid, 0) != 0 && errno == ESRCH) break;
+    // Signal 0 to our own thread fails only with ESRCH (or a sandbox's error): stop either way.
+    if (Real().syscall(SYS_tgkill, pid, tid, 0) != 0) break;
     SleepNanos(100'000);
   }
   errno = saved_errno;
@@ -379,6 +380,10 @@ void StopMonitorIfProgramIsAlone() {
   g_join_requested.store(true, std::memory_order_release);
   g_stop_requested.store(true, std::memory_order_release);
   const int32_t tid = g_tool_thread_tid.load(std::memory_order_acquire);
+  if (tid == 0) {  // it never started (pthread_create failed): nothing to join
+    g_tool_thread_pid.store(0, std::memory_order_release);
+    return;
+  }
   WakeMonitor();
   Real().pthread_join(g_monitor_thread, nullptr);
   WaitUntilTaskLeftTheProcess(pid, tid);
