@@ -17,10 +17,14 @@ command -v clang++ >/dev/null 2>&1 || {
   echo "run-fuzz: clang++ is needed for libFuzzer (apt-get install clang)" >&2
   exit 2
 }
+# CMake's output only when it fails, and nothing left beside the sources.
+configure_log=$(mktemp)
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTHREADLEAK_FUZZ_SECONDS="$seconds" >"$build_dir.configure.log" 2>&1 || {
-  cat "$build_dir.configure.log" >&2
+  -DTHREADLEAK_FUZZ_SECONDS="$seconds" >"$configure_log" 2>&1 || {
+  cat "$configure_log" >&2
+  rm -f "$configure_log"
   exit 1
 }
+rm -f "$configure_log"
 cmake --build "$build_dir" -j "$(nproc)" --target options_fuzzer suppressions_fuzzer
 ctest --test-dir "$build_dir" -L fuzz --output-on-failure

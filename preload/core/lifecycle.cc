@@ -191,7 +191,8 @@ void NoteKeyCreated(pthread_key_t key, bool has_destructor) {
     g_destructor_key_out_of_range.store(true, std::memory_order_relaxed);
     return;
   }
-  // The bit before the bound: a thread ending in between looks only as far as the bound says.
+  // A thread that can hold a value of this key learned the key after this note (from this thread,
+  // or through the program's own synchronisation), so it sees both the bit and the bound.
   g_destructor_keys[key / 64].fetch_or(uint64_t{1} << (key % 64), std::memory_order_relaxed);
   const unsigned needed = key / 64 + 1;
   unsigned words = g_destructor_key_words.load(std::memory_order_relaxed);

@@ -59,8 +59,7 @@ bool RefillFreeList() {
   if (g_registry.chunk_count < kMaxListedChunks) g_registry.chunks[g_registry.chunk_count] = memory;
   ++g_registry.chunk_count;
   for (size_t i = 0; i < kRecordsPerChunk; ++i) {
-    new (&records[i]) ThreadRecord;
-    records[i].wait.word.store(kNotWaiting, std::memory_order_relaxed);  // sequence 0
+    new (&records[i]) ThreadRecord;  // not waiting, sequence 0
     records[i].next = g_registry.free_head;
     g_registry.free_head = &records[i];
   }

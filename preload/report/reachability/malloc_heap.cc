@@ -212,8 +212,8 @@ class Walker {
       if (k == 1) {  // prev_size 0, then the size: a chunk at the mapping's start
         chunk = x;
         field = w[1];
-      } else if (k + 1 < kTargetPageSize / 8 &&
-                 k > 0) {  // an aligned allocation: prev_size, then the size
+      } else if (k > 0 && k + 1 < kTargetPageSize / 8) {
+        // An aligned allocation: prev_size, then the size.
         chunk = x + k * 8;
         prev = w[k];
         field = w[k + 1];

@@ -94,8 +94,8 @@ std::vector<LoadedModule> ReadLoadedModules(const TargetMemory& memory,
     }
     uintptr_t first = UINTPTR_MAX;
     for (const Elf64_Phdr& s : segments) {
-      if (s.p_type == PT_LOAD)
-        first = std::min<uintptr_t>(first, s.p_vaddr & ~(kTargetPageSize - 1));
+      if (s.p_type != PT_LOAD) continue;
+      first = std::min<uintptr_t>(first, s.p_vaddr & ~(kTargetPageSize - 1));
     }
     if (first == UINTPTR_MAX) continue;
     const uintptr_t bias = m.start - first;
