@@ -25,10 +25,14 @@ inline constinit thread_local const void* t_last_noted[2]
 // NoteTouch past the two last objects.
 void NoteTouchInTable(const void* object);
 
+// Whether `object` is one of the two the calling thread noted last (and so noted for good).
+inline bool NotedLast(const void* object) {
+  return object == t_last_noted[0] || object == t_last_noted[1];
+}
+
 // Notes that the calling thread touched `object`.
 inline void NoteTouch(const void* object) {
-  if (object == t_last_noted[0] || object == t_last_noted[1]) return;
-  NoteTouchInTable(object);
+  if (!NotedLast(object)) NoteTouchInTable(object);
 }
 
 struct Touchers {

@@ -178,6 +178,13 @@ inline const RealFunctions& Real() {
   return g_real_functions;
 }
 
+// One entry of the table, or null before the table is resolved: for a hot hook, a null check
+// on the pointer it loads anyway instead of a second load of the resolved flag.
+template <auto kMember>
+inline auto RealOrNull() {
+  return __atomic_load_n(&(g_real_functions.*kMember), __ATOMIC_RELAXED);
+}
+
 // Sleeps through libc's own nanosleep, not the hooked one (no wait slot of the tool's in it).
 inline void SleepNanos(int64_t nanos) {
   timespec pause = {static_cast<time_t>(nanos / 1'000'000'000),

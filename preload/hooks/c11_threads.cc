@@ -25,34 +25,15 @@
 #include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
 #include "preload/hooks/thread_creation.h"
+#include "preload/hooks/wait_shapes.h"
 
 using namespace threadleak;
+using namespace threadleak::hook_shapes;
 
 namespace {
 
 // thrd_t is glibc's pthread_t (both unsigned long): the join and the registry use one key.
 static_assert(sizeof(thrd_t) == sizeof(pthread_t));
-
-template <typename Fn, typename... Args>
-auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
-  WaitScope wait(state, object, real);
-  return real(args...);
-}
-
-// A condition-variable wait: the waiter may wake others later, so it touched the object
-// ("Who blocks whom" in the README).
-template <typename Fn, typename... Args>
-auto WaitingForWake(const void* object, Fn real, Args... args) {
-  if (!t_in_tool) NoteTouch(object);
-  WaitScope wait(TL_STATE_COND, object, real);
-  return real(args...);
-}
-
-template <typename Fn, typename... Args>
-auto Waking(const void* object, Fn real, Args... args) {
-  if (!t_in_tool) NoteTouch(object);
-  return real(args...);
-}
 
 }  // namespace
 
@@ -120,20 +101,20 @@ THREADLEAK_EXPORT int mtx_timedlock(mtx_t* __restrict mutex,
 // --- condition variables ---------------------------------------------------------------------
 
 THREADLEAK_EXPORT int cnd_wait(cnd_t* cond, mtx_t* mutex) {
-  return WaitingForWake(cond, Real().cnd_wait, cond, mutex);
+  return WaitingForWake(TL_STATE_COND, cond, Real().cnd_wait, cond, mutex);
 }
 
 THREADLEAK_EXPORT int cnd_timedwait(cnd_t* __restrict cond, mtx_t* __restrict mutex,
                                     const struct timespec* __restrict deadline) {
-  return WaitingForWake(cond, Real().cnd_timedwait, cond, mutex, deadline);
+  return WaitingForWake(TL_STATE_COND, cond, Real().cnd_timedwait, cond, mutex, deadline);
 }
 
 THREADLEAK_EXPORT int cnd_signal(cnd_t* cond) {
-  return Waking(cond, Real().cnd_signal, cond);
+  return Waking<&RealFunctions::cnd_signal>(cond, cond);
 }
 
 THREADLEAK_EXPORT int cnd_broadcast(cnd_t* cond) {
-  return Waking(cond, Real().cnd_broadcast, cond);
+  return Waking<&RealFunctions::cnd_broadcast>(cond, cond);
 }
 
 // --- call_once ---------------------------------------------------------------------------------

@@ -22,31 +22,12 @@
 #include "preload/core/runtime.h"
 #include "preload/core/wait_scope.h"
 #include "preload/hooks/export.h"
+#include "preload/hooks/wait_shapes.h"
 
 using namespace threadleak;
+using namespace threadleak::hook_shapes;
 
 namespace {
-
-template <typename Fn, typename... Args>
-auto Waiting(uint32_t state, const void* object, Fn real, Args... args) {
-  WaitScope wait(state, object, real);
-  return real(args...);
-}
-
-// A wait on an object another thread must wake (condvar, semaphore, futex): a waiter may wake
-// others later, so it counts as a thread that touched the object.
-template <typename Fn, typename... Args>
-auto WaitingForWake(uint32_t state, const void* object, Fn real, Args... args) {
-  if (!t_in_tool) NoteTouch(object);
-  WaitScope wait(state, object, real);
-  return real(args...);
-}
-
-template <typename Fn, typename... Args>
-auto Waking(const void* object, Fn real, Args... args) {
-  if (!t_in_tool) NoteTouch(object);
-  return real(args...);
-}
 
 bool IsFutexWake(long op) {
   switch (op & FUTEX_CMD_MASK) {
@@ -161,19 +142,19 @@ extern "C" __attribute__((visibility("default"))) int threadleak_cond_timedwait_
                         deadline);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal(pthread_cond_t* cond) {
-  return Waking(cond, Real().pthread_cond_signal, cond);
+  return Waking<&RealFunctions::pthread_cond_signal>(cond, cond);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast(
     pthread_cond_t* cond) {
-  return Waking(cond, Real().pthread_cond_broadcast, cond);
+  return Waking<&RealFunctions::pthread_cond_broadcast>(cond, cond);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_signal_2_2_5(
     pthread_cond_t* cond) {
-  return Waking(cond, Real().pthread_cond_signal_2_2_5, cond);
+  return Waking<&RealFunctions::pthread_cond_signal_2_2_5>(cond, cond);
 }
 extern "C" __attribute__((visibility("default"))) int threadleak_cond_broadcast_2_2_5(
     pthread_cond_t* cond) {
-  return Waking(cond, Real().pthread_cond_broadcast_2_2_5, cond);
+  return Waking<&RealFunctions::pthread_cond_broadcast_2_2_5>(cond, cond);
 }
 __asm__(".symver threadleak_cond_wait, pthread_cond_wait@@GLIBC_2.3.2");
 __asm__(".symver threadleak_cond_timedwait, pthread_cond_timedwait@@GLIBC_2.3.2");
@@ -236,7 +217,7 @@ THREADLEAK_EXPORT int sem_wait(sem_t* semaphore) {
 }
 
 THREADLEAK_EXPORT int sem_post(sem_t* semaphore) {
-  return Waking(semaphore, Real().sem_post, semaphore);
+  return Waking<&RealFunctions::sem_post>(semaphore, semaphore);
 }
 
 THREADLEAK_EXPORT int sem_timedwait(sem_t* semaphore, const struct timespec* deadline) {
