@@ -201,6 +201,7 @@ TEST(OddThreads, ThreadStartedBeforeTheShimsConstructorIsReportedWithItsCreator)
   ScenarioRun run = RunScenario(dir, {RELIABILITY_EARLY_MAIN});
   EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
   EXPECT_EQ(PrintedValue(run.output, "early_started"), "1");
+  EXPECT_EQ(PrintedValue(run.output, "early_posted_value"), "1");
   json report = OnlyReport(dir, run);
   ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
   const json& thread = report["threads"][0];

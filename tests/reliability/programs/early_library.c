@@ -1,10 +1,13 @@
 /* A library the program links against: its constructor runs before the shim's (ld.so
    initialises the program's dependencies first), and starts a thread that leaks. The shim must
-   start itself from that pthread_create. */
+   start itself from that pthread_create. Before it, a sem_post: a wake hook whose table of libc
+   functions is not resolved yet must still post. */
 #include <pthread.h>
+#include <semaphore.h>
 #include <unistd.h>
 
 static volatile int g_started;
+static int g_posted_value = -1;
 
 __attribute__((noinline)) static void* early_thread_blocks(void* unused) {
   (void)unused;
@@ -14,6 +17,8 @@ __attribute__((noinline)) static void* early_thread_blocks(void* unused) {
 }
 
 __attribute__((constructor, noinline)) static void early_library_constructor(void) {
+  sem_t posted;
+  if (sem_init(&posted, 0, 0) == 0 && sem_post(&posted) == 0) sem_getvalue(&posted, &g_posted_value);
   pthread_t thread;
   if (pthread_create(&thread, 0, early_thread_blocks, 0) != 0) return;
   pthread_detach(thread);
@@ -22,4 +27,8 @@ __attribute__((constructor, noinline)) static void early_library_constructor(voi
 
 int early_library_started(void) {
   return g_started;
+}
+
+int early_library_posted_value(void) {
+  return g_posted_value;
 }
