@@ -67,7 +67,7 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   out.syscall_number = -1;
   if (lifecycle & kFinished) {
     out.state = TL_STATE_FINISHED;
-    memcpy(out.name, record.final_name, TL_NAME_LEN);
+    memcpy(out.name, record.name, TL_NAME_LEN);
   } else if (uint64_t word = record.wait.word.load(std::memory_order_acquire);
              static_cast<uint32_t>(word) != kNotWaiting) {
     out.state = static_cast<uint32_t>(word);

@@ -101,6 +101,12 @@ void NoteKeyDeleted(pthread_key_t key);
 
 // --- the calling thread ----------------------------------------------------------------------
 
+// A thread of the process may have a new name: pthread_setname_np, prctl(PR_SET_NAME) or the raw
+// system call returned. After the rename, never before: a name read before this call may be
+// the old one, and is read again. Names set by writing /proc/.../comm directly are not seen: a
+// creator's or a finished thread's name can then be the one it had before that write.
+void NoteThreadsRenamed();
+
 // sigaltstack succeeded with `stack`: its bounds, which the stack sampler's signal must not
 // overflow. Async-signal-safe (sigaltstack is).
 void NoteAltStack(const stack_t& stack);

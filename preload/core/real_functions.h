@@ -55,6 +55,7 @@ using LongjmpFn = void (*)(__jmp_buf_tag*, int);
   X(pthread_timedjoin_np, "pthread_timedjoin_np", nullptr, decltype(&::pthread_timedjoin_np))    \
   X(pthread_clockjoin_np, "pthread_clockjoin_np", nullptr, decltype(&::pthread_clockjoin_np))    \
   X(pthread_detach, "pthread_detach", nullptr, decltype(&::pthread_detach))                      \
+  X(pthread_setname_np, "pthread_setname_np", nullptr, decltype(&::pthread_setname_np))          \
   X(thrd_create, "thrd_create", nullptr, decltype(&::thrd_create))                               \
   X(thrd_join, "thrd_join", nullptr, decltype(&::thrd_join))                                     \
   X(thrd_detach, "thrd_detach", nullptr, decltype(&::thrd_detach))                               \

@@ -85,8 +85,12 @@ struct ThreadRecord {
   std::atomic<uintptr_t> altstack_low{0};
   std::atomic<size_t> altstack_size{0};
 
-  // Its name, kept when it finishes: /proc no longer has it then.
-  char final_name[TL_NAME_LEN] = {};
+  // Its name as the thread itself last read it (lifecycle.cc: no system call while no rename was
+  // seen), current while `name_generation` is the process's rename generation; made current when
+  // it finishes, and kept: /proc no longer has it then. Written by the thread (by its creator
+  // before it runs); a report reads it only once the thread has finished.
+  char name[TL_NAME_LEN] = {};
+  uint64_t name_generation = 0;  // 0: not read yet
 
   // Its GoogleTest test (gtest_state.h), fixed when it is created: a tl_test_source, or
   // kTestNoneUnconfirmed.

@@ -3,6 +3,7 @@
 //     (a user namespace, CLONE_FS): when the program has no thread of its own besides the
 //     caller, threadleak's thread is stopped first (and starts again with the program's next
 //     thread), so the call sees the process the program made;
+//   - prctl(PR_SET_NAME), a rename the names the tool keeps must hear of (core/lifecycle.h);
 //   - prctl(PR_SET_SECCOMP), whose filter may kill the process for any system call a report
 //     makes: from then on no report is made (runtime.h). The seccomp system call itself is seen
 //     by the syscall() hook.
@@ -11,6 +12,7 @@
 #include <sys/prctl.h>
 
 #include "preload/core/guard.h"
+#include "preload/core/lifecycle.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/runtime.h"
 #include "preload/hooks/export.h"
@@ -35,6 +37,7 @@ THREADLEAK_EXPORT int prctl(int option, ...) {
   unsigned long a4 = va_arg(list, unsigned long), a5 = va_arg(list, unsigned long);
   va_end(list);
   int result = Real().prctl(option, a2, a3, a4, a5);
+  if (option == PR_SET_NAME) NoteThreadsRenamed();
   if (result == 0 && option == PR_SET_SECCOMP && !t_in_tool) NoteSeccompFilter();
   return result;
 }

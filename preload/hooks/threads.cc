@@ -112,6 +112,15 @@ THREADLEAK_EXPORT int pthread_clockjoin_np(pthread_t thread, void** result, cloc
   return status;
 }
 
+// Names: a report reads a creator's and a finished thread's name from what the thread last read
+// itself, read again after any rename (core/lifecycle.h). Noted whether or not libc reports
+// success: a note costs a second read of a name, never a wrong one.
+THREADLEAK_EXPORT int pthread_setname_np(pthread_t thread, const char* name) {
+  int status = Real().pthread_setname_np(thread, name);
+  NoteThreadsRenamed();
+  return status;
+}
+
 // fork() runs the fork handlers (startup/startup.cc); _Fork (glibc 2.34) runs none, so the child
 // would keep the registry of its parent's threads, and a lock a report held. (glibc's own fork
 // calls its _Fork directly, never through this.)

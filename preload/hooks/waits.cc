@@ -10,12 +10,14 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "preload/core/guard.h"
+#include "preload/core/lifecycle.h"
 #include "preload/core/lock_waits.h"
 #include "preload/core/object_touches.h"
 #include "preload/core/real_functions.h"
@@ -281,6 +283,12 @@ THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long 
     long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
     if (result >= 0 && static_cast<int>(a1) == SECCOMP_SET_MODE_FILTER && !t_in_tool)
       NoteSeccompFilter();
+    return result;
+  }
+  if (number == SYS_prctl) {  // as the prctl hook (hooks/process.cc)
+    long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
+    if (static_cast<int>(a1) == PR_SET_NAME) NoteThreadsRenamed();
+    if (result >= 0 && static_cast<int>(a1) == PR_SET_SECCOMP && !t_in_tool) NoteSeccompFilter();
     return result;
   }
   WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});

@@ -2,6 +2,9 @@
 // runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "tests/e2e/support.h"
 
 namespace {
@@ -136,6 +139,47 @@ TEST(HookBehaviour, KeysAreMadeAndDeletedAsWithoutTheShim) {
                               "distinct=1"),
             std::string::npos)
       << plain.output;
+}
+
+// The rename hooks (pthread_setname_np, prctl, syscall(SYS_prctl)) return what libc returns and
+// keep errno; names are libc's.
+TEST(HookBehaviour, ThreadsAreRenamedAsWithoutTheShim) {
+  e2e::TempDir plain_dir;
+  RunResult plain =
+      e2e::RunProgram({HOOK_BEHAVIOUR, "names"}, {}, plain_dir.path() + "/output.txt");
+  ShimRun shim({HOOK_BEHAVIOUR, "names"});
+  ASSERT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
+  EXPECT_TRUE(shim.result.exited && shim.result.exit_status == 0) << shim.result.Describe() << "\n"
+                                                                  << shim.output;
+  EXPECT_EQ(shim.output, plain.output);
+  EXPECT_NE(plain.output.find("raw_prctl: status=0 errno=77 name=by-raw-prctl\n"
+                              "too long: status=34 errno=77; prctl: status=0 errno=77\n"
+                              "inherited=a-name-much-too\n"),
+            std::string::npos)
+      << plain.output;
+}
+
+// The tool keeps names without reading them on every create and exit (core/lifecycle.cc): after
+// a rename by any of the hooked ways, a report still names a thread's creator, and a finished
+// thread, by the name it had then.
+TEST(HookBehaviour, ReportsNameCreatorsAndFinishedThreadsAfterEachWayOfRenaming) {
+  ShimRun run({HOOK_BEHAVIOUR, "names_leak"});
+  ASSERT_TRUE(run.result.exited) << run.result.Describe() << "\n" << run.output;
+  EXPECT_EQ(run.result.exit_status, 66) << run.output;
+  nlohmann::json report = run.Report(run.result.pid);
+  std::multiset<std::string> finished, creators_of_blocked;
+  for (const nlohmann::json& thread : Field(report, "threads")) {
+    if (thread["state"] == "finished") {
+      finished.insert(e2e::StringField(thread, "name"));
+    } else {
+      creators_of_blocked.insert(e2e::StringField(thread["created_by"], "name"));
+    }
+  }
+  const std::multiset<std::string> namers = {"by-setname", "by-other", "by-prctl", "by-raw-prctl"};
+  EXPECT_EQ(creators_of_blocked, namers) << e2e::Summarize(report);
+  std::multiset<std::string> finished_expected = namers;
+  finished_expected.insert("a-name-much-too");  // the heir: main's name, inherited
+  EXPECT_EQ(finished, finished_expected) << e2e::Summarize(report);
 }
 
 TEST(HookBehaviour, ThreadsThatComeAndGoAreNeverReported) {

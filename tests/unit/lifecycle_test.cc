@@ -22,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "preload/core/guard.h"
@@ -90,12 +92,16 @@ struct Child {
   std::atomic<int32_t> tid{0};
   std::atomic<ThreadRecord*> own_record{nullptr};
   std::atomic<bool> released{false};
-  const char* name = "lifecycle-kid";
+  const char* name = "lifecycle-kid";  // null: not renamed
+  bool rename_seen = true;             // false: renamed behind the hooks' back
 };
 
 void* ChildMain(void* argument) {
   auto* child = static_cast<Child*>(argument);
-  pthread_setname_np(pthread_self(), child->name);
+  if (child->name != nullptr) {
+    pthread_setname_np(pthread_self(), child->name);
+    if (child->rename_seen) NoteThreadsRenamed();  // as the pthread_setname_np hook does
+  }
   child->own_record.store(t_record);
   child->tid.store(static_cast<int32_t>(gettid()));
   child->tid.notify_all();
@@ -171,7 +177,7 @@ TEST_F(ThreadLifecycle, CreateStartExitJoinRecordsEachStepAndReleasesTheRecord) 
   ASSERT_EQ(pthread_join(thread, nullptr), 0);
   EXPECT_TRUE(Has(record, kFinished));
   EXPECT_EQ(record->exit_rounds, 1) << "no key with a destructor after the exit key: one round";
-  EXPECT_STREQ(record->final_name, "lifecycle-kid");
+  EXPECT_STREQ(record->name, "lifecycle-kid");
   EXPECT_EQ(record->wait.State(), kNotWaiting);
   EXPECT_TRUE(IsLive(record));
   EXPECT_EQ(ProgramThreadCount(), threads_before);
@@ -180,6 +186,70 @@ TEST_F(ThreadLifecycle, CreateStartExitJoinRecordsEachStepAndReleasesTheRecord) 
   EXPECT_FALSE(IsLive(record));
   EXPECT_EQ(FindRecord(thread), nullptr);
   EXPECT_TRUE(RecentlyExited(child.tid.load()));
+}
+
+// --- names -------------------------------------------------------------------------------------
+
+// What a thread with a record sees of its own name through the creations it makes.
+struct CreatorNames {
+  std::string first, first_child, after_unseen_rename, after_seen_rename;
+};
+
+void* CreateAroundRenames(void* argument) {
+  auto* names = static_cast<CreatorNames*>(argument);
+  auto creator_name_of_a_create = [] {
+    ThreadRecord* record = RecordBeforeCreate(nullptr, ChildMain, nullptr);
+    if (record == nullptr) return std::pair<std::string, std::string>{"(no record)", ""};
+    std::pair<std::string, std::string> names{record->creator_name, record->name};
+    ThreadCreateFailed(record);
+    return names;
+  };
+  pthread_setname_np(pthread_self(), "before");
+  NoteThreadsRenamed();
+  std::tie(names->first, names->first_child) = creator_name_of_a_create();
+  prctl(PR_SET_NAME, "unseen");  // no note: the name read before is still taken as current
+  names->after_unseen_rename = creator_name_of_a_create().first;
+  NoteThreadsRenamed();
+  names->after_seen_rename = creator_name_of_a_create().first;
+  return nullptr;
+}
+
+// A creator's name is read again only after a rename was noted: in between, no system call.
+TEST_F(ThreadLifecycle, ACreatorsNameIsReadAgainOnlyAfterARename) {
+  CreatorNames names;
+  ThreadRecord* record = RecordBeforeCreate(nullptr, CreateAroundRenames, &names);
+  ASSERT_NE(record, nullptr);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, nullptr, StartTrampoline, record), 0);
+  ThreadCreatorReturned(record, thread);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  ThreadJoined(record, thread);
+  EXPECT_EQ(names.first, "before");
+  EXPECT_EQ(names.first_child, "before") << "a new thread starts with its creator's name";
+  EXPECT_EQ(names.after_unseen_rename, "before") << "read again without a rename noted";
+  EXPECT_EQ(names.after_seen_rename, "unseen");
+}
+
+// A thread's name at its end is read only if a rename was noted since it last knew it: one that
+// was never renamed ends with its creator's name, inherited without a read.
+TEST_F(ThreadLifecycle, AThreadsNameAtItsEndIsReadOnlyAfterANotedRename) {
+  char creator_name[16] = {};
+  prctl(PR_GET_NAME, creator_name);
+  for (bool seen : {true, false}) {
+    Child child;
+    child.name = "renamed-kid";
+    child.rename_seen = seen;
+    pthread_t thread;
+    ThreadRecord* record = CreateThroughCore(&thread, nullptr, &child);
+    ASSERT_NE(record, nullptr);
+    ThreadCreatorReturned(record, thread);
+    ThreadRecord* looked_up_before = FindRecord(thread);
+    child.tid.wait(0);
+    Release(child);
+    ASSERT_EQ(pthread_join(thread, nullptr), 0);
+    EXPECT_STREQ(record->name, seen ? "renamed-kid" : creator_name) << "rename seen: " << seen;
+    ThreadJoined(looked_up_before, thread);
+  }
 }
 
 // A pthread_t is reused as soon as a join returns: a record found only after the join is that

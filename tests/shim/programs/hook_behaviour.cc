@@ -8,6 +8,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <threads.h>
@@ -384,6 +385,103 @@ int KeysAsLibcMakesThem() {
   return 0;
 }
 
+// Thread names set every way a program can — pthread_setname_np on itself and on another thread,
+// prctl(PR_SET_NAME), the raw system call — each by a "namer" thread (or its creator) that then
+// creates a child: the values, errno and names libc gives, printed, so a test compares the run
+// with and without the shim. With `leak`, each namer's child blocks for ever and the namers end
+// unjoined: a report names each child's creator and each finished namer by its new name.
+struct Namer {
+  const char* way = nullptr;
+  const char* name = nullptr;
+  bool leak = false;
+  sem_t renamed{};  // by its creator, for the way "setname_other"
+  sem_t done{};
+  char line[160] = {};
+};
+
+int RenameSelf(const char* way, const char* name) {
+  if (std::strcmp(way, "setname_self") == 0) return pthread_setname_np(pthread_self(), name);
+  if (std::strcmp(way, "prctl") == 0) return prctl(PR_SET_NAME, name);
+  return static_cast<int>(syscall(SYS_prctl, PR_SET_NAME, name, 0, 0, 0));
+}
+
+void* NamerMain(void* argument) {
+  auto* namer = static_cast<Namer*>(argument);
+  errno = 77;
+  int status = 0;
+  if (std::strcmp(namer->way, "setname_other") == 0) {
+    sem_wait(&namer->renamed);
+  } else {
+    status = RenameSelf(namer->way, namer->name);
+  }
+  int error = errno;
+  char now[16] = {};
+  pthread_getname_np(pthread_self(), now, sizeof now);
+  pthread_t child;
+  pthread_create(&child, nullptr,
+                 namer->leak ? +[](void*) -> void* {
+                   for (;;) pause();
+                 }
+                             : +[](void*) -> void* { return nullptr; },
+                 nullptr);
+  if (!namer->leak) pthread_join(child, nullptr);
+  std::snprintf(namer->line, sizeof namer->line, "%s: status=%d errno=%d name=%s\n", namer->way,
+                status, error, now);
+  sem_post(&namer->done);
+  return nullptr;
+}
+
+int ThreadNames(bool leak) {
+  static Namer namers[4];
+  const char* const ways[][2] = {{"setname_self", "by-setname"},
+                                 {"setname_other", "by-other"},
+                                 {"prctl", "by-prctl"},
+                                 {"raw_prctl", "by-raw-prctl"}};
+  for (int i = 0; i < 4; ++i) {
+    namers[i].way = ways[i][0];
+    namers[i].name = ways[i][1];
+  }
+  for (Namer& namer : namers) {
+    namer.leak = leak;
+    sem_init(&namer.renamed, 0, 0);
+    sem_init(&namer.done, 0, 0);
+    pthread_t thread;
+    if (pthread_create(&thread, nullptr, NamerMain, &namer) != 0) return 1;
+    if (std::strcmp(namer.way, "setname_other") == 0) {
+      errno = 77;
+      int status = pthread_setname_np(thread, namer.name);
+      std::printf("renamed another: status=%d errno=%d\n", status, errno);
+      sem_post(&namer.renamed);
+    }
+    sem_wait(&namer.done);
+    if (!leak) pthread_join(thread, nullptr);
+    std::fputs(namer.line, stdout);
+  }
+  // Errors and truncation, on the main thread; then a thread that inherits main's new name.
+  errno = 77;
+  int too_long = pthread_setname_np(pthread_self(), "a-name-much-too-long");
+  int error = errno;
+  int truncated = prctl(PR_SET_NAME, "a-name-much-too-long");
+  std::printf("too long: status=%d errno=%d; prctl: status=%d errno=%d\n", too_long, error,
+              truncated, errno);
+  static char inherited[16];
+  pthread_t heir;
+  pthread_create(
+      &heir, nullptr,
+      [](void*) -> void* {
+        pthread_getname_np(pthread_self(), inherited, sizeof inherited);
+        return nullptr;
+      },
+      nullptr);
+  if (leak) {
+    while (inherited[0] == 0) usleep(1000);
+  } else {
+    pthread_join(heir, nullptr);
+  }
+  std::printf("inherited=%s\n", inherited);
+  return 0;
+}
+
 int StaticPool() {
   static Pool pool;
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -409,6 +507,8 @@ int main(int argc, char** argv) {
   if (scenario == "static_pool") return StaticPool();
   if (scenario == "syscall_stack") return SyscallLeavesTheCallersStackAlone();
   if (scenario == "keys") return KeysAsLibcMakesThem();
+  if (scenario == "names") return ThreadNames(/*leak=*/false);
+  if (scenario == "names_leak") return ThreadNames(/*leak=*/true);
   if (scenario == "library_pool") {
     late_join_library_start();
     return 0;
