@@ -21,7 +21,7 @@ void* Lookup(const char* symbol, const char* version) {
 // (RealOrNull).
 void ResolveRealFunctions() {
   ToolScope scope;  // dlsym may allocate, and allocation may reach a hooked lock
-#define THREADLEAK_RESOLVE_MEMBER(member, symbol, version, type) \
+#define THREADLEAK_RESOLVE_MEMBER(member, symbol, version, type)                              \
   __atomic_store_n(&g_real_functions.member, reinterpret_cast<type>(Lookup(symbol, version)), \
                    __ATOMIC_RELAXED);
   THREADLEAK_REAL_FUNCTIONS(THREADLEAK_RESOLVE_MEMBER)

@@ -18,7 +18,8 @@ __attribute__((noinline)) static void* early_thread_blocks(void* unused) {
 
 __attribute__((constructor, noinline)) static void early_library_constructor(void) {
   sem_t posted;
-  if (sem_init(&posted, 0, 0) == 0 && sem_post(&posted) == 0) sem_getvalue(&posted, &g_posted_value);
+  if (sem_init(&posted, 0, 0) == 0 && sem_post(&posted) == 0)
+    sem_getvalue(&posted, &g_posted_value);
   pthread_t thread;
   if (pthread_create(&thread, 0, early_thread_blocks, 0) != 0) return;
   pthread_detach(thread);
