@@ -5,6 +5,8 @@
 #ifndef THREADLEAK_PRELOAD_CORE_GUARD_H_
 #define THREADLEAK_PRELOAD_CORE_GUARD_H_
 
+#include <errno.h>
+
 namespace threadleak {
 
 struct ThreadRecord;
@@ -28,6 +30,19 @@ class ToolScope {
 
  private:
   bool was_in_tool_;
+};
+
+// Saves errno and gives it back: a hook's caller must see only the errno libc left, whatever
+// the tool's own calls in between met.
+class ErrnoKeeper {
+ public:
+  ErrnoKeeper() : saved_(errno) {}
+  ~ErrnoKeeper() { errno = saved_; }
+  ErrnoKeeper(const ErrnoKeeper&) = delete;
+  ErrnoKeeper& operator=(const ErrnoKeeper&) = delete;
+
+ private:
+  int saved_;
 };
 
 }  // namespace threadleak

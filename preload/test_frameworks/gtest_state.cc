@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "preload/capture/process_memory.h"
+#include "preload/core/guard.h"
 #include "preload/test_frameworks/elf_symbol.h"
 #include "preload/test_frameworks/gtest_layout.h"
 
@@ -29,18 +30,6 @@ struct State {
   std::atomic<intptr_t> current_offset{-1};  // of current_test_suite_ in UnitTestImpl
 };
 constinit State g_state;
-
-// Saves errno and gives it back: the hook's caller must see the errno libc left.
-class ErrnoKeeper {
- public:
-  ErrnoKeeper() : saved_(errno) {}
-  ~ErrnoKeeper() { errno = saved_; }
-  ErrnoKeeper(const ErrnoKeeper&) = delete;
-  ErrnoKeeper& operator=(const ErrnoKeeper&) = delete;
-
- private:
-  int saved_;
-};
 
 uintptr_t LookUpInstance() {
   uintptr_t instance = FindDataSymbolInExecutable(kInstanceSymbol);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -335,7 +336,14 @@ void ArmTimeLimitTimer() {
   event.sigev_notify = SIGEV_SIGNAL;
   event.sigev_signo = SampleSignal();
   event.sigev_value.sival_ptr = reinterpret_cast<void*>(kTimeLimitMarker);
-  if (timer_create(CLOCK_MONOTONIC, &event, &g_time_limit_timer) != 0) return;
+  if (timer_create(CLOCK_MONOTONIC, &event, &g_time_limit_timer) != 0) {
+    // RLIMIT_SIGPENDING can forbid the timer's queued signal: the program runs on, unlimited.
+    FixedBuffer<160> line;
+    line.Append("threadleak: warning: timeout_ms is not kept from here on: timer_create: ")
+        .Append(strerrorname_np(errno) != nullptr ? strerrorname_np(errno) : "error");
+    WriteDiagnosticLine(line.view());
+    return;
+  }
   int64_t deadline = g_start_ns + timeout_ms * 1'000'000;
   itimerspec when = {};
   when.it_value = {static_cast<time_t>(deadline / 1'000'000'000),
@@ -348,15 +356,13 @@ void ArmTimeLimitTimer() {
 // pthread_join returns once the kernel has cleared the thread's tid word, which it does before it
 // takes the thread out of the process: until then unshare(CLONE_NEWUSER) still counts two threads
 // and fails with EINVAL (seen under load). Asks with signal 0 until the tid is gone (ESRCH), for
-// at most 10,000 pauses of 100 µs; errno as it was.
+// at most 10,000 pauses of 100 µs.
 void WaitUntilTaskLeftTheProcess(pid_t pid, int32_t tid) {
-  const int saved_errno = errno;
   for (int i = 0; i < 10'000; ++i) {
     // Signal 0 to our own thread fails only with ESRCH (or a sandbox's error): stop either way.
     if (Real().syscall(SYS_tgkill, pid, tid, 0) != 0) break;
     SleepNanos(100'000);
   }
-  errno = saved_errno;
 }
 
 }  // namespace
@@ -375,6 +381,7 @@ void StopMonitorIfProgramIsAlone() {
   pid_t pid = getpid();
   if (g_tool_thread_pid.load(std::memory_order_acquire) != pid || ProgramThreadCount() != 1) return;
   ToolScope scope;
+  ErrnoKeeper keep_errno;  // the program's call comes next, and only its errno may show
   // The caller is the program's only thread: nothing else can start or stop the monitor thread now.
   g_join_requested.store(true, std::memory_order_release);
   g_stop_requested.store(true, std::memory_order_release);

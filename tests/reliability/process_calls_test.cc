@@ -38,6 +38,24 @@ TEST(ProcessCalls, UnshareWorksUnderATimeLimitToo) {
   ExpectSameWithAndWithout({RELIABILITY_PROCESS_CALLS, "unshare_user"}, ":timeout_ms=60000");
 }
 
+TEST(ProcessCalls, AnUnshareThatSucceedsLeavesErrnoAsItWasWhateverTheToolsStepAsideMet) {
+  // No signal may queue, so the timer that keeps the time limit cannot be made: the tool's
+  // failed call must not show in the program's errno, and the lost limit is said once.
+  TempDir bare_dir;
+  ScenarioRun bare =
+      RunScenario(bare_dir, {RELIABILITY_PROCESS_CALLS, "unshare_errno"}, {.preload = false});
+  ASSERT_TRUE(bare.ExitedWith(0)) << bare.Describe();
+  ASSERT_EQ(bare.output, "unshare=0 errno=77\n") << bare.Describe();
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_PROCESS_CALLS, "unshare_errno"},
+                                {.options = ":timeout_ms=60000"});
+  EXPECT_TRUE(run.ExitedWith(0)) << run.Describe();
+  EXPECT_EQ(run.output,
+            "threadleak: warning: timeout_ms is not kept from here on: timer_create: EAGAIN\n"
+            "unshare=0 errno=77\n")
+      << run.Describe();
+}
+
 TEST(ProcessCalls, ATimeLimitIsKeptAfterTheToolsThreadSteppedAside) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {"/bin/sh", "-c", std::string("exec unshare -U sleep 5")},

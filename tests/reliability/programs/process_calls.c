@@ -2,6 +2,9 @@
 // each prints what it saw and exits 0 when all went as it would without threadleak.
 //   unshare_user  threads come and go, then unshare(CLONE_NEWUSER), which needs a process with
 //                 one thread; then threads again
+//   unshare_errno as unshare_user, with no signal allowed to queue (RLIMIT_SIGPENDING 0: a
+//                 timer cannot be created) and errno set before: a successful unshare leaves
+//                 errno as it was
 //   seccomp       a thread, then a seccomp filter that kills the process on open/openat, then
 //                 output and a normal exit (no leak)
 //   spin_masked   a leaked thread that blocks every signal and spins: reported, and the report
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,18 +37,23 @@ static void StartAndJoin(void) {
   pthread_join(thread, NULL);
 }
 
-static int UnshareUser(void) {
+static int UnshareUser(int errno_before) {
   StartAndJoin();
   // A joined thread may still be leaving the thread group for a moment (the kernel wakes the
   // joiner before the task is gone), and unshare then fails with EINVAL with or without
   // threadleak: a few tries, 1 ms apart.
   int result = -1;
   for (int tries = 0; tries < 100 && result != 0; ++tries) {
+    errno = errno_before;
     result = unshare(CLONE_NEWUSER);
     if (result != 0 && errno != EINVAL) break;
     if (result != 0) usleep(1000);
   }
-  printf("unshare=%d errno=%s\n", result, result == 0 ? "none" : strerror(errno));
+  if (errno_before != 0) {
+    printf("unshare=%d errno=%d\n", result, errno);
+  } else {
+    printf("unshare=%d errno=%s\n", result, result == 0 ? "none" : strerror(errno));
+  }
   StartAndJoin();
   return 0;
 }
@@ -105,7 +114,12 @@ static int SpinMasked(void) {
 
 int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
-  if (strcmp(scenario, "unshare_user") == 0) return UnshareUser();
+  if (strcmp(scenario, "unshare_user") == 0) return UnshareUser(0);
+  if (strcmp(scenario, "unshare_errno") == 0) {
+    struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_SIGPENDING, &none) != 0) return 2;
+    return UnshareUser(77);
+  }
   if (strcmp(scenario, "seccomp") == 0) return Seccomp();
   if (strcmp(scenario, "sig_ign") == 0) return IgnoredUsr2();
   if (strcmp(scenario, "spin_masked") == 0) return SpinMasked();
