@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -221,9 +222,9 @@ class Bench:
 
     def print_throughput(self, selected, results, instructions):
         print("| workload | baseline ops/s | threadleak | tsan | drd | helgrind | target | met? "
-              "| threadleak, paired rounds | threadleak, CPU time | instructions added per op "
-              "| noise |")
-        print("|---|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|---:|")
+              "| threadleak, 90% interval | threadleak, paired rounds | threadleak, CPU time "
+              "| instructions added per op | noise |")
+        print("|---|---:|---:|---:|---:|---:|---:|:-:|:-:|---:|---:|---:|---:|")
         for w in selected:
             wall = {v: [ops for ops, _ in results[(w.label, v)]] for v in VARIANTS}
             base = wall["baseline"]
@@ -240,6 +241,8 @@ class Bench:
                     if variant == "threadleak":
                         ratio_tl = ratio
                     cells.append(f"{ratio:.2f}x")
+            interval = ratio_interval(base, wall["threadleak"]) if ratio_tl is not None else None
+            interval_cell = "—" if interval is None else f"{interval[0]:.2f}–{interval[1]:.2f}x"
             paired = self.paired_slowdown(w) if ratio_tl is not None else None
             paired_cell = "—" if paired is None else f"{paired:.2f}x"
             # Met only when both estimates are within the target.
@@ -261,13 +264,17 @@ class Bench:
             base_cell = f"{base_median:,.0f}" if base_median else "failed"
             target_cell = "—" if w.target is None else f"≤ {w.target:.2f}x"
             print(f"| {w.label} | {base_cell} | " + " | ".join(cells) +
-                  f" | {target_cell} | {met} | {paired_cell} | {cpu_cell} | {ir_cell} "
+                  f" | {target_cell} | {met} | {interval_cell} | {paired_cell} | {cpu_cell} "
+                  f"| {ir_cell} "
                   f"| {noise} |")
         print()
         print(f"Slowdown = baseline ops/s ÷ tool ops/s (1.00x is no cost), wall-clock medians of "
               f"{self.args.runs} runs (baseline, threadleak), {self.args.tsan_runs} (tsan) and "
               f"{self.args.valgrind_runs} (drd, helgrind), run interleaved; *met?*: both the "
-              "threadleak column and the paired one within the target. *Paired rounds*: the "
+              "threadleak column and the paired one within the target. *90% interval*: where "
+              "the threadleak column lands in 90% of bootstrap resamplings of the same runs — a "
+              "target inside it is a draw of this machine's noise, not a verdict. *Paired "
+              "rounds*: the "
               "median over rounds of the baseline's ops/s ÷ threadleak's in the same round (run "
               "back to back). *CPU time*: the same runs, operations per "
               "second of the process's CPU time. *Instructions added per op*: callgrind's count "
@@ -493,6 +500,21 @@ class Bench:
                 print(f"  {failure}", file=sys.stderr)
             return 1
         return 0
+
+
+def ratio_interval(base, tool, resamples=2000, level=0.90):
+    """The bootstrap interval of baseline median ÷ tool median: both sets of runs resampled with
+    replacement, `resamples` times, and the central `level` of the ratios kept. Seeded from the
+    runs themselves, so the same runs print the same interval. None with fewer than 3 runs a
+    side. It says how far the run's noise lets the ratio move: a target inside it is a draw."""
+    if len(base) < 3 or len(tool) < 3:
+        return None
+    rng = random.Random(hash((tuple(base), tuple(tool))) & 0xffffffff)
+    ratios = sorted(
+        statistics.median(rng.choices(base, k=len(base))) /
+        statistics.median(rng.choices(tool, k=len(tool))) for _ in range(resamples))
+    cut = int(resamples * (1 - level) / 2)
+    return ratios[cut], ratios[-1 - cut]
 
 
 def spread(values):
