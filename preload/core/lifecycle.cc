@@ -48,11 +48,17 @@ constinit std::atomic<uint64_t> g_rename_generation{1};
 
 // Makes `own` (the calling thread's record) hold its current name.
 void MakeOwnNameCurrent(ThreadRecord* own) {
-  // Read before the name: a rename that the read below misses moves the generation on after it.
-  const uint64_t generation = g_rename_generation.load(std::memory_order_acquire);
-  if (own->name_generation == generation) return;
-  prctl(PR_GET_NAME, own->name);
-  own->name_generation = generation;
+  for (;;) {
+    // Read before the name: a rename that the read below misses moves the generation on after it.
+    const uint64_t generation = g_rename_generation.load(std::memory_order_acquire);
+    if (own->name_generation != generation) {
+      prctl(PR_GET_NAME, own->name);
+      own->name_generation = generation;
+    }
+    // A signal handler on this thread may have renamed it since the load above, and the name
+    // kept may be older than that rename: looked at again until no rename came in between.
+    if (g_rename_generation.load(std::memory_order_acquire) == generation) return;
+  }
 }
 
 // The calling thread's current name into `out`; returns the generation it is current for.
@@ -281,6 +287,9 @@ void LifecycleAfterForkInChild() {
   }
   g_program_threads.store(1, std::memory_order_relaxed);  // the forking thread, alone
   g_main_exited.store(false, std::memory_order_relaxed);
+  // Another thread may have renamed the forking one and not noted it yet: the child would keep
+  // the name from before, and its noter is gone. Every name is read again.
+  NoteThreadsRenamed();
 }
 
 }  // namespace threadleak

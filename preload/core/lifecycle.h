@@ -99,13 +99,17 @@ void ThreadDetached(ThreadRecord* record);
 void NoteKeyCreated(pthread_key_t key, bool has_destructor);
 void NoteKeyDeleted(pthread_key_t key);
 
-// --- the calling thread ----------------------------------------------------------------------
+// --- names -------------------------------------------------------------------------------------
 
 // A thread of the process may have a new name: pthread_setname_np, prctl(PR_SET_NAME) or the raw
 // system call returned. After the rename, never before: a name read before this call may be
-// the old one, and is read again. Names set by writing /proc/.../comm directly are not seen: a
-// creator's or a finished thread's name can then be the one it had before that write.
+// the old one, and is read again. Async-signal-safe (one atomic add). Renames the hooks never
+// see — a write to /proc/.../comm, or libc's function called past the hooks (dlvsym, dlsym on a
+// libc handle) — are not heard of: a creator's or a finished thread's name can then be the one it
+// had before.
 void NoteThreadsRenamed();
+
+// --- the calling thread ----------------------------------------------------------------------
 
 // sigaltstack succeeded with `stack`: its bounds, which the stack sampler's signal must not
 // overflow. Async-signal-safe (sigaltstack is).

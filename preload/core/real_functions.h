@@ -168,8 +168,8 @@ struct RealFunctions {
 extern RealFunctions g_real_functions;
 extern std::atomic<bool> g_real_functions_resolved;
 
-// Resolves every entry. Idempotent and thread-safe (each store is a plain pointer; racing
-// resolvers write the same values).
+// Resolves every entry. Idempotent and thread-safe (each entry is stored atomically, one at a
+// time, before the resolved flag; racing resolvers write the same values).
 void ResolveRealFunctions();
 
 inline const RealFunctions& Real() {
@@ -179,7 +179,7 @@ inline const RealFunctions& Real() {
   return g_real_functions;
 }
 
-// One entry of the table, or null before the table is resolved: for a hot hook, a null check
+// One entry of the table, or null until the resolver has stored it: for a hot hook, a null check
 // on the pointer it loads anyway instead of a second load of the resolved flag.
 template <auto kMember>
 inline auto RealOrNull() {

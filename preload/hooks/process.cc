@@ -1,9 +1,10 @@
-// Hooks for calls that change the whole process and that threadleak must not get in the way of:
+// Hooks for process-wide calls threadleak must not get in the way of, or must hear of:
 //   - unshare and setns, which fail with EINVAL in a multi-threaded process for some namespaces
 //     (a user namespace, CLONE_FS): when the program has no thread of its own besides the
 //     caller, threadleak's thread is stopped first (and starts again with the program's next
 //     thread), so the call sees the process the program made;
-//   - prctl(PR_SET_NAME), a rename the names the tool keeps must hear of (core/lifecycle.h);
+//   - prctl(PR_SET_NAME): the tool keeps thread names, and reads one again only after a rename
+//     it heard of (core/lifecycle.h);
 //   - prctl(PR_SET_SECCOMP), whose filter may kill the process for any system call a report
 //     makes: from then on no report is made (runtime.h). The seccomp system call itself is seen
 //     by the syscall() hook.

@@ -276,8 +276,6 @@ THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long 
     WaitScope wait(TL_STATE_FUTEX, reinterpret_cast<const void*>(a1), real.syscall);
     return real.syscall(number, a1, a2, a3, a4, a5, a6);
   }
-  // Any other system call made through syscall() may block (io_getevents, a raw read): recorded
-  // like the I/O hooks' waits, so a report unwinds it from here with the caller's frame pointer.
   if (number == SYS_futex) return real.syscall(number, a1, a2, a3, a4, a5, a6);  // a wake
   if (number == SYS_seccomp) {
     long result = real.syscall(number, a1, a2, a3, a4, a5, a6);
@@ -291,6 +289,8 @@ THREADLEAK_EXPORT long SyscallHook(long number, long a1, long a2, long a3, long 
     if (result >= 0 && static_cast<int>(a1) == PR_SET_SECCOMP && !t_in_tool) NoteSeccompFilter();
     return result;
   }
+  // Any other system call made through syscall() may block (io_getevents, a raw read): recorded
+  // like the I/O hooks' waits, so a report unwinds it from here with the caller's frame pointer.
   WaitScope wait(TL_STATE_IO, nullptr, real.syscall, WaitScope::Untimed{});
   return real.syscall(number, a1, a2, a3, a4, a5, a6);
 }

@@ -247,7 +247,9 @@ void NameMonitor(uint32_t dumps) {
   FixedBuffer<16> name;
   name.Append("threadleak");
   if (g_dump_signal != kNoSignal) name.AppendChar('/').AppendInt(dumps % 10000);
-  prctl(PR_SET_NAME, name.c_str());
+  // libc's, not the hook: this thread's name is no program thread's, and the hook would have
+  // every program thread read its own name again after each dump.
+  Real().prctl(PR_SET_NAME, reinterpret_cast<unsigned long>(name.c_str()), 0, 0, 0);
 }
 
 void* MonitorMain(void*) {

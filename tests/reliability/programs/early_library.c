@@ -1,7 +1,8 @@
 /* A library the program links against: its constructor runs before the shim's (ld.so
    initialises the program's dependencies first), and starts a thread that leaks. The shim must
    start itself from that pthread_create. Before it, a sem_post: a wake hook whose table of libc
-   functions is not resolved yet must still post. */
+   functions is not resolved yet must still post. (The first hooked call of the process, as long
+   as no library initialised before this one calls a hook: checked in gdb when it was written.) */
 #include <pthread.h>
 #include <semaphore.h>
 #include <unistd.h>

@@ -387,9 +387,11 @@ int KeysAsLibcMakesThem() {
 
 // Thread names set every way a program can — pthread_setname_np on itself and on another thread,
 // prctl(PR_SET_NAME), the raw system call — each by a "namer" thread (or its creator) that then
-// creates a child: the values, errno and names libc gives, printed, so a test compares the run
-// with and without the shim. With `leak`, each namer's child blocks for ever and the namers end
-// unjoined: a report names each child's creator and each finished namer by its new name.
+// creates a child; and one namer that creates its child first and renames itself after. The
+// values, errno and names libc gives are printed, so a test compares the run with and without
+// the shim. With `leak`, each namer's child blocks for ever and the namers end unjoined: a report
+// names each child's creator by the name it had when it created, and each finished namer by
+// its name at its end.
 struct Namer {
   const char* way = nullptr;
   const char* name = nullptr;
@@ -409,14 +411,12 @@ void* NamerMain(void* argument) {
   auto* namer = static_cast<Namer*>(argument);
   errno = 77;
   int status = 0;
+  const bool rename_after_create = std::strcmp(namer->way, "prctl_after_create") == 0;
   if (std::strcmp(namer->way, "setname_other") == 0) {
     sem_wait(&namer->renamed);
-  } else {
+  } else if (!rename_after_create) {
     status = RenameSelf(namer->way, namer->name);
   }
-  int error = errno;
-  char now[16] = {};
-  pthread_getname_np(pthread_self(), now, sizeof now);
   pthread_t child;
   pthread_create(&child, nullptr,
                  namer->leak ? +[](void*) -> void* {
@@ -425,6 +425,10 @@ void* NamerMain(void* argument) {
                              : +[](void*) -> void* { return nullptr; },
                  nullptr);
   if (!namer->leak) pthread_join(child, nullptr);
+  if (rename_after_create) status = RenameSelf("prctl", namer->name);
+  int error = errno;
+  char now[16] = {};
+  pthread_getname_np(pthread_self(), now, sizeof now);
   std::snprintf(namer->line, sizeof namer->line, "%s: status=%d errno=%d name=%s\n", namer->way,
                 status, error, now);
   sem_post(&namer->done);
@@ -432,12 +436,13 @@ void* NamerMain(void* argument) {
 }
 
 int ThreadNames(bool leak) {
-  static Namer namers[4];
+  static Namer namers[5];
   const char* const ways[][2] = {{"setname_self", "by-setname"},
                                  {"setname_other", "by-other"},
                                  {"prctl", "by-prctl"},
-                                 {"raw_prctl", "by-raw-prctl"}};
-  for (int i = 0; i < 4; ++i) {
+                                 {"raw_prctl", "by-raw-prctl"},
+                                 {"prctl_after_create", "renamed-late"}};
+  for (int i = 0; i < 5; ++i) {
     namers[i].way = ways[i][0];
     namers[i].name = ways[i][1];
   }
@@ -465,19 +470,19 @@ int ThreadNames(bool leak) {
   std::printf("too long: status=%d errno=%d; prctl: status=%d errno=%d\n", too_long, error,
               truncated, errno);
   static char inherited[16];
+  static sem_t read_it;
+  sem_init(&read_it, 0, 0);
   pthread_t heir;
   pthread_create(
       &heir, nullptr,
       [](void*) -> void* {
         pthread_getname_np(pthread_self(), inherited, sizeof inherited);
+        sem_post(&read_it);
         return nullptr;
       },
       nullptr);
-  if (leak) {
-    while (inherited[0] == 0) usleep(1000);
-  } else {
-    pthread_join(heir, nullptr);
-  }
+  sem_wait(&read_it);
+  if (!leak) pthread_join(heir, nullptr);
   std::printf("inherited=%s\n", inherited);
   return 0;
 }
