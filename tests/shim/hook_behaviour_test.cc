@@ -32,6 +32,20 @@ struct ShimRun {
   }
 };
 
+// Runs `scenario` without and with the shim: both must exit 0 and print the same. Returns what the
+// run without the shim printed.
+std::string SameOutputWithAndWithoutTheShim(const std::string& scenario) {
+  e2e::TempDir plain_dir;
+  RunResult plain =
+      e2e::RunProgram({HOOK_BEHAVIOUR, scenario}, {}, plain_dir.path() + "/output.txt");
+  ShimRun shim({HOOK_BEHAVIOUR, scenario});
+  EXPECT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
+  EXPECT_TRUE(shim.result.exited && shim.result.exit_status == 0) << shim.result.Describe() << "\n"
+                                                                  << shim.output;
+  EXPECT_EQ(shim.output, plain.output);
+  return plain.output;
+}
+
 TEST(HookBehaviour, ReturnValuesAndErrnoAreLibcs) {
   ShimRun run({HOOK_BEHAVIOUR, "return_values"});
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
@@ -128,36 +142,23 @@ TEST(HookBehaviour, SyscallLeavesTheCallersStackAlone) {
 // The key hooks (pthread_key_create, __pthread_key_create, tss_create and the deletes) return
 // what libc returns, keep errno, and leave destructors and fork children as they are.
 TEST(HookBehaviour, KeysAreMadeAndDeletedAsWithoutTheShim) {
-  e2e::TempDir plain_dir;
-  RunResult plain = e2e::RunProgram({HOOK_BEHAVIOUR, "keys"}, {}, plain_dir.path() + "/output.txt");
-  ShimRun shim({HOOK_BEHAVIOUR, "keys"});
-  ASSERT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
-  EXPECT_TRUE(shim.result.exited && shim.result.exit_status == 0) << shim.result.Describe() << "\n"
-                                                                  << shim.output;
-  EXPECT_EQ(shim.output, plain.output);
-  EXPECT_NE(plain.output.find("created=0,0,0,0 errno=77 deleted=0,22 child=5 destructions=1 "
-                              "distinct=1"),
+  const std::string output = SameOutputWithAndWithoutTheShim("keys");
+  EXPECT_NE(output.find("created=0,0,0,0 errno=77 deleted=0,22 child=5 destructions=1 "
+                        "distinct=1"),
             std::string::npos)
-      << plain.output;
+      << output;
 }
 
 // The rename hooks (pthread_setname_np, prctl, syscall(SYS_prctl)) return what libc returns and
 // keep errno; names are libc's.
 TEST(HookBehaviour, ThreadsAreRenamedAsWithoutTheShim) {
-  e2e::TempDir plain_dir;
-  RunResult plain =
-      e2e::RunProgram({HOOK_BEHAVIOUR, "names"}, {}, plain_dir.path() + "/output.txt");
-  ShimRun shim({HOOK_BEHAVIOUR, "names"});
-  ASSERT_TRUE(plain.exited && plain.exit_status == 0) << plain.Describe() << "\n" << plain.output;
-  EXPECT_TRUE(shim.result.exited && shim.result.exit_status == 0) << shim.result.Describe() << "\n"
-                                                                  << shim.output;
-  EXPECT_EQ(shim.output, plain.output);
-  EXPECT_NE(plain.output.find("raw_prctl: status=0 errno=77 name=by-raw-prctl\n"
-                              "prctl_after_create: status=0 errno=77 name=renamed-late\n"
-                              "too long: status=34 errno=77; prctl: status=0 errno=77\n"
-                              "inherited=a-name-much-too\n"),
+  const std::string output = SameOutputWithAndWithoutTheShim("names");
+  EXPECT_NE(output.find("raw_prctl: status=0 errno=77 name=by-raw-prctl\n"
+                        "prctl_after_create: status=0 errno=77 name=renamed-late\n"
+                        "too long: status=34 errno=77; prctl: status=0 errno=77\n"
+                        "inherited=a-name-much-too\n"),
             std::string::npos)
-      << plain.output;
+      << output;
 }
 
 // The tool keeps names without reading them on every create and exit (core/lifecycle.cc): after

@@ -131,6 +131,17 @@ __attribute__((noinline)) ThreadRecord* CreateThroughCore(pthread_t* thread,
   return record;
 }
 
+// Runs `start(argument)` on a thread created through the core, to its end, and joins it.
+void RunThroughCoreToTheEnd(void* (*start)(void*), void* argument) {
+  ThreadRecord* record = RecordBeforeCreate(nullptr, start, argument);
+  ASSERT_NE(record, nullptr);
+  pthread_t thread;
+  ASSERT_EQ(pthread_create(&thread, nullptr, StartTrampoline, record), 0);
+  ThreadCreatorReturned(record, thread);
+  ASSERT_EQ(pthread_join(thread, nullptr), 0);
+  ThreadJoined(record, thread);
+}
+
 // --- creation, start, exit, join ---------------------------------------------------------------
 
 TEST_F(ThreadLifecycle, CreateStartExitJoinRecordsEachStepAndReleasesTheRecord) {
@@ -217,13 +228,7 @@ void* CreateAroundRenames(void* argument) {
 // A creator's name is read again only after a rename was noted: in between, no system call.
 TEST_F(ThreadLifecycle, ACreatorsNameIsReadAgainOnlyAfterARename) {
   CreatorNames names;
-  ThreadRecord* record = RecordBeforeCreate(nullptr, CreateAroundRenames, &names);
-  ASSERT_NE(record, nullptr);
-  pthread_t thread;
-  ASSERT_EQ(pthread_create(&thread, nullptr, StartTrampoline, record), 0);
-  ThreadCreatorReturned(record, thread);
-  ASSERT_EQ(pthread_join(thread, nullptr), 0);
-  ThreadJoined(record, thread);
+  ASSERT_NO_FATAL_FAILURE(RunThroughCoreToTheEnd(CreateAroundRenames, &names));
   EXPECT_EQ(names.first, "before");
   EXPECT_EQ(names.first_child, "before") << "a new thread starts with its creator's name";
   EXPECT_EQ(names.after_unseen_rename, "before") << "read again without a rename noted";
@@ -674,8 +679,7 @@ TEST_F(ThreadLifecycle, AltStackBoundsAreKeptInTheCallersRecordAndClearedWhenDis
     uintptr_t low = 0, low_after_disable = 1;
     size_t size = 0, size_after_disable = 1;
   } scene;
-  ThreadRecord* record = RecordBeforeCreate(
-      nullptr,
+  ASSERT_NO_FATAL_FAILURE(RunThroughCoreToTheEnd(
       [](void* argument) -> void* {
         auto* s = static_cast<Scene*>(argument);
         NoteAltStack(stack_t{.ss_sp = s->stack, .ss_flags = 0, .ss_size = sizeof s->stack});
@@ -687,13 +691,7 @@ TEST_F(ThreadLifecycle, AltStackBoundsAreKeptInTheCallersRecordAndClearedWhenDis
         s->size_after_disable = t_record->altstack_size.load();
         return nullptr;
       },
-      &scene);
-  ASSERT_NE(record, nullptr);
-  pthread_t thread;
-  ASSERT_EQ(pthread_create(&thread, nullptr, StartTrampoline, record), 0);
-  ThreadCreatorReturned(record, thread);
-  ASSERT_EQ(pthread_join(thread, nullptr), 0);
-  ThreadJoined(record, thread);
+      &scene));
   EXPECT_EQ(scene.low, reinterpret_cast<uintptr_t>(scene.stack));
   EXPECT_EQ(scene.size, sizeof scene.stack);
   EXPECT_EQ(scene.low_after_disable, 0u);
