@@ -6,12 +6,22 @@
 #ifndef THREADLEAK_PRELOAD_CORE_LOCK_WAITS_H_
 #define THREADLEAK_PRELOAD_CORE_LOCK_WAITS_H_
 
+#include <pthread.h>
+#include <threads.h>
+
 #include <cstdint>
+
+// The shim's own pthread_mutex_lock and mtx_lock hooks (hidden aliases): a reference to the
+// exported names is itself interposed, and an interposer preloaded before the shim would be found.
+extern "C" __attribute__((visibility("hidden"), nonnull)) int threadleak_own_pthread_mutex_lock(
+    pthread_mutex_t* mutex) noexcept;
+extern "C" __attribute__((visibility("hidden"))) int threadleak_own_mtx_lock(mtx_t* mutex) noexcept;
 
 namespace threadleak {
 
 // Whether the pthread_mutex_lock hook records waits in the wait slot: only the watchdog needs
-// that (the start of each wait, checked without /proc). Set once at start-up.
+// that (the start of each wait, checked without /proc). Set once at start-up; when false, the
+// program's calls are then bound past the hooks to libc (startup/straight_to_libc.h).
 void SetLockWaitRecording(bool record);
 
 // Whether lock hooks record their waits (SetLockWaitRecording). One load.

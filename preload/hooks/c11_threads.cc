@@ -92,6 +92,7 @@ THREADLEAK_EXPORT int mtx_lock(mtx_t* mutex) {
   WaitScope wait(TL_STATE_MUTEX, mutex, Real().mtx_lock, WaitScope::Untimed{});
   return Real().mtx_lock(mutex);
 }
+extern "C" __attribute__((alias("mtx_lock"))) int threadleak_own_mtx_lock(mtx_t* mutex) noexcept;
 
 THREADLEAK_EXPORT int mtx_timedlock(mtx_t* __restrict mutex,
                                     const struct timespec* __restrict deadline) {

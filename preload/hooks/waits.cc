@@ -1,6 +1,6 @@
 // Hooks for blocking waits. Each fills the caller's wait slot, calls libc, and clears the slot.
-// Locks try first and record nothing when they do not block: an uncontended lock costs one
-// extra indirect call.
+// pthread_mutex_lock records nothing unless the watchdog needs it: its hook is one indirect jump,
+// and the program's calls are bound past it to libc at start-up (startup/straight_to_libc.h).
 //
 // Everything here runs on the program's hot paths: no locks, no allocation, errno preserved.
 #include <dlfcn.h>
@@ -111,6 +111,8 @@ THREADLEAK_EXPORT int pthread_mutex_lock(pthread_mutex_t* mutex) {
   // a jump, no frame.
   return __atomic_load_n(&g_mutex_lock_target, __ATOMIC_RELAXED)(mutex);
 }
+extern "C" __attribute__((alias("pthread_mutex_lock"), nonnull)) int
+threadleak_own_pthread_mutex_lock(pthread_mutex_t* mutex) noexcept;
 
 THREADLEAK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* mutex,
                                               const struct timespec* deadline) {

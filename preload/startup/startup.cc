@@ -24,6 +24,7 @@
 #include "preload/handoff/report_output.h"
 #include "preload/handoff/report_writer.h"
 #include "preload/io/diagnostics.h"
+#include "preload/startup/straight_to_libc.h"
 #include "preload/triggers/exit_check.h"
 #include "preload/triggers/fatal_signals.h"
 #include "preload/triggers/monitor_thread.h"
@@ -46,6 +47,18 @@ namespace {
 bool AnotherCopyCameFirst() {
   auto first = static_cast<const void* const*>(dlsym(RTLD_DEFAULT, "__threadleak_shim_instance"));
   return first != nullptr && *first != &g_this_copy;
+}
+
+// While no lock wait is recorded the two lock hooks only pass the call on: the program's calls
+// skip them (straight_to_libc.h).
+void BindLocksStraightToLibc() {
+  const PassThroughHook hooks[] = {
+      {"pthread_mutex_lock", reinterpret_cast<uintptr_t>(threadleak_own_pthread_mutex_lock),
+       reinterpret_cast<uintptr_t>(Real().pthread_mutex_lock)},
+      {"mtx_lock", reinterpret_cast<uintptr_t>(threadleak_own_mtx_lock),
+       reinterpret_cast<uintptr_t>(Real().mtx_lock)},
+  };
+  BindStraightToLibc(hooks, sizeof(hooks) / sizeof(hooks[0]));
 }
 
 constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 running, 2 done
@@ -131,6 +144,7 @@ void Initialize() {
   LoadUnwinder();
   RememberMutexLockRange();
   SetLockWaitRecording(GlobalOptions().watchdog_ms > 0);
+  if (!LockWaitRecording()) BindLocksStraightToLibc();
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   if (GlobalOptions().dump_on_fatal) InstallFatalSignalDumps();

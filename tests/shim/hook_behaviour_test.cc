@@ -2,8 +2,11 @@
 // runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/support.h"
 
@@ -278,6 +281,95 @@ TEST(CProgram, CxxExceptionsInALoadedLibraryBehave) {
   ShimRun run({C_PROGRAM, "cxx_exceptions", CXX_EXCEPTIONS_LIBRARY});
   EXPECT_TRUE(run.result.exited && run.result.exit_status == 0) << run.result.Describe() << "\n"
                                                                 << run.output;
+}
+
+// --- where the program's lock calls are bound (preload/startup/straight_to_libc.h) ------------
+
+// Runs lock_binding (programs/lock_binding.c) with `preload` and `options`; returns what each
+// GOT slot of pthread_mutex_lock and mtx_lock holds, one "object relocation function holder" line
+// per slot, after checking that every lock worked.
+std::vector<std::string> LockSlots(const std::optional<std::string>& preload,
+                                   const std::string& options, bool sandboxed = false) {
+  e2e::TempDir dir;
+  const e2e::EnvChanges env = {
+      {"LD_PRELOAD", preload},
+      {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report" + options},
+  };
+  std::vector<std::string> argv = {LOCK_BINDING, LOCK_BINDING_LATE};
+  if (sandboxed) argv.push_back("--sandboxed");
+  RunResult run = e2e::RunProgram(argv, env, dir.path() + "/out");
+  EXPECT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
+  std::vector<std::string> slots;
+  std::istringstream lines(run.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("failures ", 0) != 0) slots.push_back(line);
+  }
+  return slots;
+}
+
+// What LockSlots prints for `object`'s slot of `function`, or "" when it has none.
+std::string Holder(const std::vector<std::string>& slots, const std::string& object,
+                   const std::string& function) {
+  for (const std::string& line : slots) {
+    std::istringstream fields(line);
+    std::string name, relocation, called, holder;
+    fields >> name >> relocation >> called >> holder;
+    if (name == object && called == function) return holder;
+  }
+  return "";
+}
+
+const char* const kObjectsLoadedWithTheProgram[] = {"program", "liblock_binding_now.so",
+                                                    "liblock_binding_lazy.so"};
+
+TEST(LockBinding, TheProgramsLockCallsGoStraightToLibcAsWithoutTheShim) {
+  const std::vector<std::string> plain = LockSlots(std::nullopt, "");
+  const std::vector<std::string> shim = LockSlots(THREADLEAK_SHIM_PATH, "");
+  // Both relocations (GLOB_DAT in the program, JUMP_SLOT in the libraries), both binding modes
+  // (the program and one library lazily, one library at start-up behind a read-only GOT).
+  ASSERT_EQ(plain.size(), 6u) << ::testing::PrintToString(plain);
+  ASSERT_EQ(shim.size(), plain.size()) << ::testing::PrintToString(shim);
+  for (const char* object : kObjectsLoadedWithTheProgram) {
+    EXPECT_EQ(Holder(plain, object, "pthread_mutex_lock"), "libc") << object;
+    EXPECT_EQ(Holder(shim, object, "pthread_mutex_lock"), "libc") << object << "\n"
+                                                                  << ::testing::PrintToString(shim);
+  }
+  for (const char* object : {"program", "liblock_binding_lazy.so"}) {
+    EXPECT_EQ(Holder(shim, object, "mtx_lock"), "libc") << object;
+  }
+  // A library loaded later keeps the hook's jump: nothing rebinds after start-up.
+  EXPECT_EQ(Holder(plain, "liblock_binding_late.so", "pthread_mutex_lock"), "libc");
+  EXPECT_EQ(Holder(shim, "liblock_binding_late.so", "pthread_mutex_lock"), "libthreadleak.so");
+}
+
+TEST(LockBinding, WithTheWatchdogEveryLockCallGoesThroughTheHook) {
+  const std::vector<std::string> slots = LockSlots(THREADLEAK_SHIM_PATH, ":watchdog_ms=600000");
+  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
+  for (const std::string& line : slots) {
+    EXPECT_TRUE(line.ends_with(" libthreadleak.so")) << line;
+  }
+}
+
+TEST(LockBinding, WhereMprotectIsRefusedAReadOnlySlotKeepsTheHookAndTheProgramRunsOn) {
+  const std::vector<std::string> slots = LockSlots(THREADLEAK_SHIM_PATH, "", /*sandboxed=*/true);
+  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
+  // Behind a read-only GOT: the program's (-z relro) and the library bound at start-up.
+  EXPECT_EQ(Holder(slots, "program", "pthread_mutex_lock"), "libthreadleak.so");
+  EXPECT_EQ(Holder(slots, "liblock_binding_now.so", "pthread_mutex_lock"), "libthreadleak.so");
+  // Lazily bound slots are writable: rebound all the same.
+  EXPECT_EQ(Holder(slots, "program", "mtx_lock"), "libc");
+  EXPECT_EQ(Holder(slots, "liblock_binding_lazy.so", "pthread_mutex_lock"), "libc");
+}
+
+TEST(LockBinding, AnInterposerPreloadedBeforeTheShimKeepsTheProgramsCalls) {
+  const std::vector<std::string> slots =
+      LockSlots(std::string(LOCK_INTERPOSER) + " " + THREADLEAK_SHIM_PATH, "");
+  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
+  for (const char* object : kObjectsLoadedWithTheProgram) {
+    EXPECT_EQ(Holder(slots, object, "pthread_mutex_lock"), "liblock_interposer.so") << object;
+  }
+  // The shim's mtx_lock hook is the first definition: bound past it as without the interposer.
+  EXPECT_EQ(Holder(slots, "program", "mtx_lock"), "libc");
 }
 
 }  // namespace
