@@ -38,7 +38,8 @@ struct LoadedObject {
   size_t plt_size = 0;
   const ElfW(Rela) * other = nullptr;  // DT_RELA
   size_t other_size = 0;
-  bool symbolic = false;  // DT_SYMBOLIC: its own definitions come before the global scope
+  size_t other_relative = 0;  // DT_RELACOUNT: the relative relocations DT_RELA begins with
+  bool symbolic = false;      // DT_SYMBOLIC: its own definitions come before the global scope
 };
 
 struct Rebinding {
@@ -106,6 +107,9 @@ bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* obj
       case DT_RELASZ:
         object->other_size = entry->d_un.d_val / sizeof(ElfW(Rela));
         break;
+      case DT_RELACOUNT:
+        object->other_relative = entry->d_un.d_val;
+        break;
       case DT_SYMBOLIC:
         object->symbolic = true;
         break;
@@ -135,15 +139,14 @@ bool WriteSlot(const LoadedObject& object, uintptr_t page_size, uintptr_t* slot,
   return true;
 }
 
-void RebindSlot(const LoadedObject& object, const ElfW(Rela) & relocation, Rebinding* state) {
-  const uint32_t type = ELF64_R_TYPE(relocation.r_info);
-  if (type != kJumpSlot && type != kGlobalData) return;
+void RebindSlot(const LoadedObject& object, const ElfW(Rela) & relocation, uint32_t type,
+                Rebinding* state) {
   const ElfW(Sym)& symbol = object.symbols[ELF64_R_SYM(relocation.r_info)];
   if (symbol.st_name >= object.names_size) return;
   const char* name = object.names + symbol.st_name;
   for (int i = 0; i < state->count; ++i) {
     const PassThroughHook& hook = state->hooks[i];
-    if (strcmp(name, hook.name) != 0) continue;
+    if (name[0] != hook.name[0] || strcmp(name, hook.name) != 0) continue;
     if (hook.target == 0) return;  // libc lacks the function: nothing to bind to
     auto* slot = reinterpret_cast<uintptr_t*>(object.base + relocation.r_offset);
     const uintptr_t bound = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -161,7 +164,11 @@ void RebindSlot(const LoadedObject& object, const ElfW(Rela) & relocation, Rebin
 void RebindEach(const ElfW(Rela) * relocations, size_t count, const LoadedObject& object,
                 Rebinding* state) {
   if (relocations == nullptr) return;
-  for (size_t i = 0; i < count; ++i) RebindSlot(object, relocations[i], state);
+  // The type decides before anything else is read: most entries are data relocations.
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t type = ELF64_R_TYPE(relocations[i].r_info);
+    if (type == kJumpSlot || type == kGlobalData) RebindSlot(object, relocations[i], type, state);
+  }
 }
 
 int RebindObject(dl_phdr_info* info, size_t /*size*/, void* data) {
@@ -169,7 +176,10 @@ int RebindObject(dl_phdr_info* info, size_t /*size*/, void* data) {
   LoadedObject object;
   if (!ReadObject(*info, state->page_size, &object)) return 0;
   RebindEach(object.plt, object.plt_size, object, state);
-  RebindEach(object.other, object.other_size, object, state);
+  if (object.other != nullptr && object.other_relative < object.other_size) {
+    RebindEach(object.other + object.other_relative, object.other_size - object.other_relative,
+               object, state);
+  }
   return 0;
 }
 
