@@ -2,113 +2,106 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "preload/core/guard.h"
 
 namespace threadleak {
-namespace {
 
 #if defined(__x86_64__)
-constexpr uint32_t kJumpSlot = R_X86_64_JUMP_SLOT;
-constexpr uint32_t kGlobalData = R_X86_64_GLOB_DAT;
-#elif defined(__aarch64__)
-constexpr uint32_t kJumpSlot = R_AARCH64_JUMP_SLOT;
-constexpr uint32_t kGlobalData = R_AARCH64_GLOB_DAT;
-#else
-#define THREADLEAK_NO_REBINDING 1
-#endif
+namespace {
 
 constexpr int kMaxHooks = 8;
+constexpr int kMaxCodeSegments = 4;
 
-// What one loaded object's program headers and dynamic section say about its GOT slots.
+struct Range {
+  uintptr_t begin = 0;
+  uintptr_t end = 0;
+  bool Holds(uintptr_t address, size_t size) const {
+    return address >= begin && address <= end && end - address >= size;
+  }
+};
+
+// What one loaded object's program headers and dynamic section say about its PLT slots.
 struct LoadedObject {
   uintptr_t base = 0;
-  uintptr_t begin = UINTPTR_MAX;  // its loaded segments
-  uintptr_t end = 0;
-  uintptr_t read_only_begin = 0;  // the RELRO pages the loader made read-only after relocating
-  uintptr_t read_only_end = 0;
+  Range code[kMaxCodeSegments];  // its executable segments, where a PLT stub can lie
+  int code_count = 0;
+  Range read_only;  // the RELRO pages the loader made read-only after relocating
   const ElfW(Sym) * symbols = nullptr;
   const char* names = nullptr;
   size_t names_size = 0;
-  const ElfW(Rela) * plt = nullptr;  // DT_JMPREL, when its entries are Rela
-  size_t plt_size = 0;
-  const ElfW(Rela) * other = nullptr;  // DT_RELA
-  size_t other_size = 0;
-  size_t other_relative = 0;  // DT_RELACOUNT: the relative relocations DT_RELA begins with
-  bool symbolic = false;      // DT_SYMBOLIC: its own definitions come before the global scope
+  const ElfW(Rela) * plt = nullptr;  // DT_JMPREL
+  size_t plt_count = 0;
+  bool symbolic = false;    // DT_SYMBOLIC: its own definitions come before the global scope
+  bool asks_audit = false;  // DT_AUDIT or DT_DEPAUDIT
 };
 
 struct Rebinding {
   const PassThroughHook* hooks;
   int count;
-  // Whether a lazily bound slot of hooks[i] would be bound to the hook at its first call: the
+  // Whether an unbound slot of hooks[i] would be bound to the hook at its first call: the
   // global scope's first definition is the shim's.
-  bool lazy_binding_finds_hook[kMaxHooks];
+  bool unbound_would_find_hook[kMaxHooks];
+  // Whether unbound slots may be bound now: not when the loader must keep them unbound.
+  bool bind_unbound;
+  bool first_object = true;
   uintptr_t page_size;
+  pid_t pid;
   int rewritten = 0;
 };
 
-// The loader adjusts most dynamic entries to run-time addresses in place; a read-only dynamic
-// section (the vDSO's) keeps offsets from the load base.
-uintptr_t RunTimeAddress(uintptr_t base, ElfW(Addr) value) {
-  return value < base ? base + value : value;
-}
-
 bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* object) {
-  object->base = info.dlpi_addr;
+  const uintptr_t base = info.dlpi_addr;
+  object->base = base;
   const ElfW(Dyn)* dynamic = nullptr;
+  bool dynamic_adjusted = false;
   for (int i = 0; i < info.dlpi_phnum; ++i) {
     const ElfW(Phdr)& header = info.dlpi_phdr[i];
-    const uintptr_t start = info.dlpi_addr + header.p_vaddr;
-    if (header.p_type == PT_LOAD) {
-      if (start < object->begin) object->begin = start;
-      if (start + header.p_memsz > object->end) object->end = start + header.p_memsz;
+    const uintptr_t start = base + header.p_vaddr;
+    if (header.p_type == PT_LOAD && (header.p_flags & PF_X) != 0 &&
+        object->code_count < kMaxCodeSegments) {
+      object->code[object->code_count++] = {start, start + header.p_memsz};
     } else if (header.p_type == PT_DYNAMIC) {
       dynamic = reinterpret_cast<const ElfW(Dyn)*>(start);
+      // The loader turns a writable dynamic section's addresses into run-time ones in place; a
+      // read-only one (the vDSO's) keeps them relative to the load base.
+      dynamic_adjusted = (header.p_flags & PF_W) != 0;
     } else if (header.p_type == PT_GNU_RELRO) {
       // As the loader rounds them (_dl_protect_relro): a last partial page stays writable.
-      object->read_only_begin = start & ~(page_size - 1);
-      object->read_only_end = (start + header.p_memsz) & ~(page_size - 1);
+      object->read_only = {start & ~(page_size - 1), (start + header.p_memsz) & ~(page_size - 1)};
     }
   }
   if (dynamic == nullptr) return false;
-  const uintptr_t base = info.dlpi_addr;
+  auto at = [&](ElfW(Addr) value) { return dynamic_adjusted ? value : base + value; };
   bool plt_is_rela = false;
   uintptr_t plt = 0;
+  size_t plt_bytes = 0;
   for (const ElfW(Dyn)* entry = dynamic; entry->d_tag != DT_NULL; ++entry) {
     switch (entry->d_tag) {
       case DT_SYMTAB:
-        object->symbols =
-            reinterpret_cast<const ElfW(Sym)*>(RunTimeAddress(base, entry->d_un.d_ptr));
+        object->symbols = reinterpret_cast<const ElfW(Sym)*>(at(entry->d_un.d_ptr));
         break;
       case DT_STRTAB:
-        object->names = reinterpret_cast<const char*>(RunTimeAddress(base, entry->d_un.d_ptr));
+        object->names = reinterpret_cast<const char*>(at(entry->d_un.d_ptr));
         break;
       case DT_STRSZ:
         object->names_size = entry->d_un.d_val;
         break;
       case DT_JMPREL:
-        plt = RunTimeAddress(base, entry->d_un.d_ptr);
+        plt = at(entry->d_un.d_ptr);
         break;
       case DT_PLTRELSZ:
-        object->plt_size = entry->d_un.d_val / sizeof(ElfW(Rela));
+        plt_bytes = entry->d_un.d_val;
         break;
       case DT_PLTREL:
         plt_is_rela = entry->d_un.d_val == DT_RELA;
-        break;
-      case DT_RELA:
-        object->other =
-            reinterpret_cast<const ElfW(Rela)*>(RunTimeAddress(base, entry->d_un.d_ptr));
-        break;
-      case DT_RELASZ:
-        object->other_size = entry->d_un.d_val / sizeof(ElfW(Rela));
-        break;
-      case DT_RELACOUNT:
-        object->other_relative = entry->d_un.d_val;
         break;
       case DT_SYMBOLIC:
         object->symbolic = true;
@@ -116,31 +109,73 @@ bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* obj
       case DT_FLAGS:
         object->symbolic |= (entry->d_un.d_val & DF_SYMBOLIC) != 0;
         break;
+      case DT_AUDIT:
+      case DT_DEPAUDIT:
+        object->asks_audit = true;
+        break;
       default:
         break;
     }
   }
-  if (plt_is_rela) object->plt = reinterpret_cast<const ElfW(Rela)*>(plt);
+  if (plt_is_rela && plt != 0) {
+    object->plt = reinterpret_cast<const ElfW(Rela)*>(plt);
+    object->plt_count = plt_bytes / sizeof(ElfW(Rela));
+  }
   return object->symbols != nullptr && object->names != nullptr;
 }
 
-// Writes `value` into `slot`, making its page writable for the write when the loader made it
-// read-only. False when mprotect refuses (a sandbox): the slot keeps what it holds.
-bool WriteSlot(const LoadedObject& object, uintptr_t page_size, uintptr_t* slot, uintptr_t value) {
+// Whether `value`, the slot of the object's `index`th PLT relocation, still points at that
+// slot's own lazy stub: `push $index` (after an endbr64 in an IBT PLT), as the linker wrote it
+// and the loader left it. Anything else — an address the slot was bound or hooked to — is not.
+bool PointsAtOwnStub(const LoadedObject& object, uintptr_t value, size_t index) {
+  constexpr unsigned char kEndbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+  constexpr unsigned char kPush = 0x68;
+  for (int i = 0; i < object.code_count; ++i) {
+    if (!object.code[i].Holds(value, sizeof(kEndbr64) + 5)) continue;
+    const auto* code = reinterpret_cast<const unsigned char*>(value);
+    if (memcmp(code, kEndbr64, sizeof(kEndbr64)) == 0) code += sizeof(kEndbr64);
+    uint32_t pushed;
+    memcpy(&pushed, code + 1, sizeof(pushed));
+    return code[0] == kPush && pushed == index;
+  }
+  return false;
+}
+
+// Whether the page holding `slot` takes a write as it is: its present value written back by
+// process_vm_writev, which refuses a read-only page (EFAULT) instead of faulting. Nothing
+// changes either way.
+bool SlotWritable(const Rebinding& state, uintptr_t* slot, bool* known) {
+  uintptr_t same = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  iovec local = {&same, sizeof(same)};
+  iovec remote = {slot, sizeof(same)};
+  const ssize_t written = process_vm_writev(state.pid, &local, 1, &remote, 1, 0);
+  *known = written == sizeof(same) || errno == EFAULT;
+  return written == sizeof(same);
+}
+
+// Writes `value` into `slot`. A slot in a page the loader made read-only gets the page writable
+// for the write and read-only again; any other page that refuses the write (its protection
+// changed by the program, or unknown where process_vm_writev is refused) keeps the slot as it
+// is. False when nothing was written.
+bool WriteSlot(const LoadedObject& object, const Rebinding& state, uintptr_t* slot,
+               uintptr_t value) {
   const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
-  if (address < object.read_only_begin || address >= object.read_only_end) {
-    __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+  const bool in_relro = object.read_only.Holds(address, sizeof(*slot));
+  bool known = false;
+  if (SlotWritable(state, slot, &known)) {
+    __atomic_store_n(slot, value, __ATOMIC_RELAXED);  // another thread may call through it now
     return true;
   }
-  void* page = reinterpret_cast<void*>(address & ~(page_size - 1));
-  if (mprotect(page, page_size, PROT_READ | PROT_WRITE) != 0) return false;
-  __atomic_store_n(slot, value, __ATOMIC_RELAXED);  // another thread may call through it now
-  mprotect(page, page_size, PROT_READ);
+  if (!known || !in_relro) return false;
+  void* page = reinterpret_cast<void*>(address & ~(state.page_size - 1));
+  if (mprotect(page, state.page_size, PROT_READ | PROT_WRITE) != 0) return false;
+  __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+  mprotect(page, state.page_size, PROT_READ);
   return true;
 }
 
-void RebindSlot(const LoadedObject& object, const ElfW(Rela) & relocation, uint32_t type,
-                Rebinding* state) {
+void RebindSlot(const LoadedObject& object, size_t index, Rebinding* state) {
+  const ElfW(Rela)& relocation = object.plt[index];
   const ElfW(Sym)& symbol = object.symbols[ELF64_R_SYM(relocation.r_info)];
   if (symbol.st_name >= object.names_size) return;
   const char* name = object.names + symbol.st_name;
@@ -150,61 +185,63 @@ void RebindSlot(const LoadedObject& object, const ElfW(Rela) & relocation, uint3
     if (hook.target == 0) return;  // libc lacks the function: nothing to bind to
     auto* slot = reinterpret_cast<uintptr_t*>(object.base + relocation.r_offset);
     const uintptr_t bound = __atomic_load_n(slot, __ATOMIC_RELAXED);
-    // A lazily bound slot not yet called through points into the object's own PLT. An object
-    // that defines the function itself may be bound to its own definition there: left alone.
-    const bool unbound = type == kJumpSlot && bound >= object.begin && bound < object.end &&
-                         symbol.st_shndx == SHN_UNDEF && !object.symbolic;
-    if (bound == hook.hook || (unbound && state->lazy_binding_finds_hook[i])) {
-      if (WriteSlot(object, state->page_size, slot, hook.target)) ++state->rewritten;
+    // An object that defines the function itself may bind the slot to its own definition.
+    const bool unbound_finds_hook = state->bind_unbound && state->unbound_would_find_hook[i] &&
+                                    symbol.st_shndx == SHN_UNDEF && !object.symbolic &&
+                                    PointsAtOwnStub(object, bound, index);
+    if (bound == hook.hook || unbound_finds_hook) {
+      if (WriteSlot(object, *state, slot, hook.target)) ++state->rewritten;
     }
     return;
-  }
-}
-
-void RebindEach(const ElfW(Rela) * relocations, size_t count, const LoadedObject& object,
-                Rebinding* state) {
-  if (relocations == nullptr) return;
-  // The type decides before anything else is read: most entries are data relocations.
-  for (size_t i = 0; i < count; ++i) {
-    const uint32_t type = ELF64_R_TYPE(relocations[i].r_info);
-    if (type == kJumpSlot || type == kGlobalData) RebindSlot(object, relocations[i], type, state);
   }
 }
 
 int RebindObject(dl_phdr_info* info, size_t /*size*/, void* data) {
   auto* state = static_cast<Rebinding*>(data);
   LoadedObject object;
-  if (!ReadObject(*info, state->page_size, &object)) return 0;
-  RebindEach(object.plt, object.plt_size, object, state);
-  if (object.other != nullptr && object.other_relative < object.other_size) {
-    RebindEach(object.other + object.other_relative, object.other_size - object.other_relative,
-               object, state);
+  const bool readable = ReadObject(*info, state->page_size, &object);
+  // The program's DT_AUDIT or DT_DEPAUDIT: auditors see each call through an unbound slot.
+  if (state->first_object && object.asks_audit) state->bind_unbound = false;
+  state->first_object = false;
+  if (!readable || object.plt == nullptr) return 0;
+  for (size_t i = 0; i < object.plt_count; ++i) {
+    // The type first: a symbol's name is read only for a PLT slot.
+    if (ELF64_R_TYPE(object.plt[i].r_info) == R_X86_64_JUMP_SLOT) RebindSlot(object, i, state);
   }
   return 0;
+}
+
+bool Set(const char* variable) {
+  const char* value = getenv(variable);
+  return value != nullptr && value[0] != '\0';
 }
 
 }  // namespace
 
 int BindStraightToLibc(const PassThroughHook* hooks, int count) {
-#ifdef THREADLEAK_NO_REBINDING
-  (void)hooks;
-  (void)count;
-  return 0;
-#else
   ErrnoKeeper keep_errno;
   Rebinding state{hooks,
                   count < kMaxHooks ? count : kMaxHooks,
                   {},
-                  static_cast<uintptr_t>(sysconf(_SC_PAGESIZE))};
+                  /*bind_unbound=*/!Set("LD_AUDIT") && !Set("LD_BIND_NOT"),
+                  /*first_object=*/true,
+                  static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)),
+                  getpid()};
   // Looked up before the walk: dl_iterate_phdr holds a loader lock that dlsym must not follow.
   for (int i = 0; i < state.count; ++i) {
-    state.lazy_binding_finds_hook[i] =
-        hooks[i].target != 0 &&
+    state.unbound_would_find_hook[i] =
         reinterpret_cast<uintptr_t>(dlsym(RTLD_DEFAULT, hooks[i].name)) == hooks[i].hook;
   }
   dl_iterate_phdr(RebindObject, &state);
   return state.rewritten;
-#endif
 }
+
+#else  // not x86-64: the hooks' jump stays
+
+int BindStraightToLibc(const PassThroughHook*, int) {
+  return 0;
+}
+
+#endif
 
 }  // namespace threadleak

@@ -5,14 +5,19 @@
 // lock that takes a few nanoseconds that jump still showed: a preloaded library holding nothing
 // but such a jump slowed the two-thread contended lock by 3-7 %, the same library binding the
 // program straight to libc by 0-2 % (noise). So at start-up each object loaded with the program
-// gets, in every GOT slot of these functions that holds the shim's hook (or would at its first
-// call, by lazy binding), the function the hook would have called: the program's calls then take
-// the path they take without the shim, and the slot holds what it holds without the shim.
+// gets, in every PLT slot (JUMP_SLOT) of these functions that holds the shim's hook — or is still
+// unbound and would be bound to it at its first call — the function the hook would have called:
+// the program's calls then take the path they take without the shim.
 //
-// Not rebound: objects loaded later by dlopen (their calls take the hook's jump), slots holding
-// another library's definition (an interposer preloaded before the shim keeps its calls), and
-// function pointers stored in data. A slot in a read-only (RELRO) page is written between two
-// mprotect calls; where mprotect is refused the slot keeps the hook.
+// Only PLT slots, which serve calls alone: the function's address as the program sees it (a GOT
+// slot of `&pthread_mutex_lock`, a pointer in data, dlsym's answer, a library loaded later) stays
+// the hook's everywhere, so two addresses of one function still compare equal. Not rebound:
+// calls through such an address (code built with -fno-plt calls through the GOT), libraries
+// loaded later by dlopen, slots holding anything else (an interposer preloaded before the shim,
+// a library's own PLT hook), and unbound slots when the loader is asked to keep them so
+// (LD_AUDIT or DT_AUDIT: every call reaches the auditor; LD_BIND_NOT). A slot in a read-only
+// page (RELRO) is written between two mprotect calls; where mprotect is refused it keeps the
+// hook. x86-64 only (the unbound slot is recognised by its PLT stub).
 #ifndef THREADLEAK_PRELOAD_STARTUP_STRAIGHT_TO_LIBC_H_
 #define THREADLEAK_PRELOAD_STARTUP_STRAIGHT_TO_LIBC_H_
 
@@ -28,8 +33,8 @@ struct PassThroughHook {
   uintptr_t target;
 };
 
-// Rebinds every loaded object's GOT slots of `hooks` as described above. Returns the number of
-// slots rewritten. Start-up only (dl_iterate_phdr, dlsym); errno is kept.
+// Rebinds every loaded object's PLT slots of `hooks` as described above. Returns the number of
+// slots rewritten. Start-up only (dl_iterate_phdr, dlsym, getenv); errno is kept.
 int BindStraightToLibc(const PassThroughHook* hooks, int count);
 
 }  // namespace threadleak

@@ -285,91 +285,144 @@ TEST(CProgram, CxxExceptionsInALoadedLibraryBehave) {
 
 // --- where the program's lock calls are bound (preload/startup/straight_to_libc.h) ------------
 
-// Runs lock_binding (programs/lock_binding.c) with `preload` and `options`; returns what each
-// GOT slot of pthread_mutex_lock and mtx_lock holds, one "object relocation function holder" line
-// per slot, after checking that every lock worked.
-std::vector<std::string> LockSlots(const std::optional<std::string>& preload,
-                                   const std::string& options, bool sandboxed = false) {
-  e2e::TempDir dir;
-  const e2e::EnvChanges env = {
-      {"LD_PRELOAD", preload},
-      {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report" + options},
-  };
-  std::vector<std::string> argv = {LOCK_BINDING, LOCK_BINDING_LATE};
-  if (sandboxed) argv.push_back("--sandboxed");
-  RunResult run = e2e::RunProgram(argv, env, dir.path() + "/out");
-  EXPECT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
-  std::vector<std::string> slots;
-  std::istringstream lines(run.output);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("failures ", 0) != 0) slots.push_back(line);
-  }
-  return slots;
-}
-
-// What LockSlots prints for `object`'s slot of `function`, or "" when it has none.
+// What LockSlots prints for `object`'s slot of `function` through `relocation`, or "".
 std::string Holder(const std::vector<std::string>& slots, const std::string& object,
-                   const std::string& function) {
+                   const std::string& relocation, const std::string& function) {
   for (const std::string& line : slots) {
     std::istringstream fields(line);
-    std::string name, relocation, called, holder;
-    fields >> name >> relocation >> called >> holder;
-    if (name == object && called == function) return holder;
+    std::string name, type, called, holder;
+    fields >> name >> type >> called >> holder;
+    if (name == object && type == relocation && called == function) return holder;
   }
   return "";
 }
 
-const char* const kObjectsLoadedWithTheProgram[] = {"program", "liblock_binding_now.so",
-                                                    "liblock_binding_lazy.so"};
+// Runs `program` (programs/lock_binding.c) with `env`; returns what each GOT slot of
+// pthread_mutex_lock and mtx_lock holds, one "object relocation function holder" line per slot,
+// after checking that every lock worked and that the function has one address wherever the
+// program looks (a GOT slot, a pointer in data, dlsym).
+std::vector<std::string> LockSlots(e2e::EnvChanges env, const std::vector<std::string>& extra = {},
+                                   const char* program = LOCK_BINDING) {
+  e2e::TempDir dir;
+  env["THREADLEAK_OPTIONS"] =
+      "format=json:log_path=" + dir.path() + "/report" + env["THREADLEAK_OPTIONS"].value_or("");
+  std::vector<std::string> argv = {program, LOCK_BINDING_LATE};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  RunResult run = e2e::RunProgram(argv, env, dir.path() + "/out");
+  EXPECT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
+  EXPECT_NE(run.output.find("one address yes\n"), std::string::npos) << run.output;
+  // A library's own hook of its own PLT slot (lock_binding_hooked.c) keeps every call.
+  EXPECT_NE(run.output.find("hooked calls counted 5\n"), std::string::npos) << run.output;
+  std::vector<std::string> slots;
+  std::istringstream lines(run.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("failures ", 0) != 0 && line.rfind("one address ", 0) != 0 &&
+        line.rfind("hooked calls ", 0) != 0) {
+      slots.push_back(line);
+    }
+  }
+  EXPECT_EQ(slots.size(), 8u) << run.output;
+  EXPECT_EQ(Holder(slots, "liblock_binding_hooked.so", "JUMP_SLOT", "pthread_mutex_lock"),
+            "liblock_binding_hooked.so");
+  return slots;
+}
+
+e2e::EnvChanges UnderShim(const std::string& options = "") {
+  return {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", options}};
+}
+
+// The PLT slots of the objects loaded with the program: the program and a library bound lazily
+// (the slot still unbound when the shim starts), a library bound at start-up (-z now: the slot
+// bound to the hook, in a read-only page).
+struct PltSlot {
+  const char* object;
+  const char* function;
+};
+constexpr PltSlot kStartUpPltSlots[] = {
+    {"program", "pthread_mutex_lock"},
+    {"program", "mtx_lock"},
+    {"liblock_binding_now.so", "pthread_mutex_lock"},
+    {"liblock_binding_lazy.so", "pthread_mutex_lock"},
+    {"liblock_binding_lazy.so", "mtx_lock"},
+};
 
 TEST(LockBinding, TheProgramsLockCallsGoStraightToLibcAsWithoutTheShim) {
-  const std::vector<std::string> plain = LockSlots(std::nullopt, "");
-  const std::vector<std::string> shim = LockSlots(THREADLEAK_SHIM_PATH, "");
-  // Both relocations (GLOB_DAT in the program, JUMP_SLOT in the libraries), both binding modes
-  // (the program and one library lazily, one library at start-up behind a read-only GOT).
-  ASSERT_EQ(plain.size(), 6u) << ::testing::PrintToString(plain);
-  ASSERT_EQ(shim.size(), plain.size()) << ::testing::PrintToString(shim);
-  for (const char* object : kObjectsLoadedWithTheProgram) {
-    EXPECT_EQ(Holder(plain, object, "pthread_mutex_lock"), "libc") << object;
-    EXPECT_EQ(Holder(shim, object, "pthread_mutex_lock"), "libc") << object << "\n"
-                                                                  << ::testing::PrintToString(shim);
+  const std::vector<std::string> plain = LockSlots({});
+  const std::vector<std::string> shim = LockSlots(UnderShim());
+  for (const PltSlot& slot : kStartUpPltSlots) {
+    EXPECT_EQ(Holder(plain, slot.object, "JUMP_SLOT", slot.function), "libc") << slot.object;
+    EXPECT_EQ(Holder(shim, slot.object, "JUMP_SLOT", slot.function), "libc")
+        << slot.object << " " << slot.function << "\n"
+        << ::testing::PrintToString(shim);
   }
-  for (const char* object : {"program", "liblock_binding_lazy.so"}) {
-    EXPECT_EQ(Holder(shim, object, "mtx_lock"), "libc") << object;
-  }
-  // A library loaded later keeps the hook's jump: nothing rebinds after start-up.
-  EXPECT_EQ(Holder(plain, "liblock_binding_late.so", "pthread_mutex_lock"), "libc");
-  EXPECT_EQ(Holder(shim, "liblock_binding_late.so", "pthread_mutex_lock"), "libthreadleak.so");
+  // The function's address stays the hook's (one address everywhere, LockSlots checks), and a
+  // library loaded later calls through the hook: nothing rebinds after start-up.
+  EXPECT_EQ(Holder(shim, "liblock_binding_address.so", "GLOB_DAT", "pthread_mutex_lock"),
+            "libthreadleak.so");
+  EXPECT_EQ(Holder(plain, "liblock_binding_late.so", "JUMP_SLOT", "pthread_mutex_lock"), "libc");
+  EXPECT_EQ(Holder(shim, "liblock_binding_late.so", "JUMP_SLOT", "pthread_mutex_lock"),
+            "libthreadleak.so");
 }
 
 TEST(LockBinding, WithTheWatchdogEveryLockCallGoesThroughTheHook) {
-  const std::vector<std::string> slots = LockSlots(THREADLEAK_SHIM_PATH, ":watchdog_ms=600000");
-  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
-  for (const std::string& line : slots) {
+  for (const std::string& line : LockSlots(UnderShim(":watchdog_ms=600000"))) {
+    if (line.starts_with("liblock_binding_hooked.so ")) continue;  // its own hook
     EXPECT_TRUE(line.ends_with(" libthreadleak.so")) << line;
   }
 }
 
 TEST(LockBinding, WhereMprotectIsRefusedAReadOnlySlotKeepsTheHookAndTheProgramRunsOn) {
-  const std::vector<std::string> slots = LockSlots(THREADLEAK_SHIM_PATH, "", /*sandboxed=*/true);
-  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
-  // Behind a read-only GOT: the program's (-z relro) and the library bound at start-up.
-  EXPECT_EQ(Holder(slots, "program", "pthread_mutex_lock"), "libthreadleak.so");
-  EXPECT_EQ(Holder(slots, "liblock_binding_now.so", "pthread_mutex_lock"), "libthreadleak.so");
+  const std::vector<std::string> slots = LockSlots(UnderShim(), {"--sandboxed"});
+  // Behind a read-only GOT: the library bound at start-up.
+  EXPECT_EQ(Holder(slots, "liblock_binding_now.so", "JUMP_SLOT", "pthread_mutex_lock"),
+            "libthreadleak.so");
   // Lazily bound slots are writable: rebound all the same.
-  EXPECT_EQ(Holder(slots, "program", "mtx_lock"), "libc");
-  EXPECT_EQ(Holder(slots, "liblock_binding_lazy.so", "pthread_mutex_lock"), "libc");
+  EXPECT_EQ(Holder(slots, "program", "JUMP_SLOT", "pthread_mutex_lock"), "libc");
+  EXPECT_EQ(Holder(slots, "liblock_binding_lazy.so", "JUMP_SLOT", "mtx_lock"), "libc");
 }
 
 TEST(LockBinding, AnInterposerPreloadedBeforeTheShimKeepsTheProgramsCalls) {
-  const std::vector<std::string> slots =
-      LockSlots(std::string(LOCK_INTERPOSER) + " " + THREADLEAK_SHIM_PATH, "");
-  ASSERT_EQ(slots.size(), 6u) << ::testing::PrintToString(slots);
-  for (const char* object : kObjectsLoadedWithTheProgram) {
-    EXPECT_EQ(Holder(slots, object, "pthread_mutex_lock"), "liblock_interposer.so") << object;
+  e2e::EnvChanges env = UnderShim();
+  env["LD_PRELOAD"] = std::string(LOCK_INTERPOSER) + " " + THREADLEAK_SHIM_PATH;
+  const std::vector<std::string> slots = LockSlots(env);
+  for (const PltSlot& slot : kStartUpPltSlots) {
+    // The shim's mtx_lock hook is the first definition: bound past it as without the interposer.
+    const char* expected =
+        std::string(slot.function) == "mtx_lock" ? "libc" : "liblock_interposer.so";
+    EXPECT_EQ(Holder(slots, slot.object, "JUMP_SLOT", slot.function), expected) << slot.object;
   }
-  // The shim's mtx_lock hook is the first definition: bound past it as without the interposer.
-  EXPECT_EQ(Holder(slots, "program", "mtx_lock"), "libc");
+}
+
+// An auditor that sees every PLT call (la_pltenter) keeps the slots unbound: the shim binds
+// none of them, whether the auditor comes from LD_AUDIT or from the program's DT_AUDIT; nor
+// under LD_BIND_NOT, which asks the loader never to bind them.
+TEST(LockBinding, UnboundSlotsStayUnboundForAnAuditorOrLdBindNot) {
+  struct Case {
+    const char* what;
+    e2e::EnvChanges env;
+    const char* program;
+  };
+  const Case cases[] = {
+      {"LD_AUDIT", {{"LD_AUDIT", LOCK_AUDITOR}}, LOCK_BINDING},
+      {"DT_AUDIT", {}, LOCK_BINDING_AUDITED},
+      {"LD_BIND_NOT", {{"LD_BIND_NOT", "1"}}, LOCK_BINDING},
+  };
+  for (const Case& c : cases) {
+    e2e::EnvChanges shim_env = c.env;
+    shim_env.merge(UnderShim());
+    const std::vector<std::string> plain = LockSlots(c.env, {}, c.program);
+    const std::vector<std::string> shim = LockSlots(shim_env, {}, c.program);
+    for (const PltSlot& slot : kStartUpPltSlots) {
+      const std::string holder = Holder(plain, slot.object, "JUMP_SLOT", slot.function);
+      if (std::string(c.what) != "LD_BIND_NOT") {
+        EXPECT_NE(holder, "libc") << c.what << ": the auditor keeps " << slot.object << " unbound";
+      }
+      if (holder == "libc") continue;  // bound without the shim (by the loader at start-up)
+      EXPECT_EQ(Holder(shim, slot.object, "JUMP_SLOT", slot.function), holder)
+          << c.what << ": " << slot.object << " " << slot.function << "\n"
+          << ::testing::PrintToString(shim);
+    }
+  }
 }
 
 }  // namespace

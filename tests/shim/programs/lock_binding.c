@@ -1,8 +1,10 @@
 // Where each object's calls of pthread_mutex_lock and mtx_lock go. For every GOT slot of the two
 // functions (JUMP_SLOT and GLOB_DAT relocations, read from each object's file with libelf) one
 // line: the object, the relocation, the function and what the slot holds — "libc", or the file
-// name of the object it points into (the shim, an interposer, the object's own PLT while lazily
+// name of the object it points into (the shim, an interposer, the object's own PLT while
 // unbound). Every object calls the functions first, so without the shim each slot is bound.
+// Then whether pthread_mutex_lock has one address wherever the program looks: a GOT slot, a
+// pointer in data, dlsym().
 // Usage: lock_binding LATE_LIBRARY [--sandboxed]: LATE_LIBRARY is dlopen()ed after start-up;
 // --sandboxed runs the program again behind a seccomp filter that refuses every mprotect making
 // memory writable (EPERM). Exit 0 when every lock worked.
@@ -25,8 +27,11 @@
 #include <threads.h>
 #include <unistd.h>
 
-int binding_now_lock(void);   // lock_binding_now.c, linked with -z now (its GOT is read-only)
-int binding_lazy_lock(void);  // lock_binding_lazy.c, linked with -z lazy
+int binding_now_lock(void);     // lock_binding_now.c, linked with -z now (its GOT is read-only)
+int binding_lazy_lock(void);    // lock_binding_lazy.c, linked with -z lazy
+int binding_hooked_lock(void);  // lock_binding_hooked.c: its own calls counted by its own hook
+void* binding_address(void);    // lock_binding_address.c: &pthread_mutex_lock there
+extern int (*binding_data_pointer)(pthread_mutex_t*);  // lock_binding_address.c
 
 static const char* const kFunctions[] = {"pthread_mutex_lock", "mtx_lock"};
 
@@ -127,9 +132,7 @@ int main(int argc, char** argv) {
   pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   failures += pthread_mutex_lock(&mutex) != 0;
   pthread_mutex_unlock(&mutex);
-  // Through the address as the program sees it (a GLOB_DAT slot in a position-independent one).
-  int (*volatile lock)(pthread_mutex_t*) = pthread_mutex_lock;
-  failures += lock(&mutex) != 0;
+  failures += binding_data_pointer(&mutex) != 0;
   pthread_mutex_unlock(&mutex);
   mtx_t c11_mutex;
   failures += mtx_init(&c11_mutex, mtx_plain) != thrd_success;
@@ -138,11 +141,16 @@ int main(int argc, char** argv) {
   mtx_destroy(&c11_mutex);
   failures += binding_now_lock() != 0;
   failures += binding_lazy_lock() != 0;
+  printf("hooked calls counted %d\n", binding_hooked_lock());
   void* late = dlopen(argv[1], RTLD_NOW);
   int (*late_lock)(void) = late != NULL ? (int (*)(void))dlsym(late, "binding_late_lock") : NULL;
   failures += late_lock == NULL || late_lock() != 0;
   elf_version(EV_CURRENT);
   dl_iterate_phdr(PrintObject, NULL);
+  void* address = binding_address();
+  const int one_address = address == (void*)binding_data_pointer &&
+                          address == dlsym(RTLD_DEFAULT, "pthread_mutex_lock");
+  printf("one address %s\n", one_address ? "yes" : "no");
   printf("failures %d\n", failures);
   return failures == 0 ? 0 : 1;
 }
