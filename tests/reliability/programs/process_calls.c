@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tests/common/seccomp_filter.h"
+
 static void* Work(void* argument) {
   return argument;
 }
@@ -68,9 +70,7 @@ static int Seccomp(void) {
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+  if (InstallSeccompFilter(filter, sizeof filter / sizeof filter[0]) != 0) {
     printf("seccomp unavailable: %s\n", strerror(errno));
     return 0;
   }

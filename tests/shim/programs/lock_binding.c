@@ -27,6 +27,8 @@
 #include <threads.h>
 #include <unistd.h>
 
+#include "tests/common/seccomp_filter.h"
+
 int binding_now_lock(void);     // lock_binding_now.c, linked with -z now (its GOT is read-only)
 int binding_lazy_lock(void);    // lock_binding_lazy.c, linked with -z lazy
 int binding_hooked_lock(void);  // lock_binding_hooked.c: its own calls counted by its own hook
@@ -110,9 +112,7 @@ static int RunSandboxed(char** argv) {
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+  if (InstallSeccompFilter(filter, sizeof filter / sizeof filter[0]) != 0) {
     printf("seccomp unavailable: %s\n", strerror(errno));
     return 3;
   }
