@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ namespace {
 
 constexpr int kMaxHooks = 8;
 constexpr int kMaxCodeSegments = 4;
+
+uintptr_t PageSize() {
+  return static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+}
 
 struct Range {
   uintptr_t begin = 0;
@@ -41,20 +46,29 @@ struct LoadedObject {
   size_t plt_count = 0;
   bool symbolic = false;    // DT_SYMBOLIC: its own definitions come before the global scope
   bool asks_audit = false;  // DT_AUDIT or DT_DEPAUDIT
+  bool is_program = false;
+};
+
+constexpr int kMaxSlots = 64;
+
+// A slot found by the walk, rewritten after it: nothing but reading is done inside
+// dl_iterate_phdr, which holds a loader lock.
+struct FoundSlot {
+  uintptr_t* slot;
+  int hook;         // index in Rebinding::hooks
+  Range read_only;  // its object's RELRO pages
 };
 
 struct Rebinding {
-  const PassThroughHook* hooks;
-  int count;
-  // Whether an unbound slot of hooks[i] would be bound to the hook at its first call: the
-  // global scope's first definition is the shim's.
-  bool unbound_would_find_hook[kMaxHooks];
-  // Whether unbound slots may be bound now: not when the loader must keep them unbound.
-  bool bind_unbound;
-  bool first_object = true;
-  uintptr_t page_size;
-  pid_t pid;
-  int rewritten = 0;
+  const PassThroughHook* hooks = nullptr;
+  int count = 0;
+  // Whether the program's unbound slots may be bound now: not when the loader must keep them
+  // unbound, nor when the global scope would not bind them to the hook.
+  bool bind_unbound = false;
+  bool unbound_would_find_hook[kMaxHooks] = {};
+  bool first_object = true;  // the program itself (dl_iterate_phdr lists it first)
+  FoundSlot found[kMaxSlots];
+  int found_count = 0;
 };
 
 bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* object) {
@@ -65,7 +79,8 @@ bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* obj
   for (int i = 0; i < info.dlpi_phnum; ++i) {
     const ElfW(Phdr)& header = info.dlpi_phdr[i];
     const uintptr_t start = base + header.p_vaddr;
-    if (header.p_type == PT_LOAD && (header.p_flags & PF_X) != 0 &&
+    // Executable and readable: a PLT stub is read (an execute-only segment is not).
+    if (header.p_type == PT_LOAD && (header.p_flags & (PF_X | PF_R)) == (PF_X | PF_R) &&
         object->code_count < kMaxCodeSegments) {
       object->code[object->code_count++] = {start, start + header.p_memsz};
     } else if (header.p_type == PT_DYNAMIC) {
@@ -144,11 +159,11 @@ bool PointsAtOwnStub(const LoadedObject& object, uintptr_t value, size_t index) 
 // Whether the page holding `slot` takes a write as it is: its present value written back by
 // process_vm_writev, which refuses a read-only page (EFAULT) instead of faulting. Nothing
 // changes either way.
-bool SlotWritable(const Rebinding& state, uintptr_t* slot, bool* known) {
+bool SlotWritable(uintptr_t* slot, bool* known) {
   uintptr_t same = __atomic_load_n(slot, __ATOMIC_RELAXED);
   iovec local = {&same, sizeof(same)};
   iovec remote = {slot, sizeof(same)};
-  const ssize_t written = process_vm_writev(state.pid, &local, 1, &remote, 1, 0);
+  const ssize_t written = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
   *known = written == sizeof(same) || errno == EFAULT;
   return written == sizeof(same);
 }
@@ -157,24 +172,23 @@ bool SlotWritable(const Rebinding& state, uintptr_t* slot, bool* known) {
 // for the write and read-only again; any other page that refuses the write (its protection
 // changed by the program, or unknown where process_vm_writev is refused) keeps the slot as it
 // is. False when nothing was written.
-bool WriteSlot(const LoadedObject& object, const Rebinding& state, uintptr_t* slot,
-               uintptr_t value) {
+bool WriteSlot(const FoundSlot& found, uintptr_t page_size, uintptr_t value) {
+  uintptr_t* slot = found.slot;
   const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
-  const bool in_relro = object.read_only.Holds(address, sizeof(*slot));
   bool known = false;
-  if (SlotWritable(state, slot, &known)) {
+  if (SlotWritable(slot, &known)) {
     __atomic_store_n(slot, value, __ATOMIC_RELAXED);  // another thread may call through it now
     return true;
   }
-  if (!known || !in_relro) return false;
-  void* page = reinterpret_cast<void*>(address & ~(state.page_size - 1));
-  if (mprotect(page, state.page_size, PROT_READ | PROT_WRITE) != 0) return false;
+  if (!known || !found.read_only.Holds(address, sizeof(*slot))) return false;
+  void* page = reinterpret_cast<void*>(address & ~(page_size - 1));
+  if (mprotect(page, page_size, PROT_READ | PROT_WRITE) != 0) return false;
   __atomic_store_n(slot, value, __ATOMIC_RELAXED);
-  mprotect(page, state.page_size, PROT_READ);
+  mprotect(page, page_size, PROT_READ);
   return true;
 }
 
-void RebindSlot(const LoadedObject& object, size_t index, Rebinding* state) {
+void FindSlot(const LoadedObject& object, size_t index, Rebinding* state) {
   const ElfW(Rela)& relocation = object.plt[index];
   const ElfW(Sym)& symbol = object.symbols[ELF64_R_SYM(relocation.r_info)];
   if (symbol.st_name >= object.names_size) return;
@@ -182,31 +196,36 @@ void RebindSlot(const LoadedObject& object, size_t index, Rebinding* state) {
   for (int i = 0; i < state->count; ++i) {
     const PassThroughHook& hook = state->hooks[i];
     if (name[0] != hook.name[0] || strcmp(name, hook.name) != 0) continue;
-    if (hook.target == 0) return;  // libc lacks the function: nothing to bind to
+    if (hook.target == 0 || state->found_count == kMaxSlots) return;
     auto* slot = reinterpret_cast<uintptr_t*>(object.base + relocation.r_offset);
     const uintptr_t bound = __atomic_load_n(slot, __ATOMIC_RELAXED);
-    // An object that defines the function itself may bind the slot to its own definition.
-    const bool unbound_finds_hook = state->bind_unbound && state->unbound_would_find_hook[i] &&
-                                    symbol.st_shndx == SHN_UNDEF && !object.symbolic &&
-                                    PointsAtOwnStub(object, bound, index);
-    if (bound == hook.hook || unbound_finds_hook) {
-      if (WriteSlot(object, *state, slot, hook.target)) ++state->rewritten;
+    // Only the program's own unbound slots: its lazy binding looks in the global scope, where
+    // the shim comes first. A library's could look elsewhere first (one opened with
+    // RTLD_DEEPBIND by a constructor that ran before the shim's binds to its own dependencies),
+    // and nothing public tells; its slots are rebound once bound to the hook. An object that
+    // defines the function itself may bind the slot to its own definition.
+    const bool unbound = object.is_program && state->bind_unbound &&
+                         state->unbound_would_find_hook[i] && symbol.st_shndx == SHN_UNDEF &&
+                         !object.symbolic && PointsAtOwnStub(object, bound, index);
+    if (bound == hook.hook || unbound) {
+      state->found[state->found_count++] = {slot, i, object.read_only};
     }
     return;
   }
 }
 
-int RebindObject(dl_phdr_info* info, size_t /*size*/, void* data) {
+int FindSlots(dl_phdr_info* info, size_t /*size*/, void* data) {
   auto* state = static_cast<Rebinding*>(data);
   LoadedObject object;
-  const bool readable = ReadObject(*info, state->page_size, &object);
+  const bool readable = ReadObject(*info, PageSize(), &object);
+  object.is_program = state->first_object;
   // The program's DT_AUDIT or DT_DEPAUDIT: auditors see each call through an unbound slot.
   if (state->first_object && object.asks_audit) state->bind_unbound = false;
   state->first_object = false;
-  if (!readable || object.plt == nullptr) return 0;
+  if (!readable || object.plt == nullptr || object.code_count == 0) return 0;
   for (size_t i = 0; i < object.plt_count; ++i) {
     // The type first: a symbol's name is read only for a PLT slot.
-    if (ELF64_R_TYPE(object.plt[i].r_info) == R_X86_64_JUMP_SLOT) RebindSlot(object, i, state);
+    if (ELF64_R_TYPE(object.plt[i].r_info) == R_X86_64_JUMP_SLOT) FindSlot(object, i, state);
   }
   return 0;
 }
@@ -216,24 +235,64 @@ bool Set(const char* variable) {
   return value != nullptr && value[0] != '\0';
 }
 
+// Whether the process runs under a seccomp filter (inherited: the hooks note the program's
+// own). A filter may kill the process for process_vm_writev or a writable mprotect, which the
+// program itself never makes: nothing is rebound then. Read from /proc/self/status, as
+// open/read/close are calls every dynamically linked program has made by now; unknown counts
+// as filtered.
+bool UnderSeccomp() {
+  char status[4096];
+  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  size_t size = 0;
+  for (ssize_t got; size < sizeof(status) - 1 &&
+                    (got = read(fd, status + size, sizeof(status) - 1 - size)) != 0;) {
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    size += static_cast<size_t>(got);
+  }
+  close(fd);
+  status[size] = '\0';
+  const char* field = strstr(status, "\nSeccomp:");
+  if (field == nullptr) return size == 0;  // a kernel without the field has no seccomp
+  field += strlen("\nSeccomp:");
+  while (*field == ' ' || *field == '\t') ++field;
+  return *field != '0';
+}
+
+// Whether the loader keeps a namespace besides the program's: an auditor's (LD_AUDIT, DT_AUDIT
+// or `ld.so --audit`, each loaded into one of its own) or a dlmopen()'s. glibc 2.35 and later
+// chain them from _r_debug (version 2).
+bool OtherNamespaces() {
+  // Looked up, not linked: a reference would make the shim depend on ld.so by name.
+  const auto* debug = static_cast<const r_debug_extended*>(dlsym(RTLD_DEFAULT, "_r_debug"));
+  return debug != nullptr && debug->base.r_version >= 2 && debug->r_next != nullptr;
+}
+
 }  // namespace
 
 int BindStraightToLibc(const PassThroughHook* hooks, int count) {
   ErrnoKeeper keep_errno;
-  Rebinding state{hooks,
-                  count < kMaxHooks ? count : kMaxHooks,
-                  {},
-                  /*bind_unbound=*/!Set("LD_AUDIT") && !Set("LD_BIND_NOT"),
-                  /*first_object=*/true,
-                  static_cast<uintptr_t>(sysconf(_SC_PAGESIZE)),
-                  getpid()};
+  // An auditor's (or a second namespace's) view of the program's calls stays the loader's own.
+  if (OtherNamespaces() || UnderSeccomp()) return 0;
+  Rebinding state;
+  state.hooks = hooks;
+  state.count = count < kMaxHooks ? count : kMaxHooks;
+  state.bind_unbound = !Set("LD_AUDIT") && !Set("LD_BIND_NOT");
   // Looked up before the walk: dl_iterate_phdr holds a loader lock that dlsym must not follow.
   for (int i = 0; i < state.count; ++i) {
     state.unbound_would_find_hook[i] =
         reinterpret_cast<uintptr_t>(dlsym(RTLD_DEFAULT, hooks[i].name)) == hooks[i].hook;
   }
-  dl_iterate_phdr(RebindObject, &state);
-  return state.rewritten;
+  dl_iterate_phdr(FindSlots, &state);
+  int rewritten = 0;
+  for (int i = 0; i < state.found_count; ++i) {
+    const FoundSlot& found = state.found[i];
+    if (WriteSlot(found, PageSize(), hooks[found.hook].target)) ++rewritten;
+  }
+  return rewritten;
 }
 
 #else  // not x86-64: the hooks' jump stays

@@ -2,6 +2,8 @@
 // runs in its own process under the shim (programs/hook_behaviour.cc, programs/c_program.c).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <optional>
 #include <set>
 #include <sstream>
@@ -302,11 +304,13 @@ std::string Holder(const std::vector<std::string>& slots, const std::string& obj
 // after checking that every lock worked and that the function has one address wherever the
 // program looks (a GOT slot, a pointer in data, dlsym).
 std::vector<std::string> LockSlots(e2e::EnvChanges env, const std::vector<std::string>& extra = {},
-                                   const char* program = LOCK_BINDING) {
+                                   const char* program = LOCK_BINDING,
+                                   const std::vector<std::string>& launcher = {}) {
   e2e::TempDir dir;
   env["THREADLEAK_OPTIONS"] =
       "format=json:log_path=" + dir.path() + "/report" + env["THREADLEAK_OPTIONS"].value_or("");
-  std::vector<std::string> argv = {program, LOCK_BINDING_LATE};
+  std::vector<std::string> argv = launcher;
+  argv.insert(argv.end(), {program, LOCK_BINDING_LATE});
   argv.insert(argv.end(), extra.begin(), extra.end());
   RunResult run = e2e::RunProgram(argv, env, dir.path() + "/out");
   EXPECT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
@@ -331,17 +335,19 @@ e2e::EnvChanges UnderShim(const std::string& options = "") {
   return {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", options}};
 }
 
-// The PLT slots of the objects loaded with the program: the program and a library bound lazily
-// (the slot still unbound when the shim starts), a library bound at start-up (-z now: the slot
-// bound to the hook, in a read-only page).
+// The PLT slots of the objects loaded with the program: the program's own, still unbound when
+// the shim starts (it is linked -z lazy), and a library's bound at start-up (-z now: to the hook,
+// in a read-only page) are rebound; a lazily bound library's are left to bind to the hook.
 struct PltSlot {
   const char* object;
   const char* function;
 };
-constexpr PltSlot kStartUpPltSlots[] = {
+constexpr PltSlot kReboundPltSlots[] = {
     {"program", "pthread_mutex_lock"},
     {"program", "mtx_lock"},
     {"liblock_binding_now.so", "pthread_mutex_lock"},
+};
+constexpr PltSlot kLazyLibraryPltSlots[] = {
     {"liblock_binding_lazy.so", "pthread_mutex_lock"},
     {"liblock_binding_lazy.so", "mtx_lock"},
 };
@@ -349,11 +355,16 @@ constexpr PltSlot kStartUpPltSlots[] = {
 TEST(LockBinding, TheProgramsLockCallsGoStraightToLibcAsWithoutTheShim) {
   const std::vector<std::string> plain = LockSlots({});
   const std::vector<std::string> shim = LockSlots(UnderShim());
-  for (const PltSlot& slot : kStartUpPltSlots) {
+  for (const PltSlot& slot : kReboundPltSlots) {
     EXPECT_EQ(Holder(plain, slot.object, "JUMP_SLOT", slot.function), "libc") << slot.object;
     EXPECT_EQ(Holder(shim, slot.object, "JUMP_SLOT", slot.function), "libc")
         << slot.object << " " << slot.function << "\n"
         << ::testing::PrintToString(shim);
+  }
+  for (const PltSlot& slot : kLazyLibraryPltSlots) {
+    EXPECT_EQ(Holder(plain, slot.object, "JUMP_SLOT", slot.function), "libc") << slot.object;
+    EXPECT_EQ(Holder(shim, slot.object, "JUMP_SLOT", slot.function), "libthreadleak.so")
+        << slot.object << " " << slot.function;
   }
   // The function's address stays the hook's (one address everywhere, LockSlots checks), and a
   // library loaded later calls through the hook: nothing rebinds after start-up.
@@ -371,48 +382,70 @@ TEST(LockBinding, WithTheWatchdogEveryLockCallGoesThroughTheHook) {
   }
 }
 
-TEST(LockBinding, WhereMprotectIsRefusedAReadOnlySlotKeepsTheHookAndTheProgramRunsOn) {
+// Under a seccomp filter (here: a writable mprotect refused, process_vm_writev fatal) nothing is
+// rebound: the filter could kill the process for the calls rebinding makes.
+TEST(LockBinding, UnderASeccompFilterNothingIsReboundAndTheProgramRunsOn) {
   const std::vector<std::string> slots = LockSlots(UnderShim(), {"--sandboxed"});
-  // Behind a read-only GOT: the library bound at start-up.
-  EXPECT_EQ(Holder(slots, "liblock_binding_now.so", "JUMP_SLOT", "pthread_mutex_lock"),
-            "libthreadleak.so");
-  // Lazily bound slots are writable: rebound all the same.
-  EXPECT_EQ(Holder(slots, "program", "JUMP_SLOT", "pthread_mutex_lock"), "libc");
-  EXPECT_EQ(Holder(slots, "liblock_binding_lazy.so", "JUMP_SLOT", "mtx_lock"), "libc");
+  for (const PltSlot& slot : kReboundPltSlots) {
+    EXPECT_EQ(Holder(slots, slot.object, "JUMP_SLOT", slot.function), "libthreadleak.so")
+        << slot.object << " " << slot.function;
+  }
 }
 
 TEST(LockBinding, AnInterposerPreloadedBeforeTheShimKeepsTheProgramsCalls) {
   e2e::EnvChanges env = UnderShim();
   env["LD_PRELOAD"] = std::string(LOCK_INTERPOSER) + " " + THREADLEAK_SHIM_PATH;
   const std::vector<std::string> slots = LockSlots(env);
-  for (const PltSlot& slot : kStartUpPltSlots) {
-    // The shim's mtx_lock hook is the first definition: bound past it as without the interposer.
-    const char* expected =
-        std::string(slot.function) == "mtx_lock" ? "libc" : "liblock_interposer.so";
-    EXPECT_EQ(Holder(slots, slot.object, "JUMP_SLOT", slot.function), expected) << slot.object;
+  for (const char* object : {"program", "liblock_binding_now.so", "liblock_binding_lazy.so"}) {
+    EXPECT_EQ(Holder(slots, object, "JUMP_SLOT", "pthread_mutex_lock"), "liblock_interposer.so")
+        << object;
+  }
+  // The shim's mtx_lock hook is the first definition: bound past it as without the interposer.
+  EXPECT_EQ(Holder(slots, "program", "JUMP_SLOT", "mtx_lock"), "libc");
+}
+
+// A plugin that a library's constructor opened with RTLD_DEEPBIND before the shim's constructor
+// ran binds its lazy slots to its own dependency's pthread_mutex_lock, which counts its calls.
+TEST(LockBinding, APluginOpenedWithDeepBindKeepsItsOwnDependencysDefinition) {
+  const e2e::EnvChanges plugin = {{"LOCK_DEEP_PLUGIN", LOCK_DEEP_PLUGIN}};
+  e2e::EnvChanges shim = UnderShim();
+  shim.merge(e2e::EnvChanges(plugin));
+  for (const e2e::EnvChanges& env : {plugin, shim}) {
+    e2e::TempDir dir;
+    e2e::EnvChanges run_env = env;
+    run_env["THREADLEAK_OPTIONS"] = "log_path=" + dir.path() + "/report";
+    RunResult run = e2e::RunProgram({LOCK_DEEP}, run_env, dir.path() + "/out");
+    EXPECT_TRUE(run.exited && run.exit_status == 0) << run.Describe() << "\n" << run.output;
+    EXPECT_EQ(run.output, "the plugin's own dependency saw 5 lock calls\n");
   }
 }
 
 // An auditor that sees every PLT call (la_pltenter) keeps the slots unbound: the shim binds
-// none of them, whether the auditor comes from LD_AUDIT or from the program's DT_AUDIT; nor
-// under LD_BIND_NOT, which asks the loader never to bind them.
+// none of them, whether the auditor comes from LD_AUDIT, the program's DT_AUDIT or the loader's
+// command line (ld.so --audit: nothing in the environment says so); nor under LD_BIND_NOT,
+// which asks the loader never to bind them.
 TEST(LockBinding, UnboundSlotsStayUnboundForAnAuditorOrLdBindNot) {
   struct Case {
     const char* what;
     e2e::EnvChanges env;
     const char* program;
+    std::vector<std::string> launcher;
   };
-  const Case cases[] = {
-      {"LD_AUDIT", {{"LD_AUDIT", LOCK_AUDITOR}}, LOCK_BINDING},
-      {"DT_AUDIT", {}, LOCK_BINDING_AUDITED},
-      {"LD_BIND_NOT", {{"LD_BIND_NOT", "1"}}, LOCK_BINDING},
+  const char* const loader = "/lib64/ld-linux-x86-64.so.2";
+  std::vector<Case> cases = {
+      {"LD_AUDIT", {{"LD_AUDIT", LOCK_AUDITOR}}, LOCK_BINDING, {}},
+      {"DT_AUDIT", {}, LOCK_BINDING_AUDITED, {}},
+      {"LD_BIND_NOT", {{"LD_BIND_NOT", "1"}}, LOCK_BINDING, {}},
   };
+  if (access(loader, X_OK) == 0) {
+    cases.push_back({"ld.so --audit", {}, LOCK_BINDING, {loader, "--audit", LOCK_AUDITOR}});
+  }
   for (const Case& c : cases) {
     e2e::EnvChanges shim_env = c.env;
     shim_env.merge(UnderShim());
-    const std::vector<std::string> plain = LockSlots(c.env, {}, c.program);
-    const std::vector<std::string> shim = LockSlots(shim_env, {}, c.program);
-    for (const PltSlot& slot : kStartUpPltSlots) {
+    const std::vector<std::string> plain = LockSlots(c.env, {}, c.program, c.launcher);
+    const std::vector<std::string> shim = LockSlots(shim_env, {}, c.program, c.launcher);
+    for (const PltSlot& slot : kReboundPltSlots) {
       const std::string holder = Holder(plain, slot.object, "JUMP_SLOT", slot.function);
       if (std::string(c.what) != "LD_BIND_NOT") {
         EXPECT_NE(holder, "libc") << c.what << ": the auditor keeps " << slot.object << " unbound";

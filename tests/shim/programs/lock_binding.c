@@ -7,7 +7,8 @@
 // pointer in data, dlsym().
 // Usage: lock_binding LATE_LIBRARY [--sandboxed]: LATE_LIBRARY is dlopen()ed after start-up;
 // --sandboxed runs the program again behind a seccomp filter that refuses every mprotect making
-// memory writable (EPERM). Exit 0 when every lock worked.
+// memory writable (EPERM) and kills the process for process_vm_writev. Exit 0 when every lock
+// worked.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -90,15 +91,20 @@ static void PrintSlots(const char* object, const char* file, uintptr_t base) {
   close(fd);
 }
 
+// The program's own file, read for its relocations: its argv[0] (a path here), which names it
+// also when ld.so was run itself (/proc/self/exe would be ld.so then).
+static const char* g_program_path;
+
 static int PrintObject(struct dl_phdr_info* info, size_t size, void* data) {
   (void)size;
-  (void)data;
+  int* first = data;  // the program is listed first
   const char* name = BaseName(info->dlpi_name);
-  if (info->dlpi_name[0] == '\0') {
-    PrintSlots("program", "/proc/self/exe", info->dlpi_addr);
+  if (*first) {
+    PrintSlots("program", g_program_path, info->dlpi_addr);
   } else if (strncmp(name, "liblock_binding", 15) == 0) {
     PrintSlots(name, info->dlpi_name, info->dlpi_addr);
   }
+  *first = 0;
   return 0;
 }
 
@@ -106,6 +112,8 @@ static int PrintObject(struct dl_phdr_info* info, size_t size, void* data) {
 static int RunSandboxed(char** argv) {
   struct sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_writev, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 0, 3),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
       BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_WRITE, 0, 1),
@@ -146,7 +154,9 @@ int main(int argc, char** argv) {
   int (*late_lock)(void) = late != NULL ? (int (*)(void))dlsym(late, "binding_late_lock") : NULL;
   failures += late_lock == NULL || late_lock() != 0;
   elf_version(EV_CURRENT);
-  dl_iterate_phdr(PrintObject, NULL);
+  int first = 1;
+  g_program_path = argv[0];
+  dl_iterate_phdr(PrintObject, &first);
   void* address = binding_address();
   const int one_address = address == (void*)binding_data_pointer &&
                           address == dlsym(RTLD_DEFAULT, "pthread_mutex_lock");
