@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct LoadedObject {
   bool symbolic = false;    // DT_SYMBOLIC: its own definitions come before the global scope
   bool asks_audit = false;  // DT_AUDIT or DT_DEPAUDIT
   bool is_program = false;
+  uintptr_t debug = 0;  // DT_DEBUG: where the loader put its r_debug (the program has one)
 };
 
 constexpr int kMaxSlots = 64;
@@ -67,6 +69,7 @@ struct Rebinding {
   bool bind_unbound = false;
   bool unbound_would_find_hook[kMaxHooks] = {};
   bool first_object = true;  // the program itself (dl_iterate_phdr lists it first)
+  uintptr_t program_debug = 0;
   FoundSlot found[kMaxSlots];
   int found_count = 0;
 };
@@ -117,6 +120,9 @@ bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* obj
         break;
       case DT_PLTREL:
         plt_is_rela = entry->d_un.d_val == DT_RELA;
+        break;
+      case DT_DEBUG:
+        object->debug = entry->d_un.d_ptr;
         break;
       case DT_SYMBOLIC:
         object->symbolic = true;
@@ -221,6 +227,7 @@ int FindSlots(dl_phdr_info* info, size_t /*size*/, void* data) {
   object.is_program = state->first_object;
   // The program's DT_AUDIT or DT_DEPAUDIT: auditors see each call through an unbound slot.
   if (state->first_object && object.asks_audit) state->bind_unbound = false;
+  if (state->first_object) state->program_debug = object.debug;
   state->first_object = false;
   if (!readable || object.plt == nullptr || object.code_count == 0) return 0;
   for (size_t i = 0; i < object.plt_count; ++i) {
@@ -241,42 +248,74 @@ bool Set(const char* variable) {
 // open/read/close are calls every dynamically linked program has made by now; unknown counts
 // as filtered.
 bool UnderSeccomp() {
-  char status[4096];
   const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return true;
-  size_t size = 0;
-  for (ssize_t got; size < sizeof(status) - 1 &&
-                    (got = read(fd, status + size, sizeof(status) - 1 - size)) != 0;) {
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      break;
+  // Line by line through a small buffer: a line longer than it (Groups: of a user in hundreds
+  // of groups comes first) is skipped to its end, never taken for the end of the file.
+  char buffer[1024];
+  size_t held = 0;
+  bool skipping = false;
+  int mode = -1;  // not seen
+  for (;;) {
+    const ssize_t got = read(fd, buffer + held, sizeof(buffer) - held);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    held += static_cast<size_t>(got);
+    size_t start = 0;
+    for (size_t i = 0; i < held; ++i) {
+      if (buffer[i] != '\n') continue;
+      constexpr char kField[] = "Seccomp:";
+      const size_t length = i - start;
+      if (!skipping && length > sizeof(kField) - 1 &&
+          memcmp(buffer + start, kField, sizeof(kField) - 1) == 0) {
+        size_t at = start + sizeof(kField) - 1;
+        while (at < i && (buffer[at] == ' ' || buffer[at] == '\t')) ++at;
+        mode = at < i ? buffer[at] - '0' : 1;
+      }
+      skipping = false;
+      start = i + 1;
     }
-    size += static_cast<size_t>(got);
+    if (mode >= 0) break;
+    if (start == 0 && held == sizeof(buffer)) {  // one line fills the buffer: skip to its end
+      skipping = true;
+      held = 0;
+    } else {
+      memmove(buffer, buffer + start, held - start);
+      held -= start;
+    }
   }
   close(fd);
-  status[size] = '\0';
-  const char* field = strstr(status, "\nSeccomp:");
-  if (field == nullptr) return size == 0;  // a kernel without the field has no seccomp
-  field += strlen("\nSeccomp:");
-  while (*field == ' ' || *field == '\t') ++field;
-  return *field != '0';
+  return mode != 0;  // not found (unreadable, or a kernel without seccomp's line): unknown
 }
 
-// Whether the loader keeps a namespace besides the program's: an auditor's (LD_AUDIT, DT_AUDIT
-// or `ld.so --audit`, each loaded into one of its own) or a dlmopen()'s. glibc 2.35 and later
-// chain them from _r_debug (version 2).
-bool OtherNamespaces() {
-  // Looked up, not linked: a reference would make the shim depend on ld.so by name.
-  const auto* debug = static_cast<const r_debug_extended*>(dlsym(RTLD_DEFAULT, "_r_debug"));
-  return debug != nullptr && debug->base.r_version >= 2 && debug->r_next != nullptr;
+// Whether the loader may hold a namespace besides the program's: an auditor's (LD_AUDIT,
+// DT_AUDIT or `ld.so --audit`, each loaded into one of its own) or a dlmopen()'s. glibc 2.35
+// and later chain them from the loader's r_debug, which moves to version 2 with the second;
+// before 2.35 nothing tells, and any may be there. The r_debug is the one the program's
+// DT_DEBUG names: a program that refers to _r_debug has a copy of its own (a copy relocation),
+// which is what a lookup finds.
+bool OtherNamespaces(uintptr_t program_debug) {
+  int major = 0;
+  int minor = 0;
+  const char* version = gnu_get_libc_version();
+  while (*version >= '0' && *version <= '9') major = major * 10 + (*version++ - '0');
+  if (*version == '.') ++version;
+  while (*version >= '0' && *version <= '9') minor = minor * 10 + (*version++ - '0');
+  if (major < 2 || (major == 2 && minor < 35)) return true;
+  const auto* debug = reinterpret_cast<const r_debug_extended*>(program_debug);
+  // Without DT_DEBUG (a program linked without it): the loader's own symbol.
+  if (debug == nullptr) {
+    debug = static_cast<const r_debug_extended*>(dlsym(RTLD_DEFAULT, "_r_debug"));
+  }
+  if (debug == nullptr) return true;
+  return debug->base.r_version >= 2 && debug->r_next != nullptr;
 }
 
 }  // namespace
 
 int BindStraightToLibc(const PassThroughHook* hooks, int count) {
   ErrnoKeeper keep_errno;
-  // An auditor's (or a second namespace's) view of the program's calls stays the loader's own.
-  if (OtherNamespaces() || UnderSeccomp()) return 0;
+  if (UnderSeccomp()) return 0;
   Rebinding state;
   state.hooks = hooks;
   state.count = count < kMaxHooks ? count : kMaxHooks;
@@ -287,6 +326,8 @@ int BindStraightToLibc(const PassThroughHook* hooks, int count) {
         reinterpret_cast<uintptr_t>(dlsym(RTLD_DEFAULT, hooks[i].name)) == hooks[i].hook;
   }
   dl_iterate_phdr(FindSlots, &state);
+  // An auditor's (or a second namespace's) view of the program's calls stays the loader's own.
+  if (OtherNamespaces(state.program_debug)) return 0;
   int rewritten = 0;
   for (int i = 0; i < state.found_count; ++i) {
     const FoundSlot& found = state.found[i];

@@ -18,10 +18,11 @@
 // loaded later by dlopen, and slots holding anything else (an interposer preloaded before the
 // shim, a library's own PLT hook). Nothing at all is rebound while the loader holds another
 // namespace (an auditor's — LD_AUDIT, DT_AUDIT, `ld.so --audit` — sees every call through an
-// unbound slot) or under a seccomp filter (it may kill the process for process_vm_writev or
-// mprotect, which rebinding calls); unbound slots are not under LD_BIND_NOT. A slot in a
-// read-only page (RELRO) is written between two mprotect calls; where mprotect is refused it
-// keeps the hook. x86-64 only (an unbound slot is recognised by its PLT stub).
+// unbound slot; before glibc 2.35 nothing tells, so nothing is rebound there) or under a seccomp
+// filter (it may kill the process for process_vm_writev or mprotect, which rebinding calls);
+// unbound slots are not under LD_BIND_NOT. A slot in a read-only page (RELRO) is written between
+// two mprotect calls; where mprotect is refused it keeps the hook. x86-64 only (an unbound slot is
+// recognised by its PLT stub).
 #ifndef THREADLEAK_PRELOAD_STARTUP_STRAIGHT_TO_LIBC_H_
 #define THREADLEAK_PRELOAD_STARTUP_STRAIGHT_TO_LIBC_H_
 
