@@ -293,7 +293,7 @@ bool UnderSeccomp() {
 // and later chain them from the loader's r_debug, which moves to version 2 with the second;
 // before 2.35 nothing tells, and any may be there. The r_debug is the one the program's
 // DT_DEBUG names: a program that refers to _r_debug has a copy of its own (a copy relocation),
-// which is what a lookup finds.
+// which is what a lookup finds; without DT_DEBUG, any namespace may be there.
 bool OtherNamespaces(uintptr_t program_debug) {
   int major = 0;
   int minor = 0;
@@ -302,11 +302,9 @@ bool OtherNamespaces(uintptr_t program_debug) {
   if (*version == '.') ++version;
   while (*version >= '0' && *version <= '9') minor = minor * 10 + (*version++ - '0');
   if (major < 2 || (major == 2 && minor < 35)) return true;
+  // Without DT_DEBUG (GNU ld always writes one) nothing tells: a lookup of _r_debug could find
+  // the program's own copy.
   const auto* debug = reinterpret_cast<const r_debug_extended*>(program_debug);
-  // Without DT_DEBUG (a program linked without it): the loader's own symbol.
-  if (debug == nullptr) {
-    debug = static_cast<const r_debug_extended*>(dlsym(RTLD_DEFAULT, "_r_debug"));
-  }
   if (debug == nullptr) return true;
   return debug->base.r_version >= 2 && debug->r_next != nullptr;
 }
