@@ -1,7 +1,9 @@
 #include "preload/capture/thread_scan.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,6 +51,53 @@ ssize_t ReadSmallFile(const char* path, char* buffer, size_t size) {
   close(fd);
   if (n >= 0) buffer[n] = '\0';
   return n;
+}
+
+// The value of `field` in the /proc status file `path` — the text after "Field:" and its blanks,
+// to the line's end, at most `size` - 1 bytes — or false when the file or the field cannot be
+// read. Line by line through a small buffer: a line longer than it (the Groups: line of a user
+// in hundreds of groups comes before the signal masks and Seccomp:) is skipped to its end,
+// never cut and never taken for the end of the file.
+bool ReadStatusField(const char* path, std::string_view field, char* value, size_t size) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[1024];
+  size_t held = 0;
+  bool skipping = false;  // the rest of a line longer than the buffer
+  bool found = false;
+  while (!found) {
+    const ssize_t got = read(fd, buffer + held, sizeof(buffer) - held);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    held += static_cast<size_t>(got);
+    size_t start = 0;
+    for (size_t end = 0; end < held && !found; ++end) {
+      if (buffer[end] != '\n') continue;
+      std::string_view line(buffer + start, end - start);
+      if (!skipping && line.size() > field.size() && line.starts_with(field) &&
+          line[field.size()] == ':') {
+        line.remove_prefix(field.size() + 1);
+        while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) {
+          line.remove_prefix(1);
+        }
+        const size_t length = line.size() < size - 1 ? line.size() : size - 1;
+        memcpy(value, line.data(), length);
+        value[length] = '\0';
+        found = true;
+      }
+      skipping = false;
+      start = end + 1;
+    }
+    if (start == 0 && held == sizeof(buffer)) {
+      skipping = true;
+      held = 0;
+    } else {
+      memmove(buffer, buffer + start, held - start);
+      held -= start;
+    }
+  }
+  close(fd);
+  return found;
 }
 
 // Parses a decimal or 0x-prefixed hexadecimal number and advances `text` past it.
@@ -150,40 +199,27 @@ void ReadTaskName(int32_t tid, char* name, size_t size) {
 }
 
 uint64_t ReadSignalMask(int32_t tid, std::string_view field) {
-  char buffer[4096];
-  ssize_t n = ReadSmallFile(TaskPath(tid, "status").c_str(), buffer, sizeof buffer);
-  if (n <= 0) return 0;
-  std::string_view text(buffer, static_cast<size_t>(n));
-  for (size_t at = 0; at < text.size();) {
-    size_t end = text.find('\n', at);
-    std::string_view line = text.substr(at, end == std::string_view::npos ? end : end - at);
-    at = end == std::string_view::npos ? text.size() : end + 1;
-    if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != ':') {
-      continue;
-    }
-    line.remove_prefix(field.size() + 1);
-    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
-    uint64_t mask = 0;
-    for (char c : line) {
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (digit < 0) break;
-      mask = mask << 4 | static_cast<uint64_t>(digit);
-    }
-    return mask;
+  char value[32];
+  if (!ReadStatusField(TaskPath(tid, "status").c_str(), field, value, sizeof value)) return 0;
+  uint64_t mask = 0;
+  for (const char* c = value; *c != '\0'; ++c) {
+    int digit = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
+    if (digit < 0) break;
+    mask = mask << 4 | static_cast<uint64_t>(digit);
   }
-  return 0;
+  return mask;
 }
 
 bool ProcessIsTraced() {
-  char buffer[4096];
-  ssize_t n = ReadSmallFile("/proc/self/status", buffer, sizeof buffer);
-  if (n <= 0) return false;
-  std::string_view text(buffer, static_cast<size_t>(n));
-  size_t at = text.find("\nTracerPid:");
-  if (at == std::string_view::npos) return false;
-  text.remove_prefix(at + 11);
-  while (!text.empty() && (text.front() == '\t' || text.front() == ' ')) text.remove_prefix(1);
-  return !text.empty() && text.front() != '0';
+  char value[16];
+  return ReadStatusField("/proc/self/status", "TracerPid", value, sizeof value) &&
+         value[0] != '\0' && value[0] != '0';
+}
+
+int SeccompMode() {
+  char value[16];
+  if (!ReadStatusField("/proc/self/status", "Seccomp", value, sizeof value)) return -1;
+  return value[0] >= '0' && value[0] <= '9' ? value[0] - '0' : -1;
 }
 
 }  // namespace threadleak

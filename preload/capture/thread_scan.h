@@ -35,6 +35,10 @@ uint64_t ReadSignalMask(int32_t tid, std::string_view field);
 // Whether a debugger (or any tracer) is attached to the process (TracerPid in /proc/self/status).
 bool ProcessIsTraced();
 
+// The process's seccomp mode (Seccomp in /proc/self/status): 0 none, 1 strict, 2 filter; -1
+// when the file or the field cannot be read.
+int SeccompMode();
+
 // Reads /proc/self/task/TID/comm into name (NUL-terminated, without the newline).
 void ReadTaskName(int32_t tid, char* name, size_t size);
 

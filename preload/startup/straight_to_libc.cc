@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "preload/capture/thread_scan.h"
 #include "preload/core/guard.h"
 
 namespace threadleak {
@@ -45,8 +45,7 @@ struct LoadedObject {
   size_t names_size = 0;
   const ElfW(Rela) * plt = nullptr;  // DT_JMPREL
   size_t plt_count = 0;
-  bool symbolic = false;    // DT_SYMBOLIC: its own definitions come before the global scope
-  bool asks_audit = false;  // DT_AUDIT or DT_DEPAUDIT
+  bool symbolic = false;  // DT_SYMBOLIC: its own definitions come before the global scope
   bool is_program = false;
   uintptr_t debug = 0;  // DT_DEBUG: where the loader put its r_debug (the program has one)
 };
@@ -65,7 +64,8 @@ struct Rebinding {
   const PassThroughHook* hooks = nullptr;
   int count = 0;
   // Whether the program's unbound slots may be bound now: not when the loader must keep them
-  // unbound, nor when the global scope would not bind them to the hook.
+  // unbound (LD_BIND_NOT; an auditor's namespace stops everything), nor when the global scope
+  // would not bind them to the hook.
   bool bind_unbound = false;
   bool unbound_would_find_hook[kMaxHooks] = {};
   bool first_object = true;  // the program itself (dl_iterate_phdr lists it first)
@@ -129,10 +129,6 @@ bool ReadObject(const dl_phdr_info& info, uintptr_t page_size, LoadedObject* obj
         break;
       case DT_FLAGS:
         object->symbolic |= (entry->d_un.d_val & DF_SYMBOLIC) != 0;
-        break;
-      case DT_AUDIT:
-      case DT_DEPAUDIT:
-        object->asks_audit = true;
         break;
       default:
         break;
@@ -225,8 +221,6 @@ int FindSlots(dl_phdr_info* info, size_t /*size*/, void* data) {
   LoadedObject object;
   const bool readable = ReadObject(*info, PageSize(), &object);
   object.is_program = state->first_object;
-  // The program's DT_AUDIT or DT_DEPAUDIT: auditors see each call through an unbound slot.
-  if (state->first_object && object.asks_audit) state->bind_unbound = false;
   if (state->first_object) state->program_debug = object.debug;
   state->first_object = false;
   if (!readable || object.plt == nullptr || object.code_count == 0) return 0;
@@ -235,57 +229,6 @@ int FindSlots(dl_phdr_info* info, size_t /*size*/, void* data) {
     if (ELF64_R_TYPE(object.plt[i].r_info) == R_X86_64_JUMP_SLOT) FindSlot(object, i, state);
   }
   return 0;
-}
-
-bool Set(const char* variable) {
-  const char* value = getenv(variable);
-  return value != nullptr && value[0] != '\0';
-}
-
-// Whether the process runs under a seccomp filter (inherited: the hooks note the program's
-// own). A filter may kill the process for process_vm_writev or a writable mprotect, which the
-// program itself never makes: nothing is rebound then. Read from /proc/self/status, as
-// open/read/close are calls every dynamically linked program has made by now; unknown counts
-// as filtered.
-bool UnderSeccomp() {
-  const int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return true;
-  // Line by line through a small buffer: a line longer than it (Groups: of a user in hundreds
-  // of groups comes first) is skipped to its end, never taken for the end of the file.
-  char buffer[1024];
-  size_t held = 0;
-  bool skipping = false;
-  int mode = -1;  // not seen
-  for (;;) {
-    const ssize_t got = read(fd, buffer + held, sizeof(buffer) - held);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    held += static_cast<size_t>(got);
-    size_t start = 0;
-    for (size_t i = 0; i < held; ++i) {
-      if (buffer[i] != '\n') continue;
-      constexpr char kField[] = "Seccomp:";
-      const size_t length = i - start;
-      if (!skipping && length > sizeof(kField) - 1 &&
-          memcmp(buffer + start, kField, sizeof(kField) - 1) == 0) {
-        size_t at = start + sizeof(kField) - 1;
-        while (at < i && (buffer[at] == ' ' || buffer[at] == '\t')) ++at;
-        mode = at < i ? buffer[at] - '0' : 1;
-      }
-      skipping = false;
-      start = i + 1;
-    }
-    if (mode >= 0) break;
-    if (start == 0 && held == sizeof(buffer)) {  // one line fills the buffer: skip to its end
-      skipping = true;
-      held = 0;
-    } else {
-      memmove(buffer, buffer + start, held - start);
-      held -= start;
-    }
-  }
-  close(fd);
-  return mode != 0;  // not found (unreadable, or a kernel without seccomp's line): unknown
 }
 
 // Whether the loader may hold a namespace besides the program's: an auditor's (LD_AUDIT,
@@ -313,11 +256,15 @@ bool OtherNamespaces(uintptr_t program_debug) {
 
 int BindStraightToLibc(const PassThroughHook* hooks, int count) {
   ErrnoKeeper keep_errno;
-  if (UnderSeccomp()) return 0;
+  // Under a seccomp filter (inherited: the hooks note the program's own), or where that is not
+  // known, nothing is rebound: a filter may kill the process for process_vm_writev or a
+  // writable mprotect, which the program itself never makes.
+  if (SeccompMode() != 0) return 0;
   Rebinding state;
   state.hooks = hooks;
   state.count = count < kMaxHooks ? count : kMaxHooks;
-  state.bind_unbound = !Set("LD_AUDIT") && !Set("LD_BIND_NOT");
+  const char* bind_not = getenv("LD_BIND_NOT");
+  state.bind_unbound = bind_not == nullptr || bind_not[0] == '\0';
   // Looked up before the walk: dl_iterate_phdr holds a loader lock that dlsym must not follow.
   for (int i = 0; i < state.count; ++i) {
     state.unbound_would_find_hook[i] =

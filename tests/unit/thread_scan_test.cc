@@ -1,12 +1,17 @@
 #include "preload/capture/thread_scan.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+
+#include "tests/common/seccomp_filter.h"
 
 namespace threadleak {
 namespace {
@@ -104,6 +109,33 @@ TEST(ThreadScan, ReadsTaskNames) {
   char name[16] = {};
   ReadTaskName(reader.tid.load(), name, sizeof name);
   EXPECT_STREQ(name, "scan-reader");
+}
+
+// Status fields after the Groups: line are found however long it is (as root: 600 groups push
+// the signal masks and Seccomp: past 4 KiB), and the seccomp mode follows a filter. In a child,
+// since neither the groups nor the filter can be undone.
+TEST(ThreadScan, ReadsStatusFieldsPastALongGroupsLine) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    static gid_t groups[600];
+    for (int i = 0; i < 600; ++i) groups[i] = static_cast<gid_t>(100000 + i);
+    if (geteuid() == 0 && setgroups(600, groups) != 0) _exit(10);
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+    const int32_t tid = static_cast<int32_t>(syscall(SYS_gettid));
+    if (((ReadSignalMask(tid, "SigBlk") >> (SIGUSR1 - 1)) & 1) == 0) _exit(11);
+    if (SeccompMode() != 0) _exit(12);
+    struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    if (InstallSeccompFilter(allow, 1) != 0) _exit(0);  // no seccomp here: nothing more to see
+    _exit(SeccompMode() == 2 ? 0 : 13);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setgroups, 11 SigBlk, 12 mode before, 13 mode after";
 }
 
 }  // namespace
