@@ -14,6 +14,8 @@ Builds the shim and the workloads into BUILD_DIR (default: build, next to bench/
                        (the bench_smoke test); its numbers mean nothing
   --no-build           use BUILD_DIR as it is
   --runs N             runs of baseline and threadleak (default 11)
+  --slices N           turns each of baseline and threadleak run side by side, a few tens of
+                       milliseconds each (default 200; 0: none); decides the "met?" column
   --tsan-runs N        runs under ThreadSanitizer (default 3)
   --valgrind-runs N    runs under DRD and Helgrind (default 3)
   --variants LIST      comma-separated subset of baseline,threadleak,tsan,drd,helgrind,
@@ -54,7 +56,7 @@ while [ $# -gt 0 ]; do
     -h|--help) usage; exit 0 ;;
     --no-build) build=0; shift ;;
     --quick|--quiet) add_runner_arg "$1"; shift ;;
-    --runs|--tsan-runs|--valgrind-runs|--variants|--only|--timeout|--raw)
+    --runs|--slices|--tsan-runs|--valgrind-runs|--variants|--only|--timeout|--raw)
       [ $# -ge 2 ] || die "$1 needs a value"
       add_runner_arg "$1"; add_runner_arg "$2"; shift 2 ;;
     --) shift; [ $# -le 1 ] || die "too many arguments"; [ $# -eq 0 ] || set_build_dir "$1"; break ;;

@@ -27,18 +27,18 @@ void Partner(long rounds) {
 
 int main(int argc, char** argv) {
   const long rounds = bench::Count(argc, argv, 1, 200'000);
-  bench::OpsTimer timer;
-  std::thread partner(Partner, rounds);
   bench::PinToCpu(0);
-  {
-    std::unique_lock<std::mutex> lock(g_mutex);
-    for (long i = 0; i < rounds; ++i) {
-      g_turn = 1;
-      g_changed.notify_one();
-      g_changed.wait(lock, [] { return g_turn == 0; });
+  bench::Measure(rounds, [](long n) {
+    std::thread partner(Partner, n);
+    {
+      std::unique_lock<std::mutex> lock(g_mutex);
+      for (long i = 0; i < n; ++i) {
+        g_turn = 1;
+        g_changed.notify_one();
+        g_changed.wait(lock, [] { return g_turn == 0; });
+      }
     }
-  }
-  partner.join();
-  timer.Report(rounds);
+    partner.join();
+  });
   return 0;
 }

@@ -45,14 +45,14 @@ void Partner(long rounds) {
 int main(int argc, char** argv) {
   const long rounds = bench::Count(argc, argv, 1, 200'000);
   static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free);
-  bench::OpsTimer timer;
-  std::thread partner(Partner, rounds);
   bench::PinToCpu(0);
-  for (long i = 0; i < rounds; ++i) {
-    Hand(1);
-    WaitWhile(1);
-  }
-  partner.join();
-  timer.Report(rounds);
+  bench::Measure(rounds, [](long n) {
+    std::thread partner(Partner, n);
+    for (long i = 0; i < n; ++i) {
+      Hand(1);
+      WaitWhile(1);
+    }
+    partner.join();
+  });
   return 0;
 }

@@ -23,10 +23,12 @@ void Hammer(long iterations, int cpu) {
 int main(int argc, char** argv) {
   const long iterations = bench::Count(argc, argv, 1, 10'000'000);
   const long half = iterations / 2;
-  bench::OpsTimer timer;
-  std::thread other(Hammer, half, 1);
-  Hammer(half, 0);
-  other.join();
-  timer.Report(2 * half);
-  return g_counter == 2 * half ? 0 : 1;
+  long total = 0;
+  bench::Measure(2 * half, [&total](long n) {
+    std::thread other(Hammer, n / 2, 1);
+    Hammer(n / 2, 0);
+    other.join();
+    total += n;
+  });
+  return g_counter == total ? 0 : 1;
 }

@@ -16,12 +16,14 @@ long g_counter = 0;
 int main(int argc, char** argv) {
   const long iterations = bench::Count(argc, argv, 1, 20'000'000);
   bench::IdleThreads idle(bench::Count(argc, argv, 2, 0, /*zero_ok=*/true));
-  bench::OpsTimer timer;
-  for (long i = 0; i < iterations; ++i) {
-    pthread_mutex_lock(&g_mutex);
-    ++g_counter;
-    pthread_mutex_unlock(&g_mutex);
-  }
-  timer.Report(iterations);
-  return g_counter == iterations ? 0 : 1;
+  long total = 0;
+  bench::Measure(iterations, [&total](long n) {
+    for (long i = 0; i < n; ++i) {
+      pthread_mutex_lock(&g_mutex);
+      ++g_counter;
+      pthread_mutex_unlock(&g_mutex);
+    }
+    total += n;
+  });
+  return g_counter == total ? 0 : 1;
 }

@@ -16,11 +16,13 @@ long g_counter = 0;
 int main(int argc, char** argv) {
   const long iterations = bench::Count(argc, argv, 1, 20'000'000);
   bench::IdleThreads idle(bench::Count(argc, argv, 2, 0, /*zero_ok=*/true));
-  bench::OpsTimer timer;
-  for (long i = 0; i < iterations; ++i) {
-    std::lock_guard<std::mutex> lock(g_mutex);
-    ++g_counter;
-  }
-  timer.Report(iterations);
-  return g_counter == iterations ? 0 : 1;
+  long total = 0;
+  bench::Measure(iterations, [&total](long n) {
+    for (long i = 0; i < n; ++i) {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      ++g_counter;
+    }
+    total += n;
+  });
+  return g_counter == total ? 0 : 1;
 }

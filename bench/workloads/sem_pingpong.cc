@@ -27,15 +27,15 @@ int main(int argc, char** argv) {
   const long rounds = bench::Count(argc, argv, 1, 200'000);
   sem_init(&g_ping, 0, 0);
   sem_init(&g_pong, 0, 0);
-  bench::OpsTimer timer;
-  std::thread partner(Partner, rounds);
   bench::PinToCpu(0);
-  for (long i = 0; i < rounds; ++i) {
-    sem_post(&g_ping);
-    while (sem_wait(&g_pong) != 0) {
+  bench::Measure(rounds, [](long n) {
+    std::thread partner(Partner, n);
+    for (long i = 0; i < n; ++i) {
+      sem_post(&g_ping);
+      while (sem_wait(&g_pong) != 0) {
+      }
     }
-  }
-  partner.join();
-  timer.Report(rounds);
+    partner.join();
+  });
   return 0;
 }
