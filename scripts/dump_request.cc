@@ -19,10 +19,12 @@
 // within 30 s (the process ended first).
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,11 +39,12 @@ namespace {
 
 using namespace threadleak;
 
-// Copies what is in the pipe to stdout; false at end of file.
-bool Drain(int fd) {
+// Copies what is in the pipe to stdout, counting it in `copied`; false at end of file.
+bool Drain(int fd, size_t* copied) {
   char buffer[65536];
   ssize_t n = read(fd, buffer, sizeof buffer);
   if (n <= 0) return n < 0 && errno == EINTR;
+  *copied += static_cast<size_t>(n);
   for (ssize_t written = 0; written < n;) {
     ssize_t w = write(STDOUT_FILENO, buffer + written, static_cast<size_t>(n - written));
     if (w <= 0) return false;
@@ -79,6 +82,48 @@ size_t CountThreads(const std::string& process) {
     ++count;
   }
   return count;
+}
+
+// The file-system user and group ids in `process`'s status (what its open() is checked as), or
+// -1.
+struct Identity {
+  long uid = -1;
+  long gid = -1;
+};
+Identity FileSystemIdentity(const std::string& process) {
+  std::ifstream status(process + "/status");
+  Identity identity;
+  std::string line;
+  while (std::getline(status, line)) {
+    long ids[4];
+    const bool uid = line.rfind("Uid:", 0) == 0, gid = line.rfind("Gid:", 0) == 0;
+    if ((!uid && !gid) ||
+        sscanf(line.c_str() + 4, "%ld %ld %ld %ld", &ids[0], &ids[1], &ids[2], &ids[3]) != 4) {
+      continue;
+    }
+    (uid ? identity.uid : identity.gid) = ids[3];
+  }
+  return identity;
+}
+
+// The process opens this one's pipe through /proc/<this pid>/fd/N, which the kernel allows only
+// to a process of the same user as this one (and this one dumpable), and the pipe only to its
+// owner. Asked by root for another user's process — a server that gave up root for `nobody` —
+// this process becomes that user before it makes the pipe: else the dump went only to the
+// process's own log, and nothing came here. Returns whether it did (false: nothing to do).
+bool BecomeUserOf(const std::string& process) {
+  if (geteuid() != 0) return false;
+  const Identity target = FileSystemIdentity(process);
+  if (target.uid <= 0 || target.gid < 0) return false;
+  const auto uid = static_cast<uid_t>(target.uid);
+  const auto gid = static_cast<gid_t>(target.gid);
+  if (setgroups(0, nullptr) != 0 || setresgid(gid, gid, gid) != 0 ||
+      setresuid(uid, uid, uid) != 0) {
+    Refuse("cannot become user " + std::to_string(uid) + ", whose process " + process.substr(6) +
+           " could not otherwise write its dump here: " + strerror(errno));
+  }
+  prctl(PR_SET_DUMPABLE, 1);  // a change of user clears it, and /proc/<pid>/fd needs it
+  return true;
 }
 
 }  // namespace
@@ -129,6 +174,7 @@ int main(int argc, char** argv) {
   if (signal == 0) {
     Refuse("the threadleak thread of process " + text + " is not ready for a request");
   }
+  BecomeUserOf(process);
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0)
     Refuse(std::string("cannot make a pipe: ") + strerror(errno));
@@ -141,9 +187,10 @@ int main(int argc, char** argv) {
   timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   bool done = false;
+  size_t copied = 0;
   for (;;) {
     pollfd readable = {pipe_fds[0], POLLIN, 0};
-    if (poll(&readable, 1, 20) > 0 && !Drain(pipe_fds[0])) break;
+    if (poll(&readable, 1, 20) > 0 && !Drain(pipe_fds[0], &copied)) break;
     if (!done) {
       std::string now = CountAfter(ReadLine(comm));
       if (now.empty() || now != before) {
@@ -158,5 +205,13 @@ int main(int argc, char** argv) {
     }
   }
   if (!done) Refuse("process " + text + " wrote no dump (it ended, or took more than 30 s)");
+  if (copied == 0) {
+    // It made the dump but could not open this process's pipe: another user's process that
+    // this one could still signal, or one in another PID namespace (a container).
+    Refuse("process " + text +
+           " wrote its dump to its own log only: it could not open this process's pipe (it "
+           "runs as another user, or in another PID namespace); run threadleak dump as its user, "
+           "in its namespace");
+  }
   return 0;
 }

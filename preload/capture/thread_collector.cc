@@ -65,6 +65,9 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   out.object = 0;
   out.blocked_ns = -1;
   out.syscall_number = -1;
+  // Kept for every live thread, waiting or not: ClassifyAndName reads the slot again around its
+  // look at the kernel's view (ReadSlotAndKernel).
+  out.unwind.slot = reinterpret_cast<uintptr_t>(&record.wait);
   if (lifecycle & kFinished) {
     out.state = TL_STATE_FINISHED;
     memcpy(out.name, record.name, TL_NAME_LEN);
@@ -171,6 +174,81 @@ void ClassifyBySyscall(tl_thread* thread, const SyscallState& kernel) {
   }
 }
 
+// A thread's wait slot and the kernel's view of the thread, read as one: the slot's word before
+// and after the kernel's state, the pair taken only when both reads agree. A thread that entered
+// or left a hooked wait in between (a worker back at its condition variable) is read again.
+// Without this, the kernel's futex wait inside pthread_cond_wait, seen just after the copy of
+// the records showed the thread running, passed for a futex wait no hook saw — on the condition
+// variable's inner word, which no hook records a waker of: "definitely leaked" for a pool thread
+// that the next pthread_cond_signal wakes (nginx's thread pool under load, ~5 dumps in 200).
+// The return address found at the hook's frame is read inside the same window: read after it, a
+// worker back at the top of its loop, in a lock called from the same depth, has put its own
+// return address there, and the wait seen a moment before passed for a stale slot.
+// Records are never unmapped, so the slot is read in place.
+struct SlotAndKernel {
+  bool consistent = false;
+  tl_wait_slot slot{};
+  SyscallState kernel;
+  bool frame_read = false;             // a hooked wait's frame could be read
+  uintptr_t frame_return_address = 0;  // what lies at its frame + 8
+};
+
+SlotAndKernel ReadSlotAndKernel(uintptr_t slot_address, int32_t tid) {
+  SlotAndKernel view;
+  const auto* slot = reinterpret_cast<const WaitSlot*>(slot_address);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (slot == nullptr) {  // no record: a thread the shim never saw created, never in a hook
+      view.kernel = ReadSyscallState(tid);
+      view.slot.word = kNotWaiting;
+      view.consistent = true;
+      return view;
+    }
+    const uint64_t before = slot->word.load(std::memory_order_acquire);
+    view.slot.object = slot->object.load(std::memory_order_relaxed);
+    view.slot.since_ns = slot->since_ns.load(std::memory_order_relaxed);
+    view.slot.frame = slot->frame.load(std::memory_order_relaxed);
+    view.slot.callee = slot->callee.load(std::memory_order_relaxed);
+    view.slot.return_address = slot->return_address.load(std::memory_order_relaxed);
+    view.kernel = ReadSyscallState(tid);
+    view.frame_read = static_cast<uint32_t>(before) != kNotWaiting &&
+                      ReadProcessMemory(view.slot.frame + 8, &view.frame_return_address);
+    std::atomic_thread_fence(std::memory_order_acquire);  // the loads above before this one
+    if (slot->word.load(std::memory_order_relaxed) == before) {
+      view.slot.word = before;
+      view.consistent = true;
+      return view;
+    }
+  }
+  return view;
+}
+
+// The wait in `slot`, taken as the thread's (it began after the records were copied).
+void TakeWait(tl_thread* thread, const tl_wait_slot& slot, int64_t now_ns) {
+  const uintptr_t slot_address = thread->unwind.slot;
+  thread->state = static_cast<uint32_t>(slot.word);
+  thread->object = slot.object;
+  thread->blocked_ns =
+      slot.since_ns == kSinceUnknown ? 0 : std::max<int64_t>(0, now_ns - slot.since_ns);
+  thread->syscall_number = -1;
+  thread->unwind = tl_unwind_start{};
+  thread->unwind.kind = TL_UNWIND_HOOK;
+  thread->unwind.slot = slot_address;
+  thread->unwind.word = slot.word;
+  thread->unwind.frame = slot.frame;
+  thread->unwind.callee = slot.callee;
+  thread->unwind.return_address = slot.return_address;
+}
+
+// No hooked wait: running, unless the kernel shows a system call.
+void ForgetWait(tl_thread* thread) {
+  const uintptr_t slot_address = thread->unwind.slot;
+  thread->state = TL_STATE_RUNNING;
+  thread->object = 0;
+  thread->blocked_ns = -1;
+  thread->unwind = tl_unwind_start{};
+  thread->unwind.slot = slot_address;
+}
+
 }  // namespace
 
 bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
@@ -215,15 +293,30 @@ bool CollectThreads(const CollectFilter& filter, ThreadList* list) {
 }
 
 void ClassifyAndName(ThreadList* list) {
+  const int64_t now_ns = MonotonicNanos();
   for (size_t i = 0; i < list->count; ++i) {
     tl_thread& thread = list->threads[i];
     if (thread.state == TL_STATE_FINISHED) continue;
     if (thread.tid > 0) ReadTaskName(thread.tid, thread.name, TL_NAME_LEN);
     if (thread.unwind.kind == TL_UNWIND_REGISTERS) continue;  // its own handler said where
-    const bool hooked = thread.unwind.kind == TL_UNWIND_HOOK;
-    if ((!hooked && thread.syscall_number != kNotClassified) || thread.tid <= 0) continue;
-    SyscallState kernel = ReadSyscallState(thread.tid);
+    const bool was_hooked = thread.unwind.kind == TL_UNWIND_HOOK;
+    if ((!was_hooked && thread.syscall_number != kNotClassified) || thread.tid <= 0) continue;
+    SlotAndKernel view = ReadSlotAndKernel(thread.unwind.slot, thread.tid);
+    if (!view.consistent) {
+      // In and out of hooked waits faster than the slot and the kernel can be read together:
+      // running, for all a report can say; the sampler and the unwinder look again.
+      ForgetWait(&thread);
+      thread.syscall_number = -1;
+      continue;
+    }
+    const SyscallState& kernel = view.kernel;
     bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
+    const bool hooked = static_cast<uint32_t>(view.slot.word) != kNotWaiting;
+    if (hooked && (!was_hooked || view.slot.word != thread.unwind.word)) {
+      TakeWait(&thread, view.slot, now_ns);  // a wait begun since the records were copied
+    } else if (!hooked && was_hooked) {
+      ForgetWait(&thread);  // it left the wait since
+    }
     if (hooked) {
       // A slot that a cancellation or a longjmp left without closing its scope is stale: the
       // thread is elsewhere now. Its hook's frame then lies below the stack pointer the kernel
@@ -231,21 +324,16 @@ void ClassifyAndName(ThreadList* list) {
       // the calls made since (its return address is no longer the hook's), or the kernel shows
       // a system call that wait never makes (the frame may lie intact in a large frame that
       // nothing wrote since).
-      uintptr_t return_address = 0;
       bool stale =
           (kernel.known && !kernel.running && kernel.sp != 0 && thread.unwind.frame < kernel.sp) ||
           (in_syscall &&
            KernelContradictsSlot(thread.state, thread.unwind.callee, kernel.number)) ||
-          !ReadProcessMemory(thread.unwind.frame + 8, &return_address) ||
-          return_address != thread.unwind.return_address;
+          !view.frame_read || view.frame_return_address != thread.unwind.return_address;
       if (!stale) {
         if (thread.state == TL_STATE_IO && in_syscall) thread.syscall_number = kernel.number;
         continue;
       }
-      thread.state = TL_STATE_RUNNING;
-      thread.object = 0;
-      thread.blocked_ns = -1;
-      thread.unwind = tl_unwind_start{};
+      ForgetWait(&thread);
     }
     thread.syscall_number = -1;
     if (in_syscall) ClassifyBySyscall(&thread, kernel);
@@ -274,14 +362,22 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
   tl_unwind_start& start = thread->unwind;
   if (start.kind == TL_UNWIND_SYSCALL) {
     // Caught between two waits, it is usually back in the next soon.
-    SyscallState kernel = ReadSyscallState(thread->tid);
-    while (kernel.known && kernel.running && MonotonicNanos() < deadline_ns) {
+    SlotAndKernel view = ReadSlotAndKernel(start.slot, thread->tid);
+    while (view.consistent && view.kernel.known && view.kernel.running &&
+           MonotonicNanos() < deadline_ns) {
       SleepNanos(200'000);
-      kernel = ReadSyscallState(thread->tid);
+      view = ReadSlotAndKernel(start.slot, thread->tid);
     }
-    if (!kernel.known || kernel.running || kernel.number != start.syscall) return false;
-    start.sp = kernel.sp;
-    start.pc = kernel.pc;
+    if (!view.consistent || !view.kernel.known || view.kernel.running) return false;
+    if (static_cast<uint32_t>(view.slot.word) != kNotWaiting) {
+      TakeWait(thread, view.slot, MonotonicNanos());  // in a hooked wait now: the same futex
+    } else if (view.kernel.number != start.syscall ||
+               (thread->state == TL_STATE_FUTEX && view.kernel.first_argument != thread->object)) {
+      return false;  // another wait than the one the report describes
+    } else {
+      start.sp = view.kernel.sp;
+      start.pc = view.kernel.pc;
+    }
   } else if (start.kind == TL_UNWIND_HOOK) {
     tl_wait_slot slot;
     if (!ReadProcessMemory(start.slot, &slot) ||
@@ -303,7 +399,7 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
 // with its wait slot kept, so that if the sampler does not catch it running it is unwound where
 // it waits by then.
 void NoteRunning(tl_thread* thread) {
-  const uintptr_t slot = thread->unwind.kind == TL_UNWIND_HOOK ? thread->unwind.slot : 0;
+  const uintptr_t slot = thread->unwind.slot;
   thread->unwind = tl_unwind_start{};
   thread->unwind.reserved = 1;
   thread->unwind.slot = slot;
@@ -319,23 +415,15 @@ void NoteRunning(tl_thread* thread) {
 bool WaitsAgain(tl_thread* thread) {
   if (thread->stack.depth > 0 || thread->state != TL_STATE_RUNNING || thread->unwind.reserved == 0)
     return false;
-  tl_wait_slot slot;
-  if (thread->unwind.slot != 0 && ReadProcessMemory(thread->unwind.slot, &slot) &&
-      static_cast<uint32_t>(slot.word) != kNotWaiting) {
-    thread->state = static_cast<uint32_t>(slot.word);
-    thread->object = slot.object;
+  SlotAndKernel view = ReadSlotAndKernel(thread->unwind.slot, thread->tid);
+  if (!view.consistent) return false;
+  if (static_cast<uint32_t>(view.slot.word) != kNotWaiting) {
+    TakeWait(thread, view.slot, MonotonicNanos());
+  } else if (view.kernel.known && !view.kernel.running && view.kernel.number >= 0) {
     const uintptr_t slot_address = thread->unwind.slot;
     thread->unwind = tl_unwind_start{};
-    thread->unwind.kind = TL_UNWIND_HOOK;
     thread->unwind.slot = slot_address;
-    thread->unwind.word = slot.word;
-    thread->unwind.frame = slot.frame;
-    thread->unwind.callee = slot.callee;
-    thread->unwind.return_address = slot.return_address;
-  } else if (SyscallState kernel = ReadSyscallState(thread->tid);
-             kernel.known && !kernel.running && kernel.number >= 0) {
-    thread->unwind = tl_unwind_start{};
-    ClassifyBySyscall(thread, kernel);
+    ClassifyBySyscall(thread, view.kernel);
   } else {
     return false;
   }

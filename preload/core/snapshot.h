@@ -63,6 +63,7 @@ enum tl_stack_missing {
   TL_MISSING_ALTSTACK,        // running on an alternate signal stack with no room for a frame
   TL_MISSING_NO_ANSWER,       // running, and it did not answer the sampling signal in time
   TL_MISSING_MOVED,           // it left its wait while it was being read
+  TL_MISSING_UNREADABLE,      // blocked, but the report writer cannot read the process
 };
 
 struct tl_stack {

@@ -252,6 +252,15 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
     }
     thread->stack_missing = TL_MISSING_MOVED;
     if (!now.known || now.running || now.number != start.syscall) return;
+    // Followed only into a wait of the same kind on the same futex, and outside any hooked wait:
+    // a worker that left a lock's futex for its condition variable's would be shown in the
+    // latter under the former's word (the collector reads the slot and takes that wait).
+    uint64_t word = 0;
+    if (thread->state == TL_STATE_FUTEX && now.first_argument != thread->object) return;
+    if (start.slot != 0 &&
+        (!ReadProcessMemory(start.slot, &word) || static_cast<uint32_t>(word) != TL_STATE_COUNT)) {
+      return;
+    }
     start.sp = now.sp;
     start.pc = now.pc;
   }
@@ -276,7 +285,18 @@ BlockedStackUnwinder::BlockedStackUnwinder() : process_(std::make_unique<Process
 BlockedStackUnwinder::~BlockedStackUnwinder() = default;
 
 void BlockedStackUnwinder::Unwind(tl_thread* threads, size_t count) {
-  if (!process_->ok()) return;
+  if (!process_->ok()) {
+    // Said, not left blank: a process that gave up root for another user is not dumpable, and
+    // its report writer, a process of that user, may not read it.
+    for (size_t i = 0; i < count; ++i) {
+      tl_thread& thread = threads[i];
+      const uint32_t kind = thread.unwind.kind;
+      if (thread.stack.depth == 0 && (kind == TL_UNWIND_HOOK || kind == TL_UNWIND_SYSCALL)) {
+        thread.stack_missing = TL_MISSING_UNREADABLE;
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < count; ++i) {
     tl_thread& thread = threads[i];
     if (thread.tid <= 0 || thread.stack.depth > 0) continue;

@@ -225,6 +225,55 @@ TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
   for (const json& report : reports) EXPECT_EQ(report["trigger"], "signal");
 }
 
+TEST(Dump, WorkersInAndOutOfTheirConditionVariableAreNeverShownInAFutexOfTheirOwn) {
+  // A dump copies the threads' wait slots, then reads each thread's system call: a worker that
+  // ran at the first look and waits in pthread_cond_wait at the second was taken for a futex
+  // wait no hook saw, on the condition variable's inner word, and judged certain to leak
+  // (nothing is recorded as waking that word). Seen in nginx's thread pool under load.
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  const std::string stop_file = dir.path() + "/stop";
+  pid_t pid =
+      e2e::StartProgram({BUSY_POOL, stop_file},
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
+                         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
+                        output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
+  int dumps = 0;
+  constexpr int kDumps = 30;
+  for (int i = 1; i <= kDumps && kill(pid, 0) == 0; ++i) {
+    if (!threadleak::RequestDump(pid)) break;
+    if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
+    ++dumps;
+  }
+  std::ofstream(stop_file) << "stop\n";
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  ASSERT_FALSE(result.timed_out);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+  EXPECT_EQ(dumps, kDumps) << "a dump never completed";
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  ASSERT_EQ(static_cast<int>(reports.size()), dumps) << error;
+  int workers_seen = 0, in_cond = 0;
+  for (const json& report : reports) {
+    for (const json& thread : report["threads"]) {
+      if (thread["name"] != "pool") continue;
+      ++workers_seen;
+      const std::string state = thread["state"];
+      std::string functions;
+      for (const json& frame : thread["stack"]) {
+        functions += " " + frame.value("function", std::string("?"));
+      }
+      EXPECT_TRUE(state == "cond" || state == "running" || state == "mutex")
+          << state << " on " << thread["object"] << ", stack:" << functions;
+      EXPECT_NE(thread.value("certainty", ""), "definite") << state << ", stack:" << functions;
+      if (state == "cond") ++in_cond;
+    }
+  }
+  EXPECT_EQ(workers_seen, 4 * dumps);
+  EXPECT_GT(in_cond, 0);
+}
+
 TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   e2e::TempDir dir;
   std::string output = dir.path() + "/output.txt";
@@ -312,6 +361,33 @@ TEST(Wrapper, DumpOfASingleThreadedProcessSaysThereIsNothingToDump) {
   EXPECT_EQ(kill(pid, 0), 0) << "the process must not be disturbed";
   kill(pid, SIGTERM);
   e2e::WaitProgram(pid, dir.path() + "/output.txt");
+}
+
+TEST(Wrapper, DumpAsRootOfAProcessThatGaveUpRootPrintsTheDump) {
+  // The process opens the requester's pipe through /proc/<requester>/fd: as `nobody` it could
+  // not open root's, its dump went to its own log only, and `threadleak dump` printed nothing
+  // and returned 0 (memcached -u nobody). Now the request is made as the process's user.
+  if (geteuid() != 0) GTEST_SKIP() << "needs root, to start a process that gives it up";
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid =
+      e2e::StartProgram({WRAPPER, GIVES_UP_ROOT, "20000"}, {{"LD_PRELOAD", std::nullopt}}, output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
+  ASSERT_NE(e2e::ReadWholeFile(output).find("ready as uid 65534"), std::string::npos);
+  e2e::TempDir dump_dir;
+  e2e::RunResult dump =
+      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+  EXPECT_NE(dump.output.find("threadleak: dump of 3 threads of process " + std::to_string(pid)),
+            std::string::npos)
+      << dump.output;
+  // Not dumpable since it changed user: its writer (of that user too) cannot read its stacks,
+  // and says so rather than leaving them blank.
+  EXPECT_NE(dump.output.find("no stack: threadleak could not read the process's memory"),
+            std::string::npos)
+      << dump.output;
+  kill(pid, SIGKILL);
+  e2e::WaitProgram(pid, output);
 }
 
 TEST(Wrapper, DumpRefusesAProcessWithoutTheShim) {

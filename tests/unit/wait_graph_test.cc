@@ -382,6 +382,20 @@ TEST(WaitGraphTest, CondvarNobodyElseTouchedIsDefinite) {
   EXPECT_TRUE(a.threads[0].blocked_by.empty());
 }
 
+TEST(WaitGraphTest, AFutexWaitNoHookSawBeginHasNoKnownWakersAndIsPossible) {
+  // Found from the kernel's view (a lock inside a library): the calls that wake it are not
+  // hooked either, so nobody recorded as touching its word proves nothing.
+  tl_thread unseen = WaitsForWake(10, "unseen", TL_STATE_FUTEX, 0xe0, {});
+  unseen.unwind.kind = TL_UNWIND_SYSCALL;
+  tl_thread hooked = WaitsForWake(11, "hooked", TL_STATE_FUTEX, 0xe8, {});
+  hooked.unwind.kind = TL_UNWIND_HOOK;  // syscall(SYS_futex): its wakers are recorded
+  WaitGraphAnalysis a = Analyze(Snapshot({unseen, hooked}));
+  EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible);
+  EXPECT_EQ(a.threads[0].reason, Reason::kWakersUnseen);
+  EXPECT_EQ(a.threads[1].certainty, Certainty::kDefinite);
+  EXPECT_EQ(a.threads[1].reason, Reason::kNoWakers);
+}
+
 TEST(WaitGraphTest, CondvarWhoseSignallerIsAliveIsPossible) {
   Snapshot s({WaitsForWake(10, "waiter", TL_STATE_COND, 0xc0, {11}),
               Thread(11, "signaller", TL_STATE_SLEEP)});

@@ -233,6 +233,11 @@ TEST(WaitGraphTextTest, Wakers) {
             "nothing else has ever woken or waited on futex 0xe0 (no other live thread can wake "
             "it)");
   EXPECT_PRED2(Contains, w.Reason(3), "more threads than threadleak tracks");
+  tl_thread unseen = WaitsForWake(18, "unseen", TL_STATE_FUTEX, 0xe8, {});
+  unseen.unwind.kind = TL_UNWIND_SYSCALL;
+  EXPECT_EQ(Words(Snapshot({unseen})).Reason(0),
+            "threadleak did not see this wait on futex 0xe8 begin (a futex wait inside a library, "
+            "or a system call made without syscall()), so it does not know what may wake it");
   EXPECT_EQ(w.Reason(4),
             "thread 15 \"signaller\" has signalled or waited on condition variable 0xc4 and is "
             "still alive");

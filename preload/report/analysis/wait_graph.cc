@@ -136,7 +136,14 @@ Basis BasisOf(const tl_snapshot& snapshot, const ThreadIndex& index, int i, int 
       }
       if (std::find(b.deps.begin(), b.deps.end(), w) == b.deps.end()) b.deps.push_back(w);
     }
-    if (b.deps.empty()) return fixed(false, Reason::kNoWakers);
+    if (b.deps.empty()) {
+      // The touches are recorded by the hooks of the calls that wake: a wait the hooks did not
+      // see begin is woken by calls they do not see either (the inner word of a libc lock).
+      if (t.state == TL_STATE_FUTEX && t.unwind.kind == TL_UNWIND_SYSCALL) {
+        return fixed(true, Reason::kWakersUnseen);
+      }
+      return fixed(false, Reason::kNoWakers);
+    }
     return b;
   }
   auto by_state = [&](bool possible, Reason reason) {

@@ -73,8 +73,11 @@ enum class Reason : uint8_t {
   kWakersOverflow,  // more wakers than the shim tracks
   kWakerOutside,    // `other` touched it and is alive, not in the report
   kNoWakers,        // nothing else ever touched it
-  kWakerCanRun,     // `other`, a thread of the report, touched it and can run
-  kWakersStuck,     // only `wakers` touched it, and none can run
+  // A futex wait that no hook saw begin (found in the kernel's view: a lock inside libc, a
+  // system call made without syscall()); nobody recorded as touching `object` means nothing.
+  kWakersUnseen,
+  kWakerCanRun,  // `other`, a thread of the report, touched it and can run
+  kWakersStuck,  // only `wakers` touched it, and none can run
   // The thread's own state.
   kAtBarrier,  // `object`
   kSleeps,

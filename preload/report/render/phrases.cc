@@ -35,6 +35,9 @@ const char* StackMissingPhrase(uint32_t missing) {
       return "it runs, and did not answer the sampling signal in time";
     case TL_MISSING_MOVED:
       return "it left its wait while it was being read";
+    case TL_MISSING_UNREADABLE:
+      return "threadleak could not read the process's memory (a process that changed its user "
+             "or group is not dumpable, and no other process of that user may read it)";
     default:
       return nullptr;
   }

@@ -130,6 +130,10 @@ std::string HistoryReason(const ThreadIndex& index, const WaitGraphAnalysis& ana
     case Reason::kNoWakers:
       return std::string("nothing else has ever ") + WakerVerbs(t.object.state) + " " + object +
              " (no other live thread can wake it)";
+    case Reason::kWakersUnseen:
+      return "threadleak did not see this wait on " + object +
+             " begin (a futex wait inside a library, or a system call made without syscall()), "
+             "so it does not know what may wake it";
     case Reason::kWakerCanRun:
       return ThreadLabel(index, t.other) + " has " + WakerVerbs(t.object.state) + " " + object +
              " and is still alive";
