@@ -41,7 +41,9 @@ class Workload:
     # Divisors of `count` for the slower variants, chosen so a run takes about a second.
     tsan_div: int = 1
     valgrind_div: int = 100
-    # Operations in one slice of the interleaved measurement: 30-60 ms of the baseline.
+    # Operations in one turn of the interleaved measurement: 30-150 ms of the baseline, enough for
+    # a turn to average the workload's own swings (the task queue, whose five threads share one
+    # CPU, needs a whole run: with a quarter, one turn took 25x longer than another).
     slice_ops: int = 0
 
 
@@ -57,7 +59,7 @@ WORKLOADS = [
     Workload("uncontended std::mutex, 2nd thread idle", "mutex_std", 20_000_000, 1.05,
              ["1"], tsan_div=10, valgrind_div=100, slice_ops=5_000_000),
     Workload("contended mutex, 2 threads", "mutex_contended", 3_000_000, 1.05,
-             tsan_div=5, valgrind_div=50, slice_ops=2_000_000),
+             tsan_div=5, valgrind_div=50, slice_ops=3_000_000),
     Workload("condvar ping-pong", "condvar_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10, slice_ops=1_000),
     Workload("futex ping-pong (syscall(SYS_futex))", "futex_pingpong", 50_000, 1.03,
@@ -65,12 +67,13 @@ WORKLOADS = [
     Workload("semaphore ping-pong (sem_wait)", "sem_pingpong", 50_000, 1.03,
              tsan_div=1, valgrind_div=10, slice_ops=1_000),
     Workload("thread create+join, 12 frames deep", "thread_create_join", 5_000, 1.10,
-             tsan_div=5, valgrind_div=10, slice_ops=1_000),
+             tsan_div=5, valgrind_div=10, slice_ops=2_000),
     Workload("task queue, 4 workers, 1M tasks", "task_queue", 1_000_000, 1.05,
-             tsan_div=5, valgrind_div=50, slice_ops=250_000),
+             tsan_div=5, valgrind_div=50, slice_ops=1_000_000),
 ]
 
 QUICK_DIVISOR = 50  # --quick: counts divided by this, one run of each variant
+TURNS_PER_PAIR = 4  # interleaved turns made by one pair of processes
 
 
 class Bench:
@@ -188,21 +191,19 @@ class Bench:
 
     # --- interleaved slices -----------------------------------------------------------------
 
-    def interleaved(self, workload):
-        """Slice-by-slice ratios of threadleak to the baseline, measured side by side: both
-        programs are started at once in the workloads' slice mode (bench::Measure), and the
-        runner hands one byte back and forth between them, so that each runs `slice_ops`
-        operations in turn (ABBA order). A pair of slices lies a few tens of milliseconds apart,
-        inside one phase of a machine whose speed drifts over seconds. Returns the pairs'
-        time ratios (threadleak's time ÷ the baseline's), or None if a program failed."""
-        slices = self.args.slices
+    def interleaved_pair(self, workload, turns):
+        """One pair of processes, the program and the program under threadleak, started at once
+        in the workloads' turn mode (bench::Measure); the runner hands one byte back and forth
+        between them, so that each runs `slice_ops` operations in turn, `turns` times (ABBA
+        order). Returns the turns' time ratios (threadleak's time ÷ the baseline's), or None if
+        a program failed."""
         ops = max(workload.slice_ops // (QUICK_DIVISOR if self.args.quick else 1), 2)
         programs = []
         for variant in ("baseline", "threadleak"):
             argv, env = self.command(variant, workload, ops)
             program_in, to_program = os.pipe()
             from_program, program_out = os.pipe()
-            env["THREADLEAK_BENCH_SLICES"] = f"{program_in},{program_out},{slices}"
+            env["THREADLEAK_BENCH_SLICES"] = f"{program_in},{program_out},{turns}"
             process = subprocess.Popen(argv, env=self.env(env), pass_fds=(program_in, program_out),
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             os.close(program_in)
@@ -210,13 +211,13 @@ class Bench:
             programs.append((variant, process, to_program, from_program))
         failed = None
         try:
-            for slice_index in range(slices):
-                order = programs if slice_index % 4 in (0, 3) else programs[::-1]
+            for turn in range(turns):
+                order = programs if turn % 4 in (0, 3) else programs[::-1]
                 for variant, _, to_program, from_program in order:
                     os.write(to_program, b"x")
                     ready, _, _ = select.select([from_program], [], [], self.args.timeout)
                     if not ready or os.read(from_program, 1) != b"x":
-                        failed = f"{variant}: no answer to slice {slice_index + 1}"
+                        failed = f"{variant}: no answer to turn {turn + 1}"
                         raise BrokenPipeError
         except BrokenPipeError:
             failed = failed or "a program ended early"
@@ -239,6 +240,23 @@ class Bench:
             self.fail(f"{workload.label} [interleaved]: {failed}")
             return None
         return [tool / base for base, tool in zip(times["baseline"], times["threadleak"])]
+
+    def interleaved(self, workload):
+        """The interleaved measurement: `--slices` turns each, made by a new pair of processes
+        every TURNS_PER_PAIR turns. One pair for all turns fixes what differs from one process
+        to the next (its address-space layout, where its heap and stacks land) for the whole
+        measurement: the task queue's median came out 0.75x, 1.02x and 1.11x in three such
+        measurements. Returns the ratios grouped by pair, or None if a pair failed."""
+        groups = []
+        remaining = self.args.slices
+        while remaining > 0:
+            turns = min(TURNS_PER_PAIR, remaining)
+            ratios = self.interleaved_pair(workload, turns)
+            if ratios is None:
+                return None
+            groups.append(ratios)
+            remaining -= turns
+        return groups
 
     def interleave_all(self, selected):
         if self.args.slices == 0:
@@ -312,10 +330,11 @@ class Bench:
             interval_cell = "—" if interval is None else f"{interval[0]:.2f}–{interval[1]:.2f}x"
             paired = self.paired_slowdown(w) if ratio_tl is not None else None
             paired_cell = "—" if paired is None else f"{paired:.2f}x"
-            slices = interleaved.get(w.label)
+            groups = interleaved.get(w.label)
+            slices = [ratio for group in groups or [] for ratio in group]
             slices_cell = "n/a" if w.label not in interleaved else "failed"
             if slices:
-                low, high = median_interval(slices)
+                low, high = median_interval(groups)
                 slices_cell = f"{statistics.median(slices):.3f}x ({low:.3f}–{high:.3f}x)"
             # The verdict: the interleaved slices' median where they were measured (the one
             # estimate precise enough to tell 1.03x from 1.00x here); else both run-level
@@ -349,10 +368,11 @@ class Bench:
         print(f"Slowdown = baseline ops/s ÷ tool ops/s (1.00x is no cost), wall-clock medians of "
               f"{self.args.runs} runs (baseline, threadleak), {self.args.tsan_runs} (tsan) and "
               f"{self.args.valgrind_runs} (drd, helgrind), run interleaved. *Interleaved slices*: "
-              "the program with and without the tool running side by side, taking turns of a "
-              f"few tens of milliseconds ({self.args.slices} turns each); the median over pairs "
-              "of turns of threadleak's time ÷ the baseline's, and the 90% bootstrap interval "
-              "of that median. *met?*: that median within the target (without it: both the "
+              "the program with and without the tool running side by side, taking turns of "
+              f"30-150 ms ({self.args.slices} turns each, a new pair of processes every "
+              f"{TURNS_PER_PAIR}); the median over pairs of turns of threadleak's time ÷ the "
+              "baseline's, and the 90% bootstrap interval of that median (pairs of processes "
+              "resampled). *met?*: that median within the target (without it: both the "
               "threadleak column and the paired one). *90% interval*: where "
               "the threadleak column lands in 90% of bootstrap resamplings of the same runs — a "
               "target inside it is a draw of this machine's noise, not a verdict. *Paired "
@@ -601,12 +621,15 @@ def ratio_interval(base, tool, resamples=2000, level=0.90):
     return ratios[cut], ratios[-1 - cut]
 
 
-def median_interval(values, resamples=2000, level=0.90):
-    """The bootstrap interval of the median of `values` (resampled with replacement), seeded
-    from the values themselves so that the same runs print the same interval."""
-    rng = random.Random(hash(tuple(values)) & 0xffffffff)
-    medians = sorted(statistics.median(rng.choices(values, k=len(values)))
-                     for _ in range(resamples))
+def median_interval(groups, resamples=2000, level=0.90):
+    """The bootstrap interval of the median of all values in `groups` (lists, one per pair of
+    processes): whole groups resampled with replacement, so that what differs between pairs of
+    processes counts in the interval as it does in the median. Seeded from the values, so that
+    the same runs print the same interval."""
+    rng = random.Random(hash(tuple(tuple(g) for g in groups)) & 0xffffffff)
+    medians = sorted(
+        statistics.median([v for g in rng.choices(groups, k=len(groups)) for v in g])
+        for _ in range(resamples))
     cut = int(resamples * (1 - level) / 2)
     return medians[cut], medians[-1 - cut]
 
@@ -632,7 +655,7 @@ def main():
                         help="comma-separated workload binaries (substrings) to run")
     parser.add_argument("--slices", type=int,
                         help="turns each of baseline and threadleak in the interleaved "
-                        "measurement (default 200, 0: none)")
+                        "measurement (default 240, 0: none)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds allowed per run")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.add_argument("--raw", metavar="FILE",
@@ -641,7 +664,7 @@ def main():
     one = 1 if args.quick else None
     args.runs = args.runs or one or 11
     if args.slices is None:
-        args.slices = 4 if args.quick else 200
+        args.slices = 4 if args.quick else 240
     if args.slices < 0:
         parser.error("--slices: must be 0 or more")
     if "threadleak" not in args.variants:

@@ -15,7 +15,7 @@ Builds the shim and the workloads into BUILD_DIR (default: build, next to bench/
   --no-build           use BUILD_DIR as it is
   --runs N             runs of baseline and threadleak (default 11)
   --slices N           turns each of baseline and threadleak run side by side, a few tens of
-                       milliseconds each (default 200; 0: none); decides the "met?" column
+                       milliseconds each (default 240; 0: none); decides the "met?" column
   --tsan-runs N        runs under ThreadSanitizer (default 3)
   --valgrind-runs N    runs under DRD and Helgrind (default 3)
   --variants LIST      comma-separated subset of baseline,threadleak,tsan,drd,helgrind,
