@@ -89,6 +89,7 @@ size_t CountThreads(const std::string& process) {
 struct Identity {
   long uid = -1;
   long gid = -1;
+  bool single = true;  // real, effective, saved and file-system ids all the same
 };
 Identity FileSystemIdentity(const std::string& process) {
   std::ifstream status(process + "/status");
@@ -102,6 +103,7 @@ Identity FileSystemIdentity(const std::string& process) {
       continue;
     }
     (uid ? identity.uid : identity.gid) = ids[3];
+    identity.single = identity.single && ids[0] == ids[3] && ids[1] == ids[3] && ids[2] == ids[3];
   }
   return identity;
 }
@@ -110,17 +112,20 @@ Identity FileSystemIdentity(const std::string& process) {
 // to a process of the same user as this one (and this one dumpable), and the pipe only to its
 // owner. Asked by root for another user's process — a server that gave up root for `nobody` —
 // this process becomes that user before it makes the pipe: else the dump went only to the
-// process's own log, and nothing came here. Returns whether it did (false: nothing to do).
+// process's own log, and nothing came here. Only for a process that is wholly another user's:
+// one that changed only its effective user (seteuid) may be signalled by root alone, and the
+// request must still reach it. If the change is refused (root without CAP_SETUID, a user
+// namespace), the request goes as it is and the dump reaches the process's own log: main says
+// so. Returns whether it became that user.
 bool BecomeUserOf(const std::string& process) {
   if (geteuid() != 0) return false;
   const Identity target = FileSystemIdentity(process);
-  if (target.uid <= 0 || target.gid < 0) return false;
+  if (target.uid <= 0 || target.gid < 0 || !target.single) return false;
   const auto uid = static_cast<uid_t>(target.uid);
   const auto gid = static_cast<gid_t>(target.gid);
   if (setgroups(0, nullptr) != 0 || setresgid(gid, gid, gid) != 0 ||
       setresuid(uid, uid, uid) != 0) {
-    Refuse("cannot become user " + std::to_string(uid) + ", whose process " + process.substr(6) +
-           " could not otherwise write its dump here: " + strerror(errno));
+    return false;
   }
   prctl(PR_SET_DUMPABLE, 1);  // a change of user clears it, and /proc/<pid>/fd needs it
   return true;

@@ -65,9 +65,11 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   out.object = 0;
   out.blocked_ns = -1;
   out.syscall_number = -1;
-  // Kept for every live thread, waiting or not: ClassifyAndName reads the slot again around its
-  // look at the kernel's view (ReadSlotAndKernel).
+  // Kept for every live thread, waiting or not, with the word it held: ClassifyAndName reads the
+  // slot again around its look at the kernel's view (ReadSlotAndKernel), and only a word that
+  // moved on from this one is a wait begun since.
   out.unwind.slot = reinterpret_cast<uintptr_t>(&record.wait);
+  out.unwind.word = record.wait.word.load(std::memory_order_acquire);
   if (lifecycle & kFinished) {
     out.state = TL_STATE_FINISHED;
     memcpy(out.name, record.name, TL_NAME_LEN);
@@ -184,7 +186,9 @@ void ClassifyBySyscall(tl_thread* thread, const SyscallState& kernel) {
 // The return address found at the hook's frame is read inside the same window: read after it, a
 // worker back at the top of its loop, in a lock called from the same depth, has put its own
 // return address there, and the wait seen a moment before passed for a stale slot.
-// Records are never unmapped, so the slot is read in place.
+// Records are never unmapped, so the slot is read in place; but a record is reused once its
+// thread has ended and been joined, so the record's tid is checked in the same window: another
+// thread's wait is never taken for this one's (a thread that ended is left to the kernel's view).
 struct SlotAndKernel {
   bool consistent = false;
   tl_wait_slot slot{};
@@ -193,11 +197,18 @@ struct SlotAndKernel {
   uintptr_t frame_return_address = 0;  // what lies at its frame + 8
 };
 
+const ThreadRecord* RecordOfSlot(const WaitSlot* slot) {
+  return reinterpret_cast<const ThreadRecord*>(reinterpret_cast<const char*>(slot) -
+                                               offsetof(ThreadRecord, wait));
+}
+
 SlotAndKernel ReadSlotAndKernel(uintptr_t slot_address, int32_t tid) {
   SlotAndKernel view;
   const auto* slot = reinterpret_cast<const WaitSlot*>(slot_address);
+  const ThreadRecord* record = slot != nullptr ? RecordOfSlot(slot) : nullptr;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    if (slot == nullptr) {  // no record: a thread the shim never saw created, never in a hook
+    if (record != nullptr && record->tid.load(std::memory_order_acquire) != tid) slot = nullptr;
+    if (slot == nullptr) {  // no record (any more): never in a hook the report can see
       view.kernel = ReadSyscallState(tid);
       view.slot.word = kNotWaiting;
       view.consistent = true;
@@ -213,7 +224,8 @@ SlotAndKernel ReadSlotAndKernel(uintptr_t slot_address, int32_t tid) {
     view.frame_read = static_cast<uint32_t>(before) != kNotWaiting &&
                       ReadProcessMemory(view.slot.frame + 8, &view.frame_return_address);
     std::atomic_thread_fence(std::memory_order_acquire);  // the loads above before this one
-    if (slot->word.load(std::memory_order_relaxed) == before) {
+    if (slot->word.load(std::memory_order_relaxed) == before &&
+        record->tid.load(std::memory_order_relaxed) == tid) {
       view.slot.word = before;
       view.consistent = true;
       return view;
@@ -239,14 +251,21 @@ void TakeWait(tl_thread* thread, const tl_wait_slot& slot, int64_t now_ns) {
   thread->unwind.return_address = slot.return_address;
 }
 
-// No hooked wait: running, unless the kernel shows a system call.
-void ForgetWait(tl_thread* thread) {
+// No hooked wait: running, unless the kernel shows a system call. `word` is the slot's word
+// seen meanwhile (kNotWaiting, or a stale wait's): a later look takes only a wait begun since.
+void ForgetWait(tl_thread* thread, uint64_t word) {
   const uintptr_t slot_address = thread->unwind.slot;
   thread->state = TL_STATE_RUNNING;
   thread->object = 0;
   thread->blocked_ns = -1;
   thread->unwind = tl_unwind_start{};
   thread->unwind.slot = slot_address;
+  thread->unwind.word = word;
+}
+
+// Whether the slot's word seen in `view` is a wait begun after the one remembered in `word`.
+bool NewWait(const SlotAndKernel& view, uint64_t word) {
+  return static_cast<uint32_t>(view.slot.word) != kNotWaiting && view.slot.word != word;
 }
 
 }  // namespace
@@ -305,17 +324,17 @@ void ClassifyAndName(ThreadList* list) {
     if (!view.consistent) {
       // In and out of hooked waits faster than the slot and the kernel can be read together:
       // running, for all a report can say; the sampler and the unwinder look again.
-      ForgetWait(&thread);
+      ForgetWait(&thread, thread.unwind.word);
       thread.syscall_number = -1;
       continue;
     }
     const SyscallState& kernel = view.kernel;
     bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
     const bool hooked = static_cast<uint32_t>(view.slot.word) != kNotWaiting;
-    if (hooked && (!was_hooked || view.slot.word != thread.unwind.word)) {
+    if (NewWait(view, thread.unwind.word)) {
       TakeWait(&thread, view.slot, now_ns);  // a wait begun since the records were copied
     } else if (!hooked && was_hooked) {
-      ForgetWait(&thread);  // it left the wait since
+      ForgetWait(&thread, view.slot.word);  // it left the wait since
     }
     if (hooked) {
       // A slot that a cancellation or a longjmp left without closing its scope is stale: the
@@ -333,8 +352,9 @@ void ClassifyAndName(ThreadList* list) {
         if (thread.state == TL_STATE_IO && in_syscall) thread.syscall_number = kernel.number;
         continue;
       }
-      ForgetWait(&thread);
+      ForgetWait(&thread, view.slot.word);  // stale: a later look takes only a newer wait
     }
+    thread.unwind.word = view.slot.word;
     thread.syscall_number = -1;
     if (in_syscall) ClassifyBySyscall(&thread, kernel);
   }
@@ -369,8 +389,8 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
       view = ReadSlotAndKernel(start.slot, thread->tid);
     }
     if (!view.consistent || !view.kernel.known || view.kernel.running) return false;
-    if (static_cast<uint32_t>(view.slot.word) != kNotWaiting) {
-      TakeWait(thread, view.slot, MonotonicNanos());  // in a hooked wait now: the same futex
+    if (NewWait(view, start.word)) {
+      TakeWait(thread, view.slot, MonotonicNanos());  // in a hooked wait begun since
     } else if (view.kernel.number != start.syscall ||
                (thread->state == TL_STATE_FUTEX && view.kernel.first_argument != thread->object)) {
       return false;  // another wait than the one the report describes
@@ -400,9 +420,11 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
 // it waits by then.
 void NoteRunning(tl_thread* thread) {
   const uintptr_t slot = thread->unwind.slot;
+  const uint64_t word = thread->unwind.word;
   thread->unwind = tl_unwind_start{};
   thread->unwind.reserved = 1;
   thread->unwind.slot = slot;
+  thread->unwind.word = word;
   thread->state = TL_STATE_RUNNING;
   thread->object = 0;
   thread->blocked_ns = -1;
@@ -417,12 +439,13 @@ bool WaitsAgain(tl_thread* thread) {
     return false;
   SlotAndKernel view = ReadSlotAndKernel(thread->unwind.slot, thread->tid);
   if (!view.consistent) return false;
-  if (static_cast<uint32_t>(view.slot.word) != kNotWaiting) {
+  if (NewWait(view, thread->unwind.word)) {
     TakeWait(thread, view.slot, MonotonicNanos());
   } else if (view.kernel.known && !view.kernel.running && view.kernel.number >= 0) {
     const uintptr_t slot_address = thread->unwind.slot;
     thread->unwind = tl_unwind_start{};
     thread->unwind.slot = slot_address;
+    thread->unwind.word = view.slot.word;
     ClassifyBySyscall(thread, view.kernel);
   } else {
     return false;

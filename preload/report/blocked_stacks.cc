@@ -252,15 +252,13 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
     }
     thread->stack_missing = TL_MISSING_MOVED;
     if (!now.known || now.running || now.number != start.syscall) return;
-    // Followed only into a wait of the same kind on the same futex, and outside any hooked wait:
-    // a worker that left a lock's futex for its condition variable's would be shown in the
-    // latter under the former's word (the collector reads the slot and takes that wait).
+    // Followed only into a wait of the same kind on the same futex, and while the thread's slot
+    // holds the word it held when the wait was classified (no hooked wait begun since): a worker
+    // that left a lock's futex for its condition variable's would be shown in the latter under
+    // the former's word (the collector reads the slot and takes that wait).
     uint64_t word = 0;
     if (thread->state == TL_STATE_FUTEX && now.first_argument != thread->object) return;
-    if (start.slot != 0 &&
-        (!ReadProcessMemory(start.slot, &word) || static_cast<uint32_t>(word) != TL_STATE_COUNT)) {
-      return;
-    }
+    if (start.slot != 0 && (!ReadProcessMemory(start.slot, &word) || word != start.word)) return;
     start.sp = now.sp;
     start.pc = now.pc;
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -272,6 +273,81 @@ TEST(Dump, WorkersInAndOutOfTheirConditionVariableAreNeverShownInAFutexOfTheirOw
   }
   EXPECT_EQ(workers_seen, 4 * dumps);
   EXPECT_GT(in_cond, 0);
+}
+
+// Starts `argv` under the shim (JSON reports in `dir`), waits for "ready", asks for `dumps` dumps
+// one after the other, then creates `dir`/stop and waits for the program. Returns the reports.
+std::vector<json> DumpWhileItRuns(e2e::TempDir& dir, std::vector<std::string> argv, int dumps,
+                                  std::string* output_text) {
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid =
+      e2e::StartProgram(argv,
+                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
+                         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
+                        output);
+  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
+  int done = 0;
+  for (int i = 1; i <= dumps && kill(pid, 0) == 0; ++i) {
+    if (!threadleak::RequestDump(pid)) break;
+    if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
+    ++done;
+  }
+  std::ofstream(dir.path() + "/stop") << "stop\n";
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(done, dumps) << "a dump never completed";
+  *output_text = result.output;
+  std::string error;
+  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
+  EXPECT_EQ(static_cast<int>(reports.size()), done) << error;
+  return reports;
+}
+
+TEST(Dump, AThreadWhoseRecordAnotherThreadTookOverIsNeverShownInThatThreadsWait) {
+  // A record is reused once its thread has ended and been joined. A dump that copied a spinner's
+  // record and looked at it again after a sleeper had taken it over showed the spinner (by
+  // then gone) in the sleeper's usleep.
+  e2e::TempDir dir;
+  const std::string tids_file = dir.path() + "/spinners";
+  std::string output;
+  std::vector<json> reports =
+      DumpWhileItRuns(dir, {RECORD_REUSE, dir.path() + "/stop", tids_file}, 40, &output);
+  std::set<int> spinners;
+  std::istringstream tids(e2e::ReadWholeFile(tids_file));
+  for (int tid; tids >> tid;) spinners.insert(tid);
+  ASSERT_FALSE(spinners.empty()) << output;
+  int rows = 0;
+  for (const json& report : reports) {
+    for (const json& thread : report["threads"]) {
+      if (spinners.count(thread["tid"].get<int>()) == 0) continue;
+      ++rows;
+      const std::string state = thread["state"];
+      EXPECT_TRUE(state == "running" || state == "finished") << thread.dump();
+    }
+  }
+  EXPECT_GT(rows, 0);
+}
+
+TEST(Dump, AWaitLeftWithoutItsHookKnowingIsNeverBroughtBack) {
+  // setcontext out of a hooked sleep leaves the slot saying "sleep"; the thread then waits in
+  // raw futex calls. Taken for stale at the first look, the slot came back as the thread's wait
+  // at a second look (the thread between two futex waits).
+  e2e::TempDir dir;
+  std::string output;
+  std::vector<json> reports = DumpWhileItRuns(dir, {STALE_SLOT, dir.path() + "/stop"}, 30, &output);
+  const size_t at = output.find("ready tid ");
+  ASSERT_NE(at, std::string::npos) << output;
+  const int tid = std::stoi(output.substr(at + 10));
+  int rows = 0;
+  for (const json& report : reports) {
+    for (const json& thread : report["threads"]) {
+      if (thread["tid"] != tid) continue;
+      ++rows;
+      const std::string state = thread["state"];
+      EXPECT_TRUE(state == "futex" || state == "running") << thread.dump();
+    }
+  }
+  EXPECT_EQ(rows, static_cast<int>(reports.size()));
 }
 
 TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {

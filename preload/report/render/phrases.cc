@@ -36,8 +36,9 @@ const char* StackMissingPhrase(uint32_t missing) {
     case TL_MISSING_MOVED:
       return "it left its wait while it was being read";
     case TL_MISSING_UNREADABLE:
-      return "threadleak could not read the process's memory (a process that changed its user "
-             "or group is not dumpable, and no other process of that user may read it)";
+      return "threadleak could not read the process's memory (one that is not dumpable, after "
+             "a change of user or group or prctl(PR_SET_DUMPABLE, 0), may not be read by another "
+             "process of its user)";
     default:
       return nullptr;
   }
