@@ -54,13 +54,18 @@ enum class Impl { kFound, kNotConstructed, kNotUnderstood };
 
 // UnitTest's impl_: the word pointing to an object whose word after its vtable (parent_) points
 // back to the instance. A zero instance has not been constructed (static storage starts zero).
+// The words are read as far as they can be: UnitTest is 80 bytes in 1.12, and the window past it
+// may cross into an unmapped page at the end of the executable's data (a whole-window read failed
+// there, and GoogleTest went unseen in a binary whose .bss happened to end 176 bytes after it).
 Impl FindImpl(uintptr_t instance, uintptr_t* impl) {
   uintptr_t words[kUnitTestWords];
-  if (!ReadProcessMemory(instance, &words)) return Impl::kNotUnderstood;
+  const ssize_t got = ReadProcessBytes(instance, words, sizeof words);
+  if (got < 16) return Impl::kNotUnderstood;
+  const size_t count = static_cast<size_t>(got) / 8;
   bool all_zero = true;
-  for (uintptr_t word : words) all_zero = all_zero && word == 0;
+  for (size_t i = 0; i < count; ++i) all_zero = all_zero && words[i] == 0;
   if (all_zero) return Impl::kNotConstructed;
-  for (size_t i = 1; i < kUnitTestWords; ++i) {
+  for (size_t i = 1; i < count; ++i) {
     uintptr_t parent = 0;
     if (LooksLikePointer(words[i]) && words[i] % 8 == 0 &&
         ReadProcessMemory(words[i] + 8, &parent) && parent == instance) {
