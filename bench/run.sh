@@ -26,7 +26,8 @@ Builds the shim and the workloads into BUILD_DIR (default: build, next to bench/
   --raw FILE           also write every run's numbers to FILE (JSON)
   -h, --help           show this help
 
-The full run takes about 5 minutes on 2 cores. Timings are reported, never asserted.
+The full run takes about 15 minutes on 2 cores (the table of target rows with --runs 21 and
+callgrind: 8-12). Timings are reported, never asserted.
 USAGE
 }
 
