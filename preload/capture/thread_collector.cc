@@ -442,10 +442,7 @@ bool WaitsAgain(tl_thread* thread) {
   if (NewWait(view, thread->unwind.word)) {
     TakeWait(thread, view.slot, MonotonicNanos());
   } else if (view.kernel.known && !view.kernel.running && view.kernel.number >= 0) {
-    const uintptr_t slot_address = thread->unwind.slot;
-    thread->unwind = tl_unwind_start{};
-    thread->unwind.slot = slot_address;
-    thread->unwind.word = view.slot.word;
+    ForgetWait(thread, view.slot.word);
     ClassifyBySyscall(thread, view.kernel);
   } else {
     return false;

@@ -256,8 +256,8 @@ void UnwindFromSyscall(ProcessUnwinder& unwinder, tl_thread* thread) {
     // holds the word it held when the wait was classified (no hooked wait begun since): a worker
     // that left a lock's futex for its condition variable's would be shown in the latter under
     // the former's word (the collector reads the slot and takes that wait).
-    uint64_t word = 0;
     if (thread->state == TL_STATE_FUTEX && now.first_argument != thread->object) return;
+    uint64_t word = 0;
     if (start.slot != 0 && (!ReadProcessMemory(start.slot, &word) || word != start.word)) return;
     start.sp = now.sp;
     start.pc = now.pc;

@@ -197,33 +197,48 @@ TEST(Dump, TheDumpSignalFromAnyoneElseHasItsUsualEffect) {
   EXPECT_EQ(result.signal, SIGUSR2) << result.Describe();
 }
 
-TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
-  e2e::TempDir dir;
+// A program under the shim (JSON reports in the directory), asked for dumps one after the other
+// once it printed "ready", then told to stop (the directory's file "stop") and waited for.
+struct DumpedWhileRunning {
+  e2e::RunResult result;
+  int dumps = 0;  // completed
+  std::vector<json> reports;
+  std::string error;  // from reading the reports
+};
+
+DumpedWhileRunning DumpWhileItRuns(const e2e::TempDir& dir, const std::vector<std::string>& argv,
+                                   int wanted) {
+  DumpedWhileRunning run;
   std::string output = dir.path() + "/output.txt";
-  // It runs until told to stop (a file), or 60 s: dumps take longer in a sanitizer build.
-  const std::string stop_file = dir.path() + "/stop";
   pid_t pid =
-      e2e::StartProgram({CHURN, "60000", stop_file},
+      e2e::StartProgram(argv,
                         {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
                          {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
                         output);
-  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
-  int dumps = 0;
-  constexpr int kDumps = 6;
-  for (int i = 1; i <= kDumps && kill(pid, 0) == 0; ++i) {
+  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
+  for (int i = 1; i <= wanted && kill(pid, 0) == 0; ++i) {
     if (!threadleak::RequestDump(pid)) break;
     if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
-    ++dumps;
+    ++run.dumps;
   }
-  std::ofstream(stop_file) << "stop\n";
-  e2e::RunResult result = e2e::WaitProgram(pid, output);
-  ASSERT_FALSE(result.timed_out);
-  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
-  EXPECT_EQ(dumps, kDumps) << "a dump never completed";
-  std::string error;
-  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
-  EXPECT_EQ(static_cast<int>(reports.size()), dumps) << error;
-  for (const json& report : reports) EXPECT_EQ(report["trigger"], "signal");
+  std::ofstream(dir.path() + "/stop") << "stop\n";
+  run.result = e2e::WaitProgram(pid, output);
+  run.reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &run.error);
+  return run;
+}
+
+TEST(Dump, DumpsDuringHeavyThreadChurnNeitherCrashNorHang) {
+  e2e::TempDir dir;
+  constexpr int kDumps = 6;
+  // It runs until told to stop (a file), or 60 s: dumps take longer in a sanitizer build.
+  const DumpedWhileRunning run =
+      DumpWhileItRuns(dir, {CHURN, "60000", dir.path() + "/stop"}, kDumps);
+  ASSERT_FALSE(run.result.timed_out);
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0)
+      << run.result.Describe() << run.result.output;
+  EXPECT_EQ(run.dumps, kDumps) << "a dump never completed";
+  EXPECT_EQ(static_cast<int>(run.reports.size()), run.dumps) << run.error;
+  for (const json& report : run.reports) EXPECT_EQ(report["trigger"], "signal");
 }
 
 TEST(Dump, WorkersInAndOutOfTheirConditionVariableAreNeverShownInAFutexOfTheirOwn) {
@@ -232,31 +247,15 @@ TEST(Dump, WorkersInAndOutOfTheirConditionVariableAreNeverShownInAFutexOfTheirOw
   // wait no hook saw, on the condition variable's inner word, and judged certain to leak
   // (nothing is recorded as waking that word). Seen in nginx's thread pool under load.
   e2e::TempDir dir;
-  std::string output = dir.path() + "/output.txt";
-  const std::string stop_file = dir.path() + "/stop";
-  pid_t pid =
-      e2e::StartProgram({BUSY_POOL, stop_file},
-                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
-                         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
-                        output);
-  ASSERT_TRUE(WaitForReady(output, milliseconds(10000)));
-  int dumps = 0;
   constexpr int kDumps = 30;
-  for (int i = 1; i <= kDumps && kill(pid, 0) == 0; ++i) {
-    if (!threadleak::RequestDump(pid)) break;
-    if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
-    ++dumps;
-  }
-  std::ofstream(stop_file) << "stop\n";
-  e2e::RunResult result = e2e::WaitProgram(pid, output);
-  ASSERT_FALSE(result.timed_out);
-  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
-  EXPECT_EQ(dumps, kDumps) << "a dump never completed";
-  std::string error;
-  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
-  ASSERT_EQ(static_cast<int>(reports.size()), dumps) << error;
+  const DumpedWhileRunning run = DumpWhileItRuns(dir, {BUSY_POOL, dir.path() + "/stop"}, kDumps);
+  ASSERT_FALSE(run.result.timed_out);
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0)
+      << run.result.Describe() << run.result.output;
+  EXPECT_EQ(run.dumps, kDumps) << "a dump never completed";
+  ASSERT_EQ(static_cast<int>(run.reports.size()), run.dumps) << run.error;
   int workers_seen = 0, in_cond = 0;
-  for (const json& report : reports) {
+  for (const json& report : run.reports) {
     for (const json& thread : report["threads"]) {
       if (thread["name"] != "pool") continue;
       ++workers_seen;
@@ -271,36 +270,15 @@ TEST(Dump, WorkersInAndOutOfTheirConditionVariableAreNeverShownInAFutexOfTheirOw
       if (state == "cond") ++in_cond;
     }
   }
-  EXPECT_EQ(workers_seen, 4 * dumps);
+  EXPECT_EQ(workers_seen, 4 * run.dumps);
   EXPECT_GT(in_cond, 0);
 }
 
-// Starts `argv` under the shim (JSON reports in `dir`), waits for "ready", asks for `dumps` dumps
-// one after the other, then creates `dir`/stop and waits for the program. Returns the reports.
-std::vector<json> DumpWhileItRuns(e2e::TempDir& dir, std::vector<std::string> argv, int dumps,
-                                  std::string* output_text) {
-  std::string output = dir.path() + "/output.txt";
-  pid_t pid =
-      e2e::StartProgram(argv,
-                        {{"LD_PRELOAD", THREADLEAK_SHIM_PATH},
-                         {"THREADLEAK_OPTIONS", "format=json:log_path=" + dir.path() + "/report"}},
-                        output);
-  EXPECT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
-  int done = 0;
-  for (int i = 1; i <= dumps && kill(pid, 0) == 0; ++i) {
-    if (!threadleak::RequestDump(pid)) break;
-    if (!WaitForThreadName(pid, "threadleak/" + std::to_string(i), milliseconds(10000))) break;
-    ++done;
-  }
-  std::ofstream(dir.path() + "/stop") << "stop\n";
-  e2e::RunResult result = e2e::WaitProgram(pid, output);
-  EXPECT_FALSE(result.timed_out);
-  EXPECT_EQ(done, dumps) << "a dump never completed";
-  *output_text = result.output;
-  std::string error;
-  std::vector<json> reports = e2e::ReadReports(e2e::ReportPath(dir, pid), &error);
-  EXPECT_EQ(static_cast<int>(reports.size()), done) << error;
-  return reports;
+// The checks DumpWhileItRuns made of itself for the two tests below.
+void ExpectEveryDumpDone(const DumpedWhileRunning& run, int wanted) {
+  EXPECT_FALSE(run.result.timed_out);
+  EXPECT_EQ(run.dumps, wanted) << "a dump never completed";
+  EXPECT_EQ(static_cast<int>(run.reports.size()), run.dumps) << run.error;
 }
 
 TEST(Dump, AThreadWhoseRecordAnotherThreadTookOverIsNeverShownInThatThreadsWait) {
@@ -309,15 +287,15 @@ TEST(Dump, AThreadWhoseRecordAnotherThreadTookOverIsNeverShownInThatThreadsWait)
   // then gone) in the sleeper's usleep.
   e2e::TempDir dir;
   const std::string tids_file = dir.path() + "/spinners";
-  std::string output;
-  std::vector<json> reports =
-      DumpWhileItRuns(dir, {RECORD_REUSE, dir.path() + "/stop", tids_file}, 40, &output);
+  const DumpedWhileRunning run =
+      DumpWhileItRuns(dir, {RECORD_REUSE, dir.path() + "/stop", tids_file}, 40);
+  ExpectEveryDumpDone(run, 40);
   std::set<int> spinners;
   std::istringstream tids(e2e::ReadWholeFile(tids_file));
   for (int tid; tids >> tid;) spinners.insert(tid);
-  ASSERT_FALSE(spinners.empty()) << output;
+  ASSERT_FALSE(spinners.empty()) << run.result.output;
   int rows = 0;
-  for (const json& report : reports) {
+  for (const json& report : run.reports) {
     for (const json& thread : report["threads"]) {
       if (spinners.count(thread["tid"].get<int>()) == 0) continue;
       ++rows;
@@ -333,13 +311,13 @@ TEST(Dump, AWaitLeftWithoutItsHookKnowingIsNeverBroughtBack) {
   // raw futex calls. Taken for stale at the first look, the slot came back as the thread's wait
   // at a second look (the thread between two futex waits).
   e2e::TempDir dir;
-  std::string output;
-  std::vector<json> reports = DumpWhileItRuns(dir, {STALE_SLOT, dir.path() + "/stop"}, 30, &output);
-  const size_t at = output.find("ready tid ");
-  ASSERT_NE(at, std::string::npos) << output;
-  const int tid = std::stoi(output.substr(at + 10));
+  const DumpedWhileRunning run = DumpWhileItRuns(dir, {STALE_SLOT, dir.path() + "/stop"}, 30);
+  ExpectEveryDumpDone(run, 30);
+  const size_t at = run.result.output.find("ready tid ");
+  ASSERT_NE(at, std::string::npos) << run.result.output;
+  const int tid = std::stoi(run.result.output.substr(at + 10));
   int rows = 0;
-  for (const json& report : reports) {
+  for (const json& report : run.reports) {
     for (const json& thread : report["threads"]) {
       if (thread["tid"] != tid) continue;
       ++rows;
@@ -347,7 +325,7 @@ TEST(Dump, AWaitLeftWithoutItsHookKnowingIsNeverBroughtBack) {
       EXPECT_TRUE(state == "futex" || state == "running") << thread.dump();
     }
   }
-  EXPECT_EQ(rows, static_cast<int>(reports.size()));
+  EXPECT_EQ(rows, static_cast<int>(run.reports.size()));
 }
 
 TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {

@@ -37,17 +37,11 @@ long RawFutexWait() {
   return result;
 }
 
-__attribute__((noinline)) void WaitShallow() {
-  char pad[512];
+// A raw futex wait below a frame of `kPad` bytes: two of them put the wait at two stack depths.
+template <size_t kPad>
+__attribute__((noinline)) void WaitBelowFrameOf() {
+  char pad[kPad];
   memset(pad, 1, sizeof pad);
-  __asm__ volatile("" ::"r"(pad) : "memory");
-  RawFutexWait();
-  __asm__ volatile("" ::: "memory");
-}
-
-__attribute__((noinline)) void WaitDeeper() {
-  char pad[2048];
-  memset(pad, 2, sizeof pad);
   __asm__ volatile("" ::"r"(pad) : "memory");
   RawFutexWait();
   __asm__ volatile("" ::: "memory");
@@ -63,8 +57,8 @@ void* Thread(void*) {
   getcontext(&g_back);
   if (!g_jumped) SleepLong();
   for (;;) {
-    WaitShallow();
-    WaitDeeper();
+    WaitBelowFrameOf<512>();
+    WaitBelowFrameOf<2048>();
   }
 }
 
