@@ -191,15 +191,16 @@ class Bench:
 
     # --- interleaved slices -----------------------------------------------------------------
 
-    def interleaved_pair(self, workload, turns):
+    def interleaved_pair(self, workload, turns, tool_first=False):
         """One pair of processes, the program and the program under threadleak, started at once
         in the workloads' turn mode (bench::Measure); the runner hands one byte back and forth
         between them, so that each runs `slice_ops` operations in turn, `turns` times (ABBA
-        order). Returns the turns' time ratios (threadleak's time ÷ the baseline's), or None if
-        a program failed."""
+        order, the one started first taking the first turn). `tool_first` starts the program
+        under threadleak first. Returns the turns' time ratios (threadleak's time ÷ the
+        baseline's), or None if a program failed."""
         ops = max(workload.slice_ops // (QUICK_DIVISOR if self.args.quick else 1), 2)
         programs = []
-        for variant in ("baseline", "threadleak"):
+        for variant in ("threadleak", "baseline") if tool_first else ("baseline", "threadleak"):
             argv, env = self.command(variant, workload, ops)
             program_in, to_program = os.pipe()
             from_program, program_out = os.pipe()
@@ -246,12 +247,16 @@ class Bench:
         every TURNS_PER_PAIR turns. One pair for all turns fixes what differs from one process
         to the next (its address-space layout, where its heap and stacks land) for the whole
         measurement: the task queue's median came out 0.75x, 1.02x and 1.11x in three such
-        measurements. Returns the ratios grouped by pair, or None if a pair failed."""
+        measurements. Every other pair starts the program under threadleak first, so that
+        whatever the second-started process of a pair meets (it starts while the first loads;
+        the first takes the first turn) is not always the tool's: in A/A measurements of the
+        contended mutex the second of two identical programs came out 0.997x-1.017x.
+        Returns the ratios grouped by pair, or None if a pair failed."""
         groups = []
         remaining = self.args.slices
         while remaining > 0:
             turns = min(TURNS_PER_PAIR, remaining)
-            ratios = self.interleaved_pair(workload, turns)
+            ratios = self.interleaved_pair(workload, turns, tool_first=len(groups) % 2 == 1)
             if ratios is None:
                 return None
             groups.append(ratios)
@@ -370,7 +375,7 @@ class Bench:
               f"{self.args.valgrind_runs} (drd, helgrind), run interleaved. *Interleaved slices*: "
               "the program with and without the tool running side by side, taking turns of "
               f"30-150 ms ({self.args.slices} turns each, a new pair of processes every "
-              f"{TURNS_PER_PAIR}); the median over pairs of turns of threadleak's time ÷ the "
+              f"{TURNS_PER_PAIR}, every other pair started tool first); the median over pairs of turns of threadleak's time ÷ the "
               "baseline's, and the 90% bootstrap interval of that median (pairs of processes "
               "resampled). *met?*: that median within the target (without it: both the "
               "threadleak column and the paired one). *90% interval*: where "
