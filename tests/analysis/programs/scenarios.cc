@@ -8,9 +8,12 @@
 //   object NAME 0x55d0c8a0
 //   tid NAME 4242
 #include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -374,6 +377,50 @@ void Run() {
 
 }  // namespace owner_exited
 
+// --- The lonely waiter again, after a signal handler ran on its thread during the wait and made
+// a call of its own that blocks (the self-pipe trick: a write to a pipe). Its condition variable
+// wait must still be the wait reported, not the futex under it. ---
+namespace interrupted_condvar {
+
+std::mutex* g_mutex = new std::mutex;
+std::condition_variable* g_ready = new std::condition_variable;  // never destroyed
+std::atomic<int> g_waiter_tid{0};
+int g_pipe[2];
+
+void WriteToPipe(int) {
+  const int saved_errno = errno;
+  const char byte = 1;
+  if (write(g_pipe[1], &byte, 1) != 1) _exit(3);
+  errno = saved_errno;
+}
+
+E2E_NOINLINE void AwaitReadyThroughASignal() {
+  std::unique_lock<std::mutex> lock(*g_mutex);
+  Arrive("interrupted", &g_waiter_tid);
+  g_ready->wait(lock, [] { return false; });
+  E2E_KEEP_FRAME();
+}
+
+void Run() {
+  PrintObject("ready", g_ready);
+  if (pipe(g_pipe) != 0) Die("pipe");
+  struct sigaction action = {};
+  action.sa_handler = WriteToPipe;
+  action.sa_flags = SA_RESTART;
+  if (sigaction(SIGUSR1, &action, nullptr) != 0) Die("sigaction");
+  std::thread waiter(AwaitReadyThroughASignal);
+  const pthread_t handle = waiter.native_handle();
+  waiter.detach();
+  WaitUntilBlockedIn(g_waiter_tid, SYS_futex);
+  if (pthread_kill(handle, SIGUSR1) != 0) Die("pthread_kill");
+  char byte;
+  if (read(g_pipe[0], &byte, 1) != 1) Die("read");
+  // The handler's write is done: the thread blocks in a futex again only back in its wait.
+  WaitUntilBlockedIn(g_waiter_tid, SYS_futex);
+}
+
+}  // namespace interrupted_condvar
+
 struct Scenario {
   const char* name;
   void (*run)();
@@ -390,6 +437,7 @@ constexpr Scenario kScenarios[] = {
     {"signaller_sleeping", signaller_sleeping::Run},
     {"static_condvar", static_condvar::Run},
     {"owner_exited", owner_exited::Run},
+    {"interrupted_condvar", interrupted_condvar::Run},
 };
 
 }  // namespace
