@@ -399,10 +399,17 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
       start.pc = view.kernel.pc;
     }
   } else if (start.kind == TL_UNWIND_HOOK) {
-    tl_wait_slot slot;
-    if (!ReadProcessMemory(start.slot, &slot) ||
-        static_cast<uint32_t>(slot.word) != thread->state || slot.object != thread->object) {
+    const SlotAndKernel view = ReadSlotAndKernel(start.slot, thread->tid);
+    const tl_wait_slot& slot = view.slot;
+    if (!view.consistent || static_cast<uint32_t>(slot.word) != thread->state ||
+        slot.object != thread->object) {
       return false;
+    }
+    if (thread->state == TL_STATE_IO) {
+      // Maybe another I/O call than at the first look: named as the kernel shows it now.
+      const SyscallState& kernel = view.kernel;
+      thread->syscall_number =
+          kernel.known && !kernel.running && kernel.number >= 0 ? kernel.number : -1;
     }
     start.word = slot.word;
     start.frame = slot.frame;

@@ -190,6 +190,12 @@ void UnwindFromHook(ProcessUnwinder& unwinder, tl_thread* thread) {
     tl_wait_slot slot;
     if (!ReadProcessMemory(start.slot, &slot)) return;
     if (static_cast<uint32_t>(slot.word) != thread->state || slot.object != thread->object) return;
+    if (thread->state == TL_STATE_IO && slot.callee != start.callee) {
+      // Another I/O call (epoll_wait, then writev): named as the kernel shows it now, not as the
+      // first look did. The next attempt's check of the word says it stayed in that call.
+      const SyscallState now = ReadSyscallState(thread->tid);
+      thread->syscall_number = now.known && !now.running && now.number >= 0 ? now.number : -1;
+    }
     start.word = slot.word;
     start.frame = slot.frame;
     start.callee = slot.callee;

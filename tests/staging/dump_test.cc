@@ -328,6 +328,37 @@ TEST(Dump, AWaitLeftWithoutItsHookKnowingIsNeverBroughtBack) {
   EXPECT_EQ(rows, static_cast<int>(run.reports.size()));
 }
 
+TEST(Dump, AThreadThatMovedToAnotherIoCallIsNamedInTheCallItsStackShows) {
+  // A dump names an I/O wait's call at its first look and unwinds the thread a moment later: a
+  // thread by then in another hooked I/O call was unwound there, and shown with the new call's
+  // stack under the first call's name (nginx: "in epoll_wait" over a writev stack).
+  e2e::TempDir dir;
+  constexpr int kDumps = 30;
+  const DumpedWhileRunning run = DumpWhileItRuns(dir, {TWO_IO_WAITS, dir.path() + "/stop"}, kDumps);
+  ExpectEveryDumpDone(run, kDumps);
+  EXPECT_TRUE(run.result.exited && run.result.exit_status == 0)
+      << run.result.Describe() << run.result.output;
+  int named = 0;
+  for (const json& report : run.reports) {
+    for (const json& thread : report["threads"]) {
+      if (thread["name"] != "io" || !thread["syscall"].is_string()) continue;
+      const std::string call = thread["syscall"];
+      bool in_poll = false, in_select = false;
+      for (const json& frame : thread["stack"]) {
+        const std::string function = frame.value("function", std::string());
+        in_poll |= function.find("WaitInPoll") != std::string::npos;
+        in_select |= function.find("WaitInSelect") != std::string::npos;
+      }
+      if (!in_poll && !in_select) continue;  // no stack of the program's: nothing to match
+      ++named;
+      const bool poll_call = call.find("poll") != std::string::npos;
+      EXPECT_EQ(poll_call, in_poll)
+          << call << " over " << (in_poll ? "poll's" : "select's") << " stack: " << thread.dump();
+    }
+  }
+  EXPECT_GT(named, 0);
+}
+
 TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   e2e::TempDir dir;
   std::string output = dir.path() + "/output.txt";
