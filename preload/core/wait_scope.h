@@ -3,8 +3,6 @@
 #ifndef THREADLEAK_PRELOAD_CORE_WAIT_SCOPE_H_
 #define THREADLEAK_PRELOAD_CORE_WAIT_SCOPE_H_
 
-#include <cstdint>
-
 #include "preload/core/clock.h"
 #include "preload/core/guard.h"
 #include "preload/core/thread_record.h"
@@ -43,33 +41,6 @@ inline void EndWaitLeftByJump(uintptr_t target_sp) {
   slot.word.store((word & ~uint64_t{0xffff'ffff}) | kNotWaiting, std::memory_order_release);
 }
 
-// A wait that a wait nested in it interrupted — a signal handler's call that blocks (a write to
-// a self-pipe, a sleep) while the thread was in a hooked call — kept by the nested scope and put
-// back in the slot when that scope ends: the handler returns into the interrupted call, which
-// still waits, and a report must show that wait, not the bare futex or system call under it.
-struct InterruptedWait {
-  uint32_t state;
-  uintptr_t object;
-  int64_t since_ns;
-  uintptr_t frame;
-  uintptr_t callee;
-  uintptr_t return_address;
-};
-
-// Copies the wait in `slot` (state in `word`) into *kept if its hook is still on this thread's
-// stack: its frame lies above `own_frame` (the nested hook's) and still holds its return address.
-// A stale slot (a wait left through setcontext, which no hook sees) fails that check and is not
-// kept. Cold: runs only when a wait begins with the slot already held. Async-signal-safe, errno
-// kept; under the program's seccomp filter it keeps nothing (the check is a system call).
-__attribute__((noinline, cold)) bool KeepInterruptedWait(const WaitSlot& slot, uint64_t word,
-                                                         uintptr_t own_frame,
-                                                         InterruptedWait* kept);
-
-// Ends the nested wait whose sequence number is in `sequence` (the high half) and puts `kept` back
-// as a new wait of the slot. Async-signal-safe.
-__attribute__((noinline, cold)) void ResumeInterruptedWait(WaitSlot& slot, uint64_t sequence,
-                                                           const InterruptedWait& kept);
-
 // The frame address this returns is what a report unwinds from: the caller of a hook (and every
 // frame above it) stays as it is while the thread waits, so the report reads it from another
 // thread instead of interrupting this one (preload/report/blocked_stacks.h).
@@ -94,10 +65,6 @@ class WaitScope {
     // handler's) has moved it on, and it must never go back.
     WaitSlot& slot = record_->wait;
     uint64_t sequence = slot.word.load(std::memory_order_relaxed) & ~uint64_t{0xffff'ffff};
-    if (__builtin_expect(resumes_interrupted_, false)) {
-      ResumeInterruptedWait(slot, sequence, interrupted_);
-      return;
-    }
     slot.word.store(sequence | kNotWaiting, std::memory_order_release);
   }
   WaitScope(const WaitScope&) = delete;
@@ -111,16 +78,10 @@ class WaitScope {
     ThreadRecord* record = t_in_tool ? nullptr : t_record;
     if (record == nullptr) return;
     // The innermost wait wins: a slot still held is an outer wait (a signal handler blocking
-    // while the thread was in a hooked call: the handler's wait is where the thread is, and the
-    // outer one is put back when it ends), or the stale slot of a wait left without closing its
-    // scope (setcontext out of a handler), which is not.
+    // while the thread was in a hooked call: the handler's wait is where the thread is), or the
+    // stale slot of a wait that a cancellation or a longjmp left without closing its scope.
     uint64_t word = record->wait.word.load(std::memory_order_relaxed);
     record_ = record;
-    if (__builtin_expect(static_cast<uint32_t>(word) != kNotWaiting, false)) {
-      resumes_interrupted_ = KeepInterruptedWait(
-          record->wait, word, reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
-          &interrupted_);
-    }
     uint64_t sequence = (word | 0xffff'ffffu) + 1;  // the next sequence number, in the high half
     record->wait.object.store(reinterpret_cast<uintptr_t>(object), std::memory_order_relaxed);
     record->wait.since_ns.store(timed ? CoarseMonotonicNanos() : kSinceUnknown,
@@ -135,8 +96,6 @@ class WaitScope {
   }
 
   ThreadRecord* record_ = nullptr;
-  bool resumes_interrupted_ = false;
-  InterruptedWait interrupted_;  // filled only when resumes_interrupted_
 };
 
 }  // namespace threadleak

@@ -378,8 +378,10 @@ void Run() {
 }  // namespace owner_exited
 
 // --- The lonely waiter again, after a signal handler ran on its thread during the wait and made
-// a call of its own that blocks (the self-pipe trick: a write to a pipe). Its condition variable
-// wait must still be the wait reported, not the futex under it. ---
+// a call of its own that blocks (the self-pipe trick: a write to a pipe). The handler's hooked
+// call took the wait slot, and nothing can tell the interrupted wait from one a setcontext or a
+// cancellation left behind, so the thread is then seen as the kernel shows it: a futex wait on
+// the condition variable's inner word, never more certain than the condition variable wait. ---
 namespace interrupted_condvar {
 
 std::mutex* g_mutex = new std::mutex;
@@ -417,6 +419,7 @@ void Run() {
   if (read(g_pipe[0], &byte, 1) != 1) Die("read");
   // The handler's write is done: the thread blocks in a futex again only back in its wait.
   WaitUntilBlockedIn(g_waiter_tid, SYS_futex);
+  PrintObject("word", reinterpret_cast<void*>(e2e::BlockedSyscallArgument(g_waiter_tid)));
 }
 
 }  // namespace interrupted_condvar

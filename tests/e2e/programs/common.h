@@ -59,6 +59,15 @@ inline long BlockedSyscall(int tid) {
   return std::strtol(first.c_str(), nullptr, 10);
 }
 
+// The first argument of the system call thread `tid` of this process is blocked in (a futex
+// wait's word), or 0 while it runs.
+inline unsigned long BlockedSyscallArgument(int tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  std::string number, argument;
+  if (!(in >> number >> argument) || number == "running") return 0;
+  return std::strtoul(argument.c_str(), nullptr, 16);
+}
+
 // Waits until the thread that published its tid in `tid` sits in syscall `nr` (e.g. SYS_futex
 // for a condvar, a mutex, a join; SYS_read; SYS_clock_nanosleep). The thread must publish its
 // tid right before the blocking call, with nothing else that could block in between. Gives up
