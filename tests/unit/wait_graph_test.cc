@@ -603,6 +603,25 @@ TEST(WaitGraphTest, AFailedScanKeepsTheHistoryAndSaysWhy) {
   EXPECT_FALSE(AnalyzeWaitGraph(s.snapshot).scan_failure.failed());
 }
 
+TEST(WaitGraphTest, ADumpWithoutAScanNeverSaysDefiniteFromHistory) {
+  // nginx's, redis's and Python's healthy waiters came out "definite" in JSON dumps: nothing had
+  // signalled their condition variables yet, though the threads that will are alive.
+  Snapshot s({Thread(4242, "w", TL_STATE_COND, 0x1f00), Thread(4243, "nap", TL_STATE_SLEEP)});
+  for (tl_report_kind kind : {TL_REPORT_DUMP, TL_REPORT_WATCHDOG}) {
+    s.snapshot.kind = kind;
+    WaitGraphAnalysis a = AnalyzeWaitGraph(s.snapshot);
+    EXPECT_EQ(a.threads[0].certainty, Certainty::kPossible) << kind;
+    EXPECT_EQ(a.threads[0].basis, ThreadAnalysis::Basis::kHistory) << kind;
+    EXPECT_EQ(a.threads[0].reason, Reason::kNoWakers) << kind;
+    EXPECT_TRUE(a.threads[0].unproven) << kind;
+    EXPECT_FALSE(a.threads[1].unproven) << kind;
+    EXPECT_EQ(a.scan_failure.code, ScanFailure::Code::kNotAsked) << kind;
+  }
+  // An exit report made without a scan (leak_scan_max_mb=0) keeps history's certainty.
+  s.snapshot.kind = TL_REPORT_LEAKS;
+  EXPECT_EQ(AnalyzeWaitGraph(s.snapshot).threads[0].certainty, Certainty::kDefinite);
+}
+
 // Issue 17: the analysis gives facts and the writers word them, so that facts and words can
 // change apart. A sentence written in analysis/ or reachability/ again — a string literal of three
 // words or more — fails here; names, paths and formats they read with are fine.

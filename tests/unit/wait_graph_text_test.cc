@@ -373,5 +373,16 @@ TEST(WaitGraphTextTest, AFailedScanSaysWhyInTheReason) {
   EXPECT_EQ(ScanFailurePhrase({}), "");
 }
 
+TEST(WaitGraphTextTest, ADumpWithoutAScanSaysSoInTheReason) {
+  Snapshot dump({Thread(4242, "w", TL_STATE_COND, 0x1f00)}, TL_TRIGGER_SIGNAL);
+  dump.snapshot.kind = TL_REPORT_DUMP;
+  Words w(std::move(dump), nullptr);
+  EXPECT_EQ(w.Reason(0),
+            "nothing else has ever signalled or waited on condition variable 0x1f00 (no other "
+            "live thread can wake it) (not proven by reachability: no scan was made; a dump or a "
+            "watchdog report makes one with leak_scan=1)");
+  EXPECT_STREQ(VerdictPhrase(w.graph.threads[0]), "possibly leaked");
+}
+
 }  // namespace
 }  // namespace threadleak

@@ -201,8 +201,22 @@ std::vector<std::vector<int>> FindCycles(const std::vector<int>& next) {
 // finished thread) stand either way.
 void ApplyReachability(const tl_snapshot& snapshot, const Reachability* reach,
                        WaitGraphAnalysis* result) {
-  if (reach == nullptr) return;
   using B = ThreadAnalysis::Basis;
+  if (reach == nullptr) {
+    // A live process's dump or watchdog report without a scan: who has touched the object so
+    // far is not who can still wake it (a service's queue that no job has reached yet, whose
+    // feeder is alive), so history says "possibly" there, as when a scan fails. An exit report
+    // without one (leak_scan_max_mb=0, or nothing to prove) keeps history's own certainty.
+    if (snapshot.kind != TL_REPORT_DUMP && snapshot.kind != TL_REPORT_WATCHDOG) return;
+    for (ThreadAnalysis& a : result->threads) {
+      if (a.certainty == Certainty::kDefinite && a.basis == B::kHistory) {
+        a.certainty = Certainty::kPossible;
+        a.unproven = true;
+        result->scan_failure.code = ScanFailure::Code::kNotAsked;
+      }
+    }
+    return;
+  }
   if (!reach->ok) result->scan_failure = reach->failure;
   for (size_t i = 0; i < snapshot.thread_count; ++i) {
     ThreadAnalysis& a = result->threads[i];

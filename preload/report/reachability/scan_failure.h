@@ -15,6 +15,7 @@ namespace threadleak {
 struct ScanFailure {
   enum class Code : uint8_t {
     kNone,              // it did not fail
+    kNotAsked,          // no scan: a dump or watchdog report without leak_scan=1
     kUnfinished,        // no attempt came to an end
     kMapsUnreadable,    // /proc/`pid`/maps
     kForeignAllocator,  // the process uses `allocator`, not glibc malloc

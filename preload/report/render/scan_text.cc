@@ -163,6 +163,8 @@ std::string ScanFailurePhrase(const ScanFailure& failure) {
   switch (failure.code) {
     case Code::kNone:
       return "";
+    case Code::kNotAsked:
+      return "no scan was made; a dump or a watchdog report makes one with leak_scan=1";
     case Code::kUnfinished:
       return "the scan did not finish";
     case Code::kMapsUnreadable:
