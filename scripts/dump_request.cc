@@ -65,15 +65,6 @@ constexpr int kRefused = 2;
   exit(kRefused);
 }
 
-bool LoadsTheShim(const std::string& process) {
-  std::ifstream maps(process + "/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    if (line.find("libthreadleak.so") != std::string::npos) return true;
-  }
-  return false;
-}
-
 size_t CountThreads(const std::string& process) {
   std::error_code error;
   size_t count = 0;
@@ -155,16 +146,15 @@ int main(int argc, char** argv) {
   if (!LoadsTheShim(process)) {
     Refuse("process " + text + " does not run under threadleak (libthreadleak.so is not loaded)");
   }
+  // threadleak's thread starts with the program's first thread: until then glibc keeps its
+  // single-thread fast paths. A lone main thread is no leak, so there is nothing to show.
   std::optional<ToolThread> thread = FindToolThread(pid);
-  if (!thread) {
-    // threadleak's thread starts with the program's first thread: until then glibc keeps its
-    // single-thread fast paths. A lone main thread is no leak, so there is nothing to show.
-    if (CountThreads(process) == 1) {
-      fprintf(stderr, "threadleak: process %d has only its main thread: nothing to dump\n", pid);
-      return 0;
-    }
-    Refuse("process " + text + " has no threadleak thread");
+  if (!thread && CountThreads(process) == 1) {
+    fprintf(stderr, "threadleak: process %d has only its main thread: nothing to dump\n", pid);
+    return 0;
   }
+  if (!thread) thread = AwaitToolThread(pid);
+  if (!thread) Refuse("process " + text + " has no threadleak thread");
   if (thread->name == "threadleak") {
     Refuse("process " + text + " has dumps off (dump_signal=none, or a value it cannot use)");
   }
@@ -188,28 +178,38 @@ int main(int argc, char** argv) {
     Refuse("cannot send the request to process " + text + ": " + strerror(errno));
   }
   // Read while the dump is written (a pipe holds 64 KiB); once the thread's name says it is
-  // done, the write end is closed here too and what is left is read to its end.
+  // done, or the process has ended, the write end is closed here too and what is left is read to
+  // its end. A process that ends just after its dump (an nginx worker after a reload) has written
+  // it whole: its thread was not renamed in time, but the dump is there.
   timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  bool done = false;
+  bool done = false, ended = false;
   size_t copied = 0;
   for (;;) {
     pollfd readable = {pipe_fds[0], POLLIN, 0};
     if (poll(&readable, 1, 20) > 0 && !Drain(pipe_fds[0], &copied)) break;
-    if (!done) {
-      std::string now = CountAfter(ReadLine(comm));
-      if (now.empty() || now != before) {
-        done = !now.empty();
-        close(pipe_fds[1]);  // the process closed its own end when the dump was written
-        if (!done) break;
-        continue;
-      }
-      timespec clock;
-      clock_gettime(CLOCK_MONOTONIC, &clock);
-      if (clock.tv_sec - start.tv_sec > 30) break;
+    if (done) continue;  // the rest of it, to its end
+    timespec clock;
+    clock_gettime(CLOCK_MONOTONIC, &clock);
+    if (clock.tv_sec - start.tv_sec > 30) break;
+    if (ended) continue;
+    std::string now = CountAfter(ReadLine(comm));
+    if (now.empty() || now != before) {
+      done = !now.empty();
+      ended = now.empty();
+      close(pipe_fds[1]);  // the process closed its own end when the dump was written
     }
   }
-  if (!done) Refuse("process " + text + " wrote no dump (it ended, or took more than 30 s)");
+  if (!done && copied == 0) {
+    Refuse("process " + text + " wrote no dump (it ended, or took more than 30 s)");
+  }
+  if (!done) {
+    fprintf(stderr,
+            "threadleak: process %d ended before saying its dump was done: the dump above is what "
+            "it wrote\n",
+            pid);
+    return 0;
+  }
   if (copied == 0) {
     // It made the dump but could not open this process's pipe: another user's process that
     // this one could still signal, or one in another PID namespace (a container).

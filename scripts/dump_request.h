@@ -6,12 +6,15 @@
 #define THREADLEAK_SCRIPTS_DUMP_REQUEST_H_
 
 #include <dirent.h>
+#include <errno.h>
+#include <link.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -47,6 +50,43 @@ inline std::optional<ToolThread> FindToolThread(pid_t pid) {
   }
   closedir(tasks);
   return found;
+}
+
+// Whether `process` ("/proc/PID") has the shim loaded.
+inline bool LoadsTheShim(const std::string& process) {
+  std::ifstream maps(process + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libthreadleak.so") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Whether the shim is loaded in this process, asked without opening a file: a program asking for
+// a dump of itself may have closed its standard streams, and a descriptor opened meanwhile
+// would take one of their numbers.
+inline bool ShimLoadedHere() {
+  bool found = false;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        if (strstr(info->dlpi_name, "libthreadleak.so") == nullptr) return 0;
+        *static_cast<bool*>(data) = true;
+        return 1;
+      },
+      &found);
+  return found;
+}
+
+// threadleak's thread, waited for up to 5 s: it starts with the program's first thread and
+// names itself once it runs, which on a loaded machine can be a while after the program's own
+// threads run (a dump asked for then was refused: "no threadleak thread").
+inline std::optional<ToolThread> AwaitToolThread(pid_t pid) {
+  for (int tries = 0; tries < 500; ++tries) {
+    if (std::optional<ToolThread> thread = FindToolThread(pid)) return thread;
+    if (kill(pid, 0) != 0 && errno == ESRCH) break;
+    usleep(10'000);
+  }
+  return std::nullopt;
 }
 
 // The signal the thread waits for now: the single one its blocked mask lacks, or 0.
@@ -87,7 +127,10 @@ inline bool SendDumpRequest(pid_t pid, pid_t tid, int signal,
 // child): false if `pid` has no threadleak thread with dumps on, or it did not get ready within
 // 5 s.
 inline bool RequestDump(pid_t pid) {
-  std::optional<ToolThread> thread = FindToolThread(pid);
+  if (pid == getpid() ? !ShimLoadedHere() : !LoadsTheShim("/proc/" + std::to_string(pid))) {
+    return false;
+  }
+  std::optional<ToolThread> thread = AwaitToolThread(pid);
   if (!thread || thread->name == "threadleak") return false;
   for (int tries = 0; tries < 500; ++tries) {
     if (int signal = AwaitedSignal(pid, thread->tid)) {

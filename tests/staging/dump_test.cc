@@ -475,6 +475,26 @@ TEST(Wrapper, DumpAsRootOfAProcessThatGaveUpRootPrintsTheDump) {
   e2e::WaitProgram(pid, output);
 }
 
+TEST(Wrapper, DumpOfAProcessThatEndsRightAfterItPrintsTheDump) {
+  // `threadleak dump` knows a dump is done when the process's threadleak thread is renamed; a
+  // process that ended just after (an nginx worker after a reload) took the rename with it, and
+  // dump said "wrote no dump" (exit 2) below the whole dump it had printed.
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram(
+      {ENDS_AFTER_DUMP},
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "format=json"}}, output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
+  e2e::TempDir dump_dir;
+  e2e::RunResult dump =
+      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+  EXPECT_NE(dump.output.find("\"name\":\"parked\""), std::string::npos) << dump.output;
+  EXPECT_EQ(dump.output.find("wrote no dump"), std::string::npos) << dump.output;
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+}
+
 TEST(Wrapper, DumpRefusesAProcessWithoutTheShim) {
   e2e::TempDir dir;
   e2e::RunResult dump =
