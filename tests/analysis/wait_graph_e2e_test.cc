@@ -232,7 +232,7 @@ const std::vector<Scenario>& Scenarios() {
          "possible",
          {},
          "",
-         "futex {obj:word} is reachable from global"}},
+         "futex {obj:word} lies in global data"}},
        {},
        {}},
       {"owner_exited",

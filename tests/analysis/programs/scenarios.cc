@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 
@@ -384,8 +385,12 @@ void Run() {
 // the condition variable's inner word, never more certain than the condition variable wait. ---
 namespace interrupted_condvar {
 
-std::mutex* g_mutex = new std::mutex;
-std::condition_variable* g_ready = new std::condition_variable;  // never destroyed
+// In global data, built in place and never destroyed: where the futex word lies is then named
+// the same way whatever allocator the program runs on (a sanitizer's has no glibc heap to walk).
+alignas(std::mutex) unsigned char g_mutex_storage[sizeof(std::mutex)];
+alignas(std::condition_variable) unsigned char g_ready_storage[sizeof(std::condition_variable)];
+std::mutex* g_mutex = new (g_mutex_storage) std::mutex;
+std::condition_variable* g_ready = new (g_ready_storage) std::condition_variable;
 std::atomic<int> g_waiter_tid{0};
 int g_pipe[2];
 
