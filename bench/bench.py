@@ -13,6 +13,7 @@ Nothing here asserts a timing: the exit status says only whether everything ran.
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -191,17 +192,18 @@ class Bench:
 
     # --- interleaved slices -----------------------------------------------------------------
 
-    def interleaved_pair(self, workload, turns, tool_first=False):
+    def interleaved_pair(self, workload, turns, tool_first=False, same_program=False):
         """One pair of processes, the program and the program under threadleak, started at once
         in the workloads' turn mode (bench::Measure); the runner hands one byte back and forth
         between them, so that each runs `slice_ops` operations in turn, `turns` times (ABBA
         order, the one started first taking the first turn). `tool_first` starts the program
-        under threadleak first. Returns the turns' time ratios (threadleak's time ÷ the
+        under threadleak first; `same_program` runs the program without the tool in its place
+        (--position-check). Returns the turns' time ratios (threadleak's time ÷ the
         baseline's), or None if a program failed."""
         ops = max(workload.slice_ops // (QUICK_DIVISOR if self.args.quick else 1), 2)
         programs = []
         for variant in ("threadleak", "baseline") if tool_first else ("baseline", "threadleak"):
-            argv, env = self.command(variant, workload, ops)
+            argv, env = self.command("baseline" if same_program else variant, workload, ops)
             program_in, to_program = os.pipe()
             from_program, program_out = os.pipe()
             env["THREADLEAK_BENCH_SLICES"] = f"{program_in},{program_out},{turns}"
@@ -242,7 +244,7 @@ class Bench:
             return None
         return [tool / base for base, tool in zip(times["baseline"], times["threadleak"])]
 
-    def interleaved(self, workload):
+    def interleaved(self, workload, same_program=False, alternate=True):
         """The interleaved measurement: `--slices` turns each, made by a new pair of processes
         every TURNS_PER_PAIR turns. One pair for all turns fixes what differs from one process
         to the next (its address-space layout, where its heap and stacks land) for the whole
@@ -256,7 +258,9 @@ class Bench:
         remaining = self.args.slices
         while remaining > 0:
             turns = min(TURNS_PER_PAIR, remaining)
-            ratios = self.interleaved_pair(workload, turns, tool_first=len(groups) % 2 == 1)
+            ratios = self.interleaved_pair(workload, turns,
+                                           tool_first=alternate and len(groups) % 2 == 1,
+                                           same_program=same_program)
             if ratios is None:
                 return None
             groups.append(ratios)
@@ -339,13 +343,13 @@ class Bench:
             slices = [ratio for group in groups or [] for ratio in group]
             slices_cell = "n/a" if w.label not in interleaved else "failed"
             if slices:
-                low, high = median_interval(groups)
-                slices_cell = f"{statistics.median(slices):.3f}x ({low:.3f}–{high:.3f}x)"
-            # The verdict: the interleaved slices' median where they were measured (the one
-            # estimate precise enough to tell 1.03x from 1.00x here); else both run-level
-            # estimates within the target.
+                estimate, low, high = position_free_estimate(groups)
+                slices_cell = f"{estimate:.3f}x ({low:.3f}–{high:.3f}x)"
+            # The verdict: the interleaved slices' estimate where they were measured (the one
+            # precise enough to tell 1.03x from 1.00x here); else both run-level estimates
+            # within the target.
             if slices:
-                verdict = statistics.median(slices)
+                verdict = estimate
             else:
                 verdict = None if ratio_tl is None else max(ratio_tl, paired or ratio_tl)
             met = ("—" if verdict is None or w.target is None
@@ -375,9 +379,11 @@ class Bench:
               f"{self.args.valgrind_runs} (drd, helgrind), run interleaved. *Interleaved slices*: "
               "the program with and without the tool running side by side, taking turns of "
               f"30-150 ms ({self.args.slices} turns each, a new pair of processes every "
-              f"{TURNS_PER_PAIR}, every other pair started tool first); the median over pairs of turns of threadleak's time ÷ the "
-              "baseline's, and the 90% bootstrap interval of that median (pairs of processes "
-              "resampled). *met?*: that median within the target (without it: both the "
+              f"{TURNS_PER_PAIR}, every other pair started tool first); threadleak's time ÷ "
+              "the baseline's over the turns, as the geometric mean of the medians of the two "
+              "start orders (which cancels the start position's bias), and its 90% bootstrap "
+              "interval (pairs of processes resampled within each order). *met?*: that "
+              "estimate within the target (without it: both the "
               "threadleak column and the paired one). *90% interval*: where "
               "the threadleak column lands in 90% of bootstrap resamplings of the same runs — a "
               "target inside it is a draw of this machine's noise, not a verdict. *Paired "
@@ -568,7 +574,46 @@ class Bench:
             pass
         return "threadleak (commit unknown)"
 
+    def position_check(self):
+        """--position-check: the interleaved measurement with the program without the tool on
+        both sides, once with the start order alternated (as the table's column is made) and
+        once with the same side always started second (as it was made before): what the
+        measurement itself gives for two equal programs. Returns the exit status."""
+        selected = [w for w in WORKLOADS
+                    if not self.args.only or any(o in w.binary for o in self.args.only)]
+        print(f"Machine: {self.machine()}.  ")
+        print(f"Position check ({time.strftime('%Y-%m-%d')}, {self.source()}): the same program "
+              f"on sides A and B, {self.args.slices} turns each, a new pair every "
+              f"{TURNS_PER_PAIR}; B's time ÷ A's, median (90% interval over pairs). B is started "
+              "second in every other pair (alternated, as the table's column is made) or in "
+              "every pair (fixed).")
+        print()
+        print("| workload | alternated | fixed: B always started second |")
+        print("|---|:-:|:-:|")
+        for workload in selected:
+            cells = []
+            for alternate in (True, False):
+                self.progress(f"position check: {workload.label}, "
+                              f"{'alternated' if alternate else 'fixed'}")
+                groups = self.interleaved(workload, same_program=True, alternate=alternate)
+                if groups is None:
+                    cells.append("failed")
+                    continue
+                if alternate:
+                    median, low, high = position_free_estimate(groups)
+                else:
+                    low, high = median_interval(groups)
+                    median = statistics.median([r for g in groups for r in g])
+                cells.append(f"{median:.3f}x ({low:.3f}–{high:.3f}x)")
+            print(f"| {workload.label} | {cells[0]} | {cells[1]} |")
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        for failure in self.failures:
+            print(f"bench: {failure}", file=sys.stderr)
+        return 1 if self.failures else 0
+
     def run(self):
+        if self.args.position_check:
+            return self.position_check()
         started = time.monotonic()
         selected, results = self.throughput()
         interleaved = self.interleave_all(selected)
@@ -639,6 +684,31 @@ def median_interval(groups, resamples=2000, level=0.90):
     return medians[cut], medians[-1 - cut]
 
 
+def position_free_estimate(groups, resamples=2000, level=0.90):
+    """The slowdown of interleaved `groups` whose pairs alternate their start order (even: the
+    tool's process started second, odd: first; interleaved()), with its bootstrap interval:
+    the geometric mean of the two orders' medians. The start position multiplies a row's ratio
+    by a factor one way and divides it the other (create+join: 1.061x tool second, 1.131x tool
+    first), so this cancels it where the median of all turns together lands wherever the two
+    clusters' spreads put it (1.082x). With one order only (few turns), the median and
+    median_interval."""
+    orders = [groups[0::2], groups[1::2]]
+    if not orders[1]:
+        low, high = median_interval(groups, resamples, level)
+        return statistics.median([v for g in groups for v in g]), low, high
+
+    def estimate(chosen):
+        medians = [statistics.median([v for g in order for v in g]) for order in chosen]
+        return math.sqrt(medians[0] * medians[1])
+
+    rng = random.Random(hash(tuple(tuple(g) for g in groups)) & 0xffffffff)
+    estimates = sorted(
+        estimate([rng.choices(order, k=len(order)) for order in orders])
+        for _ in range(resamples))
+    cut = int(resamples * (1 - level) / 2)
+    return estimate(orders), estimates[cut], estimates[-1 - cut]
+
+
 def spread(values):
     if len(values) < 2:
         return "—"
@@ -663,6 +733,10 @@ def main():
                         "measurement (default 240, 0: none)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds allowed per run")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--position-check", action="store_true",
+                        help="instead of the table: the interleaved measurement with the program "
+                        "without the tool on both sides, start order alternated and fixed (what "
+                        "the measurement gives for two equal programs)")
     parser.add_argument("--raw", metavar="FILE",
                         help="also write every run's numbers to FILE (JSON)")
     args = parser.parse_args()
@@ -672,7 +746,9 @@ def main():
         args.slices = 4 if args.quick else 240
     if args.slices < 0:
         parser.error("--slices: must be 0 or more")
-    if "threadleak" not in args.variants:
+    if args.position_check and args.slices == 0:
+        parser.error("--position-check: needs --slices above 0")
+    if "threadleak" not in args.variants and not args.position_check:
         args.slices = 0
     args.tsan_runs = args.tsan_runs or one or 3
     args.valgrind_runs = args.valgrind_runs or one or 3
