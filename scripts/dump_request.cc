@@ -187,8 +187,15 @@ int main(int argc, char** argv) {
   size_t copied = 0;
   for (;;) {
     pollfd readable = {pipe_fds[0], POLLIN, 0};
-    if (poll(&readable, 1, 20) > 0 && !Drain(pipe_fds[0], &copied)) break;
-    if (done) continue;  // the rest of it, to its end
+    // Once done, the whole dump is in the pipe (the process closed its end before its thread
+    // was renamed): read what is there, without waiting for the end of the file, which a child
+    // the program forked during the dump can hold off for as long as it keeps the descriptor.
+    const int ready = poll(&readable, 1, done ? 0 : 20);
+    if (ready > 0 && !Drain(pipe_fds[0], &copied)) break;
+    if (done) {
+      if (ready == 0) break;
+      continue;
+    }
     timespec clock;
     clock_gettime(CLOCK_MONOTONIC, &clock);
     if (clock.tv_sec - start.tv_sec > 30) break;

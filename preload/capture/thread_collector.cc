@@ -405,8 +405,8 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
         slot.object != thread->object) {
       return false;
     }
-    if (thread->state == TL_STATE_IO) {
-      // Maybe another I/O call than at the first look: named as the kernel shows it now.
+    if (thread->state == TL_STATE_IO && slot.callee != start.callee) {
+      // Another I/O call than at the first look: named as the kernel shows it now.
       const SyscallState& kernel = view.kernel;
       thread->syscall_number =
           kernel.known && !kernel.running && kernel.number >= 0 ? kernel.number : -1;

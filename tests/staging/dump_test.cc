@@ -495,6 +495,28 @@ TEST(Wrapper, DumpOfAProcessThatEndsRightAfterItPrintsTheDump) {
   EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
 }
 
+TEST(Wrapper, DumpReturnsWhileChildrenForkedDuringItHoldTheRequestersPipe) {
+  // The process holds the requester's pipe while it writes the dump; a child forked meanwhile
+  // inherits it, and `threadleak dump` waited for the end of the file, which such a child held
+  // off for as long as it lived (a prefork server's worker: for good).
+  e2e::TempDir dir;
+  std::string output = dir.path() + "/output.txt";
+  pid_t pid = e2e::StartProgram({FORKS_DURING_DUMP, dir.path() + "/stop"},
+                                {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}}, output);
+  ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
+  for (int i = 0; i < 5; ++i) {
+    e2e::TempDir dump_dir;
+    e2e::RunResult dump = e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {},
+                                          dump_dir.path() + "/dump.txt", milliseconds(20000));
+    ASSERT_FALSE(dump.timed_out) << "dump " << i + 1 << " never returned";
+    EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
+    EXPECT_NE(dump.output.find("\"forker\""), std::string::npos) << dump.output;
+  }
+  std::ofstream(dir.path() + "/stop") << "stop\n";
+  e2e::RunResult result = e2e::WaitProgram(pid, output);
+  EXPECT_TRUE(result.exited && result.exit_status == 0) << result.Describe() << result.output;
+}
+
 TEST(Wrapper, DumpRefusesAProcessWithoutTheShim) {
   e2e::TempDir dir;
   e2e::RunResult dump =

@@ -380,8 +380,25 @@ TEST(WaitGraphTextTest, ADumpWithoutAScanSaysSoInTheReason) {
   EXPECT_EQ(w.Reason(0),
             "nothing else has ever signalled or waited on condition variable 0x1f00 (no other "
             "live thread can wake it) (not proven by reachability: no scan was made; a dump or a "
-            "watchdog report makes one with leak_scan=1)");
+            "watchdog report makes one with leak_scan=1 (and leak_scan_max_mb above 0))");
   EXPECT_STREQ(VerdictPhrase(w.graph.threads[0]), "possibly leaked");
+}
+
+TEST(WaitGraphTextTest, AJoinerOfAnUnprovenThreadDoesNotCallItDefinitelyLeaked) {
+  // Main joining a pool thread that waits on a condition variable nothing signalled yet: in a
+  // dump without a scan both are "possibly leaked", and the joiner's reason must not say the
+  // other is definitely leaked.
+  Snapshot dump({Thread(4242, "w", TL_STATE_COND, 0x1f00),
+                 WaitsFor(4243, "main", TL_STATE_JOIN, 0x7f00, 4242)},
+                TL_TRIGGER_SIGNAL);
+  dump.snapshot.kind = TL_REPORT_DUMP;
+  Words w(std::move(dump), nullptr);
+  EXPECT_STREQ(VerdictPhrase(w.graph.threads[1]), "possibly leaked");
+  EXPECT_EQ(w.Reason(1).rfind("thread 4242 \"w\", which it joins, is leaked too, by history alone "
+                              "(not proven by reachability: no scan was made",
+                              0),
+            0u)
+      << w.Reason(1);
 }
 
 }  // namespace

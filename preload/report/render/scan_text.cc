@@ -164,7 +164,8 @@ std::string ScanFailurePhrase(const ScanFailure& failure) {
     case Code::kNone:
       return "";
     case Code::kNotAsked:
-      return "no scan was made; a dump or a watchdog report makes one with leak_scan=1";
+      return "no scan was made; a dump or a watchdog report makes one with leak_scan=1 (and "
+             "leak_scan_max_mb above 0)";
     case Code::kUnfinished:
       return "the scan did not finish";
     case Code::kMapsUnreadable:

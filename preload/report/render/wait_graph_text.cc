@@ -168,7 +168,9 @@ std::string HistoryReason(const ThreadIndex& index, const WaitGraphAnalysis& ana
       return HolderSubject(t.object, ThreadLabel(index, t.other)) + " is stuck behind deadlocked " +
              ThreadLabel(index, t.waits_on_deadlock);
     case Reason::kBlockerLeaked:
-      return HolderSubject(t.object, ThreadLabel(index, t.other)) + " is definitely leaked";
+      // Without the proof its blocker's verdict rests on history too, and says "possibly".
+      return HolderSubject(t.object, ThreadLabel(index, t.other)) +
+             (t.unproven ? " is leaked too, by history alone" : " is definitely leaked");
     case Reason::kAbandoned:
     case Reason::kReachable:
     case Reason::kRunsByItself:
