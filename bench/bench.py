@@ -156,12 +156,15 @@ class Bench:
 
     # --- the throughput table ---------------------------------------------------------------
 
+    def selected_workloads(self):
+        return [w for w in WORKLOADS
+                if not self.args.only or any(o in w.binary for o in self.args.only)]
+
     def throughput(self):
         runs = {"baseline": self.args.runs, "threadleak": self.args.runs,
                 "tsan": self.args.tsan_runs, "drd": self.args.valgrind_runs,
                 "helgrind": self.args.valgrind_runs}
-        selected = [w for w in WORKLOADS
-                    if not self.args.only or any(o in w.binary for o in self.args.only)]
+        selected = self.selected_workloads()
         results = {(w.label, v): [] for w in selected for v in VARIANTS}
         # Each run's ops/s by round, so that a round's baseline and threadleak runs, made back to
         # back, can be compared with each other (paired_slowdown).
@@ -579,8 +582,7 @@ class Bench:
         both sides, once with the start order alternated (as the table's column is made) and
         once with the same side always started second (as it was made before): what the
         measurement itself gives for two equal programs. Returns the exit status."""
-        selected = [w for w in WORKLOADS
-                    if not self.args.only or any(o in w.binary for o in self.args.only)]
+        selected = self.selected_workloads()
         print(f"Machine: {self.machine()}.  ")
         print(f"Position check ({time.strftime('%Y-%m-%d')}, {self.source()}): the same program "
               f"on sides A and B, {self.args.slices} turns each, a new pair every "
@@ -599,11 +601,8 @@ class Bench:
                 if groups is None:
                     cells.append("failed")
                     continue
-                if alternate:
-                    median, low, high = position_free_estimate(groups)
-                else:
-                    low, high = median_interval(groups)
-                    median = statistics.median([r for g in groups for r in g])
+                estimate = position_free_estimate if alternate else median_estimate
+                median, low, high = estimate(groups)
                 cells.append(f"{median:.3f}x ({low:.3f}–{high:.3f}x)")
             print(f"| {workload.label} | {cells[0]} | {cells[1]} |")
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -684,6 +683,12 @@ def median_interval(groups, resamples=2000, level=0.90):
     return medians[cut], medians[-1 - cut]
 
 
+def median_estimate(groups, resamples=2000, level=0.90):
+    """The median of all values in `groups` and its median_interval."""
+    low, high = median_interval(groups, resamples, level)
+    return statistics.median([v for g in groups for v in g]), low, high
+
+
 def position_free_estimate(groups, resamples=2000, level=0.90):
     """The slowdown of interleaved `groups` whose pairs alternate their start order (even: the
     tool's process started second, odd: first; interleaved()), with its bootstrap interval:
@@ -694,8 +699,7 @@ def position_free_estimate(groups, resamples=2000, level=0.90):
     median_interval."""
     orders = [groups[0::2], groups[1::2]]
     if not orders[1]:
-        low, high = median_interval(groups, resamples, level)
-        return statistics.median([v for g in groups for v in g]), low, high
+        return median_estimate(groups, resamples, level)
 
     def estimate(chosen):
         medians = [statistics.median([v for g in order for v in g]) for order in chosen]

@@ -329,7 +329,7 @@ void ClassifyAndName(ThreadList* list) {
       continue;
     }
     const SyscallState& kernel = view.kernel;
-    bool in_syscall = kernel.known && !kernel.running && kernel.number >= 0;
+    const bool in_syscall = kernel.InSystemCall();
     const bool hooked = static_cast<uint32_t>(view.slot.word) != kNotWaiting;
     if (NewWait(view, thread.unwind.word)) {
       TakeWait(&thread, view.slot, now_ns);  // a wait begun since the records were copied
@@ -407,9 +407,7 @@ bool ReadyToUnwindAgain(tl_thread* thread, int64_t deadline_ns) {
     }
     if (thread->state == TL_STATE_IO && slot.callee != start.callee) {
       // Another I/O call than at the first look: named as the kernel shows it now.
-      const SyscallState& kernel = view.kernel;
-      thread->syscall_number =
-          kernel.known && !kernel.running && kernel.number >= 0 ? kernel.number : -1;
+      thread->syscall_number = view.kernel.InSystemCall() ? view.kernel.number : -1;
     }
     start.word = slot.word;
     start.frame = slot.frame;
@@ -448,7 +446,7 @@ bool WaitsAgain(tl_thread* thread) {
   if (!view.consistent) return false;
   if (NewWait(view, thread->unwind.word)) {
     TakeWait(thread, view.slot, MonotonicNanos());
-  } else if (view.kernel.known && !view.kernel.running && view.kernel.number >= 0) {
+  } else if (view.kernel.InSystemCall()) {
     ForgetWait(thread, view.slot.word);
     ClassifyBySyscall(thread, view.kernel);
   } else {

@@ -22,6 +22,9 @@ struct SyscallState {
   uintptr_t fourth_argument = 0;  // a futex wait's timeout
   uintptr_t sp = 0;               // user-space stack pointer where it entered the kernel
   uintptr_t pc = 0;               // user-space pc where it entered the kernel
+
+  // Blocked in system call `number` (not running, not blocked outside one, not unknown).
+  bool InSystemCall() const { return known && !running && number >= 0; }
 };
 
 // Reads /proc/self/task/TID/syscall.

@@ -194,7 +194,7 @@ void UnwindFromHook(ProcessUnwinder& unwinder, tl_thread* thread) {
       // Another I/O call (epoll_wait, then writev): named as the kernel shows it now, not as the
       // first look did. The next attempt's check of the word says it stayed in that call.
       const SyscallState now = ReadSyscallState(thread->tid);
-      thread->syscall_number = now.known && !now.running && now.number >= 0 ? now.number : -1;
+      thread->syscall_number = now.InSystemCall() ? now.number : -1;
     }
     start.word = slot.word;
     start.frame = slot.frame;

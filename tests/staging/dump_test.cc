@@ -197,6 +197,13 @@ TEST(Dump, TheDumpSignalFromAnyoneElseHasItsUsualEffect) {
   EXPECT_EQ(result.signal, SIGUSR2) << result.Describe();
 }
 
+// `threadleak dump PID`, its output kept in a directory of its own.
+e2e::RunResult DumpWithTheWrapper(pid_t pid, milliseconds limit = milliseconds(30000)) {
+  e2e::TempDir dir;
+  return e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dir.path() + "/dump.txt",
+                         limit);
+}
+
 // A program under the shim (JSON reports in the directory), asked for dumps one after the other
 // once it printed "ready", then told to stop (the directory's file "stop") and waited for.
 struct DumpedWhileRunning {
@@ -365,9 +372,7 @@ TEST(Wrapper, DumpPrintsTheDumpOfARunningProcess) {
   pid_t pid = e2e::StartProgram({WRAPPER, "--log-path", dir.path() + "/report", SERVICE, "2500"},
                                 {{"LD_PRELOAD", std::nullopt}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
-  e2e::TempDir dump_dir;
-  e2e::RunResult dump =
-      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  e2e::RunResult dump = DumpWithTheWrapper(pid);
   EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
   EXPECT_NE(dump.output.find("threadleak: dump of 13 threads of process " + std::to_string(pid)),
             std::string::npos)
@@ -439,8 +444,7 @@ TEST(Wrapper, DumpOfASingleThreadedProcessSaysThereIsNothingToDump) {
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(10));
   }
-  e2e::RunResult dump =
-      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dir.path() + "/dump.txt");
+  e2e::RunResult dump = DumpWithTheWrapper(pid);
   EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
   EXPECT_NE(dump.output.find("has only its main thread"), std::string::npos) << dump.output;
   EXPECT_EQ(kill(pid, 0), 0) << "the process must not be disturbed";
@@ -459,9 +463,7 @@ TEST(Wrapper, DumpAsRootOfAProcessThatGaveUpRootPrintsTheDump) {
       e2e::StartProgram({WRAPPER, GIVES_UP_ROOT, "20000"}, {{"LD_PRELOAD", std::nullopt}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   ASSERT_NE(e2e::ReadWholeFile(output).find("ready as uid 65534"), std::string::npos);
-  e2e::TempDir dump_dir;
-  e2e::RunResult dump =
-      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  e2e::RunResult dump = DumpWithTheWrapper(pid);
   EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
   EXPECT_NE(dump.output.find("threadleak: dump of 3 threads of process " + std::to_string(pid)),
             std::string::npos)
@@ -485,9 +487,7 @@ TEST(Wrapper, DumpOfAProcessThatEndsRightAfterItPrintsTheDump) {
       {ENDS_AFTER_DUMP},
       {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "format=json"}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
-  e2e::TempDir dump_dir;
-  e2e::RunResult dump =
-      e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {}, dump_dir.path() + "/dump.txt");
+  e2e::RunResult dump = DumpWithTheWrapper(pid);
   EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
   EXPECT_NE(dump.output.find("\"name\":\"parked\""), std::string::npos) << dump.output;
   EXPECT_EQ(dump.output.find("wrote no dump"), std::string::npos) << dump.output;
@@ -505,9 +505,7 @@ TEST(Wrapper, DumpReturnsWhileChildrenForkedDuringItHoldTheRequestersPipe) {
                                 {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}}, output);
   ASSERT_TRUE(WaitForReady(output, milliseconds(10000))) << e2e::ReadWholeFile(output);
   for (int i = 0; i < 5; ++i) {
-    e2e::TempDir dump_dir;
-    e2e::RunResult dump = e2e::RunProgram({WRAPPER, "dump", std::to_string(pid)}, {},
-                                          dump_dir.path() + "/dump.txt", milliseconds(20000));
+    e2e::RunResult dump = DumpWithTheWrapper(pid, milliseconds(20000));
     ASSERT_FALSE(dump.timed_out) << "dump " << i + 1 << " never returned";
     EXPECT_TRUE(dump.exited && dump.exit_status == 0) << dump.Describe() << dump.output;
     EXPECT_NE(dump.output.find("\"forker\""), std::string::npos) << dump.output;

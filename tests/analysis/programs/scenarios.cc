@@ -424,7 +424,7 @@ void Run() {
   if (read(g_pipe[0], &byte, 1) != 1) Die("read");
   // The handler's write is done: the thread blocks in a futex again only back in its wait.
   WaitUntilBlockedIn(g_waiter_tid, SYS_futex);
-  PrintObject("word", reinterpret_cast<void*>(e2e::BlockedSyscallArgument(g_waiter_tid)));
+  PrintObject("word", reinterpret_cast<void*>(e2e::BlockedIn(g_waiter_tid).first_argument));
 }
 
 }  // namespace interrupted_condvar

@@ -50,22 +50,24 @@ inline void NameThisThread(const char* name) {
   pthread_setname_np(pthread_self(), name);
 }
 
-// The syscall number thread `tid` of this process is blocked in, or -1 while it runs (or when it
-// is gone).
-inline long BlockedSyscall(int tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
-  std::string first;
-  if (!(in >> first) || first == "running") return -1;
-  return std::strtol(first.c_str(), nullptr, 10);
-}
-
-// The first argument of the system call thread `tid` of this process is blocked in (a futex
-// wait's word), or 0 while it runs.
-inline unsigned long BlockedSyscallArgument(int tid) {
+// The system call thread `tid` of this process is blocked in (/proc/self/task/TID/syscall):
+// its number, -1 while it runs (or when it is gone), and its first argument (a futex wait's word).
+struct BlockedCall {
+  long number = -1;
+  unsigned long first_argument = 0;
+};
+inline BlockedCall BlockedIn(int tid) {
   std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/syscall");
   std::string number, argument;
-  if (!(in >> number >> argument) || number == "running") return 0;
-  return std::strtoul(argument.c_str(), nullptr, 16);
+  BlockedCall call;
+  if (!(in >> number) || number == "running") return call;
+  call.number = std::strtol(number.c_str(), nullptr, 10);
+  if (in >> argument) call.first_argument = std::strtoul(argument.c_str(), nullptr, 16);
+  return call;
+}
+
+inline long BlockedSyscall(int tid) {
+  return BlockedIn(tid).number;
 }
 
 // Waits until the thread that published its tid in `tid` sits in syscall `nr` (e.g. SYS_futex
