@@ -92,7 +92,8 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
   }
   out.creator_tid = (lifecycle & kMainThread) ? -1 : record.creator_tid;
   if (lifecycle & kMainThread) out.flags |= TL_THREAD_MAIN;
-  if (record.hashed) out.handle = reinterpret_cast<uintptr_t>(record.handle);
+  if (record.hashed.load(std::memory_order_relaxed))
+    out.handle = reinterpret_cast<uintptr_t>(record.handle);
   memcpy(out.creator_name, record.creator_name, TL_NAME_LEN);
   out.test_source = record.test_source;
   if (record.test_source == kTestNoneUnconfirmed) {
@@ -100,7 +101,11 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
     // none to find.
     out.test_source = GoogleTestLayoutConfirmed() ? TL_TEST_NONE : TL_TEST_UNKNOWN;
   }
-  memcpy(out.test_name, record.test_name, TL_TEST_NAME_LEN);
+  // A reused record keeps the last thread's test name (thread_record.h): copied only when it is
+  // this thread's.
+  if (record.test_source == TL_TEST_RUNNING || record.test_source == TL_TEST_INHERITED) {
+    memcpy(out.test_name, record.test_name, TL_TEST_NAME_LEN);
+  }
   out.creation.kind = record.creation_depth > 0 ? TL_STACK_RETURNS : TL_STACK_NONE;
   out.creation.depth = record.creation_depth;
   memcpy(out.creation.pcs, record.creation, sizeof(uintptr_t) * record.creation_depth);

@@ -69,11 +69,11 @@ bool RefillFreeList() {
 
 // Called with the lock held.
 void UnhashLocked(ThreadRecord* record) {
-  if (!record->hashed) return;
+  if (!record->hashed.load(std::memory_order_relaxed)) return;
   ThreadRecord** link = &g_registry.buckets[BucketOf(record->handle)];
   while (*link != nullptr && *link != record) link = &(*link)->bucket_next;
   if (*link == record) *link = record->bucket_next;
-  record->hashed = false;
+  record->hashed.store(false, std::memory_order_relaxed);
 }
 
 // Called with the lock held.
@@ -114,13 +114,17 @@ ThreadRecord* AllocateRecord() {
 }
 
 void PublishHandle(ThreadRecord* record, pthread_t handle) {
+  // The creator and the child both publish (whichever comes first): the second sees it done
+  // without taking the lock, which is on every create+join. The record cannot be released
+  // meanwhile: both callers hold it (lifecycle.h).
+  if (record->hashed.load(std::memory_order_acquire)) return;
   RegistryLock guard;
-  if (record->hashed) return;
+  if (record->hashed.load(std::memory_order_relaxed)) return;
   record->handle = handle;
   size_t bucket = BucketOf(handle);
   record->bucket_next = g_registry.buckets[bucket];
   g_registry.buckets[bucket] = record;
-  record->hashed = true;
+  record->hashed.store(true, std::memory_order_release);
 }
 
 ThreadRecord* FindRecord(pthread_t handle) {

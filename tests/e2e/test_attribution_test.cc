@@ -64,6 +64,8 @@ TEST(TestAttribution, EachThreadIsNamedWithTheTestThatRanWhenItWasCreated) {
            Expected{"before-tests", "", "suite"},
            Expected{"pool-worker", "", "suite"},
            Expected{"suite-setup", "", "suite"},
+           // After the last test, on a record a test's thread had.
+           Expected{"after-tests", "", "suite"},
        }) {
     SCOPED_TRACE(expected.thread);
     auto found = threads.find(expected.thread);
@@ -118,7 +120,7 @@ TEST(TestAttribution, AStrippedProgramFallsBackToTheCreationStack) {
     EXPECT_EQ(attribution.source, "") << name;
     EXPECT_EQ(attribution.test, "") << name;
   }
-  EXPECT_EQ(ByName(report).size(), 9u) << Summarize(report);
+  EXPECT_EQ(ByName(report).size(), 10u) << Summarize(report);
 }
 
 TEST(TestAttribution, ReadingGoogleTestChangesNothingTheProgramSees) {
