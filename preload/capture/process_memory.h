@@ -1,15 +1,25 @@
 // Reads of the observed process's memory that cannot fault: process_vm_readv reports an address
 // that is no longer mapped (a freed object, an unloaded library) as EFAULT instead of SIGSEGV.
 //
+// Under a seccomp filter the process inherited (a container runtime's, a service manager's), the
+// reads go through /proc/PID/mem instead (open, pread, close): such a filter may kill the process
+// for process_vm_readv, a call the program itself never makes, and the hooks never saw it
+// installed (a filter the program installs stops reports altogether: runtime.h). A read that
+// process_vm_readv refuses (EPERM from a filter's errno action, ENOSYS) switches to it as well.
+//
 // The observed process is this one in the shim, and the program being reported on in the report
 // writer (report_request.h), which sets it once at its start: everything that reads the
 // program's memory or its /proc files goes through TargetProcess().
 #ifndef THREADLEAK_PRELOAD_CAPTURE_PROCESS_MEMORY_H_
 #define THREADLEAK_PRELOAD_CAPTURE_PROCESS_MEMORY_H_
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace threadleak {
@@ -27,13 +37,77 @@ inline pid_t TargetProcess() {
   return g_target_process;
 }
 
+// Set once, before the first read (start-up, the writer's start), or by a refused read.
+inline constinit std::atomic<bool> g_read_through_proc_mem{false};
+
+// Every later read goes through /proc/PID/mem. `seccomp_mode` is the process's (SeccompMode():
+// 0 none, 2 a filter, -1 unknown); any filter counts, as the tool cannot see what it allows.
+inline void ChooseMemoryReader(int seccomp_mode) {
+  if (seccomp_mode > 0) g_read_through_proc_mem.store(true, std::memory_order_relaxed);
+}
+
+inline bool ReadingThroughProcMem() {
+  return g_read_through_proc_mem.load(std::memory_order_relaxed);
+}
+
+namespace process_memory_detail {
+
+// "/proc/self/mem" or "/proc/PID/mem" into `path` (room for 32), without snprintf: the shim
+// reads in reports, where nothing that may take a lock of the program's is called.
+inline void ProcMemPath(pid_t pid, char* path) {
+  const char* prefix = "/proc/";
+  char* out = path;
+  while (*prefix != '\0') *out++ = *prefix++;
+  if (pid == 0) {
+    for (const char* self = "self"; *self != '\0';) *out++ = *self++;
+  } else {
+    char digits[12];
+    int count = 0;
+    for (unsigned value = static_cast<unsigned>(pid); value != 0 || count == 0; value /= 10) {
+      digits[count++] = static_cast<char>('0' + value % 10);
+    }
+    while (count > 0) *out++ = digits[--count];
+  }
+  for (const char* tail = "/mem"; *tail != '\0';) *out++ = *tail++;
+  *out = '\0';
+}
+
+// The read through /proc/PID/mem, as process_vm_readv reports it: how many bytes, or -1 with
+// EFAULT for memory that is not mapped (the file says EIO).
+inline ssize_t ReadThroughProcMem(pid_t pid, uintptr_t address, void* out, size_t size) {
+  char path[32];
+  ProcMemPath(pid, path);
+  const int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return -1;
+  ssize_t got;
+  do {
+    got = static_cast<ssize_t>(syscall(SYS_pread64, fd, out, size, static_cast<off_t>(address)));
+  } while (got < 0 && errno == EINTR);
+  const int read_errno = errno;
+  syscall(SYS_close, fd);
+  errno = got < 0 && read_errno == EIO ? EFAULT : read_errno;
+  return got;
+}
+
+}  // namespace process_memory_detail
+
+// Copies `size` bytes at `address` of process `pid` (0: this one) into `out`. Returns how many
+// bytes could be read, or -1 (errno says why: EFAULT for memory that is not mapped).
+inline ssize_t ReadBytesOf(pid_t pid, uintptr_t address, void* out, size_t size) {
+  if (!ReadingThroughProcMem()) {
+    iovec local{out, size};
+    iovec remote{reinterpret_cast<void*>(address), size};
+    const ssize_t got = process_vm_readv(pid != 0 ? pid : getpid(), &local, 1, &remote, 1, 0);
+    if (got >= 0 || (errno != EPERM && errno != ENOSYS)) return got;
+    g_read_through_proc_mem.store(true, std::memory_order_relaxed);
+  }
+  return process_memory_detail::ReadThroughProcMem(pid, address, out, size);
+}
+
 // Copies `size` bytes at `address` of the observed process into `out`. Returns how many bytes
 // could be read, or -1 (errno says why: EFAULT for memory that is not mapped).
 inline ssize_t ReadProcessBytes(uintptr_t address, void* out, size_t size) {
-  iovec local{out, size};
-  iovec remote{reinterpret_cast<void*>(address), size};
-  pid_t pid = g_target_process != 0 ? g_target_process : getpid();
-  return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  return ReadBytesOf(g_target_process, address, out, size);
 }
 
 // Copies sizeof(T) bytes at `address` into *out. False if they could not all be read.

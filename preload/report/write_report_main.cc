@@ -189,6 +189,9 @@ int WriteReport(tl_report_request* request) {
 
 int Serve(tl_report_request* request) {
   SetTargetProcess(request->reader_tid > 0 ? request->reader_tid : request->pid);
+  // The writer inherits the program's seccomp filters, and any of them may kill it for
+  // process_vm_readv (a killed writer leaves the shim's plain report).
+  ChooseMemoryReader(SeccompMode());
   // Ready before the shim asks: its look at the threads is then as fresh as it can be.
   std::unique_ptr<BlockedStackUnwinder> unwinder;
   try {

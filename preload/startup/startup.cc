@@ -10,6 +10,8 @@
 #include <atomic>
 
 #include "preload/capture/departed_modules.h"
+#include "preload/capture/process_memory.h"
+#include "preload/capture/thread_scan.h"
 #include "preload/capture/unwinder.h"
 #include "preload/config/child_environment.h"
 #include "preload/config/options.h"
@@ -51,14 +53,14 @@ bool AnotherCopyCameFirst() {
 
 // While no lock wait is recorded the two lock hooks only pass the call on: the program's calls
 // skip them (straight_to_libc.h).
-void BindLocksStraightToLibc() {
+void BindLocksStraightToLibc(int seccomp_mode) {
   const PassThroughHook hooks[] = {
       {"pthread_mutex_lock", reinterpret_cast<uintptr_t>(threadleak_own_pthread_mutex_lock),
        reinterpret_cast<uintptr_t>(Real().pthread_mutex_lock)},
       {"mtx_lock", reinterpret_cast<uintptr_t>(threadleak_own_mtx_lock),
        reinterpret_cast<uintptr_t>(Real().mtx_lock)},
   };
-  BindStraightToLibc(hooks, sizeof(hooks) / sizeof(hooks[0]));
+  BindStraightToLibc(hooks, sizeof(hooks) / sizeof(hooks[0]), seccomp_mode);
 }
 
 constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 running, 2 done
@@ -130,6 +132,11 @@ void Initialize() {
     return;
   }
   AdoptToolState();
+  // A filter inherited from whoever started the process: the hooks never see it installed, and
+  // it may kill the process for calls the program never makes (process_memory.h,
+  // straight_to_libc.h).
+  const int seccomp_mode = SeccompMode();
+  ChooseMemoryReader(seccomp_mode);
   RememberStandardStreams();  // before the first warning: fd 2 as the program got it
   InitGlobalOptions();
   InitReportDestinations();
@@ -144,7 +151,7 @@ void Initialize() {
   LoadUnwinder();
   RememberMutexLockRange();
   SetLockWaitRecording(GlobalOptions().watchdog_ms > 0);
-  if (!LockWaitRecording()) BindLocksStraightToLibc();
+  if (!LockWaitRecording()) BindLocksStraightToLibc(seccomp_mode);
   RegisterMainThread();
   pthread_atfork(BeforeFork, AfterForkInParent, AfterForkInChild);
   if (GlobalOptions().dump_on_fatal) InstallFatalSignalDumps();

@@ -11,7 +11,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "preload/capture/thread_scan.h"
 #include "preload/core/guard.h"
 
 namespace threadleak {
@@ -254,12 +253,12 @@ bool OtherNamespaces(uintptr_t program_debug) {
 
 }  // namespace
 
-int BindStraightToLibc(const PassThroughHook* hooks, int count) {
+int BindStraightToLibc(const PassThroughHook* hooks, int count, int seccomp_mode) {
   ErrnoKeeper keep_errno;
   // Under a seccomp filter (inherited: the hooks note the program's own), or where that is not
   // known, nothing is rebound: a filter may kill the process for process_vm_writev or a
   // writable mprotect, which the program itself never makes.
-  if (SeccompMode() != 0) return 0;
+  if (seccomp_mode != 0) return 0;
   Rebinding state;
   state.hooks = hooks;
   state.count = count < kMaxHooks ? count : kMaxHooks;
@@ -283,7 +282,7 @@ int BindStraightToLibc(const PassThroughHook* hooks, int count) {
 
 #else  // not x86-64: the hooks' jump stays
 
-int BindStraightToLibc(const PassThroughHook*, int) {
+int BindStraightToLibc(const PassThroughHook*, int, int) {
   return 0;
 }
 

@@ -38,9 +38,10 @@ struct PassThroughHook {
   uintptr_t target;
 };
 
-// Rebinds every loaded object's PLT slots of `hooks` as described above. Returns the number of
-// slots rewritten. Start-up only (dl_iterate_phdr, dlsym, getenv); errno is kept.
-int BindStraightToLibc(const PassThroughHook* hooks, int count);
+// Rebinds every loaded object's PLT slots of `hooks` as described above; nothing unless
+// `seccomp_mode` (SeccompMode(), read once at start-up) is 0. Returns the number of slots
+// rewritten. Start-up only (dl_iterate_phdr, dlsym, getenv); errno is kept.
+int BindStraightToLibc(const PassThroughHook* hooks, int count, int seccomp_mode);
 
 }  // namespace threadleak
 

@@ -68,6 +68,32 @@ TEST(ProcessCalls, SeccompSandboxedProgramIsNotKilledAtExit) {
   ExpectSameWithAndWithout({RELIABILITY_PROCESS_CALLS, "seccomp"});
 }
 
+// A filter the process inherited (a service manager's, a container runtime's) is one the hooks
+// never saw installed: it may kill the process, or refuse, for process_vm_readv, which the
+// program never calls. The exit report reads memory through /proc/PID/mem instead: the program
+// ends as it would with any leak, and the leaked thread has its whole stack.
+TEST(ProcessCalls, UnderAnInheritedFilterAgainstProcessVmReadvTheLeakIsReportedWithItsStack) {
+  for (const char* mode : {"kill", "errno"}) {
+    SCOPED_TRACE(mode);
+    const std::vector<std::string> argv = {RELIABILITY_PROCESS_CALLS, "inherited_filter", mode};
+    TempDir bare_dir;
+    ScenarioRun bare = RunScenario(bare_dir, argv, {.preload = false});
+    ASSERT_TRUE(bare.ExitedWith(0)) << bare.Describe();
+    ASSERT_EQ(bare.output, "left a thread waiting\n") << bare.Describe();
+    TempDir dir;
+    ScenarioRun run = RunScenario(dir, argv);
+    EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+    EXPECT_EQ(run.output, bare.output);
+    json report = OnlyReport(dir, run);
+    ASSERT_EQ(e2e::Field(report, "leaks"), 1) << e2e::Summarize(report);
+    const json& thread = report["threads"][0];
+    EXPECT_EQ(thread["state"], "cond") << thread.dump();
+    EXPECT_TRUE(e2e::StackHasFunction(thread["stack"], "WaitsUnderTheFilter")) << thread.dump();
+    EXPECT_TRUE(e2e::StackHasFunction(thread["created_by"]["stack"], "LeakUnderFilter"))
+        << thread.dump();
+  }
+}
+
 TEST(ProcessCalls, AnIgnoredDumpSignalStaysIgnoredForTheProcessAndItsChildren) {
   ExpectSameWithAndWithout(
       {"/bin/sh", "-c",

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "preload/capture/process_memory.h"
+
 namespace threadleak {
 namespace {
 
@@ -23,18 +25,14 @@ std::string ProcPath(pid_t pid, const std::string& tail) {
 
 bool TargetMemory::Read(uintptr_t address, void* out, size_t size) const {
   if (size == 0) return true;
-  iovec local{out, size};
-  iovec remote{reinterpret_cast<void*>(address), size};
-  return process_vm_readv(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+  return ReadBytesOf(pid_, address, out, size) == static_cast<ssize_t>(size);
 }
 
 size_t TargetMemory::ReadPrefix(uintptr_t address, void* out, size_t size) const {
-  // process_vm_readv stops at the first page it cannot read, and says how far it got.
+  // A read stops at the first page it cannot read, and says how far it got.
   size_t done = 0;
   while (done < size) {
-    iovec local{static_cast<char*>(out) + done, size - done};
-    iovec remote{reinterpret_cast<void*>(address + done), size - done};
-    ssize_t got = process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+    ssize_t got = ReadBytesOf(pid_, address + done, static_cast<char*>(out) + done, size - done);
     if (got <= 0) break;
     done += static_cast<size_t>(got);
     // A partial page: the next read would fail too.

@@ -12,6 +12,11 @@
 //   sig_ign       started with SIGUSR2 ignored: it stays ignored with a thread running, a
 //                 SIGUSR2 to the process changes nothing, and a child exec'd from here sees it
 //                 ignored too
+//   inherited_filter kill|errno
+//                 a seccomp filter that kills the process (or refuses with EPERM) on
+//                 process_vm_readv, as a service manager or a container runtime installs one
+//                 before the program starts; then this program again under it
+//                 (leak_under_filter): a thread left in pthread_cond_wait at exit
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/filter.h>
@@ -78,6 +83,58 @@ static int Seccomp(void) {
   return 0;
 }
 
+static pthread_mutex_t g_never_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_never = PTHREAD_COND_INITIALIZER;
+static volatile pid_t g_waiter_tid;
+
+__attribute__((noinline)) static void* WaitsUnderTheFilter(void* argument) {
+  pthread_mutex_lock(&g_never_mutex);
+  g_waiter_tid = gettid();
+  for (;;) pthread_cond_wait(&g_never, &g_never_mutex);
+  return argument;
+}
+
+static int InheritedFilter(const char* program, const char* mode) {
+  const unsigned action = strcmp(mode, "kill") == 0
+                              ? SECCOMP_RET_KILL_PROCESS
+                              : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, action),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  if (InstallSeccompFilter(filter, sizeof filter / sizeof filter[0]) != 0) {
+    printf("seccomp unavailable: %s\n", strerror(errno));
+    return 0;
+  }
+  char* const again[] = {(char*)program, (char*)"leak_under_filter", NULL};
+  execv("/proc/self/exe", again);
+  printf("execv: %s\n", strerror(errno));
+  return 2;
+}
+
+// Whether thread `tid` sleeps in the kernel's futex call (pthread_cond_wait's).
+static int InFutex(pid_t tid) {
+  char path[64];
+  char text[32] = {0};
+  snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+  FILE* file = fopen(path, "r");
+  if (file == NULL) return 0;
+  size_t n = fread(text, 1, sizeof text - 1, file);
+  fclose(file);
+  text[n] = '\0';
+  return strncmp(text, "202 ", 4) == 0;  // SYS_futex on x86-64
+}
+
+static int LeakUnderFilter(void) {
+  pthread_t thread;
+  pthread_create(&thread, NULL, WaitsUnderTheFilter, NULL);
+  while (g_waiter_tid == 0 || !InFutex(g_waiter_tid)) usleep(1000);
+  printf("left a thread waiting\n");
+  return 0;
+}
+
 static int IgnoredUsr2(void) {
   pthread_t thread;
   pthread_create(&thread, NULL, Work, NULL);
@@ -123,6 +180,9 @@ int main(int argc, char** argv) {
   if (strcmp(scenario, "seccomp") == 0) return Seccomp();
   if (strcmp(scenario, "sig_ign") == 0) return IgnoredUsr2();
   if (strcmp(scenario, "spin_masked") == 0) return SpinMasked();
+  if (strcmp(scenario, "inherited_filter") == 0 && argc > 2)
+    return InheritedFilter(argv[0], argv[2]);
+  if (strcmp(scenario, "leak_under_filter") == 0) return LeakUnderFilter();
   fprintf(stderr, "process_calls: unknown scenario '%s'\n", scenario);
   return 2;
 }
