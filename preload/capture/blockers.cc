@@ -9,6 +9,7 @@
 
 #include "preload/capture/process_memory.h"
 #include "preload/core/object_touches.h"
+#include "preload/core/process_identity.h"
 #include "preload/core/registry.h"
 
 namespace threadleak {
@@ -23,8 +24,28 @@ constinit std::atomic<uintptr_t> g_exit_objects[kExitObjects] = {};
 constinit std::atomic<size_t> g_exit_object_count{0};
 
 bool ThreadExists(int32_t tid) {
-  return syscall(SYS_tgkill, getpid(), tid, 0) == 0 || errno != ESRCH;
+  return syscall(SYS_tgkill, CurrentPid(), tid, 0) == 0 || errno != ESRCH;
 }
+
+// ThreadExists for the touchers of one look at every thread: the waiters of one condition
+// variable share their few touchers (10,000 waiters asked about the same four tids 40,000 times,
+// a system call each). A tid is asked once per look.
+class ExistenceCache {
+ public:
+  bool Exists(int32_t tid) {
+    Entry& entry = entries_[static_cast<uint32_t>(tid) % kEntries];
+    if (entry.tid != tid) entry = {tid, ThreadExists(tid)};
+    return entry.exists;
+  }
+
+ private:
+  static constexpr uint32_t kEntries = 64;
+  struct Entry {
+    int32_t tid = 0;
+    bool exists = false;
+  };
+  Entry entries_[kEntries];
+};
 
 bool DestroyedAtExit(uintptr_t object) {
   size_t count = g_exit_object_count.load(std::memory_order_acquire);
@@ -75,6 +96,7 @@ void NoteDestroyedAtExit(const void* object) {
 }
 
 void ReadBlockers(ThreadList* list, int32_t monitor_tid) {
+  ExistenceCache existence;
   for (size_t i = 0; i < list->count; ++i) {
     tl_thread& thread = list->threads[i];
     thread.blocker_tid = ReadBlockerTid(thread, &thread.rwlock_readers);
@@ -86,7 +108,7 @@ void ReadBlockers(ThreadList* list, int32_t monitor_tid) {
     thread.wakers_overflow = touchers.overflow;
     for (size_t t = 0; t < touchers.count; ++t) {
       int32_t tid = touchers.tids[t];
-      if (tid == thread.tid || tid == monitor_tid || !ThreadExists(tid)) continue;
+      if (tid == thread.tid || tid == monitor_tid || !existence.Exists(tid)) continue;
       thread.wakers[thread.waker_count++] = tid;
     }
   }
