@@ -49,16 +49,17 @@ uintptr_t FindTcb(const TargetMemory& memory, uintptr_t start, uintptr_t end) {
 
 AddressRange ReadStackBlock(const TargetMemory& memory, uintptr_t handle, pid_t tid) {
   if (handle == 0 || handle % 64 != 0 || tid <= 0) return {};
-  uint64_t header[3] = {};
+  // The descriptor's fields up to stackblock_size, in one read: the scan reads every thread's
+  // (three reads each cost an exit report of 10,000 threads 20,000 more system calls).
+  static_assert(kTcbStackBlockSizeOffset % 8 == 0 && kTcbTidOffset < kTcbStackBlockOffset &&
+                kTcbSelfOffset < kTcbStackBlockOffset);
+  uint64_t words[kTcbStackBlockSizeOffset / 8 + 1];
+  if (!memory.Read(handle, words, sizeof words)) return {};
   int32_t recorded_tid = 0;
-  uint64_t block[2] = {};  // stackblock, stackblock_size
-  if (!memory.Read(handle, header, sizeof header) || header[0] != handle ||
-      header[kTcbSelfOffset / 8] != handle || !memory.Read(handle + kTcbTidOffset, &recorded_tid) ||
-      recorded_tid != tid || !memory.Read(handle + kTcbStackBlockOffset, block, sizeof block)) {
-    return {};
-  }
-  const uintptr_t start = block[0];
-  const uintptr_t size = block[1];
+  memcpy(&recorded_tid, reinterpret_cast<const char*>(words) + kTcbTidOffset, sizeof recorded_tid);
+  if (words[0] != handle || words[kTcbSelfOffset / 8] != handle || recorded_tid != tid) return {};
+  const uintptr_t start = words[kTcbStackBlockOffset / 8];     // stackblock
+  const uintptr_t size = words[kTcbStackBlockSizeOffset / 8];  // stackblock_size
   // The descriptor sits at the block's top (its static TLS and itself): inside it, with room.
   constexpr uintptr_t kMaxBlock = uintptr_t{1} << 40;
   if (start == 0 || size == 0 || size > kMaxBlock || handle < start || handle >= start + size) {
