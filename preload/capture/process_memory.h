@@ -72,20 +72,53 @@ inline void ProcMemPath(pid_t pid, char* path) {
   *out = '\0';
 }
 
-// The read through /proc/PID/mem, as process_vm_readv reports it: how many bytes, or -1 with
-// EFAULT for memory that is not mapped (the file says EIO).
-inline ssize_t ReadThroughProcMem(pid_t pid, uintptr_t address, void* out, size_t size) {
+inline int OpenProcMem(pid_t pid) {
   char path[32];
   ProcMemPath(pid, path);
-  const int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
-  if (fd < 0) return -1;
+  return static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+}
+
+// pread as process_vm_readv reports it: how many bytes, or -1 with EFAULT for memory that is not
+// mapped (the file says EIO).
+inline ssize_t PreadMem(int fd, uintptr_t address, void* out, size_t size) {
   ssize_t got;
   do {
     got = static_cast<ssize_t>(syscall(SYS_pread64, fd, out, size, static_cast<off_t>(address)));
   } while (got < 0 && errno == EINTR);
+  if (got < 0 && errno == EIO) errno = EFAULT;
+  return got;
+}
+
+// Another process's file stays open: the report writer reads the program thousands of times
+// (a few per thread), and the descriptor is its own. This process's is opened for each read: in
+// the shim a descriptor kept open could be closed by the program and its number reused.
+struct OtherProcessMem {
+  std::atomic_flag busy =
+      ATOMIC_FLAG_INIT;  // the writer reads on one thread; a second opens its own
+  pid_t pid = 0;
+  int fd = -1;
+};
+inline constinit OtherProcessMem g_other_process_mem;
+
+// The read through /proc/PID/mem (pid 0: this process).
+inline ssize_t ReadThroughProcMem(pid_t pid, uintptr_t address, void* out, size_t size) {
+  OtherProcessMem& other = g_other_process_mem;
+  if (pid != 0 && !other.busy.test_and_set(std::memory_order_acquire)) {
+    if (other.pid != pid) {
+      if (other.fd >= 0) syscall(SYS_close, other.fd);
+      other.fd = OpenProcMem(pid);
+      other.pid = other.fd >= 0 ? pid : 0;
+    }
+    const ssize_t got = other.fd >= 0 ? PreadMem(other.fd, address, out, size) : -1;
+    other.busy.clear(std::memory_order_release);
+    return got;
+  }
+  const int fd = OpenProcMem(pid);
+  if (fd < 0) return -1;
+  const ssize_t got = PreadMem(fd, address, out, size);
   const int read_errno = errno;
   syscall(SYS_close, fd);
-  errno = got < 0 && read_errno == EIO ? EFAULT : read_errno;
+  errno = read_errno;
   return got;
 }
 
