@@ -442,14 +442,20 @@ class Bench:
 
     # --- the exit report with many leaked threads -------------------------------------------
 
-    def exit_report_once(self, threads, tool):
+    # The cases: (threads, whether each blocks every signal).
+    def exit_cases(self):
+        if self.args.quick:
+            return [(200, False), (1000, False), (1000, True)]
+        return [(1000, False), (10000, False), (10000, True)]
+
+    def exit_report_once(self, threads, tool, masked=False):
         program = os.path.join(self.bin, "leak_at_exit")
         log = os.path.join(self.scratch, f"exit-{threads}")
+        program_argv = [program, str(threads)] + (["masked"] if masked else [])
         if tool:
-            argv = [self.wrapper, "--linger-ms", "0", "--log-path", log, "--", program,
-                    str(threads)]
+            argv = [self.wrapper, "--linger-ms", "0", "--log-path", log, "--"] + program_argv
         else:
-            argv = [program, str(threads)]
+            argv = program_argv
         process = subprocess.Popen(argv, env=self.env(), stdout=subprocess.PIPE, text=True)
         try:
             output, _ = process.communicate(timeout=self.args.timeout)
@@ -487,28 +493,34 @@ class Bench:
         return True
 
     def exit_report(self):
-        counts = [200, 1000] if self.args.quick else [1000, 10000]
-        results = {(n, tool): [] for n in counts for tool in (False, True)}
+        cases = self.exit_cases()
+        results = {(n, masked, tool): [] for n, masked in cases for tool in (False, True)}
         for _ in range(self.args.exit_runs):
-            for n in counts:
+            for n, masked in cases:
                 for tool in (False, True):
-                    seconds = self.exit_report_once(n, tool)
+                    seconds = self.exit_report_once(n, tool, masked)
                     if seconds is not None:
-                        results[(n, tool)].append(seconds)
-        return counts, results
+                        results[(n, masked, tool)].append(seconds)
+        return cases, results
 
-    def print_exit_report(self, counts, results):
-        for n in counts:
-            base, tool = results[(n, False)], results[(n, True)]
+    def print_exit_report(self, cases, results):
+        for n, masked in cases:
+            what = f"{n:,} leaked threads" + (", each blocking every signal" if masked else "")
+            base, tool = results[(n, masked, False)], results[(n, masked, True)]
             if not base or not tool:
-                print(f"- **Exit report, {n:,} leaked threads**: failed")
+                print(f"- **Exit report, {what}**: failed")
                 continue
             b, t = statistics.median(base), statistics.median(tool)
-            line = (f"- **Exit report, {n:,} leaked threads** (main's return to process end, "
+            line = (f"- **Exit report, {what}** (main's return to process end, "
                     f"medians of {len(tool)} runs): without the tool {b * 1e3:.0f} ms; "
                     f"threadleak {t * 1e3:.0f} ms (report written, `linger_ms=0`)")
-            if n == 10000:
+            if n == 10000 and not masked:
                 line += f". Target ≤ 2 s: {'met' if t <= 2.0 else '**missed**'}"
+            if n == 10000 and masked:
+                # Issue 12: what the report adds, for threads no signal can reach, ≤ 1 s.
+                added = t - b
+                line += (f": the report adds {added * 1e3:.0f} ms. Target ≤ 1 s added: "
+                         f"{'met' if added <= 1.0 else '**missed**'}")
             print(line + ".")
 
     # --- memory per live thread -------------------------------------------------------------
@@ -620,7 +632,7 @@ class Bench:
         self.progress("start-up")
         startup = self.startup()
         self.progress("exit report")
-        exit_counts, exit_results = self.exit_report()
+        exit_cases, exit_results = self.exit_report()
         self.progress("memory per live thread")
         mem_threads, growth = self.memory()
 
@@ -632,7 +644,7 @@ class Bench:
         self.print_throughput(selected, results, instructions, interleaved)
         print()
         self.print_startup(startup)
-        self.print_exit_report(exit_counts, exit_results)
+        self.print_exit_report(exit_cases, exit_results)
         self.print_memory(mem_threads, growth)
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self.args.raw:
@@ -642,8 +654,9 @@ class Bench:
                                    for (label, variant), runs in results.items()},
                     "instructions": instructions, "startup": startup,
                     "interleaved_time_ratios": interleaved,
-                    "exit_report": {f"{n} {'threadleak' if tool else 'baseline'}": runs
-                                    for (n, tool), runs in exit_results.items()},
+                    "exit_report": {f"{n}{' masked' if masked else ''} "
+                                    f"{'threadleak' if tool else 'baseline'}": runs
+                                    for (n, masked, tool), runs in exit_results.items()},
                     "memory_bytes_per_thread": {"baseline": growth[False],
                                                 "threadleak": growth[True]},
                 }, raw, indent=1)
