@@ -77,8 +77,9 @@ void CopyRecord(const ThreadRecord& record, void* opaque) {
              static_cast<uint32_t>(word) != kNotWaiting) {
     out.state = static_cast<uint32_t>(word);
     out.object = record.wait.object.load(std::memory_order_relaxed);
-    out.blocked_ns =
-        std::max<int64_t>(0, context->now_ns - WaitStartSeenBy(record, context->now_ns));
+    const WaitStart start = WaitStartSeenBy(record, context->now_ns);
+    out.blocked_ns = std::max<int64_t>(0, context->now_ns - start.ns);
+    if (!start.recorded) out.flags |= TL_THREAD_BLOCKED_AT_LEAST;
     out.unwind.kind = TL_UNWIND_HOOK;
     out.unwind.slot = reinterpret_cast<uintptr_t>(&record.wait);
     out.unwind.word = word;
@@ -244,8 +245,12 @@ void TakeWait(tl_thread* thread, const tl_wait_slot& slot, int64_t now_ns) {
   const uintptr_t slot_address = thread->unwind.slot;
   thread->state = static_cast<uint32_t>(slot.word);
   thread->object = slot.object;
-  thread->blocked_ns =
-      slot.since_ns == kSinceUnknown ? 0 : std::max<int64_t>(0, now_ns - slot.since_ns);
+  // A wait begun after the copy: if nobody stamped it yet, it is as old as this look says.
+  const WaitStart start =
+      slot.since_ns == kSinceUnknown ? WaitStart{now_ns, false} : WaitStartFromSlot(slot.since_ns);
+  thread->blocked_ns = std::max<int64_t>(0, now_ns - start.ns);
+  thread->flags &= ~static_cast<uint32_t>(TL_THREAD_BLOCKED_AT_LEAST);
+  if (!start.recorded) thread->flags |= TL_THREAD_BLOCKED_AT_LEAST;
   thread->syscall_number = -1;
   thread->unwind = tl_unwind_start{};
   thread->unwind.kind = TL_UNWIND_HOOK;

@@ -82,7 +82,7 @@ struct tl_wait_slot {
   // the very wait a report saw.
   uint64_t word;
   uintptr_t object;  // what it waits on
-  int64_t since_ns;  // when the wait began (CLOCK_MONOTONIC), or -1 for "first seen by a reader"
+  int64_t since_ns;  // when the wait began (CLOCK_MONOTONIC); -1: not recorded; below: a reader's stamp (wait_scope.h)
   // The frame address of the hook that entered the wait: [frame] holds its caller's frame
   // pointer and [frame + 8] the return address into the caller. Every frame from the caller up
   // stays as it is while the word is unchanged.
@@ -133,6 +133,9 @@ enum tl_thread_flags {
   TL_THREAD_MAIN = 1u << 0,     // the process's main thread
   TL_THREAD_EXITING = 1u << 1,  // it called exit(), and its exit cannot finish: no leak itself
   TL_THREAD_DYING = 1u << 2,    // it took the fatal signal the process dies of
+  // blocked_ns counts from the first report that saw the wait, not from its start (a wait with
+  // no time limit records no clock read): the wait is at least that old.
+  TL_THREAD_BLOCKED_AT_LEAST = 1u << 3,
 };
 
 struct tl_thread {

@@ -9,14 +9,29 @@
 
 namespace threadleak {
 
-// The start of a wait a reader found with since_ns == kSinceUnknown (a lock's wait, recorded
-// without a clock read): stamps it with `now_ns`, the first time any reader saw it, and returns
-// the stamp. A lower bound of the real start; the waiter resets it with its next wait.
-inline int64_t WaitStartSeenBy(const ThreadRecord& record, int64_t now_ns) {
+// When a wait began, as a report can know it: the waiter's own clock read, or — for a wait
+// recorded without one (kSinceUnknown: a lock's, an I/O call's) — the first time any reader saw
+// it, which is later than the real start. Such a stamp is kept in the slot as -2 - stamp, so
+// every later reader knows it for one.
+struct WaitStart {
+  int64_t ns;
+  bool recorded;  // false: a reader's stamp, a lower bound of the wait's age
+};
+
+inline WaitStart WaitStartFromSlot(int64_t since_ns) {
+  return since_ns >= 0 ? WaitStart{since_ns, true} : WaitStart{-2 - since_ns, false};
+}
+
+// The start of the wait in `record`, stamping it with `now_ns` if nobody has yet. The waiter
+// resets it with its next wait.
+inline WaitStart WaitStartSeenBy(const ThreadRecord& record, int64_t now_ns) {
   int64_t since = record.wait.since_ns.load(std::memory_order_relaxed);
-  if (since != kSinceUnknown) return since;
+  if (since != kSinceUnknown) return WaitStartFromSlot(since);
   auto& slot = const_cast<std::atomic<int64_t>&>(record.wait.since_ns);
-  return slot.compare_exchange_strong(since, now_ns, std::memory_order_relaxed) ? now_ns : since;
+  if (slot.compare_exchange_strong(since, -2 - now_ns, std::memory_order_relaxed)) {
+    return {now_ns, false};
+  }
+  return WaitStartFromSlot(since);  // another reader's stamp, or a new wait's own start
 }
 
 // The watchdog's memory of the wait it last reported in `record` (by its start): each wait is

@@ -177,7 +177,7 @@ void FindOverdue(const ThreadRecord& record, void* opaque) {
   auto* search = static_cast<OverdueSearch*>(opaque);
   // A thread waiting for input (or a client, or a child) is idle, not stuck.
   if (uint32_t state = record.wait.State(); state == kNotWaiting || state == TL_STATE_IO) return;
-  int64_t since = WaitStartSeenBy(record, search->now_ns);
+  int64_t since = WaitStartSeenBy(record, search->now_ns).ns;
   if (search->now_ns - since < search->limit_ns) return;
   if (WatchdogReportedWait(record, since)) return;
   if (search->count == std::size(search->tids)) return;

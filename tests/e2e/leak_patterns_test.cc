@@ -319,6 +319,37 @@ TEST(Report, ThreadNames) {
   PrintOnFailure(report);
 }
 
+// A wait whose start the hook records no clock read for (an I/O call, a lock) is only as old as
+// the first look at it says: the report says "at least", never gives that as the wait's age. A
+// condition variable's wait has its start.
+TEST(Report, AWaitWithNoRecordedStartIsGivenAsALowerBound) {
+  TempDir dir;
+  RunResult run;
+  const json io = RunLeaky(Command(PatternNamed("pipe_read"), "leak"), dir, kLeakExitCode, &run);
+  bool saw_io = false;
+  for (const json* t : LeakedThreadsOf(io)) {
+    if (StringField(*t, "state") != "io") continue;
+    saw_io = true;
+    EXPECT_TRUE(Field(*t, "blocked_ms").is_number_integer()) << t->dump();
+    EXPECT_EQ(Field(*t, "blocked_ms_at_least"), true) << t->dump();
+  }
+  EXPECT_TRUE(saw_io) << Summarize(io);
+  TempDir cond_dir;
+  const json cond =
+      RunLeaky(Command(PatternNamed("forgotten_receiver"), "leak"), cond_dir, kLeakExitCode, &run);
+  ASSERT_FALSE(LeakedThreadsOf(cond).empty()) << Summarize(cond);
+  for (const json* t : LeakedThreadsOf(cond)) {
+    EXPECT_TRUE(Field(*t, "blocked_ms").is_number_integer()) << t->dump();
+    EXPECT_FALSE(t->contains("blocked_ms_at_least")) << t->dump();
+  }
+  TempDir text_dir;
+  RunResult text = RunProgram(
+      Command(PatternNamed("pipe_read"), "leak"),
+      {{"LD_PRELOAD", THREADLEAK_SHIM_PATH}, {"THREADLEAK_OPTIONS", "format=text:linger_ms=0"}},
+      text_dir.path() + "/output.txt");
+  EXPECT_NE(text.output.find("(in read, blocked at least "), std::string::npos) << text.output;
+}
+
 // The shape of the JSON (see the contract): every key present with its type.
 void ExpectWellFormed(const json& report) {
   ASSERT_TRUE(report.is_object());

@@ -125,6 +125,11 @@ std::string Thread(const SymbolizedThread& thread, const ThreadNotes& notes,
   out += ",\"object\":" + (has_object ? JsonString(HexAddress(raw.object)) : "null");
   out += ",\"blocked_ms\":" +
          (raw.blocked_ns >= 0 ? std::to_string(raw.blocked_ns / 1'000'000) : std::string("null"));
+  // The wait's start was not recorded (no time limit, no clock read): counted from the first
+  // report that saw it.
+  if (raw.blocked_ns >= 0 && (raw.flags & TL_THREAD_BLOCKED_AT_LEAST)) {
+    out += ",\"blocked_ms_at_least\":true";
+  }
   out += ",\"syscall\":" +
          (raw.syscall_number >= 0 ? JsonString(SyscallName(raw.syscall_number)) : "null");
   out += ",\"main\":" + std::string(raw.flags & TL_THREAD_MAIN ? "true" : "false");

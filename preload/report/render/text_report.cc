@@ -67,14 +67,16 @@ std::string WaitDetail(const std::vector<const tl_thread*>& threads) {
     detail = "in " + SyscallName(first.syscall_number);
   }
   int64_t least = INT64_MAX, most = -1;
+  bool lower_bound = false;  // some wait's start was not recorded: counted from a first look
   for (const tl_thread* thread : threads) {
     if (thread->blocked_ns < 0) continue;
     least = std::min(least, thread->blocked_ns);
     most = std::max(most, thread->blocked_ns);
+    lower_bound = lower_bound || (thread->flags & TL_THREAD_BLOCKED_AT_LEAST) != 0;
   }
   if (most >= 0) {
     if (!detail.empty()) detail += ", ";
-    detail += "blocked " + FormatDuration(least);
+    detail += std::string("blocked ") + (lower_bound ? "at least " : "") + FormatDuration(least);
     if (FormatDuration(most) != FormatDuration(least)) detail += " – " + FormatDuration(most);
   }
   return detail;
