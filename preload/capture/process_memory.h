@@ -52,14 +52,15 @@ inline bool ReadingThroughProcMem() {
 
 namespace process_memory_detail {
 
-// "/proc/self/mem" or "/proc/PID/mem" into `path` (room for 32), without snprintf: the shim
+// "/proc/thread-self/mem" (this process, through the calling thread: see ReadBytesOf) or
+// "/proc/PID/mem" into `path` (room for 32), without snprintf: the shim
 // reads in reports, where nothing that may take a lock of the program's is called.
 inline void ProcMemPath(pid_t pid, char* path) {
   const char* prefix = "/proc/";
   char* out = path;
   while (*prefix != '\0') *out++ = *prefix++;
   if (pid == 0) {
-    for (const char* self = "self"; *self != '\0';) *out++ = *self++;
+    for (const char* self = "thread-self"; *self != '\0';) *out++ = *self++;
   } else {
     char digits[12];
     int count = 0;
@@ -130,7 +131,9 @@ inline ssize_t ReadBytesOf(pid_t pid, uintptr_t address, void* out, size_t size)
   if (!ReadingThroughProcMem()) {
     iovec local{out, size};
     iovec remote{reinterpret_cast<void*>(address), size};
-    const ssize_t got = process_vm_readv(pid != 0 ? pid : getpid(), &local, 1, &remote, 1, 0);
+    // This process through the calling thread: once main has ended (pthread_exit) the process's
+    // pid names a zombie leader without memory, and the read fails with ESRCH.
+    const ssize_t got = process_vm_readv(pid != 0 ? pid : gettid(), &local, 1, &remote, 1, 0);
     if (got >= 0 || (errno != EPERM && errno != ENOSYS)) return got;
     g_read_through_proc_mem.store(true, std::memory_order_relaxed);
   }

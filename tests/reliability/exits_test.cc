@@ -39,6 +39,23 @@ TEST(Exits, TwoThreadsCallingExitAtOnceGiveExactlyOneReport) {
   EXPECT_TRUE(bare.ExitedWith(0)) << bare.Describe();
 }
 
+// Main ended with pthread_exit: its pid names a zombie with no memory, and a read of the process
+// through it fails (process_vm_readv: ESRCH). The waiter is still seen in its condition variable,
+// not as a bare futex wait.
+TEST(Exits, AfterMainEndedTheReportStillReadsTheProcess) {
+  TempDir bare_dir;
+  ScenarioRun bare = RunScenario(bare_dir, {RELIABILITY_EXITS, "main_gone"}, {.preload = false});
+  EXPECT_TRUE(bare.ExitedWith(0)) << bare.Describe();
+  TempDir dir;
+  ScenarioRun run = RunScenario(dir, {RELIABILITY_EXITS, "main_gone"});
+  EXPECT_TRUE(run.ExitedWith(kLeakExitCode)) << run.Describe();
+  json report = OnlyReport(dir, run);
+  ASSERT_EQ(Field(report, "leaks"), 1) << e2e::Summarize(report);
+  EXPECT_EQ(report["threads"][0]["state"], "cond") << e2e::Summarize(report);
+  EXPECT_TRUE(e2e::StackHasFunction(report["threads"][0]["stack"], "exits_waits_on_cond"))
+      << e2e::Summarize(report);
+}
+
 TEST(Exits, VforkChildCallingExitAfterAFailedExecLeavesTheParentsCheckAlone) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_EXITS, "vfork_exit"});

@@ -116,7 +116,7 @@ TEST(ProcessMemoryChoice, AReadThatProcessVmReadvRefusesIsMadeThroughProcMem) {
 TEST(ProcessMemoryChoice, TheFileIsNamedForThisProcessOrAnother) {
   char path[32];
   process_memory_detail::ProcMemPath(0, path);
-  EXPECT_STREQ(path, "/proc/self/mem");
+  EXPECT_STREQ(path, "/proc/thread-self/mem");
   process_memory_detail::ProcMemPath(4194304, path);
   EXPECT_STREQ(path, "/proc/4194304/mem");
   process_memory_detail::ProcMemPath(7, path);

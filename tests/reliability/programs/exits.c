@@ -11,6 +11,8 @@
                                        back to back (threadleak_dump); no leak
           exits fork_during_watchdog N N children forked while the watchdog reports waits of
                                        5 ms back to back (run with watchdog_ms=1); no leak
+          exits main_gone              leaks a thread in pthread_cond_wait; main ends with
+                                       pthread_exit and another thread calls exit(0) later
    Prints "pid=N" first, and what it saw as KEY=VALUE lines. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -108,6 +110,34 @@ static int concurrent_exit(void) {
   if (pthread_create(&a, NULL, exit_now, NULL) != 0) return 1;
   if (pthread_create(&b, NULL, exit_now, NULL) != 0) return 1;
   for (;;) pause();
+}
+
+/* --- exit() after main is gone: the thread-group leader is a zombie, whose pid no longer names
+   the process's memory ---------------------------------------------------------------------- */
+
+static pthread_mutex_t g_never_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_never = PTHREAD_COND_INITIALIZER;
+
+__attribute__((noinline)) static void* exits_waits_on_cond(void* unused) {
+  pthread_mutex_lock(&g_never_mutex);
+  atomic_store(&g_started, 1);
+  for (;;) pthread_cond_wait(&g_never, &g_never_mutex);
+  return unused;
+}
+
+static void* exit_later(void* unused) {
+  sleep_ms(200);
+  exit(0);
+  return unused;
+}
+
+static int main_gone(void) {
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, exits_waits_on_cond, NULL) != 0) return 1;
+  while (!atomic_load(&g_started)) usleep(1000);
+  if (pthread_create(&thread, NULL, exit_later, NULL) != 0) return 1;
+  fflush(stdout);
+  pthread_exit(NULL);
 }
 
 /* --- vfork, then exit() after a failed exec -------------------------------------------------- */
@@ -230,6 +260,7 @@ int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   printf("pid=%d\n", (int)getpid());
   if (strcmp(scenario, "concurrent_exit") == 0) return concurrent_exit();
+  if (strcmp(scenario, "main_gone") == 0) return main_gone();
   if (strcmp(scenario, "vfork_exit") == 0) return vfork_exit();
   if (strcmp(scenario, "fork_child_exit") == 0) return fork_child_exit(count);
   if (strcmp(scenario, "fork_in_grace") == 0) return fork_in_grace(count);
