@@ -6,6 +6,11 @@
 // for process_vm_readv, a call the program itself never makes, and the hooks never saw it
 // installed (a filter the program installs stops reports altogether: runtime.h). A read that
 // process_vm_readv refuses (EPERM from a filter's errno action, ENOSYS) switches to it as well.
+// The file reads more than process_vm_readv does: pages without read permission, the gap below
+// the main stack (which it grows), and a device's memory through the device's own access routine.
+// So callers read only readable mappings at or above a stack pointer, and the reachability scan
+// leaves device mappings out (reachability.cc). Each read of this process needs a free
+// descriptor: with none (EMFILE) it fails.
 //
 // The observed process is this one in the shim, and the program being reported on in the report
 // writer (report_request.h), which sets it once at its start: everything that reads the

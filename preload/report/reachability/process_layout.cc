@@ -28,6 +28,12 @@ bool InUntimedFutexWait(const TaskSyscall& kernel) {
   }
 }
 
+bool DeviceMapping(std::string_view path) {
+  if (path.starts_with("/sys/")) return true;
+  return path.starts_with("/dev/") && !path.starts_with("/dev/zero") &&
+         !path.starts_with("/dev/shm/");
+}
+
 int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address) {
   auto it = std::upper_bound(mappings.begin(), mappings.end(), address,
                              [](uintptr_t a, const Mapping& m) { return a < m.start; });

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "preload/capture/process_memory.h"
 #include "preload/report/mapped_array.h"
 #include "preload/report/reachability/malloc_heap.h"
 #include "preload/report/reachability/process_layout.h"
@@ -479,6 +480,7 @@ Reachability Scan::Run(bool* moved) {
   for (size_t m = 0; m < mappings_.size(); ++m) {
     const Mapping& map = mappings_[m];
     if (!map.readable || !map.writable || map.path == "[heap]") continue;
+    if (ReadingThroughProcMem() && DeviceMapping(map.path)) continue;
     std::vector<AddressRange> rest;
     Subtract(map.start, map.end, not_ordinary, &rest);
     for (const AddressRange& r : rest) {
