@@ -33,18 +33,15 @@ bool ThreadExists(int32_t tid) {
 class ExistenceCache {
  public:
   bool Exists(int32_t tid) {
-    Entry& entry = entries_[static_cast<uint32_t>(tid) % kEntries];
-    if (entry.tid != tid) entry = {tid, ThreadExists(tid)};
-    return entry.exists;
+    int32_t& entry = entries_[static_cast<uint32_t>(tid) % kEntries];
+    if (entry != tid && entry != -tid) entry = ThreadExists(tid) ? tid : -tid;
+    return entry == tid;
   }
 
  private:
-  static constexpr uint32_t kEntries = 64;
-  struct Entry {
-    int32_t tid = 0;
-    bool exists = false;
-  };
-  Entry entries_[kEntries];
+  // Small: a report may run on the program's alternate signal stack (dump_on_fatal).
+  static constexpr uint32_t kEntries = 32;
+  int32_t entries_[kEntries] = {};  // tid: exists, -tid: does not, 0: empty (tids are > 0)
 };
 
 bool DestroyedAtExit(uintptr_t object) {

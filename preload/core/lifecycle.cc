@@ -21,10 +21,14 @@ namespace {
 constinit pthread_key_t g_exit_key = 0;
 using Listener = void (*)();
 constinit Listener g_last_thread_ended = nullptr;
-// Written by every creator and every ending thread, on other CPUs: a line of its own, so that
-// the read-mostly words around it (the exit key, the destructor keys) stay shared.
-alignas(64) constinit std::atomic<int> g_program_threads{
-    1};  // main counts until it ends (not by exit)
+// Written by every creator and every ending thread, on other CPUs: a cache line of its own
+// (alignment alone let the linker put another file's variable, read on every create, beside it).
+struct alignas(64) ProgramThreadCounter {
+  std::atomic<int> count{1};  // main counts until it ends (not by exit)
+};
+static_assert(sizeof(ProgramThreadCounter) == 64);
+constinit ProgramThreadCounter g_program_threads_line;
+constinit std::atomic<int>& g_program_threads = g_program_threads_line.count;
 constinit std::atomic<bool> g_main_exited{false};
 
 // The program's keys that have a destructor, one bit per key index. glibc runs a thread's key
