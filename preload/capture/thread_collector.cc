@@ -534,9 +534,19 @@ int ReportCollected(uint32_t trigger, uint32_t kind, ThreadList* list, int fd, i
                     int fatal_signal) {
   // The writer first: it starts up while nothing has been read yet, so the look at /proc that
   // ClassifyAndName takes is followed at once by the unwind it guides.
+  // Where the program's frames on this thread's stack begin: below, the report's own. A thread
+  // dumping before its death runs the report on a stack of threadleak's (fatal_signals.cc): its
+  // program frames begin where the signal interrupted it.
+  auto program_frames_from = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  const auto self = static_cast<int32_t>(CurrentTid());
+  for (size_t i = 0; i < list->count; ++i) {
+    const tl_thread& thread = list->threads[i];
+    if (thread.tid == self && (thread.flags & TL_THREAD_DYING) && thread.unwind.sp != 0) {
+      program_frames_from = thread.unwind.sp;
+    }
+  }
   ReportWriter writer;
-  writer.Start(trigger, kind, list->count, list->threads, list->mapped_bytes,
-               reinterpret_cast<uintptr_t>(__builtin_frame_address(0)),
+  writer.Start(trigger, kind, list->count, list->threads, list->mapped_bytes, program_frames_from,
                fatal_signal);  // if it cannot start, the report is the plain one
   ClassifyAndName(list);
   CaptureStacks(&writer, list);  // before the blockers: a lock's wait is known from its stack

@@ -39,6 +39,10 @@ void InitReportWriter();
 // the parent's child, not this process's).
 void CloseReportWriterAfterFork();
 
+// The report runs on a stack of threadleak's own (the fatal-signal dump's, mapped for it) from
+// now until NoteReportStack(0, 0): never a root of the reachability scan. Async-signal-safe.
+void NoteReportStack(uintptr_t start, uintptr_t end);
+
 class ReportWriter {
  public:
   ReportWriter() = default;

@@ -1,6 +1,7 @@
 #include "preload/triggers/fatal_signals.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -8,11 +9,13 @@
 
 #include <atomic>
 
+#include "preload/capture/call_on_stack.h"
 #include "preload/capture/thread_collector.h"
 #include "preload/core/clock.h"
 #include "preload/core/guard.h"
 #include "preload/core/real_functions.h"
 #include "preload/core/thread_record.h"
+#include "preload/handoff/report_writer.h"
 #include "preload/triggers/run_report.h"
 
 namespace threadleak {
@@ -61,6 +64,36 @@ void DumpBeforeDeath(int signal, const ucontext_t* context) {
              .lock_wait_ns = kLockWaitNs});
 }
 
+// The dump runs on a stack of threadleak's own, mapped for it: the handler may be on the
+// program's alternate signal stack (a program may size it at a few KiB, and the report needs
+// more: it died of SIGSEGV on a 4 KiB one's guard page), or on a thread's stack near its end.
+constexpr size_t kDumpStackBytes = size_t{1} << 20;
+
+struct FatalDump {
+  int signal;
+  const ucontext_t* context;
+};
+
+void DumpFromOwnStack(void* argument) {
+  const auto* dump = static_cast<const FatalDump*>(argument);
+  DumpBeforeDeath(dump->signal, dump->context);
+}
+
+void DumpOnOwnStack(int signal, const ucontext_t* context) {
+  void* stack = mmap(nullptr, kDumpStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED) {
+    DumpBeforeDeath(signal, context);  // where the handler is: better than no dump
+    return;
+  }
+  const auto start = reinterpret_cast<uintptr_t>(stack);
+  NoteReportStack(start, start + kDumpStackBytes);
+  FatalDump dump{signal, context};
+  CallOnStack(static_cast<char*>(stack) + kDumpStackBytes, DumpFromOwnStack, &dump);
+  NoteReportStack(0, 0);
+  munmap(stack, kDumpStackBytes);
+}
+
 void OnFatalSignal(int signal, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   const auto self = static_cast<int32_t>(gettid());
@@ -68,7 +101,7 @@ void OnFatalSignal(int signal, siginfo_t* info, void* context) {
   if (g_dying_tid.compare_exchange_strong(expected, self)) {
     // Not when the signal interrupted threadleak itself: its locks may be held right here.
     if (!t_in_tool && g_ours[signal].load(std::memory_order_acquire)) {
-      DumpBeforeDeath(signal, static_cast<const ucontext_t*>(context));
+      DumpOnOwnStack(signal, static_cast<const ucontext_t*>(context));
     }
   } else if (expected != self) {
     // Another thread is dying and dumping: its death ends this one too.

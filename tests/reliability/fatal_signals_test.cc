@@ -51,6 +51,29 @@ TEST(FatalSignals, SigtermedHungProgramDumpsThenDiesOfSigterm) {
   EXPECT_EQ(bare.result.signal, SIGTERM) << bare.Describe();
 }
 
+// The handler runs on the program's alternate signal stack, here 4 KiB: the dump runs on a stack
+// of threadleak's own, and the process still dies of SIGTERM (it died of SIGSEGV on the guard
+// page below that stack, status 139 for 143).
+TEST(FatalSignals, ASmallAlternateSignalStackStillDumpsAndDiesOfTheSignal) {
+  TempDir bare_dir;
+  ScenarioRun bare =
+      RunScenario(bare_dir, {RELIABILITY_FATAL, "term_altstack"}, {.preload = false});
+  EXPECT_EQ(bare.result.signal, SIGTERM) << bare.Describe();
+  TempDir dir;
+  ScenarioRun run =
+      RunScenario(dir, {RELIABILITY_FATAL, "term_altstack"}, {.options = "dump_on_fatal=1"});
+  ASSERT_FALSE(run.result.timed_out) << run.Describe();
+  EXPECT_EQ(run.result.signal, SIGTERM) << run.Describe();
+  json dump = OnlyReport(dir, run);
+  const json* dying = DyingThread(dump);
+  ASSERT_NE(dying, nullptr) << e2e::Summarize(dump);
+  EXPECT_TRUE(e2e::StackHasFunction((*dying)["stack"], "fatal_hung_main")) << e2e::Summarize(dump);
+  const json* blocked = ThreadNamed(dump, "blocked");
+  ASSERT_NE(blocked, nullptr) << e2e::Summarize(dump);
+  EXPECT_TRUE(e2e::StackHasFunction((*blocked)["stack"], "fatal_blocked_forever"))
+      << e2e::Summarize(dump);
+}
+
 TEST(FatalSignals, CrashDumpsWithTheFaultingStackThenDiesOfSigsegv) {
   TempDir dir;
   ScenarioRun run = RunScenario(dir, {RELIABILITY_FATAL, "segv"}, {.options = "dump_on_fatal=1"});

@@ -9,6 +9,8 @@
                               (into DIR, its working directory)
           fatal own_handler   main installs its own SIGTERM handler (prints, exits 3), then as
                               "term"
+          fatal term_altstack main runs its signal handlers on an alternate stack of 4 KiB with a
+                              guard page below (sigaltstack), then as "term"
    Prints "pid=N" first. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -66,6 +69,17 @@ __attribute__((noinline)) static int fatal_hung_main(int own_handler) {
   return 0;
 }
 
+/* A small alternate signal stack, as a program may size it (MINSIGSTKSZ is 2 KiB): whatever
+   runs in a handler on it must fit, or it faults on the guard page. */
+static int with_small_altstack(void) {
+  const size_t page = 4096, size = 4096;
+  char* memory =
+      mmap(NULL, page + size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED || mprotect(memory, page, PROT_NONE) != 0) return -1;
+  stack_t stack = {.ss_sp = memory + page, .ss_size = size};
+  return sigaltstack(&stack, NULL);
+}
+
 __attribute__((noinline)) static void* fatal_crasher(void* unused) {
   (void)unused;
   prctl(PR_SET_NAME, "crasher");
@@ -91,6 +105,10 @@ int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   if (strcmp(scenario, "term") == 0) return fatal_hung_main(0);
   if (strcmp(scenario, "own_handler") == 0) return fatal_hung_main(1);
+  if (strcmp(scenario, "term_altstack") == 0) {
+    if (with_small_altstack() != 0) return 2;
+    return fatal_hung_main(0);
+  }
   if (strcmp(scenario, "segv") == 0) return segv(0);
   if (strcmp(scenario, "segv_core") == 0 && argc > 2 && chdir(argv[2]) == 0) return segv(1);
   fprintf(stderr, "usage: fatal term|segv|segv_core|own_handler\n");
