@@ -89,13 +89,10 @@ TEST(ProcessMemoryChoice, AReadThatProcessVmReadvRefusesIsMadeThroughProcMem) {
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    struct sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    if (InstallSeccompFilter(filter, sizeof filter / sizeof filter[0]) != 0) _exit(3);
+    if (InstallSeccompFilterOn(SYS_process_vm_readv,
+                               SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)) != 0) {
+      _exit(3);
+    }
     const char text[] = "read through the file";
     char out[sizeof text] = {};
     if (ReadingThroughProcMem()) _exit(4);

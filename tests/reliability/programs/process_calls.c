@@ -98,13 +98,7 @@ static int InheritedFilter(const char* program, const char* mode) {
   const unsigned action = strcmp(mode, "kill") == 0
                               ? SECCOMP_RET_KILL_PROCESS
                               : SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
-  struct sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, action),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  if (InstallSeccompFilter(filter, sizeof filter / sizeof filter[0]) != 0) {
+  if (InstallSeccompFilterOn(SYS_process_vm_readv, action) != 0) {
     printf("seccomp unavailable: %s\n", strerror(errno));
     return 0;
   }
