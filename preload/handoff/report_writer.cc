@@ -45,7 +45,9 @@ constexpr size_t kChildStackBytes = 64 * 1024;
 constexpr size_t kMaxEnvironment = 4096;  // entries passed on; the rest are dropped
 
 constinit char g_writer_path[4096] = {};
-constinit tl_range g_report_stack = {};  // NoteReportStack
+// NoteReportStack's range; read by any thread's report (a dying thread's dump ends it).
+constinit std::atomic<uint64_t> g_report_stack_start{0};
+constinit std::atomic<uint64_t> g_report_stack_end{0};
 // The writer of the report being made (the report lock serializes them), for a fork child.
 constinit ReportWriter* g_active = nullptr;
 // watchdog_abandoned: the waits reports have named (report_request.h), under the report lock.
@@ -210,7 +212,8 @@ bool YamaRestrictsToDescendants() {
 }  // namespace
 
 void NoteReportStack(uintptr_t start, uintptr_t end) {
-  g_report_stack = {start, end};
+  g_report_stack_start.store(start, std::memory_order_relaxed);
+  g_report_stack_end.store(end, std::memory_order_relaxed);
 }
 
 void InitReportWriter() {
@@ -329,12 +332,17 @@ bool ReportWriter::Start(uint32_t trigger, uint32_t kind, size_t count, const vo
   // objects), and the report's own frames.
   size_t chunks = 0;
   constexpr size_t kUnwinderRanges = 2;
-  // After the chunks: the unwinder's data, the report's own stack, the list, this request, and
-  // the children's stacks (Start below), and the monitor's stack (the writer adds it).
+  // After the chunks: the unwinder's data, the report's own stack, the list, this request, the
+  // children's stacks (Start below) and the monitor's stack (the writer adds it).
   const bool complete = ListRegistryChunks(
-      request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 4 - kUnwinderRanges, &chunks);
+      request.tool_memory, TL_REQUEST_MAX_TOOL_RANGES - 5 - kUnwinderRanges, &chunks);
   chunks += UnwinderDataIfOwned(&request.tool_memory[chunks], kUnwinderRanges);
-  if (const tl_range stack = g_report_stack; stack.end != 0) request.tool_memory[chunks++] = stack;
+  // Read end, then start, each as set: a range being set or cleared meanwhile reads as none.
+  const uint64_t stack_end = g_report_stack_end.load(std::memory_order_relaxed);
+  const uint64_t stack_start = g_report_stack_start.load(std::memory_order_relaxed);
+  if (stack_start != 0 && stack_end > stack_start) {
+    request.tool_memory[chunks++] = {stack_start, stack_end};
+  }
   request.tool_thread_tid = ToolThreadTid();
   const auto list_start = reinterpret_cast<uintptr_t>(list);
   request.tool_memory[chunks++] = {list_start, list_start + ((list_bytes + 4095) & ~size_t{4095})};

@@ -88,8 +88,16 @@ void DumpOnOwnStack(int signal, const ucontext_t* context) {
   }
   const auto start = reinterpret_cast<uintptr_t>(stack);
   NoteReportStack(start, start + kDumpStackBytes);
+  // Off the alternate stack, the kernel would put another signal's frame at that stack's top
+  // again — over this handler's frame and the interrupted context, which the dump reads and the
+  // return restores (SIGSEGV when a program's SA_ONSTACK handler took a signal meanwhile). Every
+  // signal that can wait waits until the dump is done; the process dies right after.
+  sigset_t every, before;
+  sigfillset(&every);
+  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &every, &before, sizeof(uint64_t));
   FatalDump dump{signal, context};
   CallOnStack(static_cast<char*>(stack) + kDumpStackBytes, DumpFromOwnStack, &dump);
+  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &before, nullptr, sizeof(uint64_t));
   NoteReportStack(0, 0);
   munmap(stack, kDumpStackBytes);
 }

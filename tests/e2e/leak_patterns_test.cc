@@ -334,6 +334,10 @@ TEST(Report, AWaitWithNoRecordedStartIsGivenAsALowerBound) {
     EXPECT_EQ(Field(*t, "blocked_ms_at_least"), true) << t->dump();
   }
   EXPECT_TRUE(saw_io) << Summarize(io);
+  // `threadleak report` renders the saved report the same way.
+  RunResult again = RunProgram({E2E_WRAPPER, "report", ReportPath(dir, run.pid)}, {},
+                               dir.path() + "/again.txt");
+  EXPECT_NE(again.output.find("blocked at least "), std::string::npos) << again.output;
   TempDir cond_dir;
   const json cond =
       RunLeaky(Command(PatternNamed("forgotten_receiver"), "leak"), cond_dir, kLeakExitCode, &run);

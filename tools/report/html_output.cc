@@ -269,7 +269,8 @@ std::string RenderHtml(const Analysis& analysis, const OutputOptions& options) {
       out += "<tr><td>names</td><td>" + Html(names) + "</td></tr>";
     }
     if (group.blocked_ms_min >= 0) {
-      std::string blocked = FormatMilliseconds(group.blocked_ms_min);
+      std::string blocked =
+          (group.blocked_at_least ? "at least " : "") + FormatMilliseconds(group.blocked_ms_min);
       if (group.blocked_ms_max != group.blocked_ms_min)
         blocked += " – " + FormatMilliseconds(group.blocked_ms_max);
       out += "<tr><td>blocked</td><td>" + Html(blocked) + "</td></tr>";

@@ -187,6 +187,7 @@ std::string GroupText(const ThreadGroup& group) {
   }
   if (group.blocked_ms_min >= 0) {
     detail += std::string(detail.empty() ? "" : ", ") + "blocked " +
+              (group.blocked_at_least ? "at least " : "") +
               FormatMilliseconds(group.blocked_ms_min);
     if (group.blocked_ms_max != group.blocked_ms_min) {
       detail += " – " + FormatMilliseconds(group.blocked_ms_max);
@@ -269,6 +270,7 @@ Analysis Analyze(std::vector<ProcessReport> reports, bool everything) {
                                  ? thread.blocked_ms
                                  : std::min(group.blocked_ms_min, thread.blocked_ms);
       group.blocked_ms_max = std::max(group.blocked_ms_max, thread.blocked_ms);
+      group.blocked_at_least = group.blocked_at_least || thread.blocked_ms_at_least;
     }
     group.leak = group.leak || IsLeak(thread);
     ++analysis.threads;

@@ -32,7 +32,8 @@ struct ThreadGroup {
   std::set<std::string> verdicts;
   int64_t blocked_ms_min = -1;
   int64_t blocked_ms_max = -1;
-  bool leak = false;  // some member leaked or is deadlocked
+  bool blocked_at_least = false;  // some member's blocked_ms is a lower bound
+  bool leak = false;              // some member leaked or is deadlocked
   // Stable across runs and rebuilds: the state and the function names of both stacks, no
   // lines or addresses (SARIF partialFingerprints, JUnit names).
   std::string fingerprint;

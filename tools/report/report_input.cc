@@ -60,6 +60,7 @@ Thread ThreadOf(const json& item) {
   thread.state = String(item, "state");
   thread.object = String(item, "object");
   thread.blocked_ms = Integer(item, "blocked_ms", -1);
+  thread.blocked_ms_at_least = Boolean(item, "blocked_ms_at_least");
   thread.syscall = String(item, "syscall");
   thread.main = Boolean(item, "main");
   thread.verdict = String(item, "verdict");

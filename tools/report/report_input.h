@@ -27,6 +27,7 @@ struct Thread {
   std::string state;
   std::string object;  // "0x…", or empty
   int64_t blocked_ms = -1;
+  bool blocked_ms_at_least = false;  // the wait's start was not recorded: a lower bound
   std::string syscall;
   bool main = false;
   std::string verdict;  // leaked, alive, blocked, deadlocked, ignored

@@ -179,6 +179,7 @@ std::string RenderText(const Json& report, const std::vector<std::vector<SourceF
     thread.blocked_ns = blocked_ms >= 0 ? blocked_ms * 1'000'000 : -1;
     thread.syscall_number = SyscallNumber(json);
     if (Flag(json, "main")) thread.flags |= TL_THREAD_MAIN;
+    if (Flag(json, "blocked_ms_at_least")) thread.flags |= TL_THREAD_BLOCKED_AT_LEAST;
     const Json& created_by = json.contains("created_by") ? json["created_by"] : Json();
     thread.creator_tid = static_cast<int32_t>(IntOr(created_by, "tid", -1));
     CopyName(StringOr(created_by, "name"), thread.creator_name);

@@ -11,6 +11,8 @@
                               "term"
           fatal term_altstack main runs its signal handlers on an alternate stack of 4 KiB with a
                               guard page below (sigaltstack), then as "term"
+          fatal term_signalled main has a 256 KiB alternate stack and a SIGUSR1 handler on it;
+                              a thread sends main SIGUSR1 every 200 us; main raises SIGTERM
    Prints "pid=N" first. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +83,38 @@ static int with_small_altstack(void) {
   return sigaltstack(&stack, NULL);
 }
 
+/* term_signalled: other signals keep coming while the dump runs. */
+static pid_t g_main_tid;
+
+static void on_usr1(int signal_number) {
+  (void)signal_number;
+}
+
+static void* send_usr1_to_main(void* unused) {
+  (void)unused;
+  for (;;) {
+    syscall(SYS_tgkill, getpid(), g_main_tid, SIGUSR1);
+    usleep(200);
+  }
+  return NULL;
+}
+
+static int term_signalled(void) {
+  g_main_tid = gettid();
+  static char alternate[256 * 1024];
+  stack_t stack = {.ss_sp = alternate, .ss_size = sizeof alternate};
+  struct sigaction usr1 = {0};
+  usr1.sa_handler = on_usr1;
+  usr1.sa_flags = SA_ONSTACK | SA_RESTART;
+  if (sigaltstack(&stack, NULL) != 0 || sigaction(SIGUSR1, &usr1, NULL) != 0) return 2;
+  pthread_t blocked, sender;
+  pthread_create(&blocked, NULL, fatal_blocked_forever, NULL);
+  pthread_create(&sender, NULL, send_usr1_to_main, NULL);
+  sleep_ms(100);
+  raise(SIGTERM);
+  return 0;
+}
+
 __attribute__((noinline)) static void* fatal_crasher(void* unused) {
   (void)unused;
   prctl(PR_SET_NAME, "crasher");
@@ -105,6 +140,7 @@ int main(int argc, char** argv) {
   const char* scenario = argc > 1 ? argv[1] : "";
   if (strcmp(scenario, "term") == 0) return fatal_hung_main(0);
   if (strcmp(scenario, "own_handler") == 0) return fatal_hung_main(1);
+  if (strcmp(scenario, "term_signalled") == 0) return term_signalled();
   if (strcmp(scenario, "term_altstack") == 0) {
     if (with_small_altstack() != 0) return 2;
     return fatal_hung_main(0);
