@@ -227,11 +227,11 @@ TEST(StackBlock, TheDescriptorsBlockIsTheOneGlibcReports) {
 // Device memory is left out of a scan that reads through /proc/PID/mem; shared memory is not.
 TEST(DeviceMapping, DevicesAndSysfsButNotSharedMemory) {
   for (const char* device : {"/dev/mem", "/dev/uio0", "/dev/dri/card0", "/dev/nvidia0",
-                             "/sys/devices/pci0000:00/0000:00:02.0/resource0"}) {
+                             "/sys/devices/pci0000:00/0000:00:02.0/resource0", "/dmabuf:"}) {
     EXPECT_TRUE(DeviceMapping(device)) << device;
   }
-  for (const char* memory : {"/dev/zero (deleted)", "/dev/shm/queue", "/usr/lib/libc.so.6", "",
-                             "[heap]", "/home/dev/data", "/devices"}) {
+  for (const char* memory : {"/dev/zero (deleted)", "/dev/shm/queue", "/dev/hugepages/pool",
+                             "/usr/lib/libc.so.6", "", "[heap]", "/home/dev/data", "/devices"}) {
     EXPECT_FALSE(DeviceMapping(memory)) << memory;
   }
 }

@@ -29,9 +29,9 @@ bool InUntimedFutexWait(const TaskSyscall& kernel) {
 }
 
 bool DeviceMapping(std::string_view path) {
-  if (path.starts_with("/sys/")) return true;
+  if (path.starts_with("/sys/") || path.starts_with("/dmabuf:")) return true;
   return path.starts_with("/dev/") && !path.starts_with("/dev/zero") &&
-         !path.starts_with("/dev/shm/");
+         !path.starts_with("/dev/shm/") && !path.starts_with("/dev/hugepages/");
 }
 
 int FindMapping(const std::vector<Mapping>& mappings, uintptr_t address) {

@@ -27,10 +27,11 @@ inline constexpr uintptr_t kTcbStackBlockOffset = 1680;
 inline constexpr uintptr_t kTcbStackBlockSizeOffset = 1688;
 
 // A device's memory mapped into the process (/dev/mem, a PCI resource under /sys, a UIO or GPU
-// buffer), by its path in the maps. Read through /proc/PID/mem (capture/process_memory.h) the
-// kernel reads it with the device's own access routine — registers that change when read — where
-// process_vm_readv refuses it: the scan leaves it out then, as process_vm_readv does. Shared
-// memory (/dev/zero, /dev/shm) is ordinary memory.
+// buffer, a DMA buffer), by its path in the maps; not a GPU buffer mapped through an anon_inode.
+// Read through /proc/PID/mem (capture/process_memory.h) the kernel reads it with the device's own
+// access routine — registers that change when read — where process_vm_readv refuses it: the scan
+// leaves it out then, as process_vm_readv does. Shared memory (/dev/zero, /dev/shm, /dev/hugepages)
+// is ordinary memory.
 bool DeviceMapping(std::string_view path);
 
 // In a futex wait with no time limit, as the kernel shows it (every blocked state above ends
