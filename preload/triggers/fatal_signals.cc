@@ -79,7 +79,7 @@ void DumpFromOwnStack(void* argument) {
   DumpBeforeDeath(dump->signal, dump->context);
 }
 
-void DumpOnOwnStack(int signal, const ucontext_t* context) {
+__attribute__((noinline)) void DumpOnOwnStack(int signal, const ucontext_t* context) {
   void* stack = mmap(nullptr, kDumpStackBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
   if (stack == MAP_FAILED) {
@@ -92,14 +92,34 @@ void DumpOnOwnStack(int signal, const ucontext_t* context) {
   // again — over this handler's frame and the interrupted context, which the dump reads and the
   // return restores (SIGSEGV when a program's SA_ONSTACK handler took a signal meanwhile). Every
   // signal that can wait waits until the dump is done; the process dies right after.
-  sigset_t every, before;
-  sigfillset(&every);
-  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &every, &before, sizeof(uint64_t));
+  // The kernel's mask, 8 bytes (libc's sigset_t is 128: this frame is on the program's stack).
+  const uint64_t every = ~uint64_t{0};
+  uint64_t before = 0;
+  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &every, &before, sizeof every);
   FatalDump dump{signal, context};
   CallOnStack(static_cast<char*>(stack) + kDumpStackBytes, DumpFromOwnStack, &dump);
-  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &before, nullptr, sizeof(uint64_t));
+  Real().syscall(SYS_rt_sigprocmask, SIG_SETMASK, &before, nullptr, sizeof before);
   NoteReportStack(0, 0);
   munmap(stack, kDumpStackBytes);
+}
+
+// Die as without threadleak: the default action, for this very signal. (Its own frame: the
+// handler's, on the program's stack until the dump moves off it, stays small.)
+__attribute__((noinline)) void DieOfTheSignal(int signal, siginfo_t* info, int32_t self,
+                                              int saved_errno) {
+  struct sigaction default_action = {};
+  default_action.sa_handler = SIG_DFL;
+  Real().sigaction(signal, &default_action, nullptr);
+  g_ours[signal].store(false, std::memory_order_release);
+  errno = saved_errno;
+  // A fault the kernel raised happens again when the handler returns, at the same instruction:
+  // the default action then ends the process, with a core dump where the system makes one.
+  if (IsFault(signal) && info->si_code > 0) return;
+  // Anything sent is sent again, to this thread, with its information; delivered (unblocked) as
+  // the handler returns.
+  if (Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), self, signal, info) != 0) {
+    Real().syscall(SYS_tgkill, getpid(), self, signal);
+  }
 }
 
 void OnFatalSignal(int signal, siginfo_t* info, void* context) {
@@ -117,20 +137,7 @@ void OnFatalSignal(int signal, siginfo_t* info, void* context) {
       SleepNanos(10'000'000);
     }
   }
-  // Die as without threadleak: the default action, for this very signal.
-  struct sigaction default_action = {};
-  default_action.sa_handler = SIG_DFL;
-  Real().sigaction(signal, &default_action, nullptr);
-  g_ours[signal].store(false, std::memory_order_release);
-  errno = saved_errno;
-  // A fault the kernel raised happens again when the handler returns, at the same instruction:
-  // the default action then ends the process, with a core dump where the system makes one.
-  if (IsFault(signal) && info->si_code > 0) return;
-  // Anything sent is sent again, to this thread, with its information; delivered (unblocked) as
-  // the handler returns.
-  if (Real().syscall(SYS_rt_tgsigqueueinfo, getpid(), self, signal, info) != 0) {
-    Real().syscall(SYS_tgkill, getpid(), self, signal);
-  }
+  DieOfTheSignal(signal, info, self, saved_errno);
 }
 
 }  // namespace
