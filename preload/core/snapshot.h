@@ -82,7 +82,9 @@ struct tl_wait_slot {
   // the very wait a report saw.
   uint64_t word;
   uintptr_t object;  // what it waits on
-  int64_t since_ns;  // when the wait began (CLOCK_MONOTONIC); -1: not recorded; below: a reader's stamp (wait_scope.h)
+  // When the wait began (CLOCK_MONOTONIC); -1: not recorded; below -1: a reader's stamp
+  // (wait_scope.h).
+  int64_t since_ns;
   // The frame address of the hook that entered the wait: [frame] holds its caller's frame
   // pointer and [frame + 8] the return address into the caller. Every frame from the caller up
   // stays as it is while the word is unchanged.

@@ -335,8 +335,8 @@ TEST(Report, AWaitWithNoRecordedStartIsGivenAsALowerBound) {
   }
   EXPECT_TRUE(saw_io) << Summarize(io);
   // `threadleak report` renders the saved report the same way.
-  RunResult again = RunProgram({E2E_WRAPPER, "report", ReportPath(dir, run.pid)}, {},
-                               dir.path() + "/again.txt");
+  RunResult again =
+      RunProgram({E2E_WRAPPER, "report", ReportPath(dir, run.pid)}, {}, dir.path() + "/again.txt");
   EXPECT_NE(again.output.find("blocked at least "), std::string::npos) << again.output;
   TempDir cond_dir;
   const json cond =
