@@ -27,6 +27,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "preload/io/fixed_buffer.h"
+
 namespace threadleak {
 
 // 0: this process. One copy per executable or shared object, which is what is wanted: the shim
@@ -58,30 +60,23 @@ inline bool ReadingThroughProcMem() {
 namespace process_memory_detail {
 
 // "/proc/thread-self/mem" (this process, through the calling thread: see ReadBytesOf) or
-// "/proc/PID/mem" into `path` (room for 32), without snprintf: the shim
-// reads in reports, where nothing that may take a lock of the program's is called.
-inline void ProcMemPath(pid_t pid, char* path) {
-  const char* prefix = "/proc/";
-  char* out = path;
-  while (*prefix != '\0') *out++ = *prefix++;
+// "/proc/PID/mem", without snprintf: the shim reads in reports, where nothing that may take a
+// lock of the program's is called.
+inline FixedBuffer<32> ProcMemPath(pid_t pid) {
+  FixedBuffer<32> path;
+  path.Append("/proc/");
   if (pid == 0) {
-    for (const char* self = "thread-self"; *self != '\0';) *out++ = *self++;
+    path.Append("thread-self");
   } else {
-    char digits[12];
-    int count = 0;
-    for (unsigned value = static_cast<unsigned>(pid); value != 0 || count == 0; value /= 10) {
-      digits[count++] = static_cast<char>('0' + value % 10);
-    }
-    while (count > 0) *out++ = digits[--count];
+    path.AppendInt(pid);
   }
-  for (const char* tail = "/mem"; *tail != '\0';) *out++ = *tail++;
-  *out = '\0';
+  path.Append("/mem");
+  return path;
 }
 
 inline int OpenProcMem(pid_t pid) {
-  char path[32];
-  ProcMemPath(pid, path);
-  return static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  return static_cast<int>(
+      syscall(SYS_openat, AT_FDCWD, ProcMemPath(pid).c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 // pread as process_vm_readv reports it: how many bytes, or -1 with EFAULT for memory that is not
@@ -99,8 +94,8 @@ inline ssize_t PreadMem(int fd, uintptr_t address, void* out, size_t size) {
 // (a few per thread), and the descriptor is its own. This process's is opened for each read: in
 // the shim a descriptor kept open could be closed by the program and its number reused.
 struct OtherProcessMem {
-  std::atomic_flag busy =
-      ATOMIC_FLAG_INIT;  // the writer reads on one thread; a second opens its own
+  // The writer reads on one thread; a second one meanwhile opens its own.
+  std::atomic_flag busy = ATOMIC_FLAG_INIT;
   pid_t pid = 0;
   int fd = -1;
 };

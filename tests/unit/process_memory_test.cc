@@ -111,13 +111,9 @@ TEST(ProcessMemoryChoice, AReadThatProcessVmReadvRefusesIsMadeThroughProcMem) {
 }
 
 TEST(ProcessMemoryChoice, TheFileIsNamedForThisProcessOrAnother) {
-  char path[32];
-  process_memory_detail::ProcMemPath(0, path);
-  EXPECT_STREQ(path, "/proc/thread-self/mem");
-  process_memory_detail::ProcMemPath(4194304, path);
-  EXPECT_STREQ(path, "/proc/4194304/mem");
-  process_memory_detail::ProcMemPath(7, path);
-  EXPECT_STREQ(path, "/proc/7/mem");
+  EXPECT_STREQ(process_memory_detail::ProcMemPath(0).c_str(), "/proc/thread-self/mem");
+  EXPECT_STREQ(process_memory_detail::ProcMemPath(4194304).c_str(), "/proc/4194304/mem");
+  EXPECT_STREQ(process_memory_detail::ProcMemPath(7).c_str(), "/proc/7/mem");
 }
 
 }  // namespace
